@@ -1,0 +1,2 @@
+//! Placeholder (work in progress).
+#![forbid(unsafe_code)]

@@ -6,7 +6,7 @@
 //! ```
 //! use oid4vci::types::CredentialOffer;
 //!
-//! let offer: CredentialOffer = serde_json::from_str(r#"{"credential_issuer":"https://issuer.example.com","credential_configuration_ids":["eu.europa.ec.av.1"]}"#).unwrap();
+//! let offer = CredentialOffer::new("https://issuer.example.com", ["eu.europa.ec.av.1"]);
 //! assert_eq!(offer.credential_configuration_ids.len(), 1);
 //! ```
 #![forbid(unsafe_code)]

@@ -1,0 +1,108 @@
+//! [`IssuerConfig`] and the operator's [`OfferSpec`].
+
+use crate::session::SessionFlags;
+use oid4vci_types::{CredentialIssuerMetadata, InputMode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// How the issuer behaves. Lifetimes are in seconds.
+#[derive(Clone, Debug)]
+pub struct IssuerConfig {
+    /// The metadata served at `/.well-known/openid-credential-issuer`; its `credential_issuer` is
+    /// the audience proofs must name.
+    pub metadata: CredentialIssuerMetadata,
+    /// How long an offer and its pre-authorized code stay valid (default 10 minutes).
+    pub offer_ttl: u64,
+    /// How long a session is kept before it may be swept (default 24 hours).
+    pub session_ttl: u64,
+    /// Access token lifetime (default 5 minutes; Section 13.10 forbids longer bearer tokens).
+    pub access_token_ttl: u64,
+    /// `c_nonce` lifetime (default 5 minutes).
+    pub nonce_ttl: u64,
+    /// Wrong transaction codes allowed before the pre-authorized code is invalidated (default 5).
+    pub max_tx_attempts: u32,
+    /// `interval` of deferred responses (default 5 seconds).
+    pub deferred_interval: u64,
+    /// Put a `c_nonce` in token responses and proof errors for draft-13 wallets (default true).
+    pub draft13_c_nonce: bool,
+    /// Base URL of offers by reference: `{base}/{offer_id}` (default `{issuer}/credential-offer`).
+    pub offer_uri_base: String,
+}
+
+impl IssuerConfig {
+    /// Defaults for `metadata`.
+    pub fn new(metadata: CredentialIssuerMetadata) -> Self {
+        let offer_uri_base = format!(
+            "{}/credential-offer",
+            metadata.credential_issuer.trim_end_matches('/')
+        );
+        IssuerConfig {
+            metadata,
+            offer_ttl: 600,
+            session_ttl: 24 * 3600,
+            access_token_ttl: 300,
+            nonce_ttl: 300,
+            max_tx_attempts: 5,
+            deferred_interval: 5,
+            draft13_c_nonce: true,
+            offer_uri_base,
+        }
+    }
+}
+
+/// A transaction code the wallet must send with the pre-authorized code (Section 4.1.1).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxCodeSpec {
+    /// Number of characters (default 6).
+    #[serde(default)]
+    pub length: Option<u32>,
+    /// `numeric` (default) or `text`.
+    #[serde(default)]
+    pub input_mode: Option<InputMode>,
+    /// Shown to the user by the wallet (at most 300 characters).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Wrong attempts allowed (default: the issuer's `max_tx_attempts`).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+}
+
+/// What an operator asks for when creating an offer.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OfferSpec {
+    /// Configurations to offer (keys of the metadata's `credential_configurations_supported`).
+    pub credential_configuration_ids: Vec<String>,
+    /// Offer the pre-authorized code grant (default true).
+    #[serde(default = "yes")]
+    pub pre_authorized: bool,
+    /// Require a transaction code.
+    #[serde(default)]
+    pub tx_code: Option<TxCodeSpec>,
+    /// Offer the authorization code grant with this `issuer_state` (Section 5.1.3).
+    #[serde(default)]
+    pub authorization_code: Option<AuthorizationCodeSpec>,
+    /// Claims for every offered configuration; `None` defers issuance until claims are submitted.
+    #[serde(default)]
+    pub claims: Option<Value>,
+    /// The subject the claims describe.
+    #[serde(default)]
+    pub subject_id: Option<String>,
+    /// Flags.
+    #[serde(default, flatten)]
+    pub flags: SessionFlags,
+    /// Offer lifetime override in seconds.
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+}
+
+/// The authorization code grant of an offer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationCodeSpec {
+    /// The `issuer_state` to echo; generated when absent.
+    #[serde(default)]
+    pub issuer_state: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}

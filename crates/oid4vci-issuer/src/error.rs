@@ -1,0 +1,31 @@
+//! [`IssuerError`]: failures of the operator API. Wallet endpoints answer with
+//! [`ErrorResponse`](oid4vci_types::ErrorResponse) bodies instead.
+
+use crate::store::StoreError;
+
+/// Why an operator call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssuerError {
+    /// No session with that id.
+    #[error("no such session")]
+    NotFound,
+    /// The offer spec names a configuration the metadata lacks.
+    #[error("unknown credential configuration `{0}`")]
+    UnknownConfiguration(String),
+    /// The offer spec breaks a rule.
+    #[error("invalid offer: {0}")]
+    InvalidOffer(String),
+    /// Submitted claims were refused.
+    #[error("invalid claims: {0}")]
+    InvalidClaims(String),
+    /// A feature the offer asked for is not implemented.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The session kept changing under us.
+    #[error("the session is busy; retry")]
+    Contention,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

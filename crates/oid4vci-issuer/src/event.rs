@@ -1,0 +1,60 @@
+//! [`Event`]: one entry of a session's log, for every step and every rejection.
+
+use crate::clock::UnixTime;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Most events kept per session; older ones are dropped (and counted) so a wallet hammering an
+/// endpoint cannot grow a session without bound.
+pub const MAX_EVENTS: usize = 256;
+
+/// What happened. Serialised as the snake_case `type` of the event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// An operator created the offer.
+    OfferCreated,
+    /// A wallet fetched the offer by reference.
+    OfferRetrieved,
+    /// The token endpoint issued an access token (details: grant type, granted configurations).
+    TokenExchanged,
+    /// The token endpoint refused a request (details: error code, reason).
+    TokenRejected,
+    /// A `c_nonce` was handed out with the token response (draft-13 wallets).
+    NonceIssued,
+    /// Credentials were issued (details: configuration, count).
+    CredentialIssued,
+    /// Issuance was deferred (details: configuration).
+    CredentialDeferred,
+    /// A credential request was refused before proof checking (details: error code).
+    CredentialRejected,
+    /// A key proof was refused (details: error code, diagnostic).
+    ProofRejected,
+    /// The operator submitted claims for deferred issuance.
+    ClaimsSubmitted,
+    /// A deferred credential was delivered.
+    DeferredCredentialIssued,
+    /// A deferred request came before the credential was ready.
+    DeferredPending,
+    /// A deferred request was refused.
+    DeferredRejected,
+    /// The wallet sent a notification (details: event).
+    NotificationReceived,
+    /// A notification named an unknown `notification_id`.
+    NotificationRejected,
+    /// The session locked itself after too many wrong transaction codes.
+    SessionLocked,
+}
+
+/// One entry of the event log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// When, in seconds since the Unix epoch.
+    pub timestamp: UnixTime,
+    /// Step-specific facts (never secrets).
+    pub details: Value,
+}

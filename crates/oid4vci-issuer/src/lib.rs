@@ -1,0 +1,80 @@
+//! # oid4vci-issuer
+//!
+//! The heart of an OID4VCI 1.0 issuer: one issuance session from offer to notification.
+//!
+//! - [`Session`] is plain data; the rules live in pure transitions ([`transition`]) that take a
+//!   session, the request and `now`, record an [`Event`], and return the output or the spec's
+//!   error body.
+//! - [`Issuer`] is the service: one method per endpoint (`metadata`, `credential_offer`, `token`,
+//!   `nonce`, `credential`, `deferred_credential`, `notification`) and the operator API
+//!   (`create_offer`, `inspect`, `submit_claims`). It loads a session, applies a transition, and
+//!   stores it with compare-and-swap on the session's version, so a pre-authorized code is
+//!   redeemed once and a nonce consumed once even under concurrent requests.
+//! - Ports, each small: [`SessionStore`] (with [`MemoryStore`] here and a contract suite in
+//!   [`testing`]), [`Clock`], [`SecretSource`], [`CredentialMinter`] (with [`SdJwtVcMinter`]),
+//!   [`ProofCheck`] (with [`StandardProofCheck`] on `oid4vci-proof`).
+//! - Secrets (codes, tokens, transaction and notification ids) come from the CSPRNG, are stored
+//!   only as SHA-256 hashes, compared in constant time and never printed by `Debug`. Nonces are
+//!   stateless (HMAC'd timestamps) and consumed once through the store.
+//!
+//! ```
+//! use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, HttpFacts};
+//! use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata, TokenRequest};
+//!
+//! # pollster::block_on(async {
+//! let mut metadata = CredentialIssuerMetadata::new("https://issuer.example.com");
+//! metadata.credential_configurations_supported
+//!     .insert("eu.europa.ec.av.1".into(), CredentialConfiguration::sd_jwt_vc("eu.europa.ec.av.1"));
+//! let issuer = Issuer::new(IssuerConfig::new(metadata), MemoryStore::new(), SdJwtVcMinter::generate());
+//!
+//! let created = issuer.create_offer(OfferSpec {
+//!     credential_configuration_ids: vec!["eu.europa.ec.av.1".into()],
+//!     pre_authorized: true,
+//!     claims: Some(serde_json::json!({"age_over_18": true})),
+//!     ..OfferSpec::default()
+//! }).await?;
+//! let code = created.credential_offer.pre_authorized_code_grant().unwrap().pre_authorized_code.clone();
+//!
+//! let token = issuer.token(TokenRequest::pre_authorized(code.clone(), None), HttpFacts::default()).await.unwrap();
+//! assert_eq!(token.token_type, "Bearer");
+//! // The code is single-use:
+//! let again = issuer.token(TokenRequest::pre_authorized(code, None), HttpFacts::default()).await;
+//! assert_eq!(again.unwrap_err().error.as_str(), "invalid_grant");
+//!
+//! let log = issuer.inspect(&created.session_id).await?.events;
+//! assert_eq!(serde_json::to_value(&log[0])?["type"], "offer_created");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod minter;
+pub mod nonce;
+pub mod proof_check;
+pub mod sd_jwt;
+pub mod secrets;
+pub mod service;
+pub mod session;
+pub mod store;
+pub mod testing;
+pub mod transition;
+
+pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
+pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};
+pub use error::IssuerError;
+pub use event::{Event, EventKind};
+pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
+pub use nonce::ServerKey;
+pub use proof_check::{
+    CheckedProofs, ProofCheck, ProofCheckInput, ProofRejection, StandardProofCheck,
+};
+pub use sd_jwt::SdJwtVcMinter;
+pub use secrets::{OsSecretSource, SecretHash, SecretSource};
+pub use service::{HttpFacts, Issuer, OfferCreated};
+pub use session::{LookupKind, Session, SessionFlags, SessionState, SessionSummary};
+pub use store::{MemoryStore, SessionStore, StoreError};

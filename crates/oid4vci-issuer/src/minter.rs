@@ -1,0 +1,48 @@
+//! [`CredentialMinter`]: the port that turns claims and holder keys into credentials.
+
+use crate::clock::UnixTime;
+use oid4vci_types::CredentialConfiguration;
+use serde_json::Value;
+use std::future::Future;
+
+/// What to mint.
+#[derive(Debug)]
+pub struct MintRequest<'a> {
+    /// The Credential Issuer Identifier (`iss`).
+    pub issuer: &'a str,
+    /// The configuration id.
+    pub configuration_id: &'a str,
+    /// The configuration from the issuer metadata.
+    pub configuration: &'a CredentialConfiguration,
+    /// The claims to put in the credential.
+    pub claims: &'a Value,
+    /// Holder public keys (JWKs), one credential per key; empty when no binding is required.
+    pub holder_keys: &'a [Value],
+    /// The operator's subject identifier, if any.
+    pub subject_id: Option<&'a str>,
+    /// Issuance time.
+    pub now: UnixTime,
+}
+
+/// What the minter did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MintOutcome {
+    /// The credentials, in the order of the holder keys.
+    Issued(Vec<Value>),
+    /// Not now: the issuer answers with a `transaction_id` and asks again on the deferred endpoint.
+    Pending,
+}
+
+/// Minting failed; the wallet gets `credential_request_denied`, the operator the message.
+#[derive(Debug, thiserror::Error)]
+#[error("credential minting failed: {0}")]
+pub struct MintError(pub String);
+
+/// Issues credentials.
+pub trait CredentialMinter: Send + Sync + 'static {
+    /// Mints credentials for `request`.
+    fn mint<'a>(
+        &'a self,
+        request: MintRequest<'a>,
+    ) -> impl Future<Output = Result<MintOutcome, MintError>> + Send + 'a;
+}

@@ -1,0 +1,169 @@
+//! [`ProofCheck`]: the port through which the credential endpoint validates key proofs, and
+//! [`StandardProofCheck`], its implementation on `oid4vci-proof`.
+
+use oid4vci_proof::{
+    ClientIdentity, KeyAttestationRequirement, NonceCheck, NonceVerifier, ProofContext, ProofError,
+    ProofPolicy, ProofValidator,
+};
+use oid4vci_types::{ErrorCode, ErrorResponse, ProofTypeMetadata, Proofs};
+use serde_json::Value;
+
+/// What the issuer knows when it checks the proofs of one credential request.
+pub struct ProofCheckInput<'a> {
+    /// The Credential Issuer Identifier (expected `aud`).
+    pub audience: &'a str,
+    /// Checks a proof's `nonce` (freshness, authenticity); `None` when the issuer has no Nonce Endpoint.
+    pub nonces: Option<&'a dyn NonceVerifier>,
+    /// The token's client id; `None` means anonymous pre-authorized access (then `iss` must be absent).
+    pub client_id: Option<&'a str>,
+    /// The metadata entry for the proof type used.
+    pub proof_type: &'a ProofTypeMetadata,
+    /// The issuer's `batch_size` (1 without batch issuance).
+    pub max_proofs: usize,
+    /// The session demands key attestations.
+    pub require_key_attestation: bool,
+    /// Now, in seconds since the Unix epoch.
+    pub now: u64,
+}
+
+/// Proofs that passed every check: the holder keys to bind and the nonce to consume.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedProofs {
+    /// Holder public keys (JWKs), one credential each.
+    pub holder_keys: Vec<Value>,
+    /// The `c_nonce` the proofs carried.
+    pub nonce: Option<String>,
+    /// Where the keys came from (`jwk`, `did:key`, `x5c`, `key_attestation`, …).
+    pub key_source: String,
+}
+
+/// A refused proof: the error body for the wallet (with the diagnostic) and what to log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProofRejection {
+    /// The response body: `invalid_proof` or `invalid_nonce` with `diagnostic`.
+    pub response: ErrorResponse,
+    /// The stable machine code (`invalid_typ`, `invalid_signature`, …).
+    pub code: String,
+}
+
+/// Validates the `proofs` of a credential request.
+pub trait ProofCheck: Send + Sync + 'static {
+    /// Checks every proof; all must pass.
+    fn check(
+        &self,
+        proofs: &Proofs,
+        input: &ProofCheckInput<'_>,
+    ) -> Result<CheckedProofs, ProofRejection>;
+}
+
+/// [`ProofCheck`] on `oid4vci-proof`'s [`ProofValidator`], narrowing a base policy per request to
+/// the configuration's algorithms, batch size and key attestation requirement.
+#[derive(Clone, Debug, Default)]
+pub struct StandardProofCheck {
+    /// The base policy (trust anchors, iat window, DID resolver).
+    pub policy: ProofPolicy,
+}
+
+impl StandardProofCheck {
+    /// A check with the given base policy.
+    pub fn new(policy: ProofPolicy) -> Self {
+        StandardProofCheck { policy }
+    }
+}
+
+/// Turns a proof error into the credential endpoint's error body, diagnostic included.
+pub fn rejection_from(error: &ProofError) -> ProofRejection {
+    let diagnostic = error.diagnostic();
+    let code = if error.oauth_error() == "invalid_nonce" {
+        ErrorCode::InvalidNonce
+    } else {
+        ErrorCode::InvalidProof
+    };
+    let response = ErrorResponse::new(code)
+        .with_description(diagnostic.error_description())
+        .with_extra(
+            "diagnostic",
+            serde_json::to_value(&diagnostic).unwrap_or(Value::Null),
+        );
+    ProofRejection {
+        response,
+        code: error.code().to_owned(),
+    }
+}
+
+fn shape_rejection(code: &str, description: &str) -> ProofRejection {
+    ProofRejection {
+        response: ErrorResponse::new(ErrorCode::InvalidProof).with_description(description),
+        code: code.to_owned(),
+    }
+}
+
+impl ProofCheck for StandardProofCheck {
+    fn check(
+        &self,
+        proofs: &Proofs,
+        input: &ProofCheckInput<'_>,
+    ) -> Result<CheckedProofs, ProofRejection> {
+        let mut policy = self
+            .policy
+            .clone()
+            .narrow_algs(&input.proof_type.proof_signing_alg_values_supported);
+        policy.batch_size = input.max_proofs.max(1);
+        let required = input.proof_type.key_attestations_required.as_ref();
+        if required.is_some() || input.require_key_attestation {
+            policy.key_attestations_required = Some(KeyAttestationRequirement {
+                key_storage: required
+                    .and_then(|r| r.key_storage.clone())
+                    .unwrap_or_default(),
+                user_authentication: required
+                    .and_then(|r| r.user_authentication.clone())
+                    .unwrap_or_default(),
+            });
+        }
+        let validator = ProofValidator::new(policy);
+        let ctx = ProofContext {
+            audience: input.audience,
+            nonce: input
+                .nonces
+                .map_or(NonceCheck::NotRequired, NonceCheck::Verify),
+            client: match input.client_id {
+                Some(id) => ClientIdentity::Known(id),
+                None => ClientIdentity::Anonymous,
+            },
+            now: input.now,
+        };
+        let validated = match proofs {
+            Proofs::Jwt(jwts) => validator.validate_jwt_proofs(jwts, &ctx),
+            Proofs::Attestation(list) => match list.as_slice() {
+                [one] => validator.validate_attestation_proof(one, &ctx),
+                _ => {
+                    return Err(shape_rejection(
+                        "malformed_jwt",
+                        "proofs.attestation must contain exactly one key attestation (OID4VCI 1.0 Appendix F)",
+                    ))
+                }
+            },
+            other => {
+                return Err(shape_rejection(
+                    "unsupported_proof_type",
+                    &format!("proof type {} is not supported by this issuer; use jwt", other.proof_type()),
+                ))
+            }
+        }
+        .map_err(|e| rejection_from(&e))?;
+        let key_source = validated
+            .proofs()
+            .first()
+            .map(|p| p.key_source().as_str().to_owned())
+            .unwrap_or_default();
+        Ok(CheckedProofs {
+            holder_keys: validated
+                .holder_keys()
+                .into_iter()
+                .map(|k| Value::Object(k.to_jwk()))
+                .collect(),
+            nonce: validated.nonce().map(str::to_owned),
+            key_source,
+        })
+    }
+}

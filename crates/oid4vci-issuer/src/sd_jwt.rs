@@ -1,0 +1,168 @@
+//! [`SdJwtVcMinter`]: issues IETF SD-JWT VCs (`dc+sd-jwt`, OID4VCI 1.0 Appendix A.3) signed with
+//! ES256, the holder key bound in `cnf.jwk`, every top-level claim selectively disclosable.
+
+use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use rand_core::{OsRng, RngCore};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Claims that are never made selectively disclosable (SD-JWT VC registered claims).
+const ALWAYS_DISCLOSED: [&str; 9] = [
+    "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "_sd", "_sd_alg",
+];
+
+/// Mints SD-JWT VCs with an ES256 issuer key.
+pub struct SdJwtVcMinter {
+    key: SigningKey,
+    kid: String,
+    /// Credential lifetime in seconds.
+    pub validity: u64,
+}
+
+impl fmt::Debug for SdJwtVcMinter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SdJwtVcMinter")
+            .field("kid", &self.kid)
+            .field("validity", &self.validity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SdJwtVcMinter {
+    /// A minter signing with `key`; `kid` names it in the JWS header and the issuer's JWKS.
+    pub fn new(key: SigningKey, kid: impl Into<String>) -> Self {
+        SdJwtVcMinter {
+            key,
+            kid: kid.into(),
+            validity: 365 * 24 * 3600,
+        }
+    }
+
+    /// A minter with a freshly generated key.
+    pub fn generate() -> Self {
+        SdJwtVcMinter::new(SigningKey::random(&mut OsRng), "issuer-key-1")
+    }
+
+    /// The issuer's public key as a JWK with `kid`, `alg` and `use`.
+    pub fn public_jwk(&self) -> Value {
+        let mut jwk = p256_jwk(self.key.verifying_key());
+        if let Value::Object(m) = &mut jwk {
+            m.insert("kid".into(), Value::String(self.kid.clone()));
+            m.insert("alg".into(), Value::String("ES256".into()));
+            m.insert("use".into(), Value::String("sig".into()));
+        }
+        jwk
+    }
+
+    /// The signing key (to persist it).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    fn disclosure(name: &str, value: &Value) -> (String, String) {
+        let mut salt = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        let array = json!([URL_SAFE_NO_PAD.encode(salt), name, value]);
+        let encoded = URL_SAFE_NO_PAD.encode(array.to_string());
+        let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(encoded.as_bytes()));
+        (encoded, digest)
+    }
+
+    /// Issues one SD-JWT VC for one holder key (or none).
+    pub fn issue(
+        &self,
+        request: &MintRequest<'_>,
+        holder_key: Option<&Value>,
+    ) -> Result<String, MintError> {
+        let vct = request
+            .configuration
+            .vct
+            .clone()
+            .unwrap_or_else(|| request.configuration_id.to_owned());
+        let claims = request
+            .claims
+            .as_object()
+            .ok_or_else(|| MintError("claims must be a JSON object".into()))?;
+        let mut payload = Map::new();
+        let mut disclosures = Vec::new();
+        let mut digests = Vec::new();
+        for (name, value) in claims {
+            if ALWAYS_DISCLOSED.contains(&name.as_str()) {
+                continue;
+            }
+            let (disclosure, digest) = Self::disclosure(name, value);
+            disclosures.push(disclosure);
+            digests.push(Value::String(digest));
+        }
+        digests.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        payload.insert("iss".into(), json!(request.issuer));
+        payload.insert("iat".into(), json!(request.now));
+        payload.insert(
+            "exp".into(),
+            json!(request.now.saturating_add(self.validity)),
+        );
+        payload.insert("vct".into(), json!(vct));
+        if let Some(jwk) = holder_key {
+            payload.insert("cnf".into(), json!({ "jwk": jwk }));
+        }
+        payload.insert("_sd".into(), Value::Array(digests));
+        payload.insert("_sd_alg".into(), json!("sha-256"));
+        let header = json!({"alg": "ES256", "typ": "dc+sd-jwt", "kid": self.kid});
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(Value::Object(payload).to_string())
+        );
+        let signature: Signature = self.key.sign(signing_input.as_bytes());
+        let mut out = format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature.to_bytes())
+        );
+        for d in disclosures {
+            out.push('~');
+            out.push_str(&d);
+        }
+        out.push('~');
+        Ok(out)
+    }
+}
+
+/// A P-256 public key as a JWK.
+pub fn p256_jwk(key: &VerifyingKey) -> Value {
+    let point = key.to_encoded_point(false);
+    let x = point
+        .x()
+        .map(|x| URL_SAFE_NO_PAD.encode(x))
+        .unwrap_or_default();
+    let y = point
+        .y()
+        .map(|y| URL_SAFE_NO_PAD.encode(y))
+        .unwrap_or_default();
+    json!({"kty": "EC", "crv": "P-256", "x": x, "y": y})
+}
+
+impl CredentialMinter for SdJwtVcMinter {
+    async fn mint<'a>(&'a self, request: MintRequest<'a>) -> Result<MintOutcome, MintError> {
+        if !request.configuration.format.is_sd_jwt_vc() {
+            return Err(MintError(format!(
+                "SdJwtVcMinter issues dc+sd-jwt only, not {}",
+                request.configuration.format
+            )));
+        }
+        let credentials = if request.holder_keys.is_empty() {
+            vec![Value::String(self.issue(&request, None)?)]
+        } else {
+            request
+                .holder_keys
+                .iter()
+                .map(|k| self.issue(&request, Some(k)).map(Value::String))
+                .collect::<Result<_, _>>()?
+        };
+        Ok(MintOutcome::Issued(credentials))
+    }
+}

@@ -1,0 +1,270 @@
+//! [`Session`]: one issuance, as plain data. Transitions in [`crate::transition`] take a session
+//! and return the next one; nothing here does I/O or reads the clock.
+
+use crate::clock::UnixTime;
+use crate::event::{Event, EventKind, MAX_EVENTS};
+use crate::secrets::SecretHash;
+use oid4vci_types::TxCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Where a session stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// Offer created; no token yet.
+    Offered,
+    /// An access token was issued.
+    TokenIssued,
+    /// At least one credential request was deferred and is not yet delivered.
+    Deferred,
+    /// Credentials were issued (and no deferred issuance is outstanding).
+    Issued,
+    /// The wallet sent a notification.
+    Notified,
+    /// Too many wrong transaction codes: the pre-authorized code is invalidated (13.6.3).
+    Locked,
+}
+
+/// Kinds of secret a session can be found by. Stores index each as a separate lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LookupKind {
+    /// The pre-authorized code of the offer.
+    PreAuthorizedCode,
+    /// The id in the offer's `credential_offer_uri`.
+    OfferId,
+    /// The access token.
+    AccessToken,
+    /// A deferred issuance's `transaction_id`.
+    TransactionId,
+    /// A credential response's `notification_id`.
+    NotificationId,
+}
+
+/// The operator's flags for a session.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionFlags {
+    /// Proofs must carry a key attestation.
+    pub require_key_attestation: bool,
+    /// The token request must carry a wallet attestation (client authentication, Appendix E).
+    pub require_wallet_attestation: bool,
+    /// The access token must be DPoP-bound (RFC 9449).
+    pub dpop_required: bool,
+}
+
+/// The pre-authorized code grant as the issuer keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreAuthorizedGrantState {
+    /// Hash of the code.
+    pub code_hash: SecretHash,
+    /// The offer's `tx_code` object, when one is required.
+    pub tx_code: Option<TxCode>,
+    /// Hash of the expected transaction code.
+    pub tx_code_hash: Option<SecretHash>,
+    /// Wrong transaction codes so far.
+    pub failed_tx_attempts: u32,
+    /// Wrong transaction codes allowed before the code is invalidated.
+    pub max_tx_attempts: u32,
+    /// Set once the code has been exchanged.
+    pub redeemed: bool,
+}
+
+/// The access token and what it grants.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccessGrant {
+    /// Hash of the access token.
+    pub token_hash: SecretHash,
+    /// When the token expires.
+    pub expires_at: UnixTime,
+    /// The client id from the token request (absent: anonymous access).
+    pub client_id: Option<String>,
+    /// Granted configurations and the credential identifiers issued for them.
+    pub granted: Vec<GrantedCredential>,
+    /// True when the token response carried `authorization_details`, so requests must use
+    /// `credential_identifier` (Section 8.2).
+    pub uses_credential_identifiers: bool,
+}
+
+/// A configuration the token grants.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrantedCredential {
+    /// The configuration id.
+    pub configuration_id: String,
+    /// Identifiers returned in the token response (one dataset per configuration here).
+    pub credential_identifiers: Vec<String>,
+}
+
+/// A deferred issuance waiting for claims or for the wallet to collect it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeferredIssuance {
+    /// Hash of the `transaction_id`.
+    pub transaction_hash: SecretHash,
+    /// The configuration to issue.
+    pub configuration_id: String,
+    /// Holder keys (public JWKs) the credentials are bound to.
+    pub holder_keys: Vec<Value>,
+    /// Set once the wallet collected the credential; the id is invalid afterwards (9.1).
+    pub collected: bool,
+}
+
+/// One issuance session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Random public id (operators use it; it grants nothing).
+    pub id: String,
+    /// Incremented by every stored change; stores compare-and-swap on it.
+    pub version: u64,
+    /// The Credential Issuer Identifier of the offer.
+    pub credential_issuer: String,
+    /// Offered configurations.
+    pub configuration_ids: Vec<String>,
+    /// The pre-authorized code grant, if offered.
+    pub pre_authorized: Option<PreAuthorizedGrantState>,
+    /// The authorization code grant's `issuer_state`, if offered.
+    pub issuer_state: Option<String>,
+    /// Hash of the id in the offer's `credential_offer_uri`.
+    pub offer_id_hash: Option<SecretHash>,
+    /// Claims per configuration; a configuration without claims is issued deferred.
+    pub claims: BTreeMap<String, Value>,
+    /// The subject the claims describe (the operator's identifier).
+    pub subject_id: Option<String>,
+    /// Flags.
+    pub flags: SessionFlags,
+    /// Where the session stands.
+    pub state: SessionState,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// The offer (and its pre-authorized code) is void after this.
+    pub offer_expires_at: UnixTime,
+    /// The session may be swept after this.
+    pub expires_at: UnixTime,
+    /// The access token, once issued.
+    pub access: Option<AccessGrant>,
+    /// Deferred issuances.
+    pub deferred: Vec<DeferredIssuance>,
+    /// Hashes of `notification_id`s handed out.
+    pub notification_hashes: Vec<SecretHash>,
+    /// The event log.
+    pub events: Vec<Event>,
+    /// Events dropped from the front of the log (see [`MAX_EVENTS`]).
+    pub events_dropped: u64,
+}
+
+impl Session {
+    /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
+    pub fn record(&mut self, kind: EventKind, at: UnixTime, details: Value) {
+        if self.events.len() >= MAX_EVENTS {
+            self.events.remove(0);
+            self.events_dropped += 1;
+        }
+        self.events.push(Event {
+            kind,
+            timestamp: at,
+            details,
+        });
+    }
+
+    /// Every secret this session can be looked up by, for the store's indexes.
+    pub fn lookup_keys(&self) -> Vec<(LookupKind, SecretHash)> {
+        let mut keys = Vec::new();
+        if let Some(p) = &self.pre_authorized {
+            keys.push((LookupKind::PreAuthorizedCode, p.code_hash));
+        }
+        if let Some(h) = self.offer_id_hash {
+            keys.push((LookupKind::OfferId, h));
+        }
+        if let Some(a) = &self.access {
+            keys.push((LookupKind::AccessToken, a.token_hash));
+        }
+        for d in &self.deferred {
+            keys.push((LookupKind::TransactionId, d.transaction_hash));
+        }
+        for n in &self.notification_hashes {
+            keys.push((LookupKind::NotificationId, *n));
+        }
+        keys
+    }
+
+    /// The operator's view: everything but secrets.
+    pub fn summary(&self) -> SessionSummary {
+        SessionSummary {
+            session_id: self.id.clone(),
+            state: self.state,
+            credential_issuer: self.credential_issuer.clone(),
+            credential_configuration_ids: self.configuration_ids.clone(),
+            grants: GrantsSummary {
+                pre_authorized_code: self.pre_authorized.is_some(),
+                tx_code_required: self
+                    .pre_authorized
+                    .as_ref()
+                    .is_some_and(|p| p.tx_code.is_some()),
+                authorization_code: self.issuer_state.is_some(),
+            },
+            claims_present: self.claims.keys().cloned().collect(),
+            subject_id: self.subject_id.clone(),
+            flags: self.flags.clone(),
+            created_at: self.created_at,
+            offer_expires_at: self.offer_expires_at,
+            expires_at: self.expires_at,
+            version: self.version,
+            events: self.events.clone(),
+            events_dropped: self.events_dropped,
+        }
+    }
+}
+
+/// Which grants an offer carries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantsSummary {
+    /// The pre-authorized code grant is offered.
+    pub pre_authorized_code: bool,
+    /// A transaction code is required with it.
+    pub tx_code_required: bool,
+    /// The authorization code grant is offered.
+    pub authorization_code: bool,
+}
+
+/// What [`Issuer::inspect`](crate::Issuer::inspect) returns: a session without its secrets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// The session id.
+    pub session_id: String,
+    /// Where it stands.
+    pub state: SessionState,
+    /// The issuer identifier.
+    pub credential_issuer: String,
+    /// Offered configurations.
+    pub credential_configuration_ids: Vec<String>,
+    /// Offered grants.
+    pub grants: GrantsSummary,
+    /// Configurations that have claims.
+    pub claims_present: Vec<String>,
+    /// The subject.
+    pub subject_id: Option<String>,
+    /// Flags.
+    pub flags: SessionFlags,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Offer expiry.
+    pub offer_expires_at: UnixTime,
+    /// Session expiry.
+    pub expires_at: UnixTime,
+    /// Stored version.
+    pub version: u64,
+    /// The event log.
+    pub events: Vec<Event>,
+    /// Events dropped from the front of the log.
+    pub events_dropped: u64,
+}
+
+/// Details for an event: a JSON object from key/value pairs.
+pub(crate) fn details<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    let mut map = Map::new();
+    for (k, v) in pairs {
+        map.insert(k.to_owned(), v);
+    }
+    Value::Object(map)
+}

@@ -1,0 +1,141 @@
+//! [`MemoryStore`]: a [`SessionStore`] in process memory, for tests and single-process services.
+
+use super::{SessionStore, StoreError};
+use crate::clock::UnixTime;
+use crate::secrets::SecretHash;
+use crate::session::{LookupKind, Session};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<String, Session>,
+    index: HashMap<(LookupKind, SecretHash), String>,
+    nonces: HashMap<SecretHash, UnixTime>,
+}
+
+impl Inner {
+    fn index_is_free(&self, session: &Session) -> bool {
+        session
+            .lookup_keys()
+            .iter()
+            .all(|k| self.index.get(k).is_none_or(|owner| *owner == session.id))
+    }
+
+    fn unindex(&mut self, session: &Session) {
+        for key in session.lookup_keys() {
+            self.index.remove(&key);
+        }
+    }
+
+    fn reindex(&mut self, session: &Session) {
+        for key in session.lookup_keys() {
+            self.index.insert(key, session.id.clone());
+        }
+    }
+}
+
+/// Sessions in a mutex-guarded map. Clones share the same sessions.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
+        self.inner
+            .lock()
+            .map_err(|_| StoreError::Backend("memory store lock poisoned".into()))
+    }
+}
+
+impl SessionStore for MemoryStore {
+    async fn insert(&self, session: &Session) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        if inner.sessions.contains_key(&session.id) {
+            return Err(StoreError::Duplicate);
+        }
+        if !inner.index_is_free(session) {
+            return Err(StoreError::LookupTaken);
+        }
+        inner.reindex(session);
+        inner.sessions.insert(session.id.clone(), session.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        Ok(self.lock()?.sessions.get(id).cloned())
+    }
+
+    async fn find(
+        &self,
+        kind: LookupKind,
+        hash: &SecretHash,
+    ) -> Result<Option<Session>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .index
+            .get(&(kind, *hash))
+            .and_then(|id| inner.sessions.get(id))
+            .cloned())
+    }
+
+    async fn update(&self, session: &Session, expected_version: u64) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        let current = inner
+            .sessions
+            .get(&session.id)
+            .ok_or(StoreError::NotFound)?
+            .clone();
+        if current.version != expected_version || session.version != expected_version + 1 {
+            return Err(StoreError::VersionConflict);
+        }
+        if !inner.index_is_free(session) {
+            return Err(StoreError::LookupTaken);
+        }
+        inner.unindex(&current);
+        inner.reindex(session);
+        inner.sessions.insert(session.id.clone(), session.clone());
+        Ok(())
+    }
+
+    async fn consume_nonce(
+        &self,
+        nonce_hash: &SecretHash,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock()?;
+        if inner.nonces.contains_key(nonce_hash) {
+            return Ok(false);
+        }
+        inner.nonces.insert(*nonce_hash, expires_at);
+        Ok(true)
+    }
+
+    async fn sweep_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let mut inner = self.lock()?;
+        let expired: Vec<Session> = inner
+            .sessions
+            .values()
+            .filter(|s| s.expires_at < now)
+            .cloned()
+            .collect();
+        for s in &expired {
+            inner.unindex(s);
+            inner.sessions.remove(&s.id);
+        }
+        inner.nonces.retain(|_, exp| *exp >= now);
+        Ok(expired.len() as u64)
+    }
+}

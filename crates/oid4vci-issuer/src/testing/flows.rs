@@ -1,0 +1,697 @@
+//! Whole-issuance scenarios run against any [`SessionStore`]: the pre-authorized flow, the
+//! transaction-code flow with lock-out, deferred issuance, batch issuance, notification, every
+//! error path, and the concurrency guarantees (50 concurrent redeemers, exactly one winner).
+//! Each scenario asserts the session's event log.
+
+use super::TestWallet;
+use crate::{
+    EventKind, HttpFacts, Issuer, IssuerConfig, ManualClock, OfferSpec, SdJwtVcMinter,
+    SessionStore, TxCodeSpec,
+};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use oid4vci_types::*;
+use p256::ecdsa::signature::Verifier;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// The issuer identifier of the scenarios.
+pub const ISSUER: &str = "https://issuer.example.com";
+/// The configuration the scenarios issue.
+pub const CONFIG: &str = "eu.europa.ec.av.1";
+/// Start time of the scenario clock.
+pub const T0: u64 = 1_780_000_000;
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    pollster::block_on(f)
+}
+
+/// A scenario issuer over `store` with a manual clock at [`T0`] and batch size 3.
+pub fn scenario_issuer<S: SessionStore>(store: S) -> (Issuer<S, SdJwtVcMinter>, ManualClock) {
+    let mut metadata = CredentialIssuerMetadata::new(ISSUER);
+    metadata.batch_credential_issuance = Some(BatchCredentialIssuance { batch_size: 3 });
+    metadata
+        .credential_configurations_supported
+        .insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
+    let clock = ManualClock::new(T0);
+    let issuer = Issuer::new(
+        IssuerConfig::new(metadata),
+        store,
+        SdJwtVcMinter::generate(),
+    )
+    .with_clock(Arc::new(clock.clone()));
+    (issuer, clock)
+}
+
+fn offer(claims: Option<Value>, tx: Option<TxCodeSpec>) -> OfferSpec {
+    OfferSpec {
+        credential_configuration_ids: vec![CONFIG.into()],
+        pre_authorized: true,
+        tx_code: tx,
+        claims,
+        subject_id: Some("subject-1".into()),
+        ..OfferSpec::default()
+    }
+}
+
+fn code_of(created: &crate::OfferCreated) -> SecretString {
+    created
+        .credential_offer
+        .pre_authorized_code_grant()
+        .map(|g| g.pre_authorized_code.clone())
+        .unwrap_or_else(|| SecretString::new(""))
+}
+
+fn event_types<S: SessionStore, M: crate::CredentialMinter>(
+    issuer: &Issuer<S, M>,
+    id: &str,
+) -> Vec<String> {
+    let summary = block(issuer.inspect(id)).expect("session exists");
+    summary
+        .events
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Verifies an SD-JWT VC: issuer signature, `cnf.jwk`, and every disclosure's digest in `_sd`.
+/// Returns the disclosed claims.
+pub fn verify_sd_jwt(
+    credential: &str,
+    minter: &SdJwtVcMinter,
+    holder: &Value,
+) -> serde_json::Map<String, Value> {
+    let mut parts = credential.split('~');
+    let jws = parts.next().expect("jws");
+    let segments: Vec<&str> = jws.split('.').collect();
+    assert_eq!(segments.len(), 3);
+    let sig_bytes = URL_SAFE_NO_PAD.decode(segments[2]).expect("sig");
+    let sig = p256::ecdsa::Signature::from_slice(&sig_bytes).expect("64-byte signature");
+    minter
+        .signing_key()
+        .verifying_key()
+        .verify(format!("{}.{}", segments[0], segments[1]).as_bytes(), &sig)
+        .expect("issuer signature verifies");
+    let header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segments[0]).expect("b64")).expect("json");
+    assert_eq!(header["typ"], "dc+sd-jwt");
+    let payload: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segments[1]).expect("b64")).expect("json");
+    assert_eq!(payload["iss"], ISSUER);
+    assert_eq!(payload["vct"], CONFIG);
+    assert_eq!(
+        &payload["cnf"]["jwk"], holder,
+        "credential is bound to the holder key"
+    );
+    let digests: Vec<&str> = payload["_sd"]
+        .as_array()
+        .expect("_sd")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut claims = serde_json::Map::new();
+    for d in parts.filter(|d| !d.is_empty()) {
+        let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(d.as_bytes()));
+        assert!(
+            digests.contains(&digest.as_str()),
+            "disclosure digest listed in _sd"
+        );
+        let arr: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(d).expect("b64")).expect("json");
+        claims.insert(arr[1].as_str().expect("name").to_owned(), arr[2].clone());
+    }
+    claims
+}
+
+/// Runs every scenario with fresh stores from `make_store`.
+pub fn run_issuer_flows<S: SessionStore, F: Fn() -> S>(make_store: F) {
+    pre_authorized_flow(make_store());
+    tx_code_flow_with_lockout(make_store());
+    deferred_flow(make_store());
+    batch_issuance(make_store());
+    error_paths(make_store());
+    concurrent_token_requests_redeem_once(make_store());
+    concurrent_credential_requests_consume_nonce_once(make_store());
+}
+
+/// Offer by reference → token with authorization_details → nonce → credential → notification.
+pub fn pre_authorized_flow<S: SessionStore>(store: S) {
+    let (issuer, clock) = scenario_issuer(store);
+    let created = block(issuer.create_offer(offer(
+        Some(json!({"age_over_18": true, "given_name": "Erika"})),
+        None,
+    )))
+    .expect("offer");
+    let CredentialOfferRequest::ByReference(uri) =
+        CredentialOfferRequest::from_uri(&created.credential_offer_uri).expect("uri")
+    else {
+        panic!("offer by reference")
+    };
+    let offer_id = uri.rsplit('/').next().expect("id");
+    let fetched = block(issuer.credential_offer(offer_id)).expect("offer by reference");
+    assert_eq!(
+        fetched, created.credential_offer,
+        "the offer by reference equals the offer by value"
+    );
+
+    let mut req = TokenRequest::pre_authorized(code_of(&created), None);
+    req.authorization_details = Some(vec![AuthorizationDetail::for_configuration(CONFIG)]);
+    let token = block(issuer.token(req, HttpFacts::default())).expect("token");
+    assert_eq!(token.expires_in, Some(300));
+    let ids = token
+        .authorization_details
+        .as_ref()
+        .and_then(|d| d[0].credential_identifiers.clone())
+        .expect("identifiers");
+    clock.advance(2);
+    let nonce = issuer.nonce().c_nonce;
+    let wallet = TestWallet::new();
+    let request = CredentialRequest {
+        credential: CredentialSelector::Identifier(ids[0].clone()),
+        proofs: Some(Proofs::Jwt(vec![wallet.proof(
+            ISSUER,
+            Some(&nonce),
+            T0 + 1,
+        )])),
+        credential_response_encryption: None,
+        extra: Default::default(),
+    };
+    let response =
+        block(issuer.credential(request, HttpFacts::bearer(token.access_token.expose())))
+            .expect("credential");
+    assert_eq!(response.http_status(), 200);
+    let credentials = response.credentials.clone().expect("credentials");
+    assert_eq!(credentials.len(), 1);
+    let claims = verify_sd_jwt(
+        credentials[0].credential.as_str().expect("string"),
+        issuer.minter(),
+        &wallet.public_jwk(),
+    );
+    assert_eq!(claims.get("given_name"), Some(&json!("Erika")));
+    assert_eq!(claims.get("age_over_18"), Some(&json!(true)));
+
+    let note = NotificationRequest {
+        notification_id: response.notification_id.clone().expect("notification id"),
+        event: NotificationEvent::CredentialAccepted,
+        event_description: None,
+        extra: Default::default(),
+    };
+    block(issuer.notification(note.clone(), HttpFacts::bearer(token.access_token.expose())))
+        .expect("notification");
+    block(issuer.notification(note, HttpFacts::bearer(token.access_token.expose())))
+        .expect("notifications are idempotent");
+    assert_eq!(
+        event_types(&issuer, &created.session_id),
+        [
+            "offer_created",
+            "offer_retrieved",
+            "token_exchanged",
+            "nonce_issued",
+            "credential_issued",
+            "notification_received",
+            "notification_received"
+        ]
+    );
+    let summary = block(issuer.inspect(&created.session_id)).expect("inspect");
+    assert_eq!(summary.state, crate::SessionState::Notified);
+    assert_eq!(
+        summary.events[2].details["grant_type"],
+        PRE_AUTHORIZED_CODE_GRANT_TYPE
+    );
+    let shown = format!("{summary:?}");
+    assert!(
+        !shown.contains(code_of(&created).expose()) && !shown.contains(token.access_token.expose()),
+        "no secrets in the summary"
+    );
+}
+
+/// A wrong transaction code counts an attempt without burning the code; the limit locks it.
+pub fn tx_code_flow_with_lockout<S: SessionStore>(store: S) {
+    let (issuer, _clock) = scenario_issuer(store);
+    let tx = TxCodeSpec {
+        length: Some(6),
+        max_attempts: Some(3),
+        ..TxCodeSpec::default()
+    };
+    let created =
+        block(issuer.create_offer(offer(Some(json!({"a": 1})), Some(tx.clone())))).expect("offer");
+    let pin = created.tx_code.clone().expect("tx code value");
+    assert_eq!(pin.len(), 6);
+    let tx_obj = created
+        .credential_offer
+        .pre_authorized_code_grant()
+        .and_then(|g| g.tx_code.clone())
+        .expect("tx_code object");
+    assert_eq!(tx_obj.length, Some(6));
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    let code = code_of(&created);
+    let err = block(issuer.token(
+        TokenRequest::pre_authorized(code.clone(), None),
+        HttpFacts::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(err.error, ErrorCode::InvalidRequest, "missing tx_code");
+    let err = block(issuer.token(
+        TokenRequest::pre_authorized(code.clone(), Some(wrong.into())),
+        HttpFacts::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(err.error, ErrorCode::InvalidGrant, "wrong tx_code");
+    assert!(err
+        .error_description
+        .as_deref()
+        .unwrap_or_default()
+        .contains("2 attempt"));
+    block(issuer.token(
+        TokenRequest::pre_authorized(code.clone(), Some(pin.clone().into())),
+        HttpFacts::default(),
+    ))
+    .expect("the right code still works after a wrong one");
+
+    let created =
+        block(issuer.create_offer(offer(Some(json!({"a": 1})), Some(tx)))).expect("offer");
+    let pin = created.tx_code.clone().expect("pin");
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    let code = code_of(&created);
+    for _ in 0..3 {
+        let err = block(issuer.token(
+            TokenRequest::pre_authorized(code.clone(), Some(wrong.into())),
+            HttpFacts::default(),
+        ))
+        .unwrap_err();
+        assert_eq!(err.error, ErrorCode::InvalidGrant);
+    }
+    let err = block(issuer.token(
+        TokenRequest::pre_authorized(code, Some(pin.into())),
+        HttpFacts::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        err.error,
+        ErrorCode::InvalidGrant,
+        "locked: even the right code fails"
+    );
+    assert_eq!(
+        event_types(&issuer, &created.session_id),
+        [
+            "offer_created",
+            "token_rejected",
+            "token_rejected",
+            "session_locked",
+            "token_rejected",
+            "token_rejected"
+        ]
+    );
+    let summary = block(issuer.inspect(&created.session_id)).expect("inspect");
+    assert_eq!(summary.state, crate::SessionState::Locked);
+    assert_eq!(summary.events[1].details["error"], "invalid_grant");
+}
+
+fn redeem<S: SessionStore>(
+    issuer: &Issuer<S, SdJwtVcMinter>,
+    created: &crate::OfferCreated,
+) -> String {
+    let token = block(issuer.token(
+        TokenRequest::pre_authorized(code_of(created), None),
+        HttpFacts::default(),
+    ))
+    .expect("token");
+    token.access_token.expose().to_owned()
+}
+
+fn jwt_request(proofs: Vec<String>) -> CredentialRequest {
+    CredentialRequest::for_configuration(CONFIG, proofs)
+}
+
+/// No claims at offer time: 202 with `transaction_id`; pending until claims arrive; then once.
+pub fn deferred_flow<S: SessionStore>(store: S) {
+    let (issuer, _clock) = scenario_issuer(store);
+    let created = block(issuer.create_offer(offer(None, None))).expect("offer");
+    let token = redeem(&issuer, &created);
+    let wallet = TestWallet::new();
+    let nonce = issuer.nonce().c_nonce;
+    let resp = block(issuer.credential(
+        jwt_request(vec![wallet.proof(ISSUER, Some(&nonce), T0)]),
+        HttpFacts::bearer(&token),
+    ))
+    .expect("deferred");
+    assert_eq!(resp.http_status(), 202);
+    assert_eq!(resp.interval, Some(5));
+    let tx = resp.transaction_id.clone().expect("transaction id");
+    let pending = block(issuer.deferred_credential(
+        DeferredCredentialRequest::new(tx.clone()),
+        HttpFacts::bearer(&token),
+    ))
+    .expect("pending");
+    assert_eq!(
+        (pending.http_status(), pending.transaction_id.as_deref()),
+        (202, Some(tx.as_str()))
+    );
+    block(issuer.submit_claims(&created.session_id, CONFIG, json!({"age_over_18": true})))
+        .expect("claims");
+    let ready = block(issuer.deferred_credential(
+        DeferredCredentialRequest::new(tx.clone()),
+        HttpFacts::bearer(&token),
+    ))
+    .expect("ready");
+    assert_eq!(ready.http_status(), 200);
+    let cred = ready.credentials.as_ref().expect("credentials")[0]
+        .credential
+        .as_str()
+        .expect("string")
+        .to_owned();
+    verify_sd_jwt(&cred, issuer.minter(), &wallet.public_jwk());
+    let again = block(issuer.deferred_credential(
+        DeferredCredentialRequest::new(tx),
+        HttpFacts::bearer(&token),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        again.error,
+        ErrorCode::InvalidTransactionId,
+        "a transaction id is used once"
+    );
+    assert!(block(issuer.submit_claims(&created.session_id, "other", json!({}))).is_err());
+    assert_eq!(
+        event_types(&issuer, &created.session_id),
+        [
+            "offer_created",
+            "token_exchanged",
+            "nonce_issued",
+            "credential_deferred",
+            "deferred_pending",
+            "claims_submitted",
+            "deferred_credential_issued",
+            "deferred_rejected"
+        ]
+    );
+}
+
+/// Several proofs with one nonce: one credential per key; more than `batch_size` is refused.
+pub fn batch_issuance<S: SessionStore>(store: S) {
+    let (issuer, _clock) = scenario_issuer(store);
+    let created = block(issuer.create_offer(offer(Some(json!({"a": 1})), None))).expect("offer");
+    let token = redeem(&issuer, &created);
+    let wallets: Vec<TestWallet> = (0..4).map(|_| TestWallet::new()).collect();
+    let nonce = issuer.nonce().c_nonce;
+    let too_many: Vec<String> = wallets
+        .iter()
+        .map(|w| w.proof(ISSUER, Some(&nonce), T0))
+        .collect();
+    let err =
+        block(issuer.credential(jwt_request(too_many), HttpFacts::bearer(&token))).unwrap_err();
+    assert_eq!(
+        err.error,
+        ErrorCode::InvalidProof,
+        "more proofs than batch_size"
+    );
+    let nonce = issuer.nonce().c_nonce;
+    let proofs: Vec<String> = wallets[..3]
+        .iter()
+        .map(|w| w.proof(ISSUER, Some(&nonce), T0))
+        .collect();
+    let resp =
+        block(issuer.credential(jwt_request(proofs), HttpFacts::bearer(&token))).expect("batch");
+    let creds = resp.credentials.expect("credentials");
+    assert_eq!(creds.len(), 3);
+    for (cred, wallet) in creds.iter().zip(&wallets) {
+        verify_sd_jwt(
+            cred.credential.as_str().expect("string"),
+            issuer.minter(),
+            &wallet.public_jwk(),
+        );
+    }
+    let summary = block(issuer.inspect(&created.session_id)).expect("inspect");
+    let issued = summary
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::CredentialIssued)
+        .expect("issued event");
+    assert_eq!(issued.details["count"], 3);
+}
+
+/// Every refusal gets the spec's error and lands in the log.
+pub fn error_paths<S: SessionStore>(store: S) {
+    let (issuer, clock) = scenario_issuer(store);
+    let created = block(issuer.create_offer(offer(Some(json!({"a": 1})), None))).expect("offer");
+    let code = code_of(&created);
+    let unknown = block(issuer.token(
+        TokenRequest::pre_authorized("nope", None),
+        HttpFacts::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(unknown.error, ErrorCode::InvalidGrant);
+    let err = block(issuer.token(
+        TokenRequest::pre_authorized(code.clone(), Some("1234".into())),
+        HttpFacts::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        err.error,
+        ErrorCode::InvalidRequest,
+        "tx_code sent but not expected"
+    );
+    let token = block(issuer.token(
+        TokenRequest::pre_authorized(code.clone(), None),
+        HttpFacts::default(),
+    ))
+    .expect("token");
+    let token = token.access_token.expose().to_owned();
+    let reuse = block(issuer.token(
+        TokenRequest::pre_authorized(code, None),
+        HttpFacts::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(reuse.error, ErrorCode::InvalidGrant, "code reuse");
+
+    let expired = block(issuer.create_offer(offer(Some(json!({"a": 1})), None))).expect("offer");
+    clock.advance(601);
+    let err = block(issuer.token(
+        TokenRequest::pre_authorized(code_of(&expired), None),
+        HttpFacts::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(err.error, ErrorCode::InvalidGrant, "expired code");
+    clock.set(T0 + 10);
+
+    let wallet = TestWallet::new();
+    let proof = |nonce: &str| wallet.proof(ISSUER, Some(nonce), T0 + 10);
+    let missing = block(issuer.credential(
+        jwt_request(vec![proof(&issuer.nonce().c_nonce)]),
+        HttpFacts::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        (missing.error.clone(), missing.http_status()),
+        (ErrorCode::InvalidToken, 401)
+    );
+    let bad = block(issuer.credential(
+        jwt_request(vec![proof(&issuer.nonce().c_nonce)]),
+        HttpFacts::bearer("forged"),
+    ))
+    .unwrap_err();
+    assert_eq!(bad.error, ErrorCode::InvalidToken);
+    let basic = HttpFacts {
+        authorization: Some(format!("Basic {token}")),
+        dpop: None,
+    };
+    assert_eq!(
+        block(issuer.credential(jwt_request(vec![proof(&issuer.nonce().c_nonce)]), basic))
+            .unwrap_err()
+            .error,
+        ErrorCode::InvalidToken
+    );
+
+    let facts = HttpFacts::bearer(&token);
+    let unknown_cfg = CredentialRequest::for_configuration(
+        "NoSuchCredential",
+        vec![proof(&issuer.nonce().c_nonce)],
+    );
+    assert_eq!(
+        block(issuer.credential(unknown_cfg, facts.clone()))
+            .unwrap_err()
+            .error,
+        ErrorCode::UnknownCredentialConfiguration
+    );
+    let by_identifier = CredentialRequest {
+        credential: CredentialSelector::Identifier("x".into()),
+        proofs: Some(Proofs::Jwt(vec![proof(&issuer.nonce().c_nonce)])),
+        credential_response_encryption: None,
+        extra: Default::default(),
+    };
+    assert_eq!(
+        block(issuer.credential(by_identifier, facts.clone()))
+            .unwrap_err()
+            .error,
+        ErrorCode::InvalidCredentialRequest,
+        "credential_identifier without authorization_details in the token response"
+    );
+    let no_proof = block(issuer.credential(jwt_request(vec![]), facts.clone())).unwrap_err();
+    assert_eq!(no_proof.error, ErrorCode::InvalidProof, "missing proofs");
+    let wrong_aud = block(issuer.credential(
+        jwt_request(vec![wallet.proof(
+            "https://other.example",
+            Some(&issuer.nonce().c_nonce),
+            T0 + 10,
+        )]),
+        facts.clone(),
+    ))
+    .unwrap_err();
+    assert_eq!(wrong_aud.error, ErrorCode::InvalidProof);
+    assert_eq!(wrong_aud.extra["diagnostic"]["code"], "invalid_audience");
+    assert!(
+        wrong_aud.c_nonce.is_some(),
+        "draft-13 wallets get a fresh c_nonce with proof errors"
+    );
+    let forged_nonce =
+        block(issuer.credential(jwt_request(vec![proof("forged-nonce")]), facts.clone()))
+            .unwrap_err();
+    assert_eq!(forged_nonce.error, ErrorCode::InvalidNonce);
+
+    let nonce = issuer.nonce().c_nonce;
+    block(issuer.credential(jwt_request(vec![proof(&nonce)]), facts.clone()))
+        .expect("first use of the nonce");
+    let replay =
+        block(issuer.credential(jwt_request(vec![proof(&nonce)]), facts.clone())).unwrap_err();
+    assert_eq!(replay.error, ErrorCode::InvalidNonce, "nonce replay");
+
+    let note = NotificationRequest {
+        notification_id: "unknown".into(),
+        event: NotificationEvent::CredentialFailure,
+        event_description: None,
+        extra: Default::default(),
+    };
+    assert_eq!(
+        block(issuer.notification(note, facts.clone()))
+            .unwrap_err()
+            .error,
+        ErrorCode::InvalidNotificationId
+    );
+    assert_eq!(
+        block(issuer.deferred_credential(DeferredCredentialRequest::new("nope"), facts))
+            .unwrap_err()
+            .error,
+        ErrorCode::InvalidTransactionId
+    );
+    clock.advance(301);
+    let late = block(issuer.credential(
+        jwt_request(vec![proof(&issuer.nonce().c_nonce)]),
+        HttpFacts::bearer(&token),
+    ))
+    .unwrap_err();
+    assert_eq!(late.error, ErrorCode::InvalidToken, "expired access token");
+
+    let types = event_types(&issuer, &created.session_id);
+    assert_eq!(
+        types,
+        [
+            "offer_created",
+            "token_rejected",
+            "token_exchanged",
+            "nonce_issued",
+            "token_rejected",
+            "credential_rejected",
+            "credential_rejected",
+            "proof_rejected",
+            "proof_rejected",
+            "proof_rejected",
+            "credential_issued",
+            "proof_rejected",
+            "notification_rejected",
+            "deferred_rejected",
+        ]
+    );
+    let summary = block(issuer.inspect(&created.session_id)).expect("inspect");
+    let codes: Vec<&Value> = summary
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::ProofRejected)
+        .map(|e| &e.details["code"])
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            &json!("missing_proofs"),
+            &json!("invalid_audience"),
+            &json!("invalid_nonce"),
+            &json!("invalid_nonce")
+        ]
+    );
+}
+
+/// 50 concurrent token requests with one pre-authorized code: exactly one access token, and
+/// every request is in the log.
+pub fn concurrent_token_requests_redeem_once<S: SessionStore>(store: S) {
+    let (issuer, _clock) = scenario_issuer(store);
+    let issuer = Arc::new(issuer);
+    let created = block(issuer.create_offer(offer(Some(json!({"a": 1})), None))).expect("offer");
+    let code = code_of(&created);
+    let winners: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..super::CONCURRENT_CALLERS)
+            .map(|_| {
+                let issuer = Arc::clone(&issuer);
+                let code = code.clone();
+                scope.spawn(move || {
+                    usize::from(
+                        block(issuer.token(
+                            TokenRequest::pre_authorized(code, None),
+                            HttpFacts::default(),
+                        ))
+                        .is_ok(),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    assert_eq!(
+        winners, 1,
+        "exactly one access token for one pre-authorized code"
+    );
+    let types = event_types(issuer.as_ref(), &created.session_id);
+    assert_eq!(types.iter().filter(|t| *t == "token_exchanged").count(), 1);
+    assert_eq!(
+        types.iter().filter(|t| *t == "token_rejected").count(),
+        super::CONCURRENT_CALLERS - 1,
+        "no lost events"
+    );
+}
+
+/// 50 concurrent credential requests with one nonce: exactly one credential.
+pub fn concurrent_credential_requests_consume_nonce_once<S: SessionStore>(store: S) {
+    let (issuer, _clock) = scenario_issuer(store);
+    let issuer = Arc::new(issuer);
+    let created = block(issuer.create_offer(offer(Some(json!({"a": 1})), None))).expect("offer");
+    let token = redeem(&issuer, &created);
+    let nonce = issuer.nonce().c_nonce;
+    let wallet = TestWallet::new();
+    let proof = wallet.proof(ISSUER, Some(&nonce), T0);
+    let winners: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..super::CONCURRENT_CALLERS)
+            .map(|_| {
+                let issuer = Arc::clone(&issuer);
+                let request = jwt_request(vec![proof.clone()]);
+                let facts = HttpFacts::bearer(&token);
+                scope.spawn(move || usize::from(block(issuer.credential(request, facts)).is_ok()))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    assert_eq!(winners, 1, "exactly one credential for one nonce");
+    let types = event_types(issuer.as_ref(), &created.session_id);
+    assert_eq!(
+        types.iter().filter(|t| *t == "credential_issued").count(),
+        1
+    );
+    assert_eq!(
+        types.iter().filter(|t| *t == "proof_rejected").count(),
+        super::CONCURRENT_CALLERS - 1,
+        "no lost events"
+    );
+}

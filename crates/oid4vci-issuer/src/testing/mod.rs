@@ -1,0 +1,245 @@
+//! The [`SessionStore`] contract: a test suite any store implementation runs in its own tests.
+//!
+//! ```
+//! oid4vci_issuer::testing::run_store_contract(oid4vci_issuer::MemoryStore::new);
+//! ```
+//!
+//! It checks the rules the issuer relies on: insert-once, lookups by every secret kind,
+//! compare-and-swap updates with exactly one winner among 50 concurrent writers, re-indexing on
+//! update, single-use nonces under 50 concurrent consumers, and sweeping of expired sessions.
+//! Concurrency uses OS threads, so no async runtime is required.
+
+pub mod flows;
+mod wallet;
+
+pub use wallet::TestWallet;
+
+use crate::secrets::SecretHash;
+use crate::session::{
+    AccessGrant, LookupKind, PreAuthorizedGrantState, Session, SessionFlags, SessionState,
+};
+use crate::store::{SessionStore, StoreError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// How many concurrent callers the concurrency checks use.
+pub const CONCURRENT_CALLERS: usize = 50;
+
+/// A minimal offered session with a pre-authorized code hash derived from `id`.
+pub fn sample_session(id: &str, now: u64) -> Session {
+    Session {
+        id: id.to_owned(),
+        version: 0,
+        credential_issuer: "https://issuer.example.com".into(),
+        configuration_ids: vec!["eu.europa.ec.av.1".into()],
+        pre_authorized: Some(PreAuthorizedGrantState {
+            code_hash: SecretHash::of(&format!("code-{id}")),
+            tx_code: None,
+            tx_code_hash: None,
+            failed_tx_attempts: 0,
+            max_tx_attempts: 3,
+            redeemed: false,
+        }),
+        issuer_state: None,
+        offer_id_hash: Some(SecretHash::of(&format!("offer-{id}"))),
+        claims: BTreeMap::new(),
+        subject_id: None,
+        flags: SessionFlags::default(),
+        state: SessionState::Offered,
+        created_at: now,
+        offer_expires_at: now + 600,
+        expires_at: now + 3600,
+        access: None,
+        deferred: Vec::new(),
+        notification_hashes: Vec::new(),
+        events: Vec::new(),
+        events_dropped: 0,
+    }
+}
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    pollster::block_on(f)
+}
+
+/// Runs every contract check against fresh stores from `make_store`. Panics on the first
+/// violation, naming the rule.
+pub fn run_store_contract<S, F>(make_store: F)
+where
+    S: SessionStore,
+    F: Fn() -> S,
+{
+    insert_is_once_and_get_round_trips(make_store());
+    lookups_find_by_each_secret(make_store());
+    updates_compare_and_swap(make_store());
+    exactly_one_concurrent_writer_wins(Arc::new(make_store()));
+    nonces_are_consumed_once(Arc::new(make_store()));
+    expired_sessions_are_swept(make_store());
+}
+
+fn insert_is_once_and_get_round_trips<S: SessionStore>(store: S) {
+    let s = sample_session("s1", 1_000);
+    block(store.insert(&s)).expect("insert");
+    let loaded = block(store.get("s1")).expect("get").expect("present");
+    assert_eq!(loaded, s, "a stored session loads back unchanged");
+    assert!(
+        matches!(block(store.insert(&s)), Err(StoreError::Duplicate)),
+        "insert twice must fail"
+    );
+    assert!(block(store.get("nope")).expect("get").is_none());
+    let mut clash = sample_session("s2", 1_000);
+    clash.pre_authorized = s.pre_authorized.clone();
+    assert!(
+        matches!(block(store.insert(&clash)), Err(StoreError::LookupTaken)),
+        "two sessions must not share a lookup secret"
+    );
+}
+
+fn lookups_find_by_each_secret<S: SessionStore>(store: S) {
+    let s = sample_session("s1", 1_000);
+    block(store.insert(&s)).expect("insert");
+    let code = SecretHash::of("code-s1");
+    let found = block(store.find(LookupKind::PreAuthorizedCode, &code)).expect("find");
+    assert_eq!(found.map(|f| f.id), Some("s1".into()));
+    let offer = SecretHash::of("offer-s1");
+    assert!(block(store.find(LookupKind::OfferId, &offer))
+        .expect("find")
+        .is_some());
+    assert!(
+        block(store.find(LookupKind::AccessToken, &code))
+            .expect("find")
+            .is_none(),
+        "a hash is only found under its own kind"
+    );
+    assert!(
+        block(store.find(LookupKind::PreAuthorizedCode, &SecretHash::of("other")))
+            .expect("find")
+            .is_none()
+    );
+}
+
+fn updates_compare_and_swap<S: SessionStore>(store: S) {
+    let s = sample_session("s1", 1_000);
+    block(store.insert(&s)).expect("insert");
+    let mut next = s.clone();
+    next.version = 1;
+    next.state = SessionState::TokenIssued;
+    next.access = Some(AccessGrant {
+        token_hash: SecretHash::of("token-s1"),
+        expires_at: 2_000,
+        client_id: None,
+        granted: Vec::new(),
+        uses_credential_identifiers: false,
+    });
+    next.pre_authorized = None;
+    block(store.update(&next, 0)).expect("update at the expected version");
+    let stale = block(store.update(&next, 0));
+    assert!(
+        matches!(stale, Err(StoreError::VersionConflict)),
+        "a stale version must conflict"
+    );
+    let loaded = block(store.get("s1")).expect("get").expect("present");
+    assert_eq!(loaded.version, 1);
+    let token = SecretHash::of("token-s1");
+    assert!(
+        block(store.find(LookupKind::AccessToken, &token))
+            .expect("find")
+            .is_some(),
+        "new keys are indexed"
+    );
+    let code = SecretHash::of("code-s1");
+    assert!(
+        block(store.find(LookupKind::PreAuthorizedCode, &code))
+            .expect("find")
+            .is_none(),
+        "keys a session no longer has are unindexed"
+    );
+    let mut skip = loaded.clone();
+    skip.version = 5;
+    assert!(
+        matches!(
+            block(store.update(&skip, 1)),
+            Err(StoreError::VersionConflict)
+        ),
+        "version must step by one"
+    );
+    let mut ghost = sample_session("ghost", 1_000);
+    ghost.version = 1;
+    ghost.pre_authorized = None;
+    ghost.offer_id_hash = None;
+    assert!(matches!(
+        block(store.update(&ghost, 0)),
+        Err(StoreError::NotFound)
+    ));
+}
+
+fn exactly_one_concurrent_writer_wins<S: SessionStore>(store: Arc<S>) {
+    let s = sample_session("s1", 1_000);
+    block(store.insert(&s)).expect("insert");
+    let winners: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CONCURRENT_CALLERS)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                let mut next = s.clone();
+                scope.spawn(move || {
+                    next.version = 1;
+                    next.subject_id = Some(format!("writer-{i}"));
+                    usize::from(block(store.update(&next, 0)).is_ok())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    assert_eq!(
+        winners, 1,
+        "exactly one of {CONCURRENT_CALLERS} concurrent updates may win"
+    );
+    let loaded = block(store.get("s1")).expect("get").expect("present");
+    assert_eq!(loaded.version, 1);
+    assert!(loaded.subject_id.is_some_and(|w| w.starts_with("writer-")));
+}
+
+fn nonces_are_consumed_once<S: SessionStore>(store: Arc<S>) {
+    let nonce = SecretHash::of("nonce-1");
+    let firsts: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CONCURRENT_CALLERS)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                scope.spawn(move || {
+                    usize::from(block(store.consume_nonce(&nonce, 2_000)).unwrap_or(false))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    assert_eq!(
+        firsts, 1,
+        "a nonce is consumed exactly once among {CONCURRENT_CALLERS} callers"
+    );
+    assert!(
+        !block(store.consume_nonce(&nonce, 2_000)).expect("consume"),
+        "and never again"
+    );
+    assert!(block(store.consume_nonce(&SecretHash::of("nonce-2"), 2_000)).expect("consume"));
+}
+
+fn expired_sessions_are_swept<S: SessionStore>(store: S) {
+    let mut old = sample_session("old", 1_000);
+    old.expires_at = 1_500;
+    let fresh = sample_session("fresh", 1_000);
+    block(store.insert(&old)).expect("insert");
+    block(store.insert(&fresh)).expect("insert");
+    block(store.consume_nonce(&SecretHash::of("n-old"), 1_500)).expect("nonce");
+    let swept = block(store.sweep_expired(2_000)).expect("sweep");
+    assert_eq!(swept, 1, "only the expired session is swept");
+    assert!(block(store.get("old")).expect("get").is_none());
+    assert!(
+        block(store.find(LookupKind::PreAuthorizedCode, &SecretHash::of("code-old")))
+            .expect("find")
+            .is_none()
+    );
+    assert!(block(store.get("fresh")).expect("get").is_some());
+    assert!(
+        block(store.consume_nonce(&SecretHash::of("n-old"), 3_000)).expect("nonce"),
+        "expired nonce records are swept"
+    );
+}

@@ -1,0 +1,271 @@
+//! Token endpoint transition (Section 6): redeem a pre-authorized code once.
+
+use super::reject;
+use crate::clock::UnixTime;
+use crate::event::EventKind;
+use crate::secrets::SecretHash;
+use crate::session::{details, AccessGrant, GrantedCredential, Session, SessionState};
+use oid4vci_types::{
+    AuthorizationDetail, CredentialIssuerMetadata, ErrorCode, ErrorResponse, TokenGrant,
+    TokenRequest, OPENID_CREDENTIAL,
+};
+use serde_json::json;
+
+/// What the service supplies besides the request.
+pub struct TokenInput<'a> {
+    /// The issuer metadata (to resolve draft-13 `format` authorization details).
+    pub metadata: &'a CredentialIssuerMetadata,
+    /// Hash of the freshly generated access token.
+    pub access_token_hash: SecretHash,
+    /// Access token lifetime in seconds.
+    pub expires_in: u64,
+    /// Makes a new credential identifier for a configuration.
+    pub new_identifier: &'a mut dyn FnMut(&str) -> String,
+    /// Now.
+    pub now: UnixTime,
+}
+
+/// A successful exchange: what to put in the token response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenGranted {
+    /// `authorization_details` for the response, when the request used them.
+    pub authorization_details: Option<Vec<AuthorizationDetail>>,
+    /// Granted configuration ids.
+    pub configuration_ids: Vec<String>,
+}
+
+fn fail(session: &mut Session, now: UnixTime, error: ErrorResponse) -> ErrorResponse {
+    session.record(
+        EventKind::TokenRejected,
+        now,
+        details([
+            ("error", json!(error.error.as_str())),
+            ("reason", json!(error.error_description)),
+        ]),
+    );
+    error
+}
+
+/// Redeems the pre-authorized code of `session` (found by that code's hash).
+///
+/// Rules: the code is single-use and expires with the offer; a locked session refuses; a
+/// transaction code is required iff the offer had a `tx_code` object (`invalid_request` when
+/// missing or unexpected, Section 6.3); a wrong one counts an attempt (`invalid_grant`), and
+/// reaching the limit invalidates the code (13.6.3); `authorization_details` may narrow the grant
+/// to offered configurations and make the response carry `credential_identifiers` (6.1.1, 6.2).
+pub fn redeem_pre_authorized_code(
+    session: &mut Session,
+    request: &TokenRequest,
+    input: TokenInput<'_>,
+) -> Result<TokenGranted, ErrorResponse> {
+    let now = input.now;
+    let TokenGrant::PreAuthorizedCode { tx_code, .. } = &request.grant else {
+        return Err(fail(
+            session,
+            now,
+            reject(
+                ErrorCode::UnsupportedGrantType,
+                "expected the pre-authorized_code grant",
+            ),
+        ));
+    };
+    if session.state == SessionState::Locked {
+        return Err(fail(
+            session,
+            now,
+            reject(
+                ErrorCode::InvalidGrant,
+                "the pre-authorized code was invalidated after too many wrong transaction codes",
+            ),
+        ));
+    }
+    let Some(grant) = session.pre_authorized.as_mut() else {
+        return Err(fail(
+            session,
+            now,
+            reject(
+                ErrorCode::InvalidGrant,
+                "this offer has no pre-authorized code grant",
+            ),
+        ));
+    };
+    if grant.redeemed {
+        return Err(fail(
+            session,
+            now,
+            reject(
+                ErrorCode::InvalidGrant,
+                "the pre-authorized code was already used",
+            ),
+        ));
+    }
+    if now > session.offer_expires_at {
+        return Err(fail(
+            session,
+            now,
+            reject(
+                ErrorCode::InvalidGrant,
+                "the pre-authorized code has expired",
+            ),
+        ));
+    }
+    match (&grant.tx_code_hash, tx_code) {
+        (Some(_), None) => return Err(fail(
+            session,
+            now,
+            reject(
+                ErrorCode::InvalidRequest,
+                "the offer requires a tx_code but the request has none (OID4VCI 1.0 Section 6.3)",
+            ),
+        )),
+        (None, Some(_)) => return Err(fail(
+            session,
+            now,
+            reject(
+                ErrorCode::InvalidRequest,
+                "the offer has no tx_code but the request carries one (OID4VCI 1.0 Section 6.3)",
+            ),
+        )),
+        (Some(expected), Some(given)) if !expected.matches(given.expose()) => {
+            grant.failed_tx_attempts = grant.failed_tx_attempts.saturating_add(1);
+            let left = grant
+                .max_tx_attempts
+                .saturating_sub(grant.failed_tx_attempts);
+            let attempts = grant.failed_tx_attempts;
+            if left == 0 {
+                session.state = SessionState::Locked;
+                session.record(
+                    EventKind::SessionLocked,
+                    now,
+                    details([("failed_tx_attempts", json!(attempts))]),
+                );
+                return Err(fail(
+                    session,
+                    now,
+                    reject(
+                        ErrorCode::InvalidGrant,
+                        "wrong transaction code; the pre-authorized code is now invalidated",
+                    ),
+                ));
+            }
+            return Err(fail(
+                session,
+                now,
+                reject(
+                    ErrorCode::InvalidGrant,
+                    format!("wrong transaction code; {left} attempt(s) left"),
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let configuration_ids = match &request.authorization_details {
+        None => session.configuration_ids.clone(),
+        Some(list) => match narrow(session, list, input.metadata) {
+            Ok(ids) => ids,
+            Err(e) => return Err(fail(session, now, e)),
+        },
+    };
+    let uses_identifiers = request.authorization_details.is_some();
+    let granted: Vec<GrantedCredential> = configuration_ids
+        .iter()
+        .map(|id| GrantedCredential {
+            configuration_id: id.clone(),
+            credential_identifiers: vec![(input.new_identifier)(id)],
+        })
+        .collect();
+    let authorization_details = uses_identifiers.then(|| {
+        granted
+            .iter()
+            .map(|g| {
+                let mut d = AuthorizationDetail::for_configuration(g.configuration_id.clone());
+                d.credential_identifiers = Some(g.credential_identifiers.clone());
+                d
+            })
+            .collect()
+    });
+    if let Some(grant) = session.pre_authorized.as_mut() {
+        grant.redeemed = true;
+    }
+    session.access = Some(AccessGrant {
+        token_hash: input.access_token_hash,
+        expires_at: now.saturating_add(input.expires_in),
+        client_id: request.client_id.clone(),
+        granted,
+        uses_credential_identifiers: uses_identifiers,
+    });
+    session.state = SessionState::TokenIssued;
+    session.record(
+        EventKind::TokenExchanged,
+        now,
+        details([
+            ("grant_type", json!(request.grant.grant_type())),
+            ("credential_configuration_ids", json!(configuration_ids)),
+            ("client_id", json!(request.client_id)),
+            ("authorization_details", json!(uses_identifiers)),
+        ]),
+    );
+    Ok(TokenGranted {
+        authorization_details,
+        configuration_ids,
+    })
+}
+
+/// The configurations `authorization_details` ask for, each of which must have been offered.
+fn narrow(
+    session: &Session,
+    list: &[AuthorizationDetail],
+    metadata: &CredentialIssuerMetadata,
+) -> Result<Vec<String>, ErrorResponse> {
+    let mut ids: Vec<String> = Vec::new();
+    for detail in list {
+        if detail.detail_type != OPENID_CREDENTIAL {
+            return Err(reject(
+                ErrorCode::InvalidAuthorizationDetails,
+                format!("unsupported type {}", detail.detail_type),
+            ));
+        }
+        if let Some(locations) = &detail.locations {
+            if !locations.iter().any(|l| l == &session.credential_issuer) {
+                return Err(reject(
+                    ErrorCode::InvalidAuthorizationDetails,
+                    "locations must contain this Credential Issuer Identifier (OID4VCI 1.0 Section 5.1.1)",
+                ));
+            }
+        }
+        let id = match (&detail.credential_configuration_id, &detail.format) {
+            (Some(id), _) => id.clone(),
+            (None, Some(_)) => {
+                let selector: Option<oid4vci_types::FormatSelector> = serde_json::to_value(detail)
+                    .ok()
+                    .and_then(|v| serde_json::from_value(v).ok());
+                selector
+                    .as_ref()
+                    .and_then(|s| metadata.find_by_format(s))
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        reject(
+                            ErrorCode::InvalidAuthorizationDetails,
+                            "no credential configuration matches this format",
+                        )
+                    })?
+            }
+            (None, None) => {
+                return Err(reject(
+                    ErrorCode::InvalidAuthorizationDetails,
+                    "credential_configuration_id is required",
+                ))
+            }
+        };
+        if !session.configuration_ids.contains(&id) {
+            return Err(reject(
+                ErrorCode::InvalidAuthorizationDetails,
+                format!("credential configuration {id} was not offered in this session"),
+            ));
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}

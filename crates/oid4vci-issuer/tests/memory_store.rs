@@ -1,0 +1,44 @@
+//! The store contract and every issuance scenario on [`MemoryStore`].
+
+use oid4vci_issuer::testing::{flows, run_store_contract};
+use oid4vci_issuer::MemoryStore;
+
+#[test]
+fn memory_store_keeps_the_store_contract() {
+    run_store_contract(MemoryStore::new);
+}
+
+#[test]
+fn pre_authorized_flow() {
+    flows::pre_authorized_flow(MemoryStore::new());
+}
+
+#[test]
+fn tx_code_flow_with_lockout() {
+    flows::tx_code_flow_with_lockout(MemoryStore::new());
+}
+
+#[test]
+fn deferred_flow() {
+    flows::deferred_flow(MemoryStore::new());
+}
+
+#[test]
+fn batch_issuance() {
+    flows::batch_issuance(MemoryStore::new());
+}
+
+#[test]
+fn error_paths() {
+    flows::error_paths(MemoryStore::new());
+}
+
+#[test]
+fn concurrent_token_requests_redeem_once() {
+    flows::concurrent_token_requests_redeem_once(MemoryStore::new());
+}
+
+#[test]
+fn concurrent_credential_requests_consume_nonce_once() {
+    flows::concurrent_credential_requests_consume_nonce_once(MemoryStore::new());
+}

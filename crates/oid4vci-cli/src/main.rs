@@ -1,3 +1,40 @@
-//! The `oid4vci` command line tool (work in progress).
+//! `oid4vci`: command line tools for OpenID for Verifiable Credential Issuance 1.0.
+//!
+//! * `oid4vci proof check` — validate a key proof locally and explain any rejection.
+//! * `oid4vci proof make` — make a valid key proof with a fresh (or given) key.
+//!
+//! Each subcommand lives in its own module; add new ones to [`Command`].
 #![forbid(unsafe_code)]
-fn main() {}
+#![warn(missing_docs)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod proof_cmd;
+
+/// Exit code for a usage or I/O error (clap uses the same for argument errors).
+pub const EXIT_USAGE: u8 = 2;
+
+/// OpenID for Verifiable Credential Issuance 1.0 tools.
+#[derive(Debug, Parser)]
+#[command(name = "oid4vci", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Top-level subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check or make OID4VCI key proofs (`jwt` and `attestation` proof types).
+    #[command(subcommand)]
+    Proof(proof_cmd::ProofCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Proof(cmd) => proof_cmd::run(cmd),
+    }
+}

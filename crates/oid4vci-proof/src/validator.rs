@@ -255,6 +255,29 @@ impl ProofValidator {
         })
     }
 
+    /// Validates the `proofs.attestation` array of a Credential Request, which must hold
+    /// exactly one key attestation (OID4VCI 1.0 Appendix F), with
+    /// [`validate_attestation_proof`](Self::validate_attestation_proof).
+    pub fn validate_attestation_proofs(
+        &self,
+        jwts: &[String],
+        ctx: &ProofContext<'_>,
+    ) -> Result<ValidatedProofs, ProofError> {
+        match jwts {
+            [one] => self.validate_attestation_proof(one, ctx),
+            _ => Err(ProofError::InvalidBatch(detail(
+                "OID4VCI 1.0 Appendix F (attestation proof type)",
+                format!(
+                    "proofs.attestation holds {} JWTs; it must contain exactly one key attestation",
+                    jwts.len()
+                ),
+                "exactly one key attestation",
+                format!("{} elements", jwts.len()),
+                "send one key attestation covering all keys: {\"proofs\":{\"attestation\":[\"eyJ...\"]}}",
+            ))),
+        }
+    }
+
     fn check_batch_len(&self, n: usize) -> Result<(), ProofError> {
         if n == 0 {
             return Err(ProofError::InvalidBatch(detail(

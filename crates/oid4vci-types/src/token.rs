@@ -92,9 +92,11 @@ impl TokenRequest {
                     .remove("pre-authorized_code")
                     .ok_or_else(|| MessageError::missing(code.clone(), "pre-authorized_code"))?
                     .into(),
-                // Draft 13 and earlier wallets sent `user_pin`; treat it as `tx_code`.
+                // Draft 13 and earlier wallets sent `user_pin`; treat it as `tx_code`. Some
+                // clients send both with the same value for compatibility; differing values
+                // are ambiguous and refused.
                 tx_code: match (params.remove("tx_code"), params.remove("user_pin")) {
-                    (Some(_), Some(_)) => {
+                    (Some(a), Some(b)) if a != b => {
                         return Err(MessageError::new(
                             code,
                             MessageErrorKind::Conflicting("tx_code".into(), "user_pin".into()),

@@ -1,0 +1,153 @@
+//! The operator API. Mount it behind your own authentication.
+
+use crate::reply::{body_error, error_reply, require_content_type, MAX_BODY_BYTES};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use oid4vci_issuer::{CredentialMinter, Issuer, IssuerError, OfferSpec, SessionStore, TxCodeSpec};
+use oid4vci_types::{CredentialOffer, ErrorCode, ErrorResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// `POST /admin/offers` body.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOfferBody {
+    /// Configurations to offer.
+    pub credential_configuration_ids: Vec<String>,
+    /// Claims for every configuration; `null` defers issuance until claims are submitted.
+    #[serde(default)]
+    pub claims: Option<Value>,
+    /// Require a transaction code.
+    #[serde(default)]
+    pub tx_code: Option<TxCodeSpec>,
+    /// Return the offer URI by reference (`credential_offer_uri`) instead of by value.
+    #[serde(default)]
+    pub by_reference: bool,
+    /// The subject the claims describe.
+    #[serde(default)]
+    pub subject_id: Option<String>,
+    /// Offer lifetime in seconds.
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+}
+
+/// `POST /admin/offers` reply (201).
+#[derive(Clone, Debug, Serialize)]
+pub struct CreateOfferReply {
+    /// The session id.
+    pub session_id: String,
+    /// The offer object.
+    pub credential_offer: CredentialOffer,
+    /// `openid-credential-offer://…`, by reference or by value as asked.
+    pub credential_offer_uri: String,
+    /// The transaction code to give the user, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_code: Option<String>,
+}
+
+/// `POST /admin/sessions/{id}/claims` body.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitClaimsBody {
+    /// The configuration the claims are for.
+    pub credential_configuration_id: String,
+    /// The claims.
+    pub claims: Value,
+}
+
+/// The operator router: `POST /admin/offers`, `GET /admin/sessions/{id}`,
+/// `POST /admin/sessions/{id}/claims`.
+pub fn admin_router<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, M>>) -> Router {
+    Router::new()
+        .route("/admin/offers", post(create_offer::<S, M>))
+        .route("/admin/sessions/{id}", get(inspect::<S, M>))
+        .route("/admin/sessions/{id}/claims", post(submit_claims::<S, M>))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(issuer)
+}
+
+fn admin_error(e: &IssuerError) -> Response {
+    let (status, code) = match e {
+        IssuerError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::InvalidRequest),
+        IssuerError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError),
+        IssuerError::Contention => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::TemporarilyUnavailable),
+        _ => (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+    };
+    let mut r = error_reply(&ErrorResponse::new(code).with_description(e.to_string()));
+    *r.status_mut() = status;
+    r
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<T, Response> {
+    let body = body.map_err(|e| body_error(ErrorCode::InvalidRequest, e))?;
+    require_content_type(headers, "application/json", ErrorCode::InvalidRequest)?;
+    oid4vci_types::parse::parse_json(&body, ErrorCode::InvalidRequest).map_err(|e| error_reply(&e.to_error_response()))
+}
+
+async fn create_offer<S: SessionStore, M: CredentialMinter>(
+    State(issuer): State<Arc<Issuer<S, M>>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body: CreateOfferBody = match parse_body(&headers, body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let spec = OfferSpec {
+        credential_configuration_ids: body.credential_configuration_ids,
+        pre_authorized: true,
+        tx_code: body.tx_code,
+        claims: body.claims,
+        subject_id: body.subject_id,
+        expires_in: body.expires_in,
+        ..OfferSpec::default()
+    };
+    match issuer.create_offer(spec).await {
+        Ok(created) => {
+            let reply = CreateOfferReply {
+                session_id: created.session_id,
+                credential_offer_uri: if body.by_reference {
+                    created.credential_offer_uri
+                } else {
+                    created.credential_offer_by_value_uri
+                },
+                credential_offer: created.credential_offer,
+                tx_code: created.tx_code,
+            };
+            (StatusCode::CREATED, Json(reply)).into_response()
+        }
+        Err(e) => admin_error(&e),
+    }
+}
+
+async fn inspect<S: SessionStore, M: CredentialMinter>(
+    State(issuer): State<Arc<Issuer<S, M>>>,
+    Path(id): Path<String>,
+) -> Response {
+    match issuer.inspect(&id).await {
+        Ok(summary) => Json(summary).into_response(),
+        Err(e) => admin_error(&e),
+    }
+}
+
+async fn submit_claims<S: SessionStore, M: CredentialMinter>(
+    State(issuer): State<Arc<Issuer<S, M>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body: SubmitClaimsBody = match parse_body(&headers, body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    match issuer.submit_claims(&id, &body.credential_configuration_id, body.claims).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => admin_error(&e),
+    }
+}

@@ -1,0 +1,38 @@
+//! # oid4vci-axum
+//!
+//! A thin [axum] adapter over [`oid4vci_issuer::Issuer`]: it translates HTTP to typed requests
+//! and typed responses to HTTP, and nothing else. No protocol rule lives here.
+//!
+//! - [`router`] serves the wallet-facing endpoints at the spec's paths, with the spec's content
+//!   types, status codes (`202` for deferred issuance, `204` for notifications),
+//!   `Cache-Control: no-store` on token, nonce and credential responses, and `WWW-Authenticate`
+//!   on bearer-token errors. Bodies are limited to 64 KiB; malformed or oversized bodies get the
+//!   spec's JSON error, never a 500. An access token in the query string is refused.
+//! - [`admin_router`] serves the operator API (`POST /admin/offers`, `GET /admin/sessions/{id}`,
+//!   `POST /admin/sessions/{id}/claims`); mount it behind your own authentication.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore, SdJwtVcMinter};
+//! use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata};
+//!
+//! let mut metadata = CredentialIssuerMetadata::new("https://issuer.example.com");
+//! metadata.credential_configurations_supported
+//!     .insert("eu.europa.ec.av.1".into(), CredentialConfiguration::sd_jwt_vc("eu.europa.ec.av.1"));
+//! let minter = SdJwtVcMinter::generate();
+//! let jwks = serde_json::json!({ "keys": [minter.public_jwk()] });
+//! let issuer = Arc::new(Issuer::new(IssuerConfig::new(metadata), MemoryStore::new(), minter));
+//! let app: axum::Router = oid4vci_axum::router(issuer.clone(), Some(jwks))
+//!     .merge(oid4vci_axum::admin_router(issuer));
+//! # let _ = app;
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod admin;
+mod reply;
+mod wallet;
+
+pub use admin::{admin_router, CreateOfferBody, CreateOfferReply, SubmitClaimsBody};
+pub use reply::{error_reply, MAX_BODY_BYTES};
+pub use wallet::router;

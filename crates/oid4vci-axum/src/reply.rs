@@ -1,0 +1,61 @@
+//! Turning typed outcomes into HTTP responses.
+
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use oid4vci_types::{ErrorCode, ErrorResponse};
+use serde::Serialize;
+
+/// Largest request body accepted (the same limit the message parsers apply).
+pub const MAX_BODY_BYTES: usize = oid4vci_types::parse::MAX_BODY_BYTES;
+
+/// A JSON body with a status and `Cache-Control: no-store`.
+pub(crate) fn json_no_store<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The spec's JSON error body with its HTTP status; bearer-token errors carry
+/// `WWW-Authenticate` (RFC 6750 §3).
+pub fn error_reply(error: &ErrorResponse) -> Response {
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = json_no_store(status, error);
+    if matches!(error.error, ErrorCode::InvalidToken | ErrorCode::InsufficientScope) {
+        let description = error.error_description.as_deref().unwrap_or_default();
+        let value = format!("Bearer error=\"{}\", error_description=\"{}\"", error.error, description);
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    response
+}
+
+/// Checks the request's `Content-Type` is `expected` (parameters such as `charset` allowed).
+pub(crate) fn require_content_type(headers: &HeaderMap, expected: &str, code: ErrorCode) -> Result<(), Response> {
+    let found = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = found.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        let shown = if found.is_empty() { "none" } else { found };
+        Err(error_reply(
+            &ErrorResponse::new(code).with_description(format!("Content-Type must be {expected}, found {shown}")),
+        ))
+    }
+}
+
+/// Refuses requests whose body exceeded the limit or could not be read.
+pub(crate) fn body_error(code: ErrorCode, rejection: axum::extract::rejection::BytesRejection) -> Response {
+    let status = rejection.status();
+    let error = ErrorResponse::new(code).with_description(format!("request body could not be read: {}", rejection.body_text()));
+    let mut response = error_reply(&error);
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    }
+    response
+}

@@ -1,0 +1,208 @@
+//! The wallet-facing endpoints.
+
+use crate::reply::{body_error, error_reply, json_no_store, require_content_type, MAX_BODY_BYTES};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use oid4vci_issuer::{CredentialMinter, HttpFacts, Issuer, SessionStore};
+use oid4vci_types::*;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+struct App<S, M> {
+    issuer: Arc<Issuer<S, M>>,
+    jwks: Option<Value>,
+}
+
+type Shared<S, M> = State<Arc<App<S, M>>>;
+
+/// The wallet-facing router: metadata (`/.well-known/openid-credential-issuer`,
+/// `/.well-known/oauth-authorization-server`, and `/.well-known/jwt-vc-issuer` when `jwks` is
+/// given), `GET /credential-offer/{id}`, `POST /token`, `/nonce`, `/credential`,
+/// `/deferred_credential`, `/notification`.
+pub fn router<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, M>>, jwks: Option<Value>) -> Router {
+    let app = Arc::new(App { issuer, jwks });
+    Router::new()
+        .route("/.well-known/openid-credential-issuer", get(metadata::<S, M>))
+        .route("/.well-known/openid-credential-issuer/{*path}", get(metadata::<S, M>))
+        .route("/.well-known/oauth-authorization-server", get(as_metadata::<S, M>))
+        .route("/.well-known/oauth-authorization-server/{*path}", get(as_metadata::<S, M>))
+        .route("/.well-known/jwt-vc-issuer", get(jwt_vc_issuer::<S, M>))
+        .route("/.well-known/jwt-vc-issuer/{*path}", get(jwt_vc_issuer::<S, M>))
+        .route("/credential-offer/{id}", get(offer::<S, M>))
+        .route("/token", post(token::<S, M>))
+        .route("/nonce", post(nonce::<S, M>))
+        .route("/credential", post(credential::<S, M>))
+        .route("/deferred_credential", post(deferred::<S, M>))
+        .route("/notification", post(notification::<S, M>))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
+}
+
+fn facts(headers: &HeaderMap) -> HttpFacts {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    HttpFacts {
+        authorization: text(header::AUTHORIZATION.as_str()),
+        dpop: text("dpop"),
+    }
+}
+
+/// RFC 6750 §2.3 allows `access_token` in the query; Section 13.10 and RFC 9700 say not to.
+fn refuse_query_token(query: &Option<String>) -> Result<(), Response> {
+    let has_token = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some("access_token")));
+    if has_token {
+        return Err(error_reply(
+            &ErrorResponse::new(ErrorCode::InvalidRequest)
+                .with_description("access tokens must be sent in the Authorization header, not the query string"),
+        ));
+    }
+    Ok(())
+}
+
+async fn metadata<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {
+    Json(app.issuer.metadata()).into_response()
+}
+
+async fn as_metadata<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {
+    Json(app.issuer.authorization_server_metadata()).into_response()
+}
+
+async fn jwt_vc_issuer<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {
+    match &app.jwks {
+        Some(jwks) => Json(json!({"issuer": app.issuer.metadata().credential_issuer, "jwks": jwks})).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn offer<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>, Path(id): Path<String>) -> Response {
+    match app.issuer.credential_offer(&id).await {
+        Ok(offer) => json_no_store(StatusCode::OK, &offer),
+        Err(e) => {
+            let mut r = error_reply(&e);
+            if e.error == ErrorCode::InvalidRequest {
+                *r.status_mut() = StatusCode::NOT_FOUND;
+            }
+            r
+        }
+    }
+}
+
+async fn token<S: SessionStore, M: CredentialMinter>(
+    State(app): Shared<S, M>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return body_error(ErrorCode::InvalidRequest, e),
+    };
+    if let Err(r) = require_content_type(&headers, "application/x-www-form-urlencoded", ErrorCode::InvalidRequest) {
+        return r;
+    }
+    let request = match TokenRequest::from_form(&body) {
+        Ok(r) => r,
+        Err(e) => return error_reply(&e.to_error_response()),
+    };
+    match app.issuer.token(request, facts(&headers)).await {
+        Ok(response) => json_no_store(StatusCode::OK, &response),
+        Err(e) => error_reply(&e),
+    }
+}
+
+async fn nonce<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {
+    json_no_store(StatusCode::OK, &app.issuer.nonce())
+}
+
+fn parse_json_request<T>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    code: ErrorCode,
+    parse: impl FnOnce(&[u8]) -> Result<T, MessageError>,
+) -> Result<T, Response> {
+    let body = body.map_err(|e| body_error(code.clone(), e))?;
+    if headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/jwt"))
+    {
+        return Err(error_reply(
+            &ErrorResponse::new(ErrorCode::InvalidEncryptionParameters)
+                .with_description("encrypted credential requests are not supported by this issuer"),
+        ));
+    }
+    require_content_type(headers, "application/json", code)?;
+    parse(&body).map_err(|e| error_reply(&e.to_error_response()))
+}
+
+async fn credential<S: SessionStore, M: CredentialMinter>(
+    State(app): Shared<S, M>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(r) = refuse_query_token(&query) {
+        return r;
+    }
+    let request = match parse_json_request(&headers, body, ErrorCode::InvalidCredentialRequest, CredentialRequest::from_json) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if request.credential_response_encryption.is_some() {
+        return error_reply(
+            &ErrorResponse::new(ErrorCode::InvalidEncryptionParameters)
+                .with_description("credential response encryption is not supported by this issuer"),
+        );
+    }
+    credential_reply(app.issuer.credential(request, facts(&headers)).await)
+}
+
+fn credential_reply(outcome: Result<CredentialResponse, ErrorResponse>) -> Response {
+    match outcome {
+        Ok(response) => {
+            let status = StatusCode::from_u16(response.http_status()).unwrap_or(StatusCode::OK);
+            json_no_store(status, &response)
+        }
+        Err(e) => error_reply(&e),
+    }
+}
+
+async fn deferred<S: SessionStore, M: CredentialMinter>(
+    State(app): Shared<S, M>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(r) = refuse_query_token(&query) {
+        return r;
+    }
+    let request = match parse_json_request(&headers, body, ErrorCode::InvalidCredentialRequest, DeferredCredentialRequest::from_json) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    credential_reply(app.issuer.deferred_credential(request, facts(&headers)).await)
+}
+
+async fn notification<S: SessionStore, M: CredentialMinter>(
+    State(app): Shared<S, M>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(r) = refuse_query_token(&query) {
+        return r;
+    }
+    let request = match parse_json_request(&headers, body, ErrorCode::InvalidNotificationRequest, NotificationRequest::from_json) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    match app.issuer.notification(request, facts(&headers)).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => error_reply(&e),
+    }
+}

@@ -2,6 +2,7 @@
 //!
 //! * `oid4vci proof check` — validate a key proof locally and explain any rejection.
 //! * `oid4vci proof make` — make a valid key proof with a fresh (or given) key.
+//! * `oid4vci serve` — run a complete demo issuer.
 //!
 //! Each subcommand lives in its own module; add new ones to [`Command`].
 #![forbid(unsafe_code)]
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod proof_cmd;
+mod serve_cmd;
 
 /// Exit code for a usage or I/O error (clap uses the same for argument errors).
 pub const EXIT_USAGE: u8 = 2;
@@ -30,11 +32,14 @@ enum Command {
     /// Check or make OID4VCI key proofs (`jwt` and `attestation` proof types).
     #[command(subcommand)]
     Proof(proof_cmd::ProofCommand),
+    /// Run a complete demo issuer (metadata, offers, token, nonce, credential, deferred, notification).
+    Serve(serve_cmd::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Proof(cmd) => proof_cmd::run(cmd),
+        Command::Serve(args) => serve_cmd::run(args),
     }
 }

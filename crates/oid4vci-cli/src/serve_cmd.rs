@@ -1,0 +1,311 @@
+//! `oid4vci serve`: a complete demo issuer.
+
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use clap::Args;
+use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore};
+use oid4vci_types::{
+    ClaimDescription, CredentialConfiguration, CredentialIssuerMetadata, CredentialMetadata,
+    Display,
+};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Options of `oid4vci serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Credential Issuer Identifier (default: the listening URL).
+    #[arg(long)]
+    issuer_url: Option<String>,
+    /// State file prefix: the issuer key is kept in `<db>.keys` so credentials and offers stay
+    /// valid across restarts.
+    #[arg(long, default_value = "oid4vci-demo.db")]
+    db: PathBuf,
+    /// Bearer token protecting /admin (generated when absent).
+    #[arg(long)]
+    admin_token: Option<String>,
+    /// Serve HTTPS with a freshly generated self-signed certificate for 127.0.0.1 and localhost.
+    #[arg(long)]
+    tls_self_signed: bool,
+    /// Where to write that certificate (PEM), so clients can trust it.
+    #[arg(long, requires = "tls_self_signed")]
+    tls_cert_out: Option<PathBuf>,
+}
+
+fn demo_metadata(issuer: &str) -> CredentialIssuerMetadata {
+    let mut metadata = CredentialIssuerMetadata::new(issuer);
+    metadata.batch_credential_issuance =
+        Some(oid4vci_types::BatchCredentialIssuance { batch_size: 5 });
+    metadata.display = Some(vec![Display {
+        name: Some("oid4vci-rs demo issuer".into()),
+        locale: Some("en".into()),
+        ..Display::default()
+    }]);
+    let configure = |vct: &str, name: &str, claims: &[&str]| {
+        let mut c = CredentialConfiguration::sd_jwt_vc(vct);
+        c.credential_metadata = Some(CredentialMetadata {
+            display: Some(vec![Display {
+                name: Some(name.into()),
+                locale: Some("en".into()),
+                ..Display::default()
+            }]),
+            claims: Some(
+                claims
+                    .iter()
+                    .map(|c| ClaimDescription {
+                        path: vec![json!(c)],
+                        ..ClaimDescription::default()
+                    })
+                    .collect(),
+            ),
+            extra: Default::default(),
+        });
+        c
+    };
+    metadata.credential_configurations_supported.insert(
+        "eu.europa.ec.av.1".into(),
+        configure("eu.europa.ec.av.1", "Age over 18", &["age_over_18"]),
+    );
+    metadata.credential_configurations_supported.insert(
+        "identity_credential".into(),
+        configure(
+            "urn:oid4vci-rs:identity_credential",
+            "Identity credential",
+            &["given_name", "family_name", "birthdate"],
+        ),
+    );
+    metadata
+}
+
+/// Claims the demo issues for each configuration.
+pub fn demo_claims(configuration_id: &str) -> Value {
+    match configuration_id {
+        "identity_credential" => {
+            json!({"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1984-01-26"})
+        }
+        _ => json!({"age_over_18": true}),
+    }
+}
+
+/// Loads or creates the issuer's keys: an ES256 signing key and the 32-byte server key.
+fn load_keys(db: &std::path::Path) -> Result<(p256::ecdsa::SigningKey, [u8; 32]), String> {
+    let path = db.with_extension("keys");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let v: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let signing = hex::decode(v["signing_key"].as_str().unwrap_or_default())
+            .map_err(|e| e.to_string())?;
+        let server =
+            hex::decode(v["server_key"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+        let key = p256::ecdsa::SigningKey::from_slice(&signing)
+            .map_err(|e| format!("bad signing key: {e}"))?;
+        let server: [u8; 32] = server
+            .try_into()
+            .map_err(|_| "server key must be 32 bytes".to_owned())?;
+        return Ok((key, server));
+    }
+    let key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+    let mut server = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut server);
+    let text =
+        json!({"signing_key": hex::encode(key.to_bytes()), "server_key": hex::encode(server)});
+    std::fs::write(&path, text.to_string())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok((key, server))
+}
+
+async fn require_admin(token: Arc<String>, request: Request, next: Next) -> Response {
+    let expected = format!("Bearer {token}");
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let ok: bool = subtle_eq(given.as_bytes(), expected.as_bytes());
+    if !ok {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "admin token required\n",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// Constant-time comparison of two byte strings (length is not secret).
+fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn log_requests(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    tracing::info!(%method, path, status = response.status().as_u16(), "request");
+    response
+}
+
+fn print_qr(text: &str) {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => {
+            let rendered = code
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .dark_color(qrcode::render::unicode::Dense1x2::Light)
+                .light_color(qrcode::render::unicode::Dense1x2::Dark)
+                .build();
+            println!("{rendered}");
+        }
+        Err(e) => println!("(offer too long for a QR code: {e})"),
+    }
+}
+
+/// Runs the demo issuer until Ctrl-C.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .map_err(|e| format!("invalid --host/--port: {e}"))?;
+    let listener =
+        std::net::TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let scheme = if args.tls_self_signed {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{bound}");
+    let issuer_url = args.issuer_url.clone().unwrap_or_else(|| url.clone());
+    let (signing_key, server_key) = load_keys(&args.db)?;
+    let minter = SdJwtVcMinter::new(signing_key, "issuer-key-1");
+    let jwks = json!({"keys": [minter.public_jwk()]});
+    let store = MemoryStore::new();
+    let issuer = Arc::new(
+        Issuer::new(IssuerConfig::new(demo_metadata(&issuer_url)), store, minter)
+            .with_server_key(server_key),
+    );
+    let admin_token = Arc::new(args.admin_token.clone().unwrap_or_else(|| {
+        oid4vci_issuer::secrets::random_token(&oid4vci_issuer::OsSecretSource, 24)
+    }));
+    let admin =
+        oid4vci_axum::admin_router(issuer.clone()).route_layer(axum::middleware::from_fn({
+            let token = admin_token.clone();
+            move |req, next| require_admin(token.clone(), req, next)
+        }));
+    let app = oid4vci_axum::router(issuer.clone(), Some(jwks))
+        .merge(admin)
+        .layer(axum::middleware::from_fn(log_requests));
+
+    let created = issuer
+        .create_offer(OfferSpec {
+            credential_configuration_ids: vec!["eu.europa.ec.av.1".into()],
+            pre_authorized: true,
+            claims: Some(demo_claims("eu.europa.ec.av.1")),
+            ..OfferSpec::default()
+        })
+        .await
+        .map_err(|e| format!("cannot create the startup offer: {e}"))?;
+    println!("oid4vci-rs demo issuer");
+    println!("credential issuer: {issuer_url}");
+    println!("admin token:       {admin_token}");
+    println!(
+        "offer (scan with a wallet, valid {} s):",
+        issuer.config().offer_ttl
+    );
+    println!("{}", created.credential_offer_uri);
+    print_qr(&created.credential_offer_uri);
+    spawn_sweeper(issuer.clone());
+
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("shutting down");
+        shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    let announce = handle.clone();
+    let listening = url.clone();
+    tokio::spawn(async move {
+        if announce.listening().await.is_some() {
+            println!("listening on {listening}");
+        }
+    });
+    let service = app.into_make_service();
+    if args.tls_self_signed {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+            .map_err(|e| format!("cannot generate a certificate: {e}"))?;
+        let cert_pem = cert.cert.pem();
+        if let Some(out) = &args.tls_cert_out {
+            std::fs::write(out, &cert_pem)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+        }
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+            cert_pem.into_bytes(),
+            cert.signing_key.serialize_pem().into_bytes(),
+        )
+        .await
+        .map_err(|e| format!("TLS configuration: {e}"))?;
+        axum_server::from_tcp_rustls(listener, config)
+            .handle(handle)
+            .serve(service)
+            .await
+            .map_err(|e| e.to_string())
+    } else {
+        axum_server::from_tcp(listener)
+            .handle(handle)
+            .serve(service)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn spawn_sweeper<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(issuer: Arc<Issuer<S, M>>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            match issuer.sweep_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "swept expired sessions"),
+                Err(e) => tracing::warn!(error = %e, "sweeping failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,53 @@
+//! Every issuance scenario of `oid4vci_issuer::testing::flows` on `SqliteStore`.
+
+use oid4vci_issuer::testing::flows;
+use oid4vci_store_sqlite::SqliteStore;
+
+fn memory() -> SqliteStore {
+    SqliteStore::open_in_memory().expect("open in memory")
+}
+
+#[test]
+fn pre_authorized_flow() {
+    flows::pre_authorized_flow(memory());
+}
+
+#[test]
+fn tx_code_flow_with_lockout() {
+    flows::tx_code_flow_with_lockout(memory());
+}
+
+#[test]
+fn deferred_flow() {
+    flows::deferred_flow(memory());
+}
+
+#[test]
+fn batch_issuance() {
+    flows::batch_issuance(memory());
+}
+
+#[test]
+fn error_paths() {
+    flows::error_paths(memory());
+}
+
+#[test]
+fn concurrent_token_requests_redeem_once() {
+    flows::concurrent_token_requests_redeem_once(memory());
+}
+
+#[test]
+fn concurrent_credential_requests_consume_nonce_once() {
+    flows::concurrent_credential_requests_consume_nonce_once(memory());
+}
+
+#[test]
+fn every_scenario_on_a_file_backed_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    flows::run_issuer_flows(|| {
+        let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        SqliteStore::open(dir.path().join(format!("flow-{i}.db"))).expect("open file")
+    });
+}

@@ -1,0 +1,242 @@
+//! Interop: an independent, widely used wallet library (`@openid4vc/openid4vci`, run by
+//! `interop/wallet.mjs` under Node.js) obtains SD-JWT VCs from `oid4vci serve` over HTTPS on
+//! loopback: offers by reference and by value, with and without a transaction code, proofs
+//! with a `jwk` header or a `did:key` `kid`, ES256 and EdDSA. The certificate is generated for
+//! the test and trusted through `NODE_EXTRA_CA_CERTS`; the library's https checks stay on.
+//!
+//! `interop/install.sh` installs the pinned npm packages (lockfile committed) on first run.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The server process; killed when dropped so a failing test leaves nothing running.
+struct Server {
+    child: Child,
+    url: String,
+    startup_offer: String,
+    cert: PathBuf,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const ADMIN_TOKEN: &str = "interop-admin-token";
+
+fn start_server(name: &str) -> Server {
+    let dir = std::env::temp_dir().join(format!("oid4vci-interop-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cert = dir.join("cert.pem");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--tls-self-signed",
+            "--admin-token",
+            ADMIN_TOKEN,
+        ])
+        .arg("--tls-cert-out")
+        .arg(&cert)
+        .arg("--db")
+        .arg(dir.join("issuer.db"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start oid4vci serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut url = None;
+    let mut offer = None;
+    while url.is_none() {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server prints `listening on <url>` within 60 s");
+        if let Some(u) = line.strip_prefix("listening on ") {
+            url = Some(u.trim().to_owned());
+        } else if line.starts_with("openid-credential-offer://") {
+            offer = Some(line.trim().to_owned());
+        }
+    }
+    Server {
+        child,
+        url: url.unwrap_or_default(),
+        startup_offer: offer.expect("the startup offer is printed before `listening on`"),
+        cert,
+        dir,
+    }
+}
+
+fn install_npm_packages() {
+    let status = Command::new("bash")
+        .arg(repo_root().join("interop/install.sh"))
+        .status()
+        .expect("run interop/install.sh (needs bash, node >= 20 and npm)");
+    assert!(status.success(), "interop/install.sh failed");
+}
+
+fn node(cert: &Path, script: &str, args: &[&str]) -> (bool, Value) {
+    let output = Command::new("node")
+        .arg(repo_root().join("interop").join(script))
+        .args(args)
+        .env("NODE_EXTRA_CA_CERTS", cert)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json = stdout
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    if !output.status.success() {
+        eprintln!(
+            "{script} {args:?} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    (output.status.success(), json)
+}
+
+fn wallet(server: &Server, offer: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["--offer", offer];
+    args.extend_from_slice(extra);
+    let (ok, out) = node(&server.cert, "wallet.mjs", &args);
+    assert!(ok && out["ok"] == true, "wallet flow failed: {out}");
+    out
+}
+
+fn admin_offer(server: &Server, body: &str) -> Value {
+    let (ok, out) = node(
+        &server.cert,
+        "admin.mjs",
+        &[&server.url, ADMIN_TOKEN, "offer", body],
+    );
+    assert!(ok, "admin offer failed: {out}");
+    out
+}
+
+fn session_events(server: &Server, id: &str) -> Vec<String> {
+    let (ok, out) = node(
+        &server.cert,
+        "admin.mjs",
+        &[&server.url, ADMIN_TOKEN, "session", id],
+    );
+    assert!(ok, "admin session failed: {out}");
+    out["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["type"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn npm_wallet_library_obtains_sd_jwt_vcs_from_the_demo_issuer() {
+    install_npm_packages();
+    let server = start_server("main");
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+
+    // The startup offer, by reference, jwk + ES256.
+    let out = wallet(&server, &server.startup_offer, &[]);
+    assert_eq!(out["vct"], "eu.europa.ec.av.1");
+    assert_eq!(out["claims"]["age_over_18"], true);
+    assert_eq!(out["notification_status"], 204);
+    assert_eq!(
+        out["claims"]["cnf"]["jwk"], out["holder"],
+        "bound to the wallet's key"
+    );
+
+    // With a transaction code, by value, did:key + ES256.
+    let created = admin_offer(
+        &server,
+        r#"{"credential_configuration_ids":["identity_credential"],"claims":{"given_name":"Erika","family_name":"Mustermann"},"tx_code":{"length":6,"description":"Code from the letter"},"by_reference":false}"#,
+    );
+    let tx = created["tx_code"].as_str().expect("tx code");
+    let offer = created["credential_offer_uri"].as_str().expect("uri");
+    assert!(offer.contains("credential_offer=%7B"), "by value");
+    let out = wallet(
+        &server,
+        offer,
+        &["--tx-code", tx, "--key-source", "did:key"],
+    );
+    assert_eq!(out["claims"]["given_name"], "Erika");
+    assert_eq!(out["key_source"], "did:key");
+    let events = session_events(&server, created["session_id"].as_str().expect("id"));
+    assert_eq!(
+        events,
+        [
+            "offer_created",
+            "token_exchanged",
+            "nonce_issued",
+            "credential_issued",
+            "notification_received"
+        ],
+        "the session log shows every step"
+    );
+
+    // EdDSA keys, with jwk and with did:key, offers by reference.
+    for key_source in ["jwk", "did:key"] {
+        let created = admin_offer(
+            &server,
+            r#"{"credential_configuration_ids":["eu.europa.ec.av.1"],"claims":{"age_over_18":true},"by_reference":true}"#,
+        );
+        let offer = created["credential_offer_uri"].as_str().expect("uri");
+        let out = wallet(
+            &server,
+            offer,
+            &["--alg", "EdDSA", "--key-source", key_source],
+        );
+        assert_eq!(out["alg"], "EdDSA");
+        assert_eq!(out["claims"]["cnf"]["jwk"]["crv"], "Ed25519", "{out}");
+    }
+
+    // A wrong transaction code is refused with the spec's error, seen by the library.
+    let created = admin_offer(
+        &server,
+        r#"{"credential_configuration_ids":["eu.europa.ec.av.1"],"claims":{"age_over_18":true},"tx_code":{"length":4}}"#,
+    );
+    let right = created["tx_code"].as_str().expect("tx");
+    let wrong = if right == "0000" { "1111" } else { "0000" };
+    let (ok, out) = node(
+        &server.cert,
+        "wallet.mjs",
+        &[
+            "--offer",
+            created["credential_offer_uri"].as_str().expect("uri"),
+            "--tx-code",
+            wrong,
+        ],
+    );
+    assert!(!ok);
+    assert_eq!(
+        (out["step"].as_str(), out["error_code"].as_str()),
+        (Some("token"), Some("invalid_grant")),
+        "{out}"
+    );
+}

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 
 mod proof_cmd;
 mod serve_cmd;
+mod serve_config;
 
 /// Exit code for a usage or I/O error (clap uses the same for argument errors).
 pub const EXIT_USAGE: u8 = 2;

@@ -1,15 +1,15 @@
 //! `oid4vci serve`: a complete demo issuer.
 
+use crate::serve_config::{example_claims, metadata, ServeConfig};
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clap::Args;
-use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore};
-use oid4vci_types::{
-    ClaimDescription, CredentialConfiguration, CredentialIssuerMetadata, CredentialMetadata,
-    Display,
+use oid4vci_issuer::{
+    Event, EventObserver, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter, SessionStore,
 };
+use oid4vci_store_sqlite::SqliteStore;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,19 +19,22 @@ use std::sync::Arc;
 /// Options of `oid4vci serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Port to listen on (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
-    port: u16,
-    /// Address to bind.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
+    /// Port to listen on (0 picks a free one) [default: 8080].
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to bind [default: 127.0.0.1].
+    #[arg(long)]
+    host: Option<String>,
     /// Credential Issuer Identifier (default: the listening URL).
     #[arg(long)]
     issuer_url: Option<String>,
-    /// State file prefix: the issuer key is kept in `<db>.keys` so credentials and offers stay
-    /// valid across restarts.
-    #[arg(long, default_value = "oid4vci-demo.db")]
-    db: PathBuf,
+    /// SQLite database of sessions; the issuer keys are kept beside it in `<db>.keys` so
+    /// sessions, offers and nonces survive restarts [default: oid4vci-demo.db].
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// TOML file with issuer URL, port, keys and credential configurations (flags win).
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Bearer token protecting /admin (generated when absent).
     #[arg(long)]
     admin_token: Option<String>,
@@ -43,65 +46,9 @@ pub struct ServeArgs {
     tls_cert_out: Option<PathBuf>,
 }
 
-fn demo_metadata(issuer: &str) -> CredentialIssuerMetadata {
-    let mut metadata = CredentialIssuerMetadata::new(issuer);
-    metadata.batch_credential_issuance =
-        Some(oid4vci_types::BatchCredentialIssuance { batch_size: 5 });
-    metadata.display = Some(vec![Display {
-        name: Some("oid4vci-rs demo issuer".into()),
-        locale: Some("en".into()),
-        ..Display::default()
-    }]);
-    let configure = |vct: &str, name: &str, claims: &[&str]| {
-        let mut c = CredentialConfiguration::sd_jwt_vc(vct);
-        c.credential_metadata = Some(CredentialMetadata {
-            display: Some(vec![Display {
-                name: Some(name.into()),
-                locale: Some("en".into()),
-                ..Display::default()
-            }]),
-            claims: Some(
-                claims
-                    .iter()
-                    .map(|c| ClaimDescription {
-                        path: vec![json!(c)],
-                        ..ClaimDescription::default()
-                    })
-                    .collect(),
-            ),
-            extra: Default::default(),
-        });
-        c
-    };
-    metadata.credential_configurations_supported.insert(
-        "eu.europa.ec.av.1".into(),
-        configure("eu.europa.ec.av.1", "Age over 18", &["age_over_18"]),
-    );
-    metadata.credential_configurations_supported.insert(
-        "identity_credential".into(),
-        configure(
-            "urn:oid4vci-rs:identity_credential",
-            "Identity credential",
-            &["given_name", "family_name", "birthdate"],
-        ),
-    );
-    metadata
-}
-
-/// Claims the demo issues for each configuration.
-pub fn demo_claims(configuration_id: &str) -> Value {
-    match configuration_id {
-        "identity_credential" => {
-            json!({"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1984-01-26"})
-        }
-        _ => json!({"age_over_18": true}),
-    }
-}
-
 /// Loads or creates the issuer's keys: an ES256 signing key and the 32-byte server key.
-fn load_keys(db: &std::path::Path) -> Result<(p256::ecdsa::SigningKey, [u8; 32]), String> {
-    let path = db.with_extension("keys");
-    if let Ok(text) = std::fs::read_to_string(&path) {
+fn load_keys(path: &std::path::Path) -> Result<(p256::ecdsa::SigningKey, [u8; 32]), String> {
+    if let Ok(text) = std::fs::read_to_string(path) {
         let v: Value =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let signing = hex::decode(v["signing_key"].as_str().unwrap_or_default())
@@ -120,7 +67,7 @@ fn load_keys(db: &std::path::Path) -> Result<(p256::ecdsa::SigningKey, [u8; 32])
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut server);
     let text =
         json!({"signing_key": hex::encode(key.to_bytes()), "server_key": hex::encode(server)});
-    std::fs::write(&path, text.to_string())
+    std::fs::write(path, text.to_string())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok((key, server))
 }
@@ -199,7 +146,26 @@ pub fn run(args: ServeArgs) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let addr: SocketAddr = format!("{}:{}", args.host, args.port)
+    let file = match &args.config {
+        Some(path) => ServeConfig::load(path)?,
+        None => ServeConfig::default(),
+    };
+    let host = args
+        .host
+        .clone()
+        .or(file.host.clone())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let port = args.port.or(file.port).unwrap_or(8080);
+    let db = args
+        .db
+        .clone()
+        .or(file.db.clone())
+        .unwrap_or_else(|| PathBuf::from("oid4vci-demo.db"));
+    let keys_file = file
+        .keys_file
+        .clone()
+        .unwrap_or_else(|| db.with_extension("keys"));
+    let addr: SocketAddr = format!("{host}:{port}")
         .parse()
         .map_err(|e| format!("invalid --host/--port: {e}"))?;
     let listener =
@@ -212,18 +178,34 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         "http"
     };
     let url = format!("{scheme}://{bound}");
-    let issuer_url = args.issuer_url.clone().unwrap_or_else(|| url.clone());
-    let (signing_key, server_key) = load_keys(&args.db)?;
+    let issuer_url = args
+        .issuer_url
+        .clone()
+        .or(file.issuer_url.clone())
+        .unwrap_or_else(|| url.clone());
+    let (signing_key, server_key) = load_keys(&keys_file)?;
+    let credentials = file.credentials();
     let minter = SdJwtVcMinter::new(signing_key, "issuer-key-1");
     let jwks = json!({"keys": [minter.public_jwk()]});
-    let store = MemoryStore::new();
+    let store = SqliteStore::open(&db)
+        .map_err(|e| format!("cannot open the database {}: {e}", db.display()))?;
+    let metadata = metadata(&issuer_url, &credentials);
+    metadata
+        .validate()
+        .map_err(|e| format!("invalid issuer configuration: {e}"))?;
     let issuer = Arc::new(
-        Issuer::new(IssuerConfig::new(demo_metadata(&issuer_url)), store, minter)
-            .with_server_key(server_key),
+        Issuer::new(IssuerConfig::new(metadata), store, minter)
+            .with_server_key(server_key)
+            .with_event_observer(Arc::new(LogEvents)),
     );
-    let admin_token = Arc::new(args.admin_token.clone().unwrap_or_else(|| {
-        oid4vci_issuer::secrets::random_token(&oid4vci_issuer::OsSecretSource, 24)
-    }));
+    let admin_token = Arc::new(
+        args.admin_token
+            .clone()
+            .or(file.admin_token.clone())
+            .unwrap_or_else(|| {
+                oid4vci_issuer::secrets::random_token(&oid4vci_issuer::OsSecretSource, 24)
+            }),
+    );
     let admin =
         oid4vci_axum::admin_router(issuer.clone()).route_layer(axum::middleware::from_fn({
             let token = admin_token.clone();
@@ -233,17 +215,19 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .merge(admin)
         .layer(axum::middleware::from_fn(log_requests));
 
+    let first = credentials.first().ok_or("no credential configurations")?;
     let created = issuer
         .create_offer(OfferSpec {
-            credential_configuration_ids: vec!["eu.europa.ec.av.1".into()],
+            credential_configuration_ids: vec![first.id.clone()],
             pre_authorized: true,
-            claims: Some(demo_claims("eu.europa.ec.av.1")),
+            claims: Some(example_claims(first)),
             ..OfferSpec::default()
         })
         .await
         .map_err(|e| format!("cannot create the startup offer: {e}"))?;
     println!("oid4vci-rs demo issuer");
     println!("credential issuer: {issuer_url}");
+    println!("sessions:          {} (SQLite)", db.display());
     println!("admin token:       {admin_token}");
     println!(
         "offer (scan with a wallet, valid {} s):",
@@ -294,6 +278,24 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .serve(service)
             .await
             .map_err(|e| e.to_string())
+    }
+}
+
+/// Logs every session event as it is stored.
+struct LogEvents;
+
+impl EventObserver for LogEvents {
+    fn observe(&self, session_id: &str, event: &Event) {
+        let kind = serde_json::to_value(event.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let details = event.details.to_string();
+        if kind.ends_with("rejected") || kind == "session_locked" {
+            tracing::warn!(session = session_id, event = kind, details, "session event");
+        } else {
+            tracing::info!(session = session_id, event = kind, details, "session event");
+        }
     }
 }
 

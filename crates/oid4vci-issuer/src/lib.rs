@@ -67,7 +67,7 @@ pub mod transition;
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};
 pub use error::IssuerError;
-pub use event::{Event, EventKind};
+pub use event::{Event, EventKind, EventObserver};
 pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 pub use nonce::ServerKey;
 pub use proof_check::{

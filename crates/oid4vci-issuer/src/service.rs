@@ -4,7 +4,7 @@
 use crate::clock::{Clock, SystemClock};
 use crate::config::{IssuerConfig, OfferSpec};
 use crate::error::IssuerError;
-use crate::event::EventKind;
+use crate::event::{new_events, EventKind, EventObserver};
 use crate::minter::{CredentialMinter, MintOutcome, MintRequest};
 use crate::nonce::ServerKey;
 use crate::proof_check::{ProofCheck, ProofCheckInput, StandardProofCheck};
@@ -90,6 +90,7 @@ pub struct Issuer<S, M> {
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretSource>,
     key: ServerKey,
+    observer: Option<Arc<dyn EventObserver>>,
 }
 
 impl<S, M> std::fmt::Debug for Issuer<S, M> {
@@ -120,6 +121,21 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             clock: Arc::new(SystemClock),
             secrets,
             key,
+            observer: None,
+        }
+    }
+
+    /// Reports every stored event to `observer` (logs, metrics).
+    pub fn with_event_observer(mut self, observer: Arc<dyn EventObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn observe(&self, before: Option<&Session>, after: &Session) {
+        if let Some(observer) = &self.observer {
+            for event in new_events(before, after) {
+                observer.observe(&after.id, event);
+            }
         }
     }
 
@@ -335,6 +351,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             ]),
         );
         self.store.insert(&session).await?;
+        self.observe(None, &session);
         let reference = format!(
             "{}/{offer_id}",
             self.config.offer_uri_base.trim_end_matches('/')
@@ -414,7 +431,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             }
             working.version = original.version + 1;
             match self.store.update(&working, original.version).await {
-                Ok(()) => return outcome,
+                Ok(()) => {
+                    self.observe(Some(&original), &working);
+                    return outcome;
+                }
                 Err(StoreError::VersionConflict) => continue,
                 Err(e) => return Err(server_error(e)),
             }
@@ -428,14 +448,18 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Records an event on a session by id (best effort against concurrent writers).
     async fn record(&self, session_id: &str, mut f: impl FnMut(&mut Session)) -> Outcome<()> {
         for _ in 0..MAX_CAS_RETRIES {
-            let Some(mut session) = self.store.get(session_id).await.map_err(server_error)? else {
+            let Some(original) = self.store.get(session_id).await.map_err(server_error)? else {
                 return Ok(());
             };
+            let mut session = original.clone();
             let expected = session.version;
             f(&mut session);
             session.version = expected + 1;
             match self.store.update(&session, expected).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.observe(Some(&original), &session);
+                    return Ok(());
+                }
                 Err(StoreError::VersionConflict) => continue,
                 Err(e) => return Err(server_error(e)),
             }

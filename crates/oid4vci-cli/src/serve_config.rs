@@ -1,0 +1,198 @@
+//! The `--config FILE` (TOML) of `oid4vci serve`, merged with command-line flags.
+
+use oid4vci_types::{
+    ClaimDescription, CredentialConfiguration, CredentialIssuerMetadata, CredentialMetadata,
+    Display,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// The file's shape. Every field is optional; flags win over the file.
+///
+/// ```toml
+/// issuer_url = "https://issuer.example.com"
+/// host = "0.0.0.0"
+/// port = 8443
+/// db = "issuer.db"
+/// keys_file = "issuer.keys"        # {"signing_key": "<hex P-256 scalar>", "server_key": "<hex 32 bytes>"}
+/// admin_token = "change-me"
+///
+/// [[credential]]
+/// id = "eu.europa.ec.av.1"
+/// vct = "eu.europa.ec.av.1"
+/// name = "Age over 18"
+/// claims = ["age_over_18"]
+/// example_claims = { age_over_18 = true }
+/// ```
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Credential Issuer Identifier.
+    pub issuer_url: Option<String>,
+    /// Address to bind.
+    pub host: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// SQLite database file.
+    pub db: Option<PathBuf>,
+    /// Key file (default `<db>.keys`, created when missing).
+    pub keys_file: Option<PathBuf>,
+    /// Admin bearer token.
+    pub admin_token: Option<String>,
+    /// Credential configurations (default: the two demo credentials).
+    #[serde(default)]
+    pub credential: Vec<CredentialEntry>,
+}
+
+/// One SD-JWT VC configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialEntry {
+    /// Configuration id.
+    pub id: String,
+    /// SD-JWT VC type.
+    pub vct: String,
+    /// Display name.
+    pub name: String,
+    /// Claim names, for the metadata.
+    #[serde(default)]
+    pub claims: Vec<String>,
+    /// Claims the startup offer issues.
+    #[serde(default)]
+    pub example_claims: Option<toml::Table>,
+}
+
+impl ServeConfig {
+    /// Reads and parses a TOML file.
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The configured credentials, or the demo's two.
+    pub fn credentials(&self) -> Vec<CredentialEntry> {
+        if !self.credential.is_empty() {
+            return self.credential.clone();
+        }
+        let table = |v: Value| toml::Table::try_from(v).ok();
+        vec![
+            CredentialEntry {
+                id: "eu.europa.ec.av.1".into(),
+                vct: "eu.europa.ec.av.1".into(),
+                name: "Age over 18".into(),
+                claims: vec!["age_over_18".into()],
+                example_claims: table(json!({"age_over_18": true})),
+            },
+            CredentialEntry {
+                id: "identity_credential".into(),
+                vct: "urn:oid4vci-rs:identity_credential".into(),
+                name: "Identity credential".into(),
+                claims: vec![
+                    "given_name".into(),
+                    "family_name".into(),
+                    "birthdate".into(),
+                ],
+                example_claims: table(
+                    json!({"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1984-01-26"}),
+                ),
+            },
+        ]
+    }
+}
+
+/// Issuer metadata for the configured credentials.
+pub fn metadata(issuer: &str, credentials: &[CredentialEntry]) -> CredentialIssuerMetadata {
+    let mut metadata = CredentialIssuerMetadata::new(issuer);
+    metadata.batch_credential_issuance =
+        Some(oid4vci_types::BatchCredentialIssuance { batch_size: 5 });
+    metadata.display = Some(vec![Display {
+        name: Some("oid4vci-rs demo issuer".into()),
+        locale: Some("en".into()),
+        ..Display::default()
+    }]);
+    for entry in credentials {
+        let mut c = CredentialConfiguration::sd_jwt_vc(entry.vct.clone());
+        c.credential_metadata = Some(CredentialMetadata {
+            display: Some(vec![Display {
+                name: Some(entry.name.clone()),
+                locale: Some("en".into()),
+                ..Display::default()
+            }]),
+            claims: Some(
+                entry
+                    .claims
+                    .iter()
+                    .map(|c| ClaimDescription {
+                        path: vec![json!(c)],
+                        ..ClaimDescription::default()
+                    })
+                    .collect(),
+            ),
+            extra: Default::default(),
+        });
+        metadata
+            .credential_configurations_supported
+            .insert(entry.id.clone(), c);
+    }
+    metadata
+}
+
+/// The example claims of an entry as JSON (an empty object when none are configured).
+pub fn example_claims(entry: &CredentialEntry) -> Value {
+    entry
+        .example_claims
+        .as_ref()
+        .and_then(|t| serde_json::to_value(t).ok())
+        .unwrap_or_else(|| json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config_and_builds_valid_metadata() {
+        let cfg: ServeConfig = toml::from_str(
+            r#"
+            issuer_url = "https://issuer.example.com"
+            port = 8443
+            admin_token = "t"
+            [[credential]]
+            id = "pid"
+            vct = "urn:eu.europa.ec.eudi:pid:1"
+            name = "PID"
+            claims = ["given_name"]
+            example_claims = { given_name = "Erika" }
+            "#,
+        )
+        .expect("parses");
+        assert_eq!(cfg.port, Some(8443));
+        let creds = cfg.credentials();
+        assert_eq!(creds.len(), 1);
+        let meta = metadata("https://issuer.example.com", &creds);
+        meta.validate().expect("valid metadata");
+        assert_eq!(
+            meta.credential_configurations_supported["pid"]
+                .vct
+                .as_deref(),
+            Some("urn:eu.europa.ec.eudi:pid:1")
+        );
+        assert_eq!(example_claims(&creds[0]), json!({"given_name": "Erika"}));
+        assert!(
+            toml::from_str::<ServeConfig>("unknown = 1").is_err(),
+            "unknown keys are refused"
+        );
+    }
+
+    #[test]
+    fn defaults_are_the_two_demo_credentials() {
+        let creds = ServeConfig::default().credentials();
+        let ids: Vec<&str> = creds.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["eu.europa.ec.av.1", "identity_credential"]);
+        metadata("http://127.0.0.1:8080", &creds)
+            .validate()
+            .expect("valid");
+    }
+}

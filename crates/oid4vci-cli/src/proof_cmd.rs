@@ -281,44 +281,83 @@ fn check(args: &CheckArgs) -> Result<ExitCode, String> {
         ),
         Err(e) => (invalid_json(&e, &skipped), ExitCode::from(1)),
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
-    );
+    println!("{}", out?);
     Ok(code)
 }
 
-fn valid_json(proofs: &ValidatedProofs, skipped: &[&str], attestation: bool) -> Value {
-    let Some(p) = proofs.proofs().first() else {
-        return json!({"valid": false});
-    };
-    json!({
-        "valid": true,
-        "proof_type": if attestation { "attestation" } else { "jwt" },
-        "alg": p.alg().as_str(),
-        "key_source": p.key_source().as_str(),
-        "holder_keys": proofs.holder_keys().iter().map(|k| Value::Object(k.to_jwk())).collect::<Vec<_>>(),
-        "holder_key_thumbprints": proofs.holder_keys().iter().map(|k| k.thumbprint()).collect::<Vec<_>>(),
-        "header": Value::Object(p.header().raw.clone()),
-        "claims": Value::Object(p.claims().raw.clone()),
-        "skipped": skipped,
-    })
+/// `proof check` output for a valid proof (fields in this order).
+#[derive(serde::Serialize)]
+struct ValidOutput<'a> {
+    valid: bool,
+    proof_type: &'static str,
+    alg: &'static str,
+    key_source: &'static str,
+    holder_keys: Vec<Value>,
+    holder_key_thumbprints: Vec<String>,
+    header: &'a Map<String, Value>,
+    claims: &'a Map<String, Value>,
+    skipped: &'a [&'a str],
 }
 
-fn invalid_json(e: &ProofError, skipped: &[&str]) -> Value {
+/// `proof check` output for a rejected proof: the diagnostic, flattened.
+#[derive(serde::Serialize)]
+struct InvalidOutput<'a> {
+    valid: bool,
+    error: String,
+    code: String,
+    reason: String,
+    help: String,
+    expected: String,
+    found: String,
+    spec_ref: String,
+    skipped: &'a [&'a str],
+}
+
+fn valid_json(
+    proofs: &ValidatedProofs,
+    skipped: &[&str],
+    attestation: bool,
+) -> Result<String, String> {
+    let Some(p) = proofs.proofs().first() else {
+        return Err("internal error: no validated proof".into());
+    };
+    let out = ValidOutput {
+        valid: true,
+        proof_type: if attestation { "attestation" } else { "jwt" },
+        alg: p.alg().as_str(),
+        key_source: p.key_source().as_str(),
+        holder_keys: proofs
+            .holder_keys()
+            .iter()
+            .map(|k| Value::Object(k.to_jwk()))
+            .collect(),
+        holder_key_thumbprints: proofs
+            .holder_keys()
+            .iter()
+            .map(|k| k.thumbprint())
+            .collect(),
+        header: &p.header().raw,
+        claims: &p.claims().raw,
+        skipped,
+    };
+    serde_json::to_string_pretty(&out).map_err(|e| e.to_string())
+}
+
+fn invalid_json(e: &ProofError, skipped: &[&str]) -> Result<String, String> {
     let d = e.diagnostic();
     // Single-proof check: the batch index is always 0 and not informative.
-    json!({
-        "valid": false,
-        "error": d.error,
-        "code": d.code,
-        "reason": d.reason,
-        "help": d.help,
-        "expected": d.expected,
-        "found": d.found,
-        "spec_ref": d.spec_ref,
-        "skipped": skipped,
-    })
+    let out = InvalidOutput {
+        valid: false,
+        error: d.error,
+        code: d.code,
+        reason: d.reason,
+        help: d.help,
+        expected: d.expected,
+        found: d.found,
+        spec_ref: d.spec_ref,
+        skipped,
+    };
+    serde_json::to_string_pretty(&out).map_err(|e| e.to_string())
 }
 
 /// A signing key for `proof make`.

@@ -277,9 +277,20 @@ impl PublicKey {
 
     /// RFC 7638 JWK thumbprint (SHA-256, base64url).
     pub fn thumbprint(&self) -> String {
-        // Required members in lexicographic order, no whitespace (RFC 7638 §3.2). serde_json's
-        // Map is a BTreeMap here, so to_jwk() serialises in exactly that order.
-        let canonical = Value::Object(self.to_jwk()).to_string();
+        // Required members in lexicographic order, no whitespace (RFC 7638 §3.2). Built by hand
+        // so it does not depend on serde_json's map ordering (`preserve_order`).
+        let canonical = match self {
+            PublicKey::P256(vk) => {
+                let point = vk.to_encoded_point(false);
+                let x = point.x().map(|x| b64url_encode(x)).unwrap_or_default();
+                let y = point.y().map(|y| b64url_encode(y)).unwrap_or_default();
+                format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#)
+            }
+            PublicKey::Ed25519(vk) => {
+                let x = b64url_encode(vk.as_bytes());
+                format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#)
+            }
+        };
         b64url_encode(&Sha256::digest(canonical.as_bytes()))
     }
 

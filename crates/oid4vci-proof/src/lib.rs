@@ -83,6 +83,11 @@ pub use policy::{
 pub use source::KeySource;
 pub use validator::{ProofClaims, ProofHeader, ProofValidator, ValidatedProof, ValidatedProofs};
 
+/// Re-export of the `ed25519-dalek` crate, whose types appear in [`PublicKey::Ed25519`].
+pub use ed25519_dalek;
+/// Re-export of the `p256` crate, whose types appear in [`PublicKey::P256`].
+pub use p256;
+
 /// The `typ` of a `jwt` key proof (OID4VCI 1.0 Appendix F.1).
 pub const PROOF_TYP: &str = checks::PROOF_TYP;
 /// The `typ` of a key attestation (OID4VCI 1.0 Appendix D.1).

@@ -217,3 +217,60 @@ fn checks_the_spec_f1_example() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn checks_a_constructed_attestation_proof_with_a_trusted_attester() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/vectors/constructed_proof_vectors.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let ctx = &doc["default_context"];
+    let nonce = ctx["valid_c_nonces"][0].as_str().unwrap();
+    let now = ctx["verification_time"].to_string();
+    let dir = std::env::temp_dir().join(format!("oid4vci-cli-att-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for v in doc["attestation_proof_vectors"].as_array().unwrap() {
+        let jwts = v["proofs"]["attestation"].as_array().unwrap();
+        if jwts.len() != 1 {
+            continue; // request-shape vector: the CLI checks one proof at a time
+        }
+        let jwk = dir.join("attester.jwk");
+        std::fs::write(
+            &jwk,
+            v["context_overrides"]["trusted_key_attestation_issuer_jwk"].to_string(),
+        )
+        .unwrap();
+        let out = oid4vci(
+            &[
+                "proof",
+                "check",
+                "--nonce",
+                nonce,
+                "--now",
+                &now,
+                "--attester-jwk",
+                jwk.to_str().unwrap(),
+                jwts[0].as_str().unwrap(),
+            ],
+            None,
+        );
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = v["id"].as_str().unwrap();
+        if v["expected"] == "accept" {
+            assert_eq!(out.status.code(), Some(0), "{id}: {json}");
+            assert_eq!(json["proof_type"], "attestation");
+            assert_eq!(json["key_source"], "key_attestation");
+            assert_eq!(json["skipped"], serde_json::json!(["iss"]));
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{id}: {json}");
+            assert_eq!(json["error"], v["expected_error"], "{id}");
+        }
+        // Without the trusted attester the same attestation is refused.
+        let untrusted = oid4vci(
+            &["proof", "check", "--now", &now, jwts[0].as_str().unwrap()],
+            None,
+        );
+        let json: Value = serde_json::from_slice(&untrusted.stdout).unwrap();
+        assert_eq!(json["code"], "invalid_key_attestation", "{id}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

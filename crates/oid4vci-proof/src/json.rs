@@ -20,7 +20,7 @@ pub enum JsonError {
     Syntax(String),
     /// The same member name appears twice in one object.
     DuplicateMember(String),
-    /// Objects/arrays nested deeper than [`MAX_DEPTH`].
+    /// Objects/arrays nested deeper than 16 levels.
     TooDeep,
     /// Valid JSON, but not an object.
     NotAnObject,

@@ -868,3 +868,52 @@ fn every_code_is_documented_and_reachable() {
         assert!(ProofError::CODES.contains(&c), "{c}");
     }
 }
+
+#[test]
+fn key_attestation_alg_must_match_an_attested_key() {
+    let attester = TestKey::p256();
+    let k1 = TestKey::p256();
+    let ed = TestKey::ed25519();
+    let validator = ProofValidator::new(attestation_policy(&attester));
+    let ka = key_attestation(&attester, json!({}), attestation_claims(&[&k1]));
+    // alg EdDSA, signed with an Ed25519 key, but every attested key is P-256.
+    let h = json!({"typ": "openid4vci-proof+jwt", "alg": "EdDSA", "key_attestation": ka});
+    let e = err(&validator, &sign_jwt(&h, &claims(), &ed), &ctx());
+    assert_eq!(e.code(), "alg_key_mismatch");
+}
+
+#[test]
+fn debug_output_redacts_nonces() {
+    let c = ProofContext {
+        nonce: NonceCheck::Equals("secret-nonce-value"),
+        ..ctx()
+    };
+    let s = format!("{c:?}");
+    assert!(!s.contains("secret-nonce-value"), "{s}");
+    assert!(s.contains("redacted"));
+    let p = format!("{:?}", ProofPolicy::default());
+    assert!(
+        p.contains("max_iat_age: 300") && p.contains("batch_size: 1"),
+        "{p}"
+    );
+}
+
+#[test]
+fn typed_header_and_claims_of_a_did_key_proof() {
+    let key = TestKey::ed25519();
+    let h = json!({"typ": "application/openid4vci-proof+jwt", "alg": "EdDSA", "kid": key.did_key_url()});
+    let mut c = claims();
+    c["exp"] = json!(NOW + 100);
+    c["custom"] = json!({"a": [1, 2]});
+    let p = v().validate(&sign_jwt(&h, &c, &key), &ctx()).unwrap();
+    assert_eq!(p.header().typ, "application/openid4vci-proof+jwt");
+    assert_eq!(p.header().kid.as_deref(), Some(key.did_key_url().as_str()));
+    assert!(
+        p.header().jwk.is_none()
+            && p.header().x5c.is_none()
+            && p.header().key_attestation.is_none()
+    );
+    assert_eq!(p.claims().exp, Some(NOW + 100));
+    assert_eq!(p.claims().raw["custom"]["a"][1], 2);
+    assert_eq!(p.claims().nonce.as_deref(), Some(NONCE));
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, Criterion};
 use oid4vci_proof::ed25519_dalek::{self, Signer as _};
 use oid4vci_proof::jws::b64url_encode;
-use oid4vci_proof::p256::ecdsa::{signature::Signer as _, Signature, SigningKey};
+use oid4vci_proof::p256::ecdsa::{Signature, SigningKey};
 use oid4vci_proof::{
     ClientIdentity, NonceCheck, ProofContext, ProofPolicy, ProofValidator, PublicKey,
 };

@@ -1,13 +1,23 @@
 //! # oid4vci
 //!
-//! Facade over the oid4vci-rs workspace: an OpenID for Verifiable Credential
-//! Issuance 1.0 issuer toolkit. Each module re-exports one focused crate.
+//! Facade over the oid4vci-rs workspace: an OpenID for Verifiable Credential Issuance 1.0 issuer
+//! toolkit. Each module re-exports one focused crate; depend on those directly if you need only one.
+//!
+//! | module | crate | what |
+//! |---|---|---|
+//! | [`types`] | `oid4vci-types` | wire messages, draft-13 tolerant |
+//! | [`proof`] | `oid4vci-proof` | key proof validation with diagnostics |
+//! | [`issuer`] | `oid4vci-issuer` | sessions, the `Issuer` service, ports, `MemoryStore` |
+//! | `store_sqlite` (feature `sqlite`) | `oid4vci-store-sqlite` | durable `SqliteStore` |
+//! | `axum` (feature `axum`) | `oid4vci-axum` | HTTP routers |
 //!
 //! ```
-//! use oid4vci::types::CredentialOffer;
+//! use oid4vci::types::{CredentialOffer, CredentialOfferRequest};
 //!
-//! let offer = CredentialOffer::new("https://issuer.example.com", ["eu.europa.ec.av.1"]);
-//! assert_eq!(offer.credential_configuration_ids.len(), 1);
+//! let offer = CredentialOffer::new("https://issuer.example.com", ["eu.europa.ec.av.1"])
+//!     .with_pre_authorized_code("SplxlOBeZQQYbYS6WxSbIA", None);
+//! let uri = CredentialOfferRequest::ByValue(offer).to_uri();
+//! assert!(uri.starts_with("openid-credential-offer://?credential_offer="));
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,3 +27,14 @@ pub use oid4vci_types as types;
 
 /// JWT proof-of-possession validation with diagnostics.
 pub use oid4vci_proof as proof;
+
+/// Issuance sessions: state machine, service, ports.
+pub use oid4vci_issuer as issuer;
+
+/// The SQLite session store.
+#[cfg(feature = "sqlite")]
+pub use oid4vci_store_sqlite as store_sqlite;
+
+/// The axum adapter.
+#[cfg(feature = "axum")]
+pub use oid4vci_axum as axum;

@@ -76,7 +76,10 @@ fn admin_error(e: &IssuerError) -> Response {
     let (status, code) = match e {
         IssuerError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::InvalidRequest),
         IssuerError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError),
-        IssuerError::Contention => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::TemporarilyUnavailable),
+        IssuerError::Contention => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::TemporarilyUnavailable,
+        ),
         _ => (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
     };
     let mut r = error_reply(&ErrorResponse::new(code).with_description(e.to_string()));
@@ -84,10 +87,14 @@ fn admin_error(e: &IssuerError) -> Response {
     r
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<T, Response> {
+fn parse_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, Response> {
     let body = body.map_err(|e| body_error(ErrorCode::InvalidRequest, e))?;
     require_content_type(headers, "application/json", ErrorCode::InvalidRequest)?;
-    oid4vci_types::parse::parse_json(&body, ErrorCode::InvalidRequest).map_err(|e| error_reply(&e.to_error_response()))
+    oid4vci_types::parse::parse_json(&body, ErrorCode::InvalidRequest)
+        .map_err(|e| error_reply(&e.to_error_response()))
 }
 
 async fn create_offer<S: SessionStore, M: CredentialMinter>(
@@ -146,7 +153,10 @@ async fn submit_claims<S: SessionStore, M: CredentialMinter>(
         Ok(b) => b,
         Err(r) => return r,
     };
-    match issuer.submit_claims(&id, &body.credential_configuration_id, body.claims).await {
+    match issuer
+        .submit_claims(&id, &body.credential_configuration_id, body.claims)
+        .await
+    {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => admin_error(&e),
     }

@@ -22,9 +22,15 @@ pub(crate) fn json_no_store<T: Serialize>(status: StatusCode, body: &T) -> Respo
 pub fn error_reply(error: &ErrorResponse) -> Response {
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = json_no_store(status, error);
-    if matches!(error.error, ErrorCode::InvalidToken | ErrorCode::InsufficientScope) {
+    if matches!(
+        error.error,
+        ErrorCode::InvalidToken | ErrorCode::InsufficientScope
+    ) {
         let description = error.error_description.as_deref().unwrap_or_default();
-        let value = format!("Bearer error=\"{}\", error_description=\"{}\"", error.error, description);
+        let value = format!(
+            "Bearer error=\"{}\", error_description=\"{}\"",
+            error.error, description
+        );
         if let Ok(v) = HeaderValue::from_str(&value) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
@@ -33,7 +39,11 @@ pub fn error_reply(error: &ErrorResponse) -> Response {
 }
 
 /// Checks the request's `Content-Type` is `expected` (parameters such as `charset` allowed).
-pub(crate) fn require_content_type(headers: &HeaderMap, expected: &str, code: ErrorCode) -> Result<(), Response> {
+pub(crate) fn require_content_type(
+    headers: &HeaderMap,
+    expected: &str,
+    code: ErrorCode,
+) -> Result<(), Response> {
     let found = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -43,16 +53,22 @@ pub(crate) fn require_content_type(headers: &HeaderMap, expected: &str, code: Er
         Ok(())
     } else {
         let shown = if found.is_empty() { "none" } else { found };
-        Err(error_reply(
-            &ErrorResponse::new(code).with_description(format!("Content-Type must be {expected}, found {shown}")),
-        ))
+        Err(error_reply(&ErrorResponse::new(code).with_description(
+            format!("Content-Type must be {expected}, found {shown}"),
+        )))
     }
 }
 
 /// Refuses requests whose body exceeded the limit or could not be read.
-pub(crate) fn body_error(code: ErrorCode, rejection: axum::extract::rejection::BytesRejection) -> Response {
+pub(crate) fn body_error(
+    code: ErrorCode,
+    rejection: axum::extract::rejection::BytesRejection,
+) -> Response {
     let status = rejection.status();
-    let error = ErrorResponse::new(code).with_description(format!("request body could not be read: {}", rejection.body_text()));
+    let error = ErrorResponse::new(code).with_description(format!(
+        "request body could not be read: {}",
+        rejection.body_text()
+    ));
     let mut response = error_reply(&error);
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;

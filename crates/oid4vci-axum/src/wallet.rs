@@ -24,15 +24,33 @@ type Shared<S, M> = State<Arc<App<S, M>>>;
 /// `/.well-known/oauth-authorization-server`, and `/.well-known/jwt-vc-issuer` when `jwks` is
 /// given), `GET /credential-offer/{id}`, `POST /token`, `/nonce`, `/credential`,
 /// `/deferred_credential`, `/notification`.
-pub fn router<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, M>>, jwks: Option<Value>) -> Router {
+pub fn router<S: SessionStore, M: CredentialMinter>(
+    issuer: Arc<Issuer<S, M>>,
+    jwks: Option<Value>,
+) -> Router {
     let app = Arc::new(App { issuer, jwks });
     Router::new()
-        .route("/.well-known/openid-credential-issuer", get(metadata::<S, M>))
-        .route("/.well-known/openid-credential-issuer/{*path}", get(metadata::<S, M>))
-        .route("/.well-known/oauth-authorization-server", get(as_metadata::<S, M>))
-        .route("/.well-known/oauth-authorization-server/{*path}", get(as_metadata::<S, M>))
+        .route(
+            "/.well-known/openid-credential-issuer",
+            get(metadata::<S, M>),
+        )
+        .route(
+            "/.well-known/openid-credential-issuer/{*path}",
+            get(metadata::<S, M>),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(as_metadata::<S, M>),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server/{*path}",
+            get(as_metadata::<S, M>),
+        )
         .route("/.well-known/jwt-vc-issuer", get(jwt_vc_issuer::<S, M>))
-        .route("/.well-known/jwt-vc-issuer/{*path}", get(jwt_vc_issuer::<S, M>))
+        .route(
+            "/.well-known/jwt-vc-issuer/{*path}",
+            get(jwt_vc_issuer::<S, M>),
+        )
         .route("/credential-offer/{id}", get(offer::<S, M>))
         .route("/token", post(token::<S, M>))
         .route("/nonce", post(nonce::<S, M>))
@@ -44,7 +62,12 @@ pub fn router<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, M>>, j
 }
 
 fn facts(headers: &HeaderMap) -> HttpFacts {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     HttpFacts {
         authorization: text(header::AUTHORIZATION.as_str()),
         dpop: text("dpop"),
@@ -53,13 +76,15 @@ fn facts(headers: &HeaderMap) -> HttpFacts {
 
 /// RFC 6750 §2.3 allows `access_token` in the query; Section 13.10 and RFC 9700 say not to.
 fn refuse_query_token(query: &Option<String>) -> Result<(), Response> {
-    let has_token = query
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some("access_token")));
+    let has_token = query.as_deref().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p.split('=').next() == Some("access_token"))
+    });
     if has_token {
         return Err(error_reply(
-            &ErrorResponse::new(ErrorCode::InvalidRequest)
-                .with_description("access tokens must be sent in the Authorization header, not the query string"),
+            &ErrorResponse::new(ErrorCode::InvalidRequest).with_description(
+                "access tokens must be sent in the Authorization header, not the query string",
+            ),
         ));
     }
     Ok(())
@@ -75,12 +100,18 @@ async fn as_metadata<S: SessionStore, M: CredentialMinter>(State(app): Shared<S,
 
 async fn jwt_vc_issuer<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {
     match &app.jwks {
-        Some(jwks) => Json(json!({"issuer": app.issuer.metadata().credential_issuer, "jwks": jwks})).into_response(),
+        Some(jwks) => {
+            Json(json!({"issuer": app.issuer.metadata().credential_issuer, "jwks": jwks}))
+                .into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-async fn offer<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>, Path(id): Path<String>) -> Response {
+async fn offer<S: SessionStore, M: CredentialMinter>(
+    State(app): Shared<S, M>,
+    Path(id): Path<String>,
+) -> Response {
     match app.issuer.credential_offer(&id).await {
         Ok(offer) => json_no_store(StatusCode::OK, &offer),
         Err(e) => {
@@ -102,7 +133,11 @@ async fn token<S: SessionStore, M: CredentialMinter>(
         Ok(b) => b,
         Err(e) => return body_error(ErrorCode::InvalidRequest, e),
     };
-    if let Err(r) = require_content_type(&headers, "application/x-www-form-urlencoded", ErrorCode::InvalidRequest) {
+    if let Err(r) = require_content_type(
+        &headers,
+        "application/x-www-form-urlencoded",
+        ErrorCode::InvalidRequest,
+    ) {
         return r;
     }
     let request = match TokenRequest::from_form(&body) {
@@ -129,7 +164,11 @@ fn parse_json_request<T>(
     if headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/jwt"))
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/jwt")
+        })
     {
         return Err(error_reply(
             &ErrorResponse::new(ErrorCode::InvalidEncryptionParameters)
@@ -149,7 +188,12 @@ async fn credential<S: SessionStore, M: CredentialMinter>(
     if let Err(r) = refuse_query_token(&query) {
         return r;
     }
-    let request = match parse_json_request(&headers, body, ErrorCode::InvalidCredentialRequest, CredentialRequest::from_json) {
+    let request = match parse_json_request(
+        &headers,
+        body,
+        ErrorCode::InvalidCredentialRequest,
+        CredentialRequest::from_json,
+    ) {
         Ok(r) => r,
         Err(r) => return r,
     };
@@ -181,11 +225,20 @@ async fn deferred<S: SessionStore, M: CredentialMinter>(
     if let Err(r) = refuse_query_token(&query) {
         return r;
     }
-    let request = match parse_json_request(&headers, body, ErrorCode::InvalidCredentialRequest, DeferredCredentialRequest::from_json) {
+    let request = match parse_json_request(
+        &headers,
+        body,
+        ErrorCode::InvalidCredentialRequest,
+        DeferredCredentialRequest::from_json,
+    ) {
         Ok(r) => r,
         Err(r) => return r,
     };
-    credential_reply(app.issuer.deferred_credential(request, facts(&headers)).await)
+    credential_reply(
+        app.issuer
+            .deferred_credential(request, facts(&headers))
+            .await,
+    )
 }
 
 async fn notification<S: SessionStore, M: CredentialMinter>(
@@ -197,7 +250,12 @@ async fn notification<S: SessionStore, M: CredentialMinter>(
     if let Err(r) = refuse_query_token(&query) {
         return r;
     }
-    let request = match parse_json_request(&headers, body, ErrorCode::InvalidNotificationRequest, NotificationRequest::from_json) {
+    let request = match parse_json_request(
+        &headers,
+        body,
+        ErrorCode::InvalidNotificationRequest,
+        NotificationRequest::from_json,
+    ) {
         Ok(r) => r,
         Err(r) => return r,
     };

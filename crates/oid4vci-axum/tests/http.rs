@@ -17,19 +17,35 @@ const CONFIG: &str = "eu.europa.ec.av.1";
 
 fn app() -> Router {
     let mut metadata = CredentialIssuerMetadata::new(ISSUER);
-    metadata.credential_configurations_supported.insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
+    metadata
+        .credential_configurations_supported
+        .insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
     let minter = SdJwtVcMinter::generate();
     let jwks = json!({"keys": [minter.public_jwk()]});
-    let issuer = Arc::new(Issuer::new(IssuerConfig::new(metadata), MemoryStore::new(), minter));
+    let issuer = Arc::new(Issuer::new(
+        IssuerConfig::new(metadata),
+        MemoryStore::new(),
+        minter,
+    ));
     oid4vci_axum::router(issuer.clone(), Some(jwks)).merge(oid4vci_axum::admin_router(issuer))
 }
 
-async fn call(app: &Router, method: &str, uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let resp = app.clone().oneshot(req.body(body.into()).expect("request")).await.expect("response");
+    let resp = app
+        .clone()
+        .oneshot(req.body(body.into()).expect("request"))
+        .await
+        .expect("response");
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
@@ -49,27 +65,66 @@ async fn new_offer(app: &Router, tx: bool) -> Value {
 }
 
 fn token_form(created: &Value, tx: Option<&str>) -> String {
-    let code = created["credential_offer"]["grants"][PRE_AUTHORIZED_CODE_GRANT_TYPE]["pre-authorized_code"].as_str().expect("code");
+    let code = created["credential_offer"]["grants"][PRE_AUTHORIZED_CODE_GRANT_TYPE]
+        ["pre-authorized_code"]
+        .as_str()
+        .expect("code");
     TokenRequest::pre_authorized(code, tx.map(SecretString::from)).to_form()
 }
 
 async fn events(app: &Router, created: &Value) -> Vec<String> {
     let id = created["session_id"].as_str().expect("id");
-    let (_, _, summary) = call(app, "GET", &format!("/admin/sessions/{id}"), &[], Body::empty()).await;
-    summary["events"].as_array().expect("events").iter().map(|e| e["type"].as_str().unwrap_or_default().to_owned()).collect()
+    let (_, _, summary) = call(
+        app,
+        "GET",
+        &format!("/admin/sessions/{id}"),
+        &[],
+        Body::empty(),
+    )
+    .await;
+    summary["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn full_flow_over_http_with_bad_input_at_every_step() {
     let app = app();
-    let (status, _, meta) = call(&app, "GET", "/.well-known/openid-credential-issuer", &[], Body::empty()).await;
-    assert_eq!((status, meta["credential_issuer"].as_str()), (StatusCode::OK, Some(ISSUER)));
-    let (status, _, jwks) = call(&app, "GET", "/.well-known/jwt-vc-issuer", &[], Body::empty()).await;
-    assert_eq!((status, jwks["jwks"]["keys"][0]["kty"].as_str()), (StatusCode::OK, Some("EC")));
+    let (status, _, meta) = call(
+        &app,
+        "GET",
+        "/.well-known/openid-credential-issuer",
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(
+        (status, meta["credential_issuer"].as_str()),
+        (StatusCode::OK, Some(ISSUER))
+    );
+    let (status, _, jwks) = call(
+        &app,
+        "GET",
+        "/.well-known/jwt-vc-issuer",
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(
+        (status, jwks["jwks"]["keys"][0]["kty"].as_str()),
+        (StatusCode::OK, Some("EC"))
+    );
 
     let created = new_offer(&app, true).await;
     let uri = created["credential_offer_uri"].as_str().expect("uri");
-    let CredentialOfferRequest::ByReference(reference) = CredentialOfferRequest::from_uri(uri).expect("uri") else { panic!() };
+    let CredentialOfferRequest::ByReference(reference) =
+        CredentialOfferRequest::from_uri(uri).expect("uri")
+    else {
+        panic!()
+    };
     let path = reference.strip_prefix(ISSUER).expect("same origin");
     let (status, headers, offer) = call(&app, "GET", path, &[], Body::empty()).await;
     assert_eq!(status, StatusCode::OK);
@@ -79,64 +134,203 @@ async fn full_flow_over_http_with_bad_input_at_every_step() {
     // Token endpoint: wrong content type, malformed form, wrong tx_code, then success, then reuse.
     let form = token_form(&created, created["tx_code"].as_str());
     let (status, _, err) = call(&app, "POST", "/token", &[JSON], form.clone()).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
     let (status, _, err) = call(&app, "POST", "/token", &[FORM], "grant_type=a&grant_type=b").await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
-    let (status, _, err) = call(&app, "POST", "/token", &[FORM], token_form(&created, Some("zzzz"))).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+    let (status, _, err) = call(
+        &app,
+        "POST",
+        "/token",
+        &[FORM],
+        token_form(&created, Some("zzzz")),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     let (status, headers, token) = call(&app, "POST", "/token", &[FORM], form.clone()).await;
     assert_eq!(status, StatusCode::OK, "{token}");
     assert_eq!(headers[header::CACHE_CONTROL], "no-store");
     let (status, _, err) = call(&app, "POST", "/token", &[FORM], form).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "code reuse");
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "code reuse"
+    );
 
     let access = token["access_token"].as_str().expect("token").to_owned();
     let bearer = format!("Bearer {access}");
     let wallet = TestWallet::new();
     let (status, headers, nonce) = call(&app, "POST", "/nonce", &[], Body::empty()).await;
-    assert_eq!((status, &headers[header::CACHE_CONTROL]), (StatusCode::OK, &"no-store".parse::<axum::http::HeaderValue>().expect("hv")));
+    assert_eq!(
+        (status, &headers[header::CACHE_CONTROL]),
+        (
+            StatusCode::OK,
+            &"no-store".parse::<axum::http::HeaderValue>().expect("hv")
+        )
+    );
     let nonce = nonce["c_nonce"].as_str().expect("c_nonce").to_owned();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs();
-    let request = |aud: &str, nonce: &str| json!({"credential_configuration_id": CONFIG, "proofs": {"jwt": [wallet.proof(aud, Some(nonce), now)]}}).to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let request = |aud: &str, nonce: &str| {
+        json!({"credential_configuration_id": CONFIG, "proofs": {"jwt": [wallet.proof(aud, Some(nonce), now)]}}).to_string()
+    };
 
-    let (status, headers, err) = call(&app, "POST", "/credential", &[JSON], request(ISSUER, &nonce)).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_token")));
-    assert!(headers[header::WWW_AUTHENTICATE].to_str().expect("ascii").starts_with("Bearer error=\"invalid_token\""));
-    let (status, _, err) = call(&app, "POST", &format!("/credential?access_token={access}"), &[JSON], request(ISSUER, &nonce)).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "token in query");
+    let (status, headers, err) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[JSON],
+        request(ISSUER, &nonce),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+    );
+    assert!(headers[header::WWW_AUTHENTICATE]
+        .to_str()
+        .expect("ascii")
+        .starts_with("Bearer error=\"invalid_token\""));
+    let (status, _, err) = call(
+        &app,
+        "POST",
+        &format!("/credential?access_token={access}"),
+        &[JSON],
+        request(ISSUER, &nonce),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "token in query"
+    );
     let auth = ("authorization", bearer.as_str());
-    let (status, _, err) = call(&app, "POST", "/credential", &[auth, ("content-type", "text/plain")], request(ISSUER, &nonce)).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_credential_request")));
+    let (status, _, err) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[auth, ("content-type", "text/plain")],
+        request(ISSUER, &nonce),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_credential_request"))
+    );
     let (status, _, err) = call(&app, "POST", "/credential", &[auth, JSON], "{not json").await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_credential_request")));
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_credential_request"))
+    );
     let big = format!("{{\"x\":\"{}\"}}", "a".repeat(70_000));
     let (status, _, err) = call(&app, "POST", "/credential", &[auth, JSON], big).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("invalid_credential_request")));
-    let unknown = json!({"credential_configuration_id": "nope", "proofs": {"jwt": ["a.b.c"]}}).to_string();
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("invalid_credential_request")
+        )
+    );
+    let unknown =
+        json!({"credential_configuration_id": "nope", "proofs": {"jwt": ["a.b.c"]}}).to_string();
     let (status, _, err) = call(&app, "POST", "/credential", &[auth, JSON], unknown).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unknown_credential_configuration")));
-    let (status, _, err) = call(&app, "POST", "/credential", &[auth, JSON], request("https://evil.example", &nonce)).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_proof")));
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("unknown_credential_configuration")
+        )
+    );
+    let (status, _, err) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[auth, JSON],
+        request("https://evil.example", &nonce),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_proof"))
+    );
     assert_eq!(err["diagnostic"]["code"], "invalid_audience");
     let description = err["error_description"].as_str().expect("description");
-    assert!(oid4vci_types::error::is_valid_error_description(description), "{description}");
+    assert!(
+        oid4vci_types::error::is_valid_error_description(description),
+        "{description}"
+    );
 
-    let (status, _, issued) = call(&app, "POST", "/credential", &[auth, JSON], request(ISSUER, &nonce)).await;
+    let (status, _, issued) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[auth, JSON],
+        request(ISSUER, &nonce),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{issued}");
-    assert!(issued["credentials"][0]["credential"].as_str().expect("sd-jwt").ends_with('~'));
-    let (status, _, err) = call(&app, "POST", "/credential", &[auth, JSON], request(ISSUER, &nonce)).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_nonce")), "nonce replay");
+    assert!(issued["credentials"][0]["credential"]
+        .as_str()
+        .expect("sd-jwt")
+        .ends_with('~'));
+    let (status, _, err) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[auth, JSON],
+        request(ISSUER, &nonce),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_nonce")),
+        "nonce replay"
+    );
 
-    let note = json!({"notification_id": issued["notification_id"], "event": "credential_accepted"}).to_string();
+    let note =
+        json!({"notification_id": issued["notification_id"], "event": "credential_accepted"})
+            .to_string();
     let (status, _, _) = call(&app, "POST", "/notification", &[auth, JSON], note).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, err) = call(&app, "POST", "/notification", &[auth, JSON], json!({"notification_id": "x", "event": "credential_accepted"}).to_string()).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_notification_id")));
+    let (status, _, err) = call(
+        &app,
+        "POST",
+        "/notification",
+        &[auth, JSON],
+        json!({"notification_id": "x", "event": "credential_accepted"}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_notification_id"))
+    );
 
     assert_eq!(
         events(&app, &created).await,
-        ["offer_created", "offer_retrieved", "token_rejected", "token_exchanged", "nonce_issued", "token_rejected",
-         "credential_rejected", "proof_rejected", "credential_issued", "proof_rejected", "notification_received", "notification_rejected"]
+        [
+            "offer_created",
+            "offer_retrieved",
+            "token_rejected",
+            "token_exchanged",
+            "nonce_issued",
+            "token_rejected",
+            "credential_rejected",
+            "proof_rejected",
+            "credential_issued",
+            "proof_rejected",
+            "notification_received",
+            "notification_rejected"
+        ]
     );
 }
 
@@ -149,22 +343,54 @@ async fn deferred_issuance_answers_202_then_the_credential() {
     let bearer = format!("Bearer {}", token["access_token"].as_str().expect("token"));
     let auth = ("authorization", bearer.as_str());
     let (_, _, nonce) = call(&app, "POST", "/nonce", &[], Body::empty()).await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
     let proof = TestWallet::new().proof(ISSUER, nonce["c_nonce"].as_str(), now);
-    let req = json!({"credential_configuration_id": CONFIG, "proofs": {"jwt": [proof]}}).to_string();
+    let req =
+        json!({"credential_configuration_id": CONFIG, "proofs": {"jwt": [proof]}}).to_string();
     let (status, _, pending) = call(&app, "POST", "/credential", &[auth, JSON], req).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{pending}");
     let tx = json!({"transaction_id": pending["transaction_id"]}).to_string();
-    let (status, _, again) = call(&app, "POST", "/deferred_credential", &[auth, JSON], tx.clone()).await;
-    assert_eq!((status, &again["interval"]), (StatusCode::ACCEPTED, &json!(5)));
+    let (status, _, again) = call(
+        &app,
+        "POST",
+        "/deferred_credential",
+        &[auth, JSON],
+        tx.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, &again["interval"]),
+        (StatusCode::ACCEPTED, &json!(5))
+    );
     let id = created["session_id"].as_str().expect("id");
-    let claims = json!({"credential_configuration_id": CONFIG, "claims": {"age_over_18": true}}).to_string();
-    let (status, _, _) = call(&app, "POST", &format!("/admin/sessions/{id}/claims"), &[JSON], claims).await;
+    let claims =
+        json!({"credential_configuration_id": CONFIG, "claims": {"age_over_18": true}}).to_string();
+    let (status, _, _) = call(
+        &app,
+        "POST",
+        &format!("/admin/sessions/{id}/claims"),
+        &[JSON],
+        claims,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, done) = call(&app, "POST", "/deferred_credential", &[auth, JSON], tx.clone()).await;
+    let (status, _, done) = call(
+        &app,
+        "POST",
+        "/deferred_credential",
+        &[auth, JSON],
+        tx.clone(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     let (status, _, err) = call(&app, "POST", "/deferred_credential", &[auth, JSON], tx).await;
-    assert_eq!((status, err["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_transaction_id")));
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_transaction_id"))
+    );
     let (status, _, _) = call(&app, "GET", "/admin/sessions/nope", &[], Body::empty()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -9,7 +9,7 @@ use clap::Args;
 use oid4vci_issuer::{
     Event, EventObserver, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter, SessionStore,
 };
-use oid4vci_store_sqlite::SqliteStore;
+use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// sessions, offers and nonces survive restarts [default: oid4vci-demo.db].
     #[arg(long)]
     db: Option<PathBuf>,
+    /// SQLite durability: `full` syncs every commit (default), `normal` syncs at WAL checkpoints
+    /// (faster; the last commits may be lost on power loss, not on a process crash).
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    sqlite_sync: String,
     /// TOML file with issuer URL, port, keys and credential configurations (flags win).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -187,7 +191,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let credentials = file.credentials();
     let minter = SdJwtVcMinter::new(signing_key, "issuer-key-1");
     let jwks = json!({"keys": [minter.public_jwk()]});
-    let store = SqliteStore::open(&db)
+    let sync = if args.sqlite_sync == "normal" {
+        Synchronous::Normal
+    } else {
+        Synchronous::Full
+    };
+    let store = SqliteStore::open_with(&db, SqliteOptions::default().synchronous(sync))
         .map_err(|e| format!("cannot open the database {}: {e}", db.display()))?;
     let metadata = metadata(&issuer_url, &credentials);
     metadata

@@ -67,8 +67,9 @@ pub struct TxCodeSpec {
     pub max_attempts: Option<u32>,
 }
 
-/// What an operator asks for when creating an offer.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// What an operator asks for when creating an offer. `OfferSpec::default()` offers the
+/// pre-authorized code grant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OfferSpec {
     /// Configurations to offer (keys of the metadata's `credential_configurations_supported`).
     pub credential_configuration_ids: Vec<String>,
@@ -105,4 +106,19 @@ pub struct AuthorizationCodeSpec {
 
 fn yes() -> bool {
     true
+}
+
+impl Default for OfferSpec {
+    fn default() -> Self {
+        OfferSpec {
+            credential_configuration_ids: Vec::new(),
+            pre_authorized: true,
+            tx_code: None,
+            authorization_code: None,
+            claims: None,
+            subject_id: None,
+            flags: SessionFlags::default(),
+            expires_in: None,
+        }
+    }
 }

@@ -51,6 +51,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod dpop;
 pub mod error;
 pub mod event;
 pub mod minter;

@@ -44,25 +44,38 @@ impl HttpFacts {
         }
     }
 
-    fn bearer_token(&self) -> Result<&str, ErrorResponse> {
+    /// Facts with a DPoP-bound token and its DPoP proof.
+    pub fn dpop(token: &str, proof: &str) -> Self {
+        HttpFacts {
+            authorization: Some(format!("DPoP {token}")),
+            dpop: Some(proof.to_owned()),
+        }
+    }
+
+    /// The access token and whether it was sent with the `DPoP` scheme (else `Bearer`).
+    fn access_token(&self) -> Result<(&str, bool), ErrorResponse> {
         let header = self.authorization.as_deref().ok_or_else(|| {
             reject(
                 ErrorCode::InvalidToken,
-                "missing Authorization header with a Bearer access token",
+                "missing Authorization header with a Bearer (or DPoP) access token",
             )
         })?;
         let (scheme, token) = header.trim().split_once(' ').unwrap_or((header, ""));
-        if !scheme.eq_ignore_ascii_case("bearer") {
+        let dpop = if scheme.eq_ignore_ascii_case("bearer") {
+            false
+        } else if scheme.eq_ignore_ascii_case("dpop") {
+            true
+        } else {
             return Err(reject(
                 ErrorCode::InvalidToken,
-                "the access token must be sent with the Bearer scheme",
+                "the access token must be sent with the Bearer or DPoP scheme",
             ));
-        }
+        };
         let token = token.trim();
         if token.is_empty() || token.len() > 512 {
             return Err(reject(ErrorCode::InvalidToken, "malformed access token"));
         }
-        Ok(token)
+        Ok((token, dpop))
     }
 }
 
@@ -201,7 +214,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             ]),
             response_types_supported: None,
             token_endpoint_auth_methods_supported: Some(vec!["none".into()]),
-            dpop_signing_alg_values_supported: None,
+            dpop_signing_alg_values_supported: Some(
+                crate::dpop::DPOP_ALGS
+                    .iter()
+                    .map(|a| (*a).to_owned())
+                    .collect(),
+            ),
             pre_authorized_grant_anonymous_access_supported: Some(true),
             authorization_details_types_supported: Some(vec![
                 oid4vci_types::OPENID_CREDENTIAL.to_owned()
@@ -230,9 +248,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 return Err(IssuerError::UnknownConfiguration(id.clone()));
             }
         }
-        if spec.flags.dpop_required || spec.flags.require_wallet_attestation {
+        if spec.flags.require_wallet_attestation {
             return Err(IssuerError::Unsupported(
-                "DPoP-bound tokens and wallet attestation are not implemented yet; access tokens are short-lived bearer tokens".into(),
+                "wallet attestation (client authentication, Appendix E) is not implemented yet"
+                    .into(),
             ));
         }
         if !spec.pre_authorized && spec.authorization_code.is_none() {
@@ -502,8 +521,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     }
 
     /// `POST /token` (Section 6).
-    pub async fn token(&self, request: TokenRequest, _facts: HttpFacts) -> Outcome<TokenResponse> {
+    pub async fn token(&self, request: TokenRequest, facts: HttpFacts) -> Outcome<TokenResponse> {
         let now = self.clock.now();
+        let token_endpoint = self.authorization_server_metadata().token_endpoint;
+        let dpop = self.check_dpop(&facts, &token_endpoint, None, now).await;
         let TokenGrant::PreAuthorizedCode {
             pre_authorized_code,
             ..
@@ -524,6 +545,19 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         };
         let granted = self
             .apply(LookupKind::PreAuthorizedCode, &hash, not_found, |session| {
+                let dpop_jkt = match &dpop {
+                    Ok(d) => d.as_ref().map(|d| d.jkt.clone()),
+                    Err(e) => {
+                        credential::record_rejection(
+                            session,
+                            EventKind::TokenRejected,
+                            e,
+                            json!({}),
+                            now,
+                        );
+                        return Err(e.clone());
+                    }
+                };
                 let granted = token::redeem_pre_authorized_code(
                     session,
                     &request,
@@ -532,6 +566,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                         access_token_hash: SecretHash::of(&access_token),
                         expires_in: self.config.access_token_ttl,
                         new_identifier: &mut new_identifier,
+                        dpop_jkt,
                         now,
                     },
                 )?;
@@ -546,12 +581,59 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             })
             .await?;
         let mut response = TokenResponse::bearer(access_token, self.config.access_token_ttl);
+        if matches!(dpop, Ok(Some(_))) {
+            response.token_type = "DPoP".into();
+        }
         response.authorization_details = granted.authorization_details;
         if self.config.draft13_c_nonce {
             response.c_nonce = Some(self.key.mint(self.secrets.as_ref(), now));
             response.c_nonce_expires_in = Some(self.config.nonce_ttl);
         }
         Ok(response)
+    }
+
+    /// Verifies the `DPoP` header, if any, for a request to `url` and consumes its `jti`.
+    async fn check_dpop(
+        &self,
+        facts: &HttpFacts,
+        url: &str,
+        access_token: Option<&str>,
+        now: u64,
+    ) -> Outcome<Option<crate::dpop::VerifiedDpop>> {
+        let Some(header) = facts.dpop.as_deref() else {
+            return Ok(None);
+        };
+        let request = crate::dpop::DpopRequest {
+            method: "POST",
+            url,
+            access_token,
+            now,
+            max_age: self.config.nonce_ttl,
+            max_skew: 60,
+        };
+        let verified = crate::dpop::verify(header, &request).map_err(|reason| {
+            reject(
+                ErrorCode::InvalidDpopProof,
+                format!("invalid DPoP proof: {reason} (RFC 9449 Section 4.3)"),
+            )
+        })?;
+        let replay_key = SecretHash::of(&format!("dpop-jti\0{}\0{}", verified.jkt, verified.jti));
+        let expires = verified
+            .iat
+            .saturating_add(self.config.nonce_ttl)
+            .saturating_add(60);
+        if !self
+            .store
+            .consume_nonce(&replay_key, expires)
+            .await
+            .map_err(server_error)?
+        {
+            return Err(reject(
+                ErrorCode::InvalidDpopProof,
+                "this DPoP proof (jti) was already used; make a new one for each request",
+            ));
+        }
+        Ok(Some(verified))
     }
 
     /// `POST /nonce` (Section 7): a fresh stateless `c_nonce`; stores nothing.
@@ -575,9 +657,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     async fn session_for_token(
         &self,
         facts: &HttpFacts,
+        url: &str,
         now: u64,
     ) -> Outcome<(Session, SecretHash)> {
-        let token = facts.bearer_token()?;
+        let (token, dpop_scheme) = facts.access_token()?;
         let hash = SecretHash::of(token);
         let session = self
             .store
@@ -586,6 +669,25 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .map_err(server_error)?
             .ok_or_else(|| reject(ErrorCode::InvalidToken, "unknown access token"))?;
         credential::authorize(&session, &hash, now)?;
+        let bound = session.access.as_ref().and_then(|a| a.dpop_jkt.clone());
+        match (bound, dpop_scheme) {
+            (None, false) => {}
+            (None, true) => {
+                return Err(reject(ErrorCode::InvalidToken, "this access token is a Bearer token; send it with the Bearer scheme"))
+            }
+            (Some(_), false) => {
+                return Err(reject(ErrorCode::InvalidToken, "this access token is DPoP-bound; send it as Authorization: DPoP <token> with a DPoP proof"))
+            }
+            (Some(jkt), true) => {
+                let proof = self
+                    .check_dpop(facts, url, Some(token), now)
+                    .await?
+                    .ok_or_else(|| reject(ErrorCode::InvalidDpopProof, "a DPoP proof is required with a DPoP-bound access token"))?;
+                if proof.jkt != jkt {
+                    return Err(reject(ErrorCode::InvalidDpopProof, "the DPoP proof is signed by another key than the one the token is bound to"));
+                }
+            }
+        }
         Ok((session, hash))
     }
 
@@ -596,8 +698,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         facts: HttpFacts,
     ) -> Outcome<CredentialResponse> {
         let now = self.clock.now();
-        let (session, _) = self.session_for_token(&facts, now).await?;
         let metadata = &self.config.metadata;
+        let (session, _) = self
+            .session_for_token(&facts, &metadata.credential_endpoint, now)
+            .await?;
         let configuration_id = match credential::select_configuration(&session, &request, metadata)
         {
             Ok(id) => id,
@@ -807,7 +911,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         facts: HttpFacts,
     ) -> Outcome<CredentialResponse> {
         let now = self.clock.now();
-        let (session, _) = self.session_for_token(&facts, now).await?;
+        let url = self
+            .config
+            .metadata
+            .deferred_credential_endpoint
+            .clone()
+            .unwrap_or_default();
+        let (session, _) = self.session_for_token(&facts, &url, now).await?;
         let tx_hash = SecretHash::of(&request.transaction_id);
         let entry = match deferred::pending_issuance(&session, &tx_hash) {
             Ok(e) => e.clone(),
@@ -908,7 +1018,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         facts: HttpFacts,
     ) -> Outcome<()> {
         let now = self.clock.now();
-        let (session, _) = self.session_for_token(&facts, now).await?;
+        let url = self
+            .config
+            .metadata
+            .notification_endpoint
+            .clone()
+            .unwrap_or_default();
+        let (session, _) = self.session_for_token(&facts, &url, now).await?;
         let id_hash = SecretHash::of(&request.notification_id);
         let not_found = || reject(ErrorCode::InvalidNotificationId, "unknown notification_id");
         let result = self

@@ -86,6 +86,9 @@ pub struct AccessGrant {
     /// True when the token response carried `authorization_details`, so requests must use
     /// `credential_identifier` (Section 8.2).
     pub uses_credential_identifiers: bool,
+    /// RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 /// A configuration the token grants.

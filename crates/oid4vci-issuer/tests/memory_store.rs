@@ -42,3 +42,8 @@ fn concurrent_token_requests_redeem_once() {
 fn concurrent_credential_requests_consume_nonce_once() {
     flows::concurrent_credential_requests_consume_nonce_once(MemoryStore::new());
 }
+
+#[test]
+fn dpop_bound_flow() {
+    flows::dpop_bound_flow(MemoryStore::new());
+}

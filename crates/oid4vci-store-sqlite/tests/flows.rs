@@ -51,3 +51,8 @@ fn every_scenario_on_a_file_backed_store() {
         SqliteStore::open(dir.path().join(format!("flow-{i}.db"))).expect("open file")
     });
 }
+
+#[test]
+fn dpop_bound_flow() {
+    flows::dpop_bound_flow(memory());
+}

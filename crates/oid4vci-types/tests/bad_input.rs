@@ -103,9 +103,17 @@ fn token_request_accepts_what_wallets_send() {
         matches!(&req.grant, TokenGrant::PreAuthorizedCode { tx_code: Some(t), .. } if t.expose() == "1234")
     );
     // @openid4vc/openid4vci sends both names with the same value.
-    let req = TokenRequest::from_form(format!("{PRE}&pre-authorized_code=abc&tx_code=12&user_pin=12").as_bytes()).unwrap();
-    assert!(matches!(&req.grant, TokenGrant::PreAuthorizedCode { tx_code: Some(t), .. } if t.expose() == "12"));
-    let e = TokenRequest::from_form(format!("{PRE}&pre-authorized_code=abc&tx_code=12&user_pin=13").as_bytes()).unwrap_err();
+    let req = TokenRequest::from_form(
+        format!("{PRE}&pre-authorized_code=abc&tx_code=12&user_pin=12").as_bytes(),
+    )
+    .unwrap();
+    assert!(
+        matches!(&req.grant, TokenGrant::PreAuthorizedCode { tx_code: Some(t), .. } if t.expose() == "12")
+    );
+    let e = TokenRequest::from_form(
+        format!("{PRE}&pre-authorized_code=abc&tx_code=12&user_pin=13").as_bytes(),
+    )
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidRequest);
     let req = TokenRequest::from_form(b"grant_type=authorization_code&code=c&redirect_uri=https%3A%2F%2Fw.example%2Fcb&code_verifier=v").unwrap();
     assert!(matches!(

@@ -138,6 +138,7 @@ pub fn run_issuer_flows<S: SessionStore, F: Fn() -> S>(make_store: F) {
     error_paths(make_store());
     concurrent_token_requests_redeem_once(make_store());
     concurrent_credential_requests_consume_nonce_once(make_store());
+    dpop_bound_flow(make_store());
 }
 
 /// Offer by reference → token with authorization_details → nonce → credential → notification.
@@ -693,5 +694,129 @@ pub fn concurrent_credential_requests_consume_nonce_once<S: SessionStore>(store:
         types.iter().filter(|t| *t == "proof_rejected").count(),
         super::CONCURRENT_CALLERS - 1,
         "no lost events"
+    );
+}
+
+/// `dpop_required`: the token is bound to the wallet's DPoP key, and every request with it needs a
+/// fresh DPoP proof by that key with the token's hash (RFC 9449).
+pub fn dpop_bound_flow<S: SessionStore>(store: S) {
+    let (issuer, _clock) = scenario_issuer(store);
+    let mut spec = offer(Some(json!({"a": 1})), None);
+    spec.flags.dpop_required = true;
+    let created = block(issuer.create_offer(spec)).expect("offer");
+    let code = code_of(&created);
+    let wallet = TestWallet::new();
+    let token_url = format!("{ISSUER}/token");
+    let no_dpop = block(issuer.token(
+        TokenRequest::pre_authorized(code.clone(), None),
+        HttpFacts::default(),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        no_dpop.error,
+        ErrorCode::InvalidDpopProof,
+        "dpop_required without a DPoP proof"
+    );
+    let wrong_htu = HttpFacts {
+        authorization: None,
+        dpop: Some(wallet.dpop_proof("https://evil.example/token", None, T0)),
+    };
+    let err = block(issuer.token(TokenRequest::pre_authorized(code.clone(), None), wrong_htu))
+        .unwrap_err();
+    assert_eq!(
+        err.error,
+        ErrorCode::InvalidDpopProof,
+        "htu must be the token endpoint"
+    );
+    let facts = HttpFacts {
+        authorization: None,
+        dpop: Some(wallet.dpop_proof(&token_url, None, T0)),
+    };
+    let token =
+        block(issuer.token(TokenRequest::pre_authorized(code, None), facts)).expect("DPoP token");
+    assert_eq!(token.token_type, "DPoP");
+    let access = token.access_token.expose().to_owned();
+
+    let url = format!("{ISSUER}/credential");
+    let request = |nonce: &str| jwt_request(vec![wallet.proof(ISSUER, Some(nonce), T0)]);
+    let bearer =
+        block(issuer.credential(request(&issuer.nonce().c_nonce), HttpFacts::bearer(&access)))
+            .unwrap_err();
+    assert_eq!(
+        bearer.error,
+        ErrorCode::InvalidToken,
+        "a DPoP-bound token is refused with the Bearer scheme"
+    );
+    let no_proof = HttpFacts {
+        authorization: Some(format!("DPoP {access}")),
+        dpop: None,
+    };
+    assert_eq!(
+        block(issuer.credential(request(&issuer.nonce().c_nonce), no_proof))
+            .unwrap_err()
+            .error,
+        ErrorCode::InvalidDpopProof
+    );
+    let other_key = HttpFacts::dpop(
+        &access,
+        &TestWallet::new().dpop_proof(&url, Some(&access), T0),
+    );
+    assert_eq!(
+        block(issuer.credential(request(&issuer.nonce().c_nonce), other_key))
+            .unwrap_err()
+            .error,
+        ErrorCode::InvalidDpopProof
+    );
+    let no_ath = HttpFacts::dpop(&access, &wallet.dpop_proof(&url, None, T0));
+    assert_eq!(
+        block(issuer.credential(request(&issuer.nonce().c_nonce), no_ath))
+            .unwrap_err()
+            .error,
+        ErrorCode::InvalidDpopProof
+    );
+    let proof = wallet.dpop_proof(&url, Some(&access), T0);
+    block(issuer.credential(
+        request(&issuer.nonce().c_nonce),
+        HttpFacts::dpop(&access, &proof),
+    ))
+    .expect("credential with DPoP");
+    let replay = block(issuer.credential(
+        request(&issuer.nonce().c_nonce),
+        HttpFacts::dpop(&access, &proof),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        replay.error,
+        ErrorCode::InvalidDpopProof,
+        "a DPoP proof is single-use"
+    );
+
+    let types = event_types(&issuer, &created.session_id);
+    assert_eq!(
+        types,
+        [
+            "offer_created",
+            "token_rejected",
+            "token_rejected",
+            "token_exchanged",
+            "nonce_issued",
+            "credential_issued"
+        ]
+    );
+    let summary = block(issuer.inspect(&created.session_id)).expect("inspect");
+    assert_eq!(summary.events[3].details["token_type"], "DPoP");
+
+    // An unbound (Bearer) token sent with the DPoP scheme is refused too.
+    let plain = block(issuer.create_offer(offer(Some(json!({"a": 1})), None))).expect("offer");
+    let bearer_token = redeem(&issuer, &plain);
+    let dpop_scheme = HttpFacts::dpop(
+        &bearer_token,
+        &wallet.dpop_proof(&url, Some(&bearer_token), T0),
+    );
+    assert_eq!(
+        block(issuer.credential(request(&issuer.nonce().c_nonce), dpop_scheme))
+            .unwrap_err()
+            .error,
+        ErrorCode::InvalidToken
     );
 }

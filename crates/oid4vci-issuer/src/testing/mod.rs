@@ -129,6 +129,7 @@ fn updates_compare_and_swap<S: SessionStore>(store: S) {
         client_id: None,
         granted: Vec::new(),
         uses_credential_identifiers: false,
+        dpop_jkt: None,
     });
     next.pre_authorized = None;
     block(store.update(&next, 0)).expect("update at the expected version");

@@ -52,6 +52,19 @@ impl TestWallet {
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
     }
 
+    /// A DPoP proof (RFC 9449) for `POST url`, with `ath` when `access_token` is given.
+    pub fn dpop_proof(&self, url: &str, access_token: Option<&str>, iat: u64) -> String {
+        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.public_jwk()});
+        let mut jti = [0u8; 12];
+        rand_core::RngCore::fill_bytes(&mut OsRng, &mut jti);
+        let mut claims =
+            json!({"htm": "POST", "htu": url, "iat": iat, "jti": URL_SAFE_NO_PAD.encode(jti)});
+        if let (Some(token), Value::Object(m)) = (access_token, &mut claims) {
+            m.insert("ath".into(), json!(crate::dpop::access_token_hash(token)));
+        }
+        self.sign(&header, &claims)
+    }
+
     /// A valid `jwt` key proof for `audience` with `nonce`, issued at `iat`.
     pub fn proof(&self, audience: &str, nonce: Option<&str>, iat: u64) -> String {
         let header =

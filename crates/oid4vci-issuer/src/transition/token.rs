@@ -21,6 +21,8 @@ pub struct TokenInput<'a> {
     pub expires_in: u64,
     /// Makes a new credential identifier for a configuration.
     pub new_identifier: &'a mut dyn FnMut(&str) -> String,
+    /// Thumbprint of the key of a verified DPoP proof sent with the request.
+    pub dpop_jkt: Option<String>,
     /// Now.
     pub now: UnixTime,
 }
@@ -159,6 +161,13 @@ pub fn redeem_pre_authorized_code(
         }
         _ => {}
     }
+    if session.flags.dpop_required && input.dpop_jkt.is_none() {
+        return Err(fail(
+            session,
+            now,
+            reject(ErrorCode::InvalidDpopProof, "this offer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request"),
+        ));
+    }
     let configuration_ids = match &request.authorization_details {
         None => session.configuration_ids.clone(),
         Some(list) => match narrow(session, list, input.metadata) {
@@ -193,6 +202,7 @@ pub fn redeem_pre_authorized_code(
         client_id: request.client_id.clone(),
         granted,
         uses_credential_identifiers: uses_identifiers,
+        dpop_jkt: input.dpop_jkt.clone(),
     });
     session.state = SessionState::TokenIssued;
     session.record(
@@ -203,6 +213,14 @@ pub fn redeem_pre_authorized_code(
             ("credential_configuration_ids", json!(configuration_ids)),
             ("client_id", json!(request.client_id)),
             ("authorization_details", json!(uses_identifiers)),
+            (
+                "token_type",
+                json!(if input.dpop_jkt.is_some() {
+                    "DPoP"
+                } else {
+                    "Bearer"
+                }),
+            ),
         ]),
     );
     Ok(TokenGranted {

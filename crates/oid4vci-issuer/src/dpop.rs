@@ -1,0 +1,168 @@
+//! DPoP (RFC 9449): sender-constrained access tokens, the protection Section 13.10 asks for.
+//!
+//! A wallet that sends a `DPoP` header to the token endpoint gets a `DPoP` token bound to the
+//! thumbprint of its key (`jkt`); a session created with `dpop_required` refuses tokens without
+//! one. Every later request with that token must carry `Authorization: DPoP <token>` and a fresh
+//! DPoP proof for the same key whose `ath` is the token's hash. `jti` values are single-use
+//! (through the store's nonce ledger).
+
+use crate::clock::UnixTime;
+use oid4vci_proof::jws;
+use oid4vci_proof::{Alg, PublicKey};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The `typ` of a DPoP proof JWT (RFC 9449 §4.2).
+pub const DPOP_TYP: &str = "dpop+jwt";
+
+/// Algorithms accepted for DPoP proofs (advertised as `dpop_signing_alg_values_supported`).
+pub const DPOP_ALGS: [&str; 2] = ["ES256", "EdDSA"];
+
+/// Largest `jti` accepted.
+const MAX_JTI_LEN: usize = 256;
+
+/// What the request a DPoP proof accompanies looks like.
+#[derive(Clone, Copy, Debug)]
+pub struct DpopRequest<'a> {
+    /// HTTP method (`POST`).
+    pub method: &'a str,
+    /// The endpoint URL (compared without query and fragment).
+    pub url: &'a str,
+    /// The access token, for resource requests (`ath` must be its hash).
+    pub access_token: Option<&'a str>,
+    /// Now.
+    pub now: UnixTime,
+    /// Oldest accepted `iat`, in seconds before now.
+    pub max_age: u64,
+    /// Accepted clock skew for `iat` in the future.
+    pub max_skew: u64,
+}
+
+/// A verified DPoP proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedDpop {
+    /// RFC 7638 thumbprint of the proof's key: what the token is bound to.
+    pub jkt: String,
+    /// The proof's unique id (consume it once).
+    pub jti: String,
+    /// When it was made.
+    pub iat: UnixTime,
+}
+
+fn strip_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    let (a, b) = (strip_query(a), strip_query(b));
+    // Scheme and host are case-insensitive; the path is not.
+    let split = |u: &str| -> (String, String) {
+        match u.split_once("://") {
+            Some((scheme, rest)) => {
+                let (authority, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+                (
+                    format!(
+                        "{}://{}",
+                        scheme.to_ascii_lowercase(),
+                        authority.to_ascii_lowercase()
+                    ),
+                    path.to_owned(),
+                )
+            }
+            None => (String::new(), u.to_owned()),
+        }
+    };
+    split(a) == split(b)
+}
+
+/// The `ath` value for an access token: base64url(SHA-256(token)).
+pub fn access_token_hash(token: &str) -> String {
+    jws::b64url_encode(&Sha256::digest(token.as_bytes()))
+}
+
+/// Verifies one DPoP header value (RFC 9449 §4.3). Errors are human-readable reasons.
+pub fn verify(header_value: &str, request: &DpopRequest<'_>) -> Result<VerifiedDpop, String> {
+    let token = header_value.trim();
+    if token.contains(',') {
+        return Err("exactly one DPoP proof is allowed".into());
+    }
+    let parsed =
+        jws::parse(token).map_err(|e| format!("the DPoP proof is not a compact JWS: {e}"))?;
+    let header = parsed.header();
+    let claims = parsed.payload();
+    let text = |map: &serde_json::Map<String, Value>, name: &str| {
+        map.get(name).and_then(Value::as_str).map(str::to_owned)
+    };
+    if text(header, "typ").as_deref() != Some(DPOP_TYP) {
+        return Err(format!("typ must be {DPOP_TYP}"));
+    }
+    let alg_name = text(header, "alg").ok_or("alg is missing")?;
+    if !DPOP_ALGS.contains(&alg_name.as_str()) {
+        return Err(format!(
+            "alg {alg_name} is not accepted; use one of ES256, EdDSA"
+        ));
+    }
+    let alg = Alg::from_name(&alg_name).ok_or("unknown alg")?;
+    let jwk = header
+        .get("jwk")
+        .and_then(Value::as_object)
+        .ok_or("the header must carry the public key as jwk")?;
+    if jwk.contains_key("d") {
+        return Err("the jwk must not contain a private key".into());
+    }
+    let key = PublicKey::from_jwk(jwk).map_err(|e| format!("invalid jwk: {e}"))?;
+    key.verify(alg, parsed.signing_input().as_bytes(), parsed.signature())
+        .map_err(|e| format!("the DPoP proof signature does not verify: {e}"))?;
+    let jti = text(claims, "jti").ok_or("jti is missing")?;
+    if jti.is_empty() || jti.len() > MAX_JTI_LEN {
+        return Err("jti must be a non-empty string of at most 256 characters".into());
+    }
+    if text(claims, "htm").as_deref() != Some(request.method) {
+        return Err(format!("htm must be {}", request.method));
+    }
+    let htu = text(claims, "htu").ok_or("htu is missing")?;
+    if !same_url(&htu, request.url) {
+        return Err(format!("htu must be {}", strip_query(request.url)));
+    }
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_u64)
+        .ok_or("iat is missing or not a number")?;
+    if iat > request.now.saturating_add(request.max_skew) {
+        return Err("iat is in the future".into());
+    }
+    if request.now > iat.saturating_add(request.max_age) {
+        return Err("the DPoP proof is too old; make a new one for each request".into());
+    }
+    if let Some(access_token) = request.access_token {
+        if text(claims, "ath").as_deref() != Some(access_token_hash(access_token).as_str()) {
+            return Err("ath must be the base64url SHA-256 hash of the access token".into());
+        }
+    }
+    Ok(VerifiedDpop {
+        jkt: key.thumbprint(),
+        jti,
+        iat,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_compare_without_query_and_with_case_insensitive_host() {
+        assert!(same_url(
+            "https://Issuer.Example.com/token",
+            "https://issuer.example.com/token?x=1"
+        ));
+        assert!(!same_url(
+            "https://issuer.example.com/Token",
+            "https://issuer.example.com/token"
+        ));
+        assert!(!same_url(
+            "https://issuer.example.com/token",
+            "https://other.example.com/token"
+        ));
+    }
+}

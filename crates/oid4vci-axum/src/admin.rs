@@ -8,7 +8,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use oid4vci_issuer::{CredentialMinter, Issuer, IssuerError, OfferSpec, SessionStore, TxCodeSpec};
+use oid4vci_issuer::{
+    CredentialMinter, Issuer, IssuerError, OfferSpec, SessionFlags, SessionStore, TxCodeSpec,
+};
 use oid4vci_types::{CredentialOffer, ErrorCode, ErrorResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,6 +37,12 @@ pub struct CreateOfferBody {
     /// Offer lifetime in seconds.
     #[serde(default)]
     pub expires_in: Option<u64>,
+    /// Require a DPoP-bound access token (RFC 9449).
+    #[serde(default)]
+    pub dpop_required: bool,
+    /// Require key attestations in proofs (Appendix D).
+    #[serde(default)]
+    pub require_key_attestation: bool,
 }
 
 /// `POST /admin/offers` reply (201).
@@ -113,6 +121,11 @@ async fn create_offer<S: SessionStore, M: CredentialMinter>(
         claims: body.claims,
         subject_id: body.subject_id,
         expires_in: body.expires_in,
+        flags: SessionFlags {
+            dpop_required: body.dpop_required,
+            require_key_attestation: body.require_key_attestation,
+            require_wallet_attestation: false,
+        },
         ..OfferSpec::default()
     };
     match issuer.create_offer(spec).await {

@@ -22,15 +22,20 @@ pub(crate) fn json_no_store<T: Serialize>(status: StatusCode, body: &T) -> Respo
 pub fn error_reply(error: &ErrorResponse) -> Response {
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = json_no_store(status, error);
-    if matches!(
-        error.error,
-        ErrorCode::InvalidToken | ErrorCode::InsufficientScope
-    ) {
+    let scheme = match error.error {
+        ErrorCode::InvalidToken | ErrorCode::InsufficientScope => Some("Bearer"),
+        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce => Some("DPoP"),
+        _ => None,
+    };
+    if let Some(scheme) = scheme {
         let description = error.error_description.as_deref().unwrap_or_default();
-        let value = format!(
-            "Bearer error=\"{}\", error_description=\"{}\"",
-            error.error, description
+        let mut value = format!(
+            "{scheme} error=\"{}\", error_description=\"{description}\"",
+            error.error
         );
+        if scheme == "DPoP" {
+            value.push_str(", algs=\"ES256 EdDSA\"");
+        }
         if let Ok(v) = HeaderValue::from_str(&value) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }

@@ -146,7 +146,15 @@ async fn token<S: SessionStore, M: CredentialMinter>(
     };
     match app.issuer.token(request, facts(&headers)).await {
         Ok(response) => json_no_store(StatusCode::OK, &response),
-        Err(e) => error_reply(&e),
+        Err(e) => {
+            let mut reply = error_reply(&e);
+            // At the token endpoint a bad DPoP proof is a 400 (RFC 9449 Section 5), not a 401.
+            if e.error == ErrorCode::InvalidDpopProof {
+                *reply.status_mut() = StatusCode::BAD_REQUEST;
+                reply.headers_mut().remove(header::WWW_AUTHENTICATE);
+            }
+            reply
+        }
     }
 }
 

@@ -394,3 +394,100 @@ async fn deferred_issuance_answers_202_then_the_credential() {
     let (status, _, _) = call(&app, "GET", "/admin/sessions/nope", &[], Body::empty()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn dpop_bound_tokens_over_http() {
+    let app = app();
+    let body = json!({"credential_configuration_ids": [CONFIG], "claims": {"a": 1}, "dpop_required": true});
+    let (_, _, created) = call(&app, "POST", "/admin/offers", &[JSON], body.to_string()).await;
+    let form = token_form(&created, None);
+    let (status, headers, err) = call(&app, "POST", "/token", &[FORM], form.clone()).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_dpop_proof"))
+    );
+    assert!(headers.get(header::WWW_AUTHENTICATE).is_none());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let wallet = TestWallet::new();
+    let dpop = wallet.dpop_proof(&format!("{ISSUER}/token"), None, now);
+    let (status, _, token) = call(
+        &app,
+        "POST",
+        "/token",
+        &[FORM, ("dpop", dpop.as_str())],
+        form,
+    )
+    .await;
+    assert_eq!(
+        (status, token["token_type"].as_str()),
+        (StatusCode::OK, Some("DPoP")),
+        "{token}"
+    );
+    let access = token["access_token"].as_str().expect("token").to_owned();
+    let (_, _, nonce) = call(&app, "POST", "/nonce", &[], Body::empty()).await;
+    let req = json!({"credential_configuration_id": CONFIG, "proofs": {"jwt": [wallet.proof(ISSUER, nonce["c_nonce"].as_str(), now)]}}).to_string();
+
+    let bearer = format!("Bearer {access}");
+    let (status, headers, err) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[JSON, ("authorization", bearer.as_str())],
+        req.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_token"))
+    );
+    assert!(headers[header::WWW_AUTHENTICATE]
+        .to_str()
+        .expect("ascii")
+        .starts_with("Bearer "));
+    let auth = format!("DPoP {access}");
+    let (status, headers, err) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[JSON, ("authorization", auth.as_str())],
+        req.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_dpop_proof"))
+    );
+    assert!(headers[header::WWW_AUTHENTICATE]
+        .to_str()
+        .expect("ascii")
+        .starts_with("DPoP error=\"invalid_dpop_proof\""));
+    let proof = wallet.dpop_proof(&format!("{ISSUER}/credential"), Some(&access), now);
+    let (status, _, issued) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[
+            JSON,
+            ("authorization", auth.as_str()),
+            ("dpop", proof.as_str()),
+        ],
+        req,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let (_, _, meta) = call(
+        &app,
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(
+        meta["dpop_signing_alg_values_supported"],
+        json!(["ES256", "EdDSA"])
+    );
+}

@@ -1,0 +1,205 @@
+//! HTTP load test of a complete issuer on loopback: concurrent wallets run whole flows
+//! (admin offer → token → nonce → credential with one ES256 proof and SD-JWT minting) against
+//! the axum routers, and the run reports flows per second and p50/p99 latency per endpoint.
+//!
+//! Bounded in count and time, loopback only, not part of `cargo test`:
+//! `cargo bench --bench http_load` (env: `LOAD_FLOWS` default 600 per store, `LOAD_WALLETS` 8).
+//! Stores: MemoryStore, SqliteStore (file, WAL, synchronous=NORMAL) and (FULL).
+
+use oid4vci::issuer::testing::TestWallet;
+use oid4vci::issuer::{Issuer, IssuerConfig, MemoryStore, SdJwtVcMinter, SessionStore};
+use oid4vci::store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
+use oid4vci::types::{
+    CredentialConfiguration, CredentialIssuerMetadata, PRE_AUTHORIZED_CODE_GRANT_TYPE,
+};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CONFIG: &str = "eu.europa.ec.av.1";
+const TIME_CAP: Duration = Duration::from_secs(60);
+
+type Latencies = Arc<Mutex<BTreeMap<&'static str, Vec<Duration>>>>;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn serve<S: SessionStore>(store: S) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let mut metadata = CredentialIssuerMetadata::new(base.clone());
+    metadata
+        .credential_configurations_supported
+        .insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
+    let issuer = Arc::new(Issuer::new(
+        IssuerConfig::new(metadata),
+        store,
+        SdJwtVcMinter::generate(),
+    ));
+    let app =
+        oid4vci::axum::router(issuer.clone(), None).merge(oid4vci::axum::admin_router(issuer));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+async fn timed(lat: &Latencies, name: &'static str, request: reqwest::RequestBuilder) -> Value {
+    let start = Instant::now();
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let elapsed = start.elapsed();
+    assert!(status.is_success(), "{name}: {status} {body}");
+    if let Ok(mut l) = lat.lock() {
+        l.entry(name).or_default().push(elapsed);
+    }
+    body
+}
+
+async fn flow(http: &reqwest::Client, base: &str, wallet: &TestWallet, lat: &Latencies) {
+    let offer = json!({"credential_configuration_ids": [CONFIG], "claims": {"age_over_18": true}});
+    let created = timed(
+        lat,
+        "POST /admin/offers",
+        http.post(format!("{base}/admin/offers")).json(&offer),
+    )
+    .await;
+    let code = created["credential_offer"]["grants"][PRE_AUTHORIZED_CODE_GRANT_TYPE]
+        ["pre-authorized_code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let form = [
+        ("grant_type", PRE_AUTHORIZED_CODE_GRANT_TYPE),
+        ("pre-authorized_code", code.as_str()),
+    ];
+    let token = timed(
+        lat,
+        "POST /token",
+        http.post(format!("{base}/token")).form(&form),
+    )
+    .await;
+    let access = token["access_token"].as_str().expect("token").to_owned();
+    let nonce = timed(lat, "POST /nonce", http.post(format!("{base}/nonce"))).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let proof = wallet.proof(base, nonce["c_nonce"].as_str(), now);
+    let request = json!({"credential_configuration_id": CONFIG, "proofs": {"jwt": [proof]}});
+    let issued = timed(
+        lat,
+        "POST /credential",
+        http.post(format!("{base}/credential"))
+            .bearer_auth(&access)
+            .json(&request),
+    )
+    .await;
+    assert!(issued["credentials"][0]["credential"].is_string());
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(idx).copied().unwrap_or_default()
+}
+
+async fn run<S: SessionStore>(label: &str, store: S, flows: usize, wallets: usize) {
+    let base = serve(store).await;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(wallets)
+        .build()
+        .expect("client");
+    let lat: Latencies = Arc::default();
+    let remaining = Arc::new(std::sync::atomic::AtomicUsize::new(flows));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..wallets)
+        .map(|_| {
+            let (http, base, lat, remaining) =
+                (http.clone(), base.clone(), lat.clone(), remaining.clone());
+            tokio::spawn(async move {
+                let wallet = TestWallet::new();
+                let mut done = 0usize;
+                while start.elapsed() < TIME_CAP
+                    && remaining
+                        .fetch_update(
+                            std::sync::atomic::Ordering::SeqCst,
+                            std::sync::atomic::Ordering::SeqCst,
+                            |n| n.checked_sub(1),
+                        )
+                        .is_ok()
+                {
+                    flow(&http, &base, &wallet, &lat).await;
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let mut completed = 0;
+    for t in tasks {
+        completed += t.await.unwrap_or(0);
+    }
+    let elapsed = start.elapsed();
+    println!(
+        "{label}: {completed} flows in {:.2} s = {:.0} flows/s ({wallets} concurrent wallets)",
+        elapsed.as_secs_f64(),
+        completed as f64 / elapsed.as_secs_f64()
+    );
+    let mut guard = lat.lock().unwrap_or_else(|e| e.into_inner());
+    {
+        for (endpoint, samples) in guard.iter_mut() {
+            samples.sort();
+            println!(
+                "  {endpoint:<20} p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests)",
+                percentile(samples, 0.50).as_secs_f64() * 1e3,
+                percentile(samples, 0.99).as_secs_f64() * 1e3,
+                samples.len()
+            );
+        }
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a tiny smoke test then.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let flows = if smoke {
+        4
+    } else {
+        env_usize("LOAD_FLOWS", 600)
+    };
+    let wallets = if smoke {
+        2
+    } else {
+        env_usize("LOAD_WALLETS", 8)
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir = std::env::temp_dir().join(format!("oid4vci-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        run("MemoryStore", MemoryStore::new(), flows, wallets).await;
+        let normal = SqliteOptions::default().synchronous(Synchronous::Normal);
+        run(
+            "SqliteStore WAL NORMAL",
+            SqliteStore::open_with(dir.join("normal.db"), normal).expect("db"),
+            flows,
+            wallets,
+        )
+        .await;
+        run(
+            "SqliteStore WAL FULL",
+            SqliteStore::open(dir.join("full.db")).expect("db"),
+            flows / 4,
+            wallets,
+        )
+        .await;
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+}

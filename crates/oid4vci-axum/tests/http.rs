@@ -6,7 +6,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use oid4vci_issuer::testing::TestWallet;
-use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore, SdJwtVcMinter};
+use oid4vci_issuer::{Issuer, IssuerConfig, ManualClock, MemoryStore, SdJwtVcMinter};
 use oid4vci_types::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -16,18 +16,28 @@ const ISSUER: &str = "https://issuer.example.com";
 const CONFIG: &str = "eu.europa.ec.av.1";
 
 fn app() -> Router {
+    app_with_clock().0
+}
+
+fn app_with_clock() -> (Router, ManualClock) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let clock = ManualClock::new(now);
     let mut metadata = CredentialIssuerMetadata::new(ISSUER);
     metadata
         .credential_configurations_supported
         .insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
     let minter = SdJwtVcMinter::generate();
     let jwks = json!({"keys": [minter.public_jwk()]});
-    let issuer = Arc::new(Issuer::new(
-        IssuerConfig::new(metadata),
-        MemoryStore::new(),
-        minter,
-    ));
-    oid4vci_axum::router(issuer.clone(), Some(jwks)).merge(oid4vci_axum::admin_router(issuer))
+    let issuer = Arc::new(
+        Issuer::new(IssuerConfig::new(metadata), MemoryStore::new(), minter)
+            .with_clock(Arc::new(clock.clone())),
+    );
+    let app =
+        oid4vci_axum::router(issuer.clone(), Some(jwks)).merge(oid4vci_axum::admin_router(issuer));
+    (app, clock)
 }
 
 async fn call(
@@ -489,5 +499,77 @@ async fn dpop_bound_tokens_over_http() {
     assert_eq!(
         meta["dpop_signing_alg_values_supported"],
         json!(["ES256", "EdDSA"])
+    );
+}
+
+#[tokio::test]
+async fn expired_codes_and_tx_code_lockout_over_http() {
+    let (app, clock) = app_with_clock();
+    let expiring = new_offer(&app, false).await;
+    clock.advance(601);
+    let (status, _, err) = call(&app, "POST", "/token", &[FORM], token_form(&expiring, None)).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "expired code"
+    );
+    assert!(err["error_description"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("expired"));
+
+    let created = new_offer(&app, true).await;
+    let right = created["tx_code"].as_str().expect("tx").to_owned();
+    let wrong = if right == "0000" { "1111" } else { "0000" };
+    let (status, _, err) = call(&app, "POST", "/token", &[FORM], token_form(&created, None)).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "tx_code missing"
+    );
+    for _ in 0..5 {
+        let (status, _, err) = call(
+            &app,
+            "POST",
+            "/token",
+            &[FORM],
+            token_form(&created, Some(wrong)),
+        )
+        .await;
+        assert_eq!(
+            (status, err["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+        );
+    }
+    let (status, _, err) = call(
+        &app,
+        "POST",
+        "/token",
+        &[FORM],
+        token_form(&created, Some(&right)),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "locked out"
+    );
+    let events = events(&app, &created).await;
+    assert_eq!(events.iter().filter(|e| *e == "token_rejected").count(), 7);
+    assert!(events.contains(&"session_locked".to_owned()));
+    let (_, _, expired_events) = {
+        let id = expiring["session_id"].as_str().expect("id");
+        call(
+            &app,
+            "GET",
+            &format!("/admin/sessions/{id}"),
+            &[],
+            Body::empty(),
+        )
+        .await
+    };
+    assert_eq!(
+        expired_events["events"][1]["details"]["error"],
+        "invalid_grant"
     );
 }

@@ -8,8 +8,9 @@ use crate::session::{details, Session, SessionState};
 use oid4vci_types::{ErrorCode, ErrorResponse, NotificationRequest};
 use serde_json::json;
 
-/// Records a notification. The id must be one this session handed out (`invalid_notification_id`).
-/// Repeated identical notifications succeed (Section 11: idempotent).
+/// Records a notification. The id must be one this session handed out (`invalid_notification_id`,
+/// logged as `notification_rejected`). Repeated identical notifications succeed (Section 11:
+/// idempotent).
 pub fn receive(
     session: &mut Session,
     id_hash: &SecretHash,
@@ -17,10 +18,15 @@ pub fn receive(
     now: UnixTime,
 ) -> Result<(), ErrorResponse> {
     if !session.notification_hashes.iter().any(|h| h.ct_eq(id_hash)) {
-        return Err(reject(
-            ErrorCode::InvalidNotificationId,
-            "unknown notification_id",
-        ));
+        let error = reject(ErrorCode::InvalidNotificationId, "unknown notification_id");
+        super::credential::record_rejection(
+            session,
+            EventKind::NotificationRejected,
+            &error,
+            json!({}),
+            now,
+        );
+        return Err(error);
     }
     session.state = SessionState::Notified;
     session.record(

@@ -1,0 +1,202 @@
+//! Offer by reference, token, nonce, and the access-token (and DPoP) checks of later requests.
+
+use super::*;
+
+impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
+    /// `GET credential_offer_uri` (Section 4.1.3): the offer by reference.
+    pub async fn credential_offer(&self, offer_id: &str) -> Outcome<CredentialOffer> {
+        let now = self.clock.now();
+        let hash = SecretHash::of(offer_id);
+        let not_found = || {
+            reject(
+                ErrorCode::InvalidRequest,
+                "unknown or expired credential offer",
+            )
+        };
+        let code = self.key.derive("pre-authorized_code", offer_id);
+        self.apply(
+            Load::Lookup(LookupKind::OfferId, &hash),
+            not_found,
+            |session| {
+                if now > session.offer_expires_at {
+                    return Err(not_found());
+                }
+                session.record(EventKind::OfferRetrieved, now, json!({}));
+                let mut offer = CredentialOffer::new(
+                    session.credential_issuer.clone(),
+                    session.configuration_ids.clone(),
+                );
+                if let Some(p) = &session.pre_authorized {
+                    offer = offer.with_pre_authorized_code(code.clone(), p.tx_code.clone());
+                }
+                if let Some(state) = &session.issuer_state {
+                    offer = offer.with_authorization_code(Some(state.clone()));
+                }
+                Ok(offer)
+            },
+        )
+        .await
+    }
+
+    /// `POST /token` (Section 6).
+    pub async fn token(&self, request: TokenRequest, facts: HttpFacts) -> Outcome<TokenResponse> {
+        let now = self.clock.now();
+        let token_endpoint = self.authorization_server_metadata().token_endpoint;
+        let dpop = self.check_dpop(&facts, &token_endpoint, None, now).await;
+        let TokenGrant::PreAuthorizedCode {
+            pre_authorized_code,
+            ..
+        } = &request.grant
+        else {
+            return Err(reject(ErrorCode::InvalidGrant, "authorization codes are issued by the authorization server; this issuer only redeems pre-authorized codes"));
+        };
+        let hash = SecretHash::of(pre_authorized_code.expose());
+        let access_token = random_token(self.secrets.as_ref(), 32);
+        let secrets = Arc::clone(&self.secrets);
+        let mut new_identifier =
+            move |config: &str| format!("{config}.{}", random_token(secrets.as_ref(), 12));
+        let not_found = || {
+            reject(
+                ErrorCode::InvalidGrant,
+                "unknown or expired pre-authorized code",
+            )
+        };
+        let granted = self
+            .apply(
+                Load::Lookup(LookupKind::PreAuthorizedCode, &hash),
+                not_found,
+                |session| {
+                    let dpop_jkt = match &dpop {
+                        Ok(d) => d.as_ref().map(|d| d.jkt.clone()),
+                        Err(e) => {
+                            credential::record_rejection(
+                                session,
+                                EventKind::TokenRejected,
+                                e,
+                                json!({}),
+                                now,
+                            );
+                            return Err(e.clone());
+                        }
+                    };
+                    let granted = token::redeem_pre_authorized_code(
+                        session,
+                        &request,
+                        token::TokenInput {
+                            metadata: &self.config.metadata,
+                            access_token_hash: SecretHash::of(&access_token),
+                            expires_in: self.config.access_token_ttl,
+                            new_identifier: &mut new_identifier,
+                            dpop_jkt,
+                            now,
+                        },
+                    )?;
+                    if self.config.draft13_c_nonce {
+                        session.record(
+                            EventKind::NonceIssued,
+                            now,
+                            json!({"via": "token_response"}),
+                        );
+                    }
+                    Ok(granted)
+                },
+            )
+            .await?;
+        let mut response = TokenResponse::bearer(access_token, self.config.access_token_ttl);
+        if matches!(dpop, Ok(Some(_))) {
+            response.token_type = "DPoP".into();
+        }
+        response.authorization_details = granted.authorization_details;
+        if self.config.draft13_c_nonce {
+            response.c_nonce = Some(self.key.mint(self.secrets.as_ref(), now));
+            response.c_nonce_expires_in = Some(self.config.nonce_ttl);
+        }
+        Ok(response)
+    }
+
+    /// Verifies the `DPoP` header, if any, for a request to `url` and consumes its `jti`.
+    pub(super) async fn check_dpop(
+        &self,
+        facts: &HttpFacts,
+        url: &str,
+        access_token: Option<&str>,
+        now: u64,
+    ) -> Outcome<Option<crate::dpop::VerifiedDpop>> {
+        let Some(header) = facts.dpop.as_deref() else {
+            return Ok(None);
+        };
+        let request = crate::dpop::DpopRequest {
+            method: "POST",
+            url,
+            access_token,
+            now,
+            max_age: self.config.nonce_ttl,
+            max_skew: 60,
+        };
+        let verified = crate::dpop::verify(header, &request).map_err(|reason| {
+            reject(
+                ErrorCode::InvalidDpopProof,
+                format!("invalid DPoP proof: {reason} (RFC 9449 Section 4.3)"),
+            )
+        })?;
+        let replay_key = SecretHash::of(&format!("dpop-jti\0{}\0{}", verified.jkt, verified.jti));
+        let expires = verified
+            .iat
+            .saturating_add(self.config.nonce_ttl)
+            .saturating_add(60);
+        if !self
+            .store
+            .consume_nonce(&replay_key, expires)
+            .await
+            .map_err(server_error)?
+        {
+            return Err(reject(
+                ErrorCode::InvalidDpopProof,
+                "this DPoP proof (jti) was already used; make a new one for each request",
+            ));
+        }
+        Ok(Some(verified))
+    }
+
+    /// `POST /nonce` (Section 7): a fresh stateless `c_nonce`; stores nothing.
+    pub fn nonce(&self) -> NonceResponse {
+        NonceResponse::new(self.key.mint(self.secrets.as_ref(), self.clock.now()))
+    }
+
+    pub(super) async fn session_for_token(
+        &self,
+        facts: &HttpFacts,
+        url: &str,
+        now: u64,
+    ) -> Outcome<(Session, SecretHash)> {
+        let (token, dpop_scheme) = facts.access_token()?;
+        let hash = SecretHash::of(token);
+        let session = self
+            .store
+            .find(LookupKind::AccessToken, &hash)
+            .await
+            .map_err(server_error)?
+            .ok_or_else(|| reject(ErrorCode::InvalidToken, "unknown access token"))?;
+        credential::authorize(&session, &hash, now)?;
+        let bound = session.access.as_ref().and_then(|a| a.dpop_jkt.clone());
+        match (bound, dpop_scheme) {
+            (None, false) => {}
+            (None, true) => {
+                return Err(reject(ErrorCode::InvalidToken, "this access token is a Bearer token; send it with the Bearer scheme"))
+            }
+            (Some(_), false) => {
+                return Err(reject(ErrorCode::InvalidToken, "this access token is DPoP-bound; send it as Authorization: DPoP <token> with a DPoP proof"))
+            }
+            (Some(jkt), true) => {
+                let proof = self
+                    .check_dpop(facts, url, Some(token), now)
+                    .await?
+                    .ok_or_else(|| reject(ErrorCode::InvalidDpopProof, "a DPoP proof is required with a DPoP-bound access token"))?;
+                if proof.jkt != jkt {
+                    return Err(reject(ErrorCode::InvalidDpopProof, "the DPoP proof is signed by another key than the one the token is bound to"));
+                }
+            }
+        }
+        Ok((session, hash))
+    }
+}

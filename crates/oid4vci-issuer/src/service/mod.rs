@@ -1,0 +1,352 @@
+//! [`Issuer`]: the service. One method per endpoint; each loads the session, applies a pure
+//! transition, and stores the result with compare-and-swap, retrying on a version conflict.
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{IssuerConfig, OfferSpec};
+use crate::error::IssuerError;
+use crate::event::{new_events, EventKind, EventObserver};
+use crate::minter::{CredentialMinter, MintOutcome, MintRequest};
+use crate::nonce::ServerKey;
+use crate::proof_check::{ProofCheck, ProofCheckInput, StandardProofCheck};
+use crate::secrets::{random_digits, random_token, OsSecretSource, SecretHash, SecretSource};
+use crate::session::{
+    details, LookupKind, PreAuthorizedGrantState, Session, SessionState, SessionSummary,
+};
+use crate::store::{SessionStore, StoreError};
+use crate::transition::{credential, deferred, notification, reject, token};
+use oid4vci_types::{
+    AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferRequest,
+    CredentialRequest, CredentialResponse, DeferredCredentialRequest, ErrorCode, ErrorResponse,
+    InputMode, NonceResponse, NotificationRequest, TokenGrant, TokenRequest, TokenResponse, TxCode,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// How many times a transition is re-applied after a version conflict before giving up.
+const MAX_CAS_RETRIES: usize = 16;
+
+/// The HTTP facts an endpoint needs besides the body.
+#[derive(Clone, Debug, Default)]
+pub struct HttpFacts {
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
+    /// The `DPoP` header.
+    pub dpop: Option<String>,
+}
+
+impl HttpFacts {
+    /// Facts with a `Bearer` token.
+    pub fn bearer(token: &str) -> Self {
+        HttpFacts {
+            authorization: Some(format!("Bearer {token}")),
+            dpop: None,
+        }
+    }
+
+    /// Facts with a DPoP-bound token and its DPoP proof.
+    pub fn dpop(token: &str, proof: &str) -> Self {
+        HttpFacts {
+            authorization: Some(format!("DPoP {token}")),
+            dpop: Some(proof.to_owned()),
+        }
+    }
+
+    /// The access token and whether it was sent with the `DPoP` scheme (else `Bearer`).
+    fn access_token(&self) -> Result<(&str, bool), ErrorResponse> {
+        let header = self.authorization.as_deref().ok_or_else(|| {
+            reject(
+                ErrorCode::InvalidToken,
+                "missing Authorization header with a Bearer (or DPoP) access token",
+            )
+        })?;
+        let (scheme, token) = header.trim().split_once(' ').unwrap_or((header, ""));
+        let dpop = if scheme.eq_ignore_ascii_case("bearer") {
+            false
+        } else if scheme.eq_ignore_ascii_case("dpop") {
+            true
+        } else {
+            return Err(reject(
+                ErrorCode::InvalidToken,
+                "the access token must be sent with the Bearer or DPoP scheme",
+            ));
+        };
+        let token = token.trim();
+        if token.is_empty() || token.len() > 512 {
+            return Err(reject(ErrorCode::InvalidToken, "malformed access token"));
+        }
+        Ok((token, dpop))
+    }
+}
+
+mod access;
+mod issuance;
+mod operator;
+
+pub use operator::OfferCreated;
+
+/// An OID4VCI issuer over a [`SessionStore`] and a [`CredentialMinter`].
+pub struct Issuer<S, M> {
+    config: IssuerConfig,
+    store: S,
+    minter: M,
+    proofs: Box<dyn ProofCheck>,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretSource>,
+    key: ServerKey,
+    observer: Option<Arc<dyn EventObserver>>,
+}
+
+impl<S, M> std::fmt::Debug for Issuer<S, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("credential_issuer", &self.config.metadata.credential_issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+type Outcome<T> = Result<T, ErrorResponse>;
+
+fn server_error(e: impl std::fmt::Display) -> ErrorResponse {
+    reject(ErrorCode::ServerError, format!("storage failure: {e}"))
+}
+
+impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
+    /// An issuer with the system clock, the OS CSPRNG, a random server key and the standard
+    /// proof check.
+    pub fn new(config: IssuerConfig, store: S, minter: M) -> Self {
+        let secrets: Arc<dyn SecretSource> = Arc::new(OsSecretSource);
+        let key = ServerKey::generate(secrets.as_ref(), config.nonce_ttl);
+        Issuer {
+            config,
+            store,
+            minter,
+            proofs: Box::new(StandardProofCheck::default()),
+            clock: Arc::new(SystemClock),
+            secrets,
+            key,
+            observer: None,
+        }
+    }
+
+    /// Reports every stored event to `observer` (logs, metrics).
+    pub fn with_event_observer(mut self, observer: Arc<dyn EventObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    fn observe(&self, before: Option<&Session>, after: &Session) {
+        if let Some(observer) = &self.observer {
+            for event in new_events(before, after) {
+                observer.observe(&after.id, event);
+            }
+        }
+    }
+
+    /// Replaces the clock (tests use [`crate::ManualClock`]).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Replaces the randomness source.
+    pub fn with_secret_source(mut self, secrets: Arc<dyn SecretSource>) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// Sets the server key (persist its 32 bytes so nonces and offers survive restarts).
+    pub fn with_server_key(mut self, key: [u8; 32]) -> Self {
+        self.key = ServerKey::new(key, self.config.nonce_ttl);
+        self
+    }
+
+    /// Replaces the proof check (for example a [`StandardProofCheck`] with trust anchors).
+    pub fn with_proof_check(mut self, check: impl ProofCheck) -> Self {
+        self.proofs = Box::new(check);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &IssuerConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The minter.
+    pub fn minter(&self) -> &M {
+        &self.minter
+    }
+
+    fn issuer_id(&self) -> &str {
+        &self.config.metadata.credential_issuer
+    }
+
+    // ----- metadata -------------------------------------------------------------------------
+
+    /// The Credential Issuer Metadata (Section 12.2).
+    pub fn metadata(&self) -> &CredentialIssuerMetadata {
+        &self.config.metadata
+    }
+
+    /// OAuth authorization server metadata for the built-in token endpoint (Section 12.3).
+    pub fn authorization_server_metadata(&self) -> AuthorizationServerMetadata {
+        let base = self.issuer_id().trim_end_matches('/');
+        AuthorizationServerMetadata {
+            issuer: self.issuer_id().to_owned(),
+            token_endpoint: format!("{base}/token"),
+            authorization_endpoint: None,
+            grant_types_supported: Some(vec![
+                oid4vci_types::PRE_AUTHORIZED_CODE_GRANT_TYPE.to_owned()
+            ]),
+            response_types_supported: None,
+            token_endpoint_auth_methods_supported: Some(vec!["none".into()]),
+            dpop_signing_alg_values_supported: Some(
+                crate::dpop::DPOP_ALGS
+                    .iter()
+                    .map(|a| (*a).to_owned())
+                    .collect(),
+            ),
+            pre_authorized_grant_anonymous_access_supported: Some(true),
+            authorization_details_types_supported: Some(vec![
+                oid4vci_types::OPENID_CREDENTIAL.to_owned()
+            ]),
+            extra: Default::default(),
+        }
+    }
+
+    /// Loads a session, applies `f` to a working copy, and stores it if `f` changed it
+    /// (compare-and-swap on the version, re-loading and re-applying on conflict). `f` decides
+    /// the outcome; a change is stored even when the outcome is an error (rejections are logged).
+    async fn apply<T>(
+        &self,
+        load: Load<'_>,
+        not_found: impl Fn() -> ErrorResponse,
+        mut f: impl FnMut(&mut Session) -> Outcome<T>,
+    ) -> Outcome<T> {
+        for _ in 0..MAX_CAS_RETRIES {
+            let loaded = match load {
+                Load::Lookup(kind, hash) => self.store.find(kind, hash).await,
+                Load::Id(id) => self.store.get(id).await,
+            };
+            let original = loaded.map_err(server_error)?.ok_or_else(&not_found)?;
+            let mut working = original.clone();
+            let outcome = f(&mut working);
+            if working == original {
+                return outcome;
+            }
+            working.version = original.version + 1;
+            match self.store.update(&working, original.version).await {
+                Ok(()) => {
+                    self.observe(Some(&original), &working);
+                    return outcome;
+                }
+                Err(StoreError::VersionConflict) => continue,
+                Err(e) => return Err(server_error(e)),
+            }
+        }
+        Err(reject(
+            ErrorCode::TemporarilyUnavailable,
+            "the session is busy; retry",
+        ))
+    }
+
+    /// Applies `f` to the session with this id (a vanished session is not an error).
+    async fn record(&self, session_id: &str, mut f: impl FnMut(&mut Session)) -> Outcome<()> {
+        let outcome = self
+            .apply(
+                Load::Id(session_id),
+                || ErrorResponse::new(ErrorCode::Other(GONE.into())),
+                |s| {
+                    f(s);
+                    Ok(())
+                },
+            )
+            .await;
+        match outcome {
+            Err(e) if e.error == ErrorCode::Other(GONE.into()) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Logs a refusal on the session and returns it for the wallet.
+    async fn refuse(
+        &self,
+        session_id: &str,
+        kind: EventKind,
+        error: ErrorResponse,
+        extra: Value,
+        now: u64,
+    ) -> ErrorResponse {
+        let logged = self
+            .record(session_id, |s| {
+                credential::record_rejection(s, kind, &error, extra.clone(), now)
+            })
+            .await;
+        match logged {
+            Ok(()) => error,
+            Err(store_error) => store_error,
+        }
+    }
+
+    /// Mints credentials; a minter failure is logged as `kind` and answered
+    /// `credential_request_denied` (the minter's message stays in the log).
+    async fn mint(
+        &self,
+        session: &Session,
+        configuration_id: &str,
+        claims: &Value,
+        holder_keys: &[Value],
+        kind: EventKind,
+        now: u64,
+    ) -> Outcome<MintOutcome> {
+        let Some(configuration) = self
+            .config
+            .metadata
+            .credential_configurations_supported
+            .get(configuration_id)
+        else {
+            return Err(reject(
+                ErrorCode::CredentialRequestDenied,
+                "the credential configuration no longer exists",
+            ));
+        };
+        let request = MintRequest {
+            issuer: self.issuer_id(),
+            configuration_id,
+            configuration,
+            claims,
+            holder_keys,
+            subject_id: session.subject_id.as_deref(),
+            now,
+        };
+        match self.minter.mint(request).await {
+            Ok(outcome) => Ok(outcome),
+            Err(e) => {
+                let error = reject(
+                    ErrorCode::CredentialRequestDenied,
+                    "the credential could not be issued",
+                );
+                Err(self
+                    .refuse(&session.id, kind, error, json!({"minter": e.0}), now)
+                    .await)
+            }
+        }
+    }
+}
+
+/// Internal marker for "the session was swept meanwhile" in [`Issuer::record`].
+const GONE: &str = "session_gone";
+
+/// How [`Issuer::apply`] finds the session.
+#[derive(Clone, Copy)]
+enum Load<'a> {
+    /// By the hash of a secret.
+    Lookup(LookupKind, &'a SecretHash),
+    /// By id.
+    Id(&'a str),
+}

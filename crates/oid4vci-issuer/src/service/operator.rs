@@ -1,0 +1,215 @@
+//! The operator API: create offers, inspect sessions, submit claims, sweep.
+
+use super::*;
+
+/// What `create_offer` returns.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OfferCreated {
+    /// The session id.
+    pub session_id: String,
+    /// The offer by value (contains the pre-authorized code).
+    pub credential_offer: CredentialOffer,
+    /// `openid-credential-offer://?credential_offer_uri=…` (the offer by reference).
+    pub credential_offer_uri: String,
+    /// `openid-credential-offer://?credential_offer=…` (the offer by value).
+    pub credential_offer_by_value_uri: String,
+    /// The transaction code to give the user out of band, when one is required.
+    pub tx_code: Option<String>,
+}
+
+impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
+    /// Creates a session and its offer.
+    pub async fn create_offer(&self, spec: OfferSpec) -> Result<OfferCreated, IssuerError> {
+        let now = self.clock.now();
+        if spec.credential_configuration_ids.is_empty() {
+            return Err(IssuerError::InvalidOffer(
+                "credential_configuration_ids must not be empty".into(),
+            ));
+        }
+        for id in &spec.credential_configuration_ids {
+            if !self
+                .config
+                .metadata
+                .credential_configurations_supported
+                .contains_key(id)
+            {
+                return Err(IssuerError::UnknownConfiguration(id.clone()));
+            }
+        }
+        if spec.flags.require_wallet_attestation {
+            return Err(IssuerError::Unsupported(
+                "wallet attestation (client authentication, Appendix E) is not implemented yet"
+                    .into(),
+            ));
+        }
+        if !spec.pre_authorized && spec.authorization_code.is_none() {
+            return Err(IssuerError::InvalidOffer(
+                "an offer needs a pre-authorized or authorization code grant".into(),
+            ));
+        }
+        if let Some(claims) = &spec.claims {
+            if !claims.is_object() {
+                return Err(IssuerError::InvalidOffer(
+                    "claims must be a JSON object".into(),
+                ));
+            }
+        }
+        let secrets = self.secrets.as_ref();
+        let session_id = random_token(secrets, 16);
+        let offer_id = random_token(secrets, 24);
+        let code = self.key.derive("pre-authorized_code", &offer_id);
+        let mut offer =
+            CredentialOffer::new(self.issuer_id(), spec.credential_configuration_ids.clone());
+        let mut tx_value = None;
+        let mut pre_state = None;
+        if spec.pre_authorized {
+            let tx = spec.tx_code.as_ref().map(|t| {
+                let length = t.length.unwrap_or(6).clamp(1, 64);
+                let mode = t.input_mode.clone().unwrap_or(InputMode::Numeric);
+                let value = match mode {
+                    InputMode::Numeric => random_digits(secrets, length as usize),
+                    _ => random_token(secrets, 32)
+                        .chars()
+                        .take(length as usize)
+                        .collect(),
+                };
+                let object = TxCode {
+                    input_mode: Some(mode),
+                    length: Some(length),
+                    description: t.description.clone(),
+                    ..TxCode::default()
+                };
+                (
+                    object,
+                    value,
+                    t.max_attempts.unwrap_or(self.config.max_tx_attempts).max(1),
+                )
+            });
+            if let Some((object, _, _)) = &tx {
+                object
+                    .validate()
+                    .map_err(|e| IssuerError::InvalidOffer(e.to_string()))?;
+            }
+            pre_state = Some(PreAuthorizedGrantState {
+                code_hash: SecretHash::of(&code),
+                tx_code: tx.as_ref().map(|t| t.0.clone()),
+                tx_code_hash: tx.as_ref().map(|t| SecretHash::of(&t.1)),
+                failed_tx_attempts: 0,
+                max_tx_attempts: tx.as_ref().map_or(self.config.max_tx_attempts, |t| t.2),
+                redeemed: false,
+            });
+            offer = offer.with_pre_authorized_code(code.clone(), tx.as_ref().map(|t| t.0.clone()));
+            tx_value = tx.map(|t| t.1);
+        }
+        let issuer_state = spec.authorization_code.as_ref().map(|a| {
+            a.issuer_state
+                .clone()
+                .unwrap_or_else(|| random_token(secrets, 16))
+        });
+        if let Some(state) = &issuer_state {
+            offer = offer.with_authorization_code(Some(state.clone()));
+        }
+        let offer_ttl = spec.expires_in.unwrap_or(self.config.offer_ttl);
+        let mut session = Session {
+            id: session_id.clone(),
+            version: 0,
+            credential_issuer: self.issuer_id().to_owned(),
+            configuration_ids: spec.credential_configuration_ids.clone(),
+            pre_authorized: pre_state,
+            issuer_state,
+            offer_id_hash: Some(SecretHash::of(&offer_id)),
+            claims: spec
+                .claims
+                .as_ref()
+                .map(|c| {
+                    spec.credential_configuration_ids
+                        .iter()
+                        .map(|id| (id.clone(), c.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            subject_id: spec.subject_id.clone(),
+            flags: spec.flags.clone(),
+            state: SessionState::Offered,
+            created_at: now,
+            offer_expires_at: now.saturating_add(offer_ttl),
+            expires_at: now.saturating_add(self.config.session_ttl.max(offer_ttl)),
+            access: None,
+            deferred: Vec::new(),
+            notification_hashes: Vec::new(),
+            events: Vec::new(),
+            events_dropped: 0,
+        };
+        session.record(
+            EventKind::OfferCreated,
+            now,
+            details([
+                (
+                    "credential_configuration_ids",
+                    json!(spec.credential_configuration_ids),
+                ),
+                ("pre_authorized_code", json!(spec.pre_authorized)),
+                ("tx_code", json!(spec.tx_code.is_some())),
+                (
+                    "authorization_code",
+                    json!(spec.authorization_code.is_some()),
+                ),
+                ("claims", json!(spec.claims.is_some())),
+            ]),
+        );
+        self.store.insert(&session).await?;
+        self.observe(None, &session);
+        let reference = format!(
+            "{}/{offer_id}",
+            self.config.offer_uri_base.trim_end_matches('/')
+        );
+        Ok(OfferCreated {
+            session_id,
+            credential_offer_uri: CredentialOfferRequest::ByReference(reference).to_uri(),
+            credential_offer_by_value_uri: CredentialOfferRequest::ByValue(offer.clone()).to_uri(),
+            credential_offer: offer,
+            tx_code: tx_value,
+        })
+    }
+
+    /// The session's summary and event log.
+    pub async fn inspect(&self, session_id: &str) -> Result<SessionSummary, IssuerError> {
+        self.store
+            .get(session_id)
+            .await?
+            .map(|s| s.summary())
+            .ok_or(IssuerError::NotFound)
+    }
+
+    /// Supplies claims for a configuration of a session (deferred issuance).
+    pub async fn submit_claims(
+        &self,
+        session_id: &str,
+        configuration_id: &str,
+        claims: Value,
+    ) -> Result<(), IssuerError> {
+        let now = self.clock.now();
+        for _ in 0..MAX_CAS_RETRIES {
+            let mut session = self
+                .store
+                .get(session_id)
+                .await?
+                .ok_or(IssuerError::NotFound)?;
+            let expected = session.version;
+            deferred::submit_claims(&mut session, configuration_id, claims.clone(), now)
+                .map_err(IssuerError::InvalidClaims)?;
+            session.version = expected + 1;
+            match self.store.update(&session, expected).await {
+                Ok(()) => return Ok(()),
+                Err(StoreError::VersionConflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(IssuerError::Contention)
+    }
+
+    /// Deletes expired sessions and nonce records; returns how many sessions went.
+    pub async fn sweep_expired(&self) -> Result<u64, IssuerError> {
+        Ok(self.store.sweep_expired(self.clock.now()).await?)
+    }
+}

@@ -43,6 +43,9 @@ pub struct CreateOfferBody {
     /// Require key attestations in proofs (Appendix D).
     #[serde(default)]
     pub require_key_attestation: bool,
+    /// Require wallet attestation at the token endpoint (Appendix E).
+    #[serde(default)]
+    pub require_wallet_attestation: bool,
 }
 
 /// `POST /admin/offers` reply (201).
@@ -124,7 +127,7 @@ async fn create_offer<S: SessionStore, M: CredentialMinter>(
         flags: SessionFlags {
             dpop_required: body.dpop_required,
             require_key_attestation: body.require_key_attestation,
-            require_wallet_attestation: false,
+            require_wallet_attestation: body.require_wallet_attestation,
         },
         ..OfferSpec::default()
     };

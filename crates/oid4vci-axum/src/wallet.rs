@@ -71,6 +71,8 @@ fn facts(headers: &HeaderMap) -> HttpFacts {
     HttpFacts {
         authorization: text(header::AUTHORIZATION.as_str()),
         dpop: text("dpop"),
+        client_attestation: text("oauth-client-attestation"),
+        client_attestation_pop: text("oauth-client-attestation-pop"),
     }
 }
 

@@ -573,3 +573,62 @@ async fn expired_codes_and_tx_code_lockout_over_http() {
         "invalid_grant"
     );
 }
+
+#[tokio::test]
+async fn wallet_attestation_headers_reach_the_token_endpoint() {
+    use oid4vci_issuer::client_attestation::WalletAttestationTrust;
+    let provider = TestWallet::new();
+    let provider_key =
+        oid4vci_proof::PublicKey::from_jwk_value(&provider.public_jwk()).expect("key");
+    let mut metadata = CredentialIssuerMetadata::new(ISSUER);
+    metadata
+        .credential_configurations_supported
+        .insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
+    let mut config = IssuerConfig::new(metadata);
+    config.wallet_attestation = Some(WalletAttestationTrust {
+        trusted_keys: vec![provider_key],
+        ..WalletAttestationTrust::with_anchors(vec![])
+    });
+    let issuer = Arc::new(Issuer::new(
+        config,
+        MemoryStore::new(),
+        SdJwtVcMinter::generate(),
+    ));
+    let app = oid4vci_axum::router(issuer.clone(), None).merge(oid4vci_axum::admin_router(issuer));
+
+    let body = json!({"credential_configuration_ids": [CONFIG], "claims": {"a": 1}, "require_wallet_attestation": true});
+    let (_, _, created) = call(&app, "POST", "/admin/offers", &[JSON], body.to_string()).await;
+    let (status, _, err) = call(&app, "POST", "/token", &[FORM], token_form(&created, None)).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let instance = TestWallet::new();
+    let attestation = provider.sign(
+        &json!({"typ": "oauth-client-attestation+jwt", "alg": "ES256"}),
+        &json!({"iss": "https://provider.example", "sub": "wallet-client", "exp": now + 600, "cnf": {"jwk": instance.public_jwk()}}),
+    );
+    let pop = instance.sign(
+        &json!({"typ": "oauth-client-attestation-pop+jwt", "alg": "ES256"}),
+        &json!({"aud": ISSUER, "jti": "pop-1", "iat": now}),
+    );
+    let headers = [
+        FORM,
+        ("OAuth-Client-Attestation", attestation.as_str()),
+        ("OAuth-Client-Attestation-PoP", pop.as_str()),
+    ];
+    let (status, _, token) =
+        call(&app, "POST", "/token", &headers, token_form(&created, None)).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let (status, _, err) = call(&app, "POST", "/token", &headers, token_form(&created, None)).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client")),
+        "PoP replay"
+    );
+}

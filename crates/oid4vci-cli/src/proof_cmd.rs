@@ -150,7 +150,7 @@ fn read_file(path: &Path) -> Result<String, String> {
 }
 
 /// Every `CERTIFICATE` block of a PEM file, as DER.
-fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn pem_certificates(path: &Path) -> Result<Vec<Vec<u8>>, String> {
     let text = read_file(path)?;
     let mut certs = Vec::new();
     let mut current: Option<String> = None;

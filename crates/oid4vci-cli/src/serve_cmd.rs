@@ -36,6 +36,10 @@ pub struct ServeArgs {
     /// (faster; the last commits may be lost on power loss, not on a process crash).
     #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
     sqlite_sync: String,
+    /// PEM file with trust anchor certificate(s) of wallet providers (repeatable): enables
+    /// wallet attestation (Appendix E) and offers with `require_wallet_attestation`.
+    #[arg(long, value_name = "PEM_FILE")]
+    trust_wallet_provider: Vec<PathBuf>,
     /// TOML file with issuer URL, port, keys and credential configurations (flags win).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -198,12 +202,21 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let store = SqliteStore::open_with(&db, SqliteOptions::default().synchronous(sync))
         .map_err(|e| format!("cannot open the database {}: {e}", db.display()))?;
+    let mut anchors = Vec::new();
+    for path in &args.trust_wallet_provider {
+        anchors.extend(crate::proof_cmd::pem_certificates(path)?);
+    }
     let metadata = metadata(&issuer_url, &credentials);
     metadata
         .validate()
         .map_err(|e| format!("invalid issuer configuration: {e}"))?;
+    let mut config = IssuerConfig::new(metadata);
+    if !anchors.is_empty() {
+        config.wallet_attestation =
+            Some(oid4vci_issuer::client_attestation::WalletAttestationTrust::with_anchors(anchors));
+    }
     let issuer = Arc::new(
-        Issuer::new(IssuerConfig::new(metadata), store, minter)
+        Issuer::new(config, store, minter)
             .with_server_key(server_key)
             .with_event_observer(Arc::new(LogEvents)),
     );

@@ -27,6 +27,8 @@ pub struct IssuerConfig {
     pub draft13_c_nonce: bool,
     /// Base URL of offers by reference: `{base}/{offer_id}` (default `{issuer}/credential-offer`).
     pub offer_uri_base: String,
+    /// Trusted wallet providers for wallet attestation (Appendix E); `None` disables it.
+    pub wallet_attestation: Option<crate::client_attestation::WalletAttestationTrust>,
 }
 
 impl IssuerConfig {
@@ -46,6 +48,7 @@ impl IssuerConfig {
             deferred_interval: 5,
             draft13_c_nonce: true,
             offer_uri_base,
+            wallet_attestation: None,
         }
     }
 }

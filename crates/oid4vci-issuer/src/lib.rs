@@ -49,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client_attestation;
 pub mod clock;
 pub mod config;
 pub mod dpop;

@@ -43,6 +43,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let now = self.clock.now();
         let token_endpoint = self.authorization_server_metadata().token_endpoint;
         let dpop = self.check_dpop(&facts, &token_endpoint, None, now).await;
+        let attestation = self
+            .check_client_attestation(&facts, request.client_id.as_deref(), now)
+            .await;
         let TokenGrant::PreAuthorizedCode {
             pre_authorized_code,
             ..
@@ -66,8 +69,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 Load::Lookup(LookupKind::PreAuthorizedCode, &hash),
                 not_found,
                 |session| {
-                    let dpop_jkt = match &dpop {
-                        Ok(d) => d.as_ref().map(|d| d.jkt.clone()),
+                    let checked = dpop.as_ref().and_then(|d| Ok((d, attestation.as_ref()?)));
+                    let (dpop, attested) = match checked {
+                        Ok(c) => c,
                         Err(e) => {
                             credential::record_rejection(
                                 session,
@@ -87,7 +91,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                             access_token_hash: SecretHash::of(&access_token),
                             expires_in: self.config.access_token_ttl,
                             new_identifier: &mut new_identifier,
-                            dpop_jkt,
+                            dpop_jkt: dpop.as_ref().map(|d| d.jkt.clone()),
+                            attested_client: attested.as_ref().map(|a| a.client_id.clone()),
                             now,
                         },
                     )?;
@@ -154,6 +159,55 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 ErrorCode::InvalidDpopProof,
                 "this DPoP proof (jti) was already used; make a new one for each request",
             ));
+        }
+        Ok(Some(verified))
+    }
+
+    /// Verifies the wallet attestation headers, if sent, and consumes the PoP's `jti`.
+    /// Headers without a configured trust, or only one of the two, are `invalid_client`.
+    async fn check_client_attestation(
+        &self,
+        facts: &HttpFacts,
+        client_id: Option<&str>,
+        now: u64,
+    ) -> Outcome<Option<crate::client_attestation::VerifiedClientAttestation>> {
+        let invalid = |why: String| {
+            reject(
+                ErrorCode::InvalidClient,
+                format!("wallet attestation refused: {why}"),
+            )
+        };
+        let (attestation, pop) = match (&facts.client_attestation, &facts.client_attestation_pop) {
+            (None, None) => return Ok(None),
+            (Some(a), Some(p)) => (a, p),
+            _ => {
+                return Err(invalid(
+                    "send both OAuth-Client-Attestation and OAuth-Client-Attestation-PoP".into(),
+                ))
+            }
+        };
+        let Some(trust) = &self.config.wallet_attestation else {
+            return Err(invalid("this issuer trusts no wallet providers".into()));
+        };
+        let audience = self.authorization_server_metadata().issuer;
+        let verified =
+            crate::client_attestation::verify(attestation, pop, &audience, client_id, trust, now)
+                .map_err(invalid)?;
+        let replay_key = SecretHash::of(&format!(
+            "client-attestation-pop\0{}\0{}",
+            verified.client_id, verified.pop_jti
+        ));
+        let expires = verified
+            .pop_iat
+            .saturating_add(trust.max_pop_age)
+            .saturating_add(60);
+        if !self
+            .store
+            .consume_nonce(&replay_key, expires)
+            .await
+            .map_err(server_error)?
+        {
+            return Err(invalid("this PoP (jti) was already used".into()));
         }
         Ok(Some(verified))
     }

@@ -33,6 +33,10 @@ pub struct HttpFacts {
     pub authorization: Option<String>,
     /// The `DPoP` header.
     pub dpop: Option<String>,
+    /// The `OAuth-Client-Attestation` header (wallet attestation, Appendix E).
+    pub client_attestation: Option<String>,
+    /// The `OAuth-Client-Attestation-PoP` header.
+    pub client_attestation_pop: Option<String>,
 }
 
 impl HttpFacts {
@@ -40,7 +44,7 @@ impl HttpFacts {
     pub fn bearer(token: &str) -> Self {
         HttpFacts {
             authorization: Some(format!("Bearer {token}")),
-            dpop: None,
+            ..HttpFacts::default()
         }
     }
 
@@ -49,6 +53,7 @@ impl HttpFacts {
         HttpFacts {
             authorization: Some(format!("DPoP {token}")),
             dpop: Some(proof.to_owned()),
+            ..HttpFacts::default()
         }
     }
 
@@ -204,7 +209,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 oid4vci_types::PRE_AUTHORIZED_CODE_GRANT_TYPE.to_owned()
             ]),
             response_types_supported: None,
-            token_endpoint_auth_methods_supported: Some(vec!["none".into()]),
+            token_endpoint_auth_methods_supported: Some(
+                if self.config.wallet_attestation.is_some() {
+                    vec!["none".into(), crate::client_attestation::AUTH_METHOD.into()]
+                } else {
+                    vec!["none".into()]
+                },
+            ),
             dpop_signing_alg_values_supported: Some(
                 crate::dpop::DPOP_ALGS
                     .iter()

@@ -36,10 +36,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 return Err(IssuerError::UnknownConfiguration(id.clone()));
             }
         }
-        if spec.flags.require_wallet_attestation {
+        if spec.flags.require_wallet_attestation && self.config.wallet_attestation.is_none() {
             return Err(IssuerError::Unsupported(
-                "wallet attestation (client authentication, Appendix E) is not implemented yet"
-                    .into(),
+                "require_wallet_attestation needs trusted wallet providers in IssuerConfig::wallet_attestation".into(),
             ));
         }
         if !spec.pre_authorized && spec.authorization_code.is_none() {

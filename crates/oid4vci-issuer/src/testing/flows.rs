@@ -500,7 +500,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
     assert_eq!(bad.error, ErrorCode::InvalidToken);
     let basic = HttpFacts {
         authorization: Some(format!("Basic {token}")),
-        dpop: None,
+        ..HttpFacts::default()
     };
     assert_eq!(
         block(issuer.credential(jwt_request(vec![proof(&issuer.nonce().c_nonce)]), basic))
@@ -718,8 +718,8 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
         "dpop_required without a DPoP proof"
     );
     let wrong_htu = HttpFacts {
-        authorization: None,
         dpop: Some(wallet.dpop_proof("https://evil.example/token", None, T0)),
+        ..HttpFacts::default()
     };
     let err = block(issuer.token(TokenRequest::pre_authorized(code.clone(), None), wrong_htu))
         .unwrap_err();
@@ -729,8 +729,8 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
         "htu must be the token endpoint"
     );
     let facts = HttpFacts {
-        authorization: None,
         dpop: Some(wallet.dpop_proof(&token_url, None, T0)),
+        ..HttpFacts::default()
     };
     let token =
         block(issuer.token(TokenRequest::pre_authorized(code, None), facts)).expect("DPoP token");
@@ -749,7 +749,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     );
     let no_proof = HttpFacts {
         authorization: Some(format!("DPoP {access}")),
-        dpop: None,
+        ..HttpFacts::default()
     };
     assert_eq!(
         block(issuer.credential(request(&issuer.nonce().c_nonce), no_proof))

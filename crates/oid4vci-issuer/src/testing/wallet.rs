@@ -36,6 +36,11 @@ impl TestWallet {
         }
     }
 
+    /// A wallet signing with `key`.
+    pub fn from_key(key: SigningKey) -> Self {
+        TestWallet { key }
+    }
+
     /// The public key as a JWK.
     pub fn public_jwk(&self) -> Value {
         crate::sd_jwt::p256_jwk(self.key.verifying_key())

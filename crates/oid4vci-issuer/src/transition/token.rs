@@ -23,6 +23,8 @@ pub struct TokenInput<'a> {
     pub new_identifier: &'a mut dyn FnMut(&str) -> String,
     /// Thumbprint of the key of a verified DPoP proof sent with the request.
     pub dpop_jkt: Option<String>,
+    /// The client id a verified wallet attestation authenticated (it replaces `client_id`).
+    pub attested_client: Option<String>,
     /// Now.
     pub now: UnixTime,
 }
@@ -161,6 +163,13 @@ pub fn redeem_pre_authorized_code(
         }
         _ => {}
     }
+    if session.flags.require_wallet_attestation && input.attested_client.is_none() {
+        return Err(fail(
+            session,
+            now,
+            reject(ErrorCode::InvalidClient, "this offer requires wallet attestation: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP (OID4VCI 1.0 Appendix E)"),
+        ));
+    }
     if session.flags.dpop_required && input.dpop_jkt.is_none() {
         return Err(fail(
             session,
@@ -199,7 +208,10 @@ pub fn redeem_pre_authorized_code(
     session.access = Some(AccessGrant {
         token_hash: input.access_token_hash,
         expires_at: now.saturating_add(input.expires_in),
-        client_id: request.client_id.clone(),
+        client_id: input
+            .attested_client
+            .clone()
+            .or_else(|| request.client_id.clone()),
         granted,
         uses_credential_identifiers: uses_identifiers,
         dpop_jkt: input.dpop_jkt.clone(),
@@ -211,7 +223,14 @@ pub fn redeem_pre_authorized_code(
         details([
             ("grant_type", json!(request.grant.grant_type())),
             ("credential_configuration_ids", json!(configuration_ids)),
-            ("client_id", json!(request.client_id)),
+            (
+                "client_id",
+                json!(input
+                    .attested_client
+                    .as_ref()
+                    .or(request.client_id.as_ref())),
+            ),
+            ("wallet_attested", json!(input.attested_client.is_some())),
             ("authorization_details", json!(uses_identifiers)),
             (
                 "token_type",

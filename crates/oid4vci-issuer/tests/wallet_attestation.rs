@@ -1,0 +1,313 @@
+//! Wallet attestation (OID4VCI 1.0 Appendix E) at the token endpoint, with a wallet provider
+//! certificate chain built by rcgen, and the spec's own wallet attestation example.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use oid4vci_issuer::client_attestation::{self, WalletAttestationTrust, POP_TYP};
+use oid4vci_issuer::testing::{flows, TestWallet};
+use oid4vci_issuer::{
+    HttpFacts, Issuer, IssuerConfig, IssuerError, MemoryStore, OfferSpec, SdJwtVcMinter,
+    SessionFlags,
+};
+use oid4vci_types::{CredentialRequest, ErrorCode, TokenRequest};
+use p256::pkcs8::DecodePrivateKey;
+use rcgen::{
+    date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer as CertIssuer,
+    KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
+};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const CLIENT: &str = "https://wallet.example.com";
+
+/// A wallet provider: a root certificate (the anchor) and a leaf key signing attestations.
+struct Provider {
+    root_der: Vec<u8>,
+    leaf_der: Vec<u8>,
+    signer: TestWallet,
+}
+
+fn new_provider(cn: &str) -> Provider {
+    let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
+    let mut root = CertificateParams::new(Vec::<String>::new()).expect("params");
+    root.distinguished_name.push(DnType::CommonName, cn);
+    root.not_before = date_time_ymd(2024, 1, 1);
+    root.not_after = date_time_ymd(2060, 1, 1);
+    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    root.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let root_der = root.self_signed(&root_key).expect("root").der().to_vec();
+    let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).expect("params");
+    leaf.distinguished_name
+        .push(DnType::CommonName, format!("{cn} attestation signer"));
+    leaf.not_before = date_time_ymd(2024, 1, 1);
+    leaf.not_after = date_time_ymd(2060, 1, 1);
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let leaf_der = leaf
+        .signed_by(&leaf_key, &CertIssuer::from_params(&root, &root_key))
+        .expect("leaf")
+        .der()
+        .to_vec();
+    let signer = TestWallet::from_key(
+        p256::ecdsa::SigningKey::from_pkcs8_der(&leaf_key.serialize_der()).expect("pkcs8"),
+    );
+    Provider {
+        root_der,
+        leaf_der,
+        signer,
+    }
+}
+
+impl Provider {
+    fn attest(&self, instance: &TestWallet, sub: &str, exp: u64) -> String {
+        let header = json!({"typ": "oauth-client-attestation+jwt", "alg": "ES256", "x5c": [STANDARD.encode(&self.leaf_der)]});
+        let claims = json!({"iss": "https://wallet-provider.example.com", "sub": sub, "exp": exp, "cnf": {"jwk": instance.public_jwk()}});
+        self.signer.sign(&header, &claims)
+    }
+}
+
+fn pop(instance: &TestWallet, aud: &str, jti: &str, iat: u64) -> String {
+    instance.sign(
+        &json!({"typ": POP_TYP, "alg": "ES256"}),
+        &json!({"iss": CLIENT, "aud": aud, "jti": jti, "iat": iat}),
+    )
+}
+
+fn facts(attestation: &str, pop: &str) -> HttpFacts {
+    HttpFacts {
+        client_attestation: Some(attestation.to_owned()),
+        client_attestation_pop: Some(pop.to_owned()),
+        ..HttpFacts::default()
+    }
+}
+
+fn issuer_trusting(anchor: &[u8]) -> Issuer<MemoryStore, SdJwtVcMinter> {
+    let (base, clock) = flows::scenario_issuer(MemoryStore::new());
+    let mut config: IssuerConfig = base.config().clone();
+    config.wallet_attestation = Some(WalletAttestationTrust::with_anchors(vec![anchor.to_vec()]));
+    Issuer::new(config, MemoryStore::new(), SdJwtVcMinter::generate()).with_clock(Arc::new(clock))
+}
+
+fn attested_offer() -> OfferSpec {
+    OfferSpec {
+        credential_configuration_ids: vec![flows::CONFIG.into()],
+        claims: Some(json!({"a": 1})),
+        flags: SessionFlags {
+            require_wallet_attestation: true,
+            ..SessionFlags::default()
+        },
+        ..OfferSpec::default()
+    }
+}
+
+fn code(created: &oid4vci_issuer::OfferCreated) -> oid4vci_types::SecretString {
+    created
+        .credential_offer
+        .pre_authorized_code_grant()
+        .expect("grant")
+        .pre_authorized_code
+        .clone()
+}
+
+#[test]
+fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
+    pollster::block_on(async {
+        let provider = new_provider("Wallet Provider Root");
+        let issuer = issuer_trusting(&provider.root_der);
+        let meta = issuer.authorization_server_metadata();
+        assert!(meta
+            .token_endpoint_auth_methods_supported
+            .unwrap_or_default()
+            .contains(&"attest_jwt_client_auth".to_owned()));
+        let instance = TestWallet::new();
+        let t0 = flows::T0;
+        let attestation = provider.attest(&instance, CLIENT, t0 + 3600);
+        let created = issuer.create_offer(attested_offer()).await.expect("offer");
+        let token =
+            |f: HttpFacts| issuer.token(TokenRequest::pre_authorized(code(&created), None), f);
+
+        let none = token(HttpFacts::default()).await.unwrap_err();
+        assert_eq!(
+            (none.error.clone(), none.http_status()),
+            (ErrorCode::InvalidClient, 401)
+        );
+        let only_one = HttpFacts {
+            client_attestation: Some(attestation.clone()),
+            ..HttpFacts::default()
+        };
+        assert_eq!(
+            token(only_one).await.unwrap_err().error,
+            ErrorCode::InvalidClient
+        );
+        let wrong_aud = token(facts(
+            &attestation,
+            &pop(&instance, "https://other.example", "j1", t0),
+        ))
+        .await
+        .unwrap_err();
+        assert_eq!(wrong_aud.error, ErrorCode::InvalidClient);
+        let other_key = token(facts(
+            &attestation,
+            &pop(&TestWallet::new(), flows::ISSUER, "j2", t0),
+        ))
+        .await
+        .unwrap_err();
+        assert_eq!(
+            other_key.error,
+            ErrorCode::InvalidClient,
+            "PoP must be signed by cnf.jwk"
+        );
+        let stale = token(facts(
+            &attestation,
+            &pop(&instance, flows::ISSUER, "j3", t0 - 1000),
+        ))
+        .await
+        .unwrap_err();
+        assert_eq!(stale.error, ErrorCode::InvalidClient, "PoP iat too old");
+        let stranger = new_provider("Unknown Provider");
+        let untrusted = token(facts(
+            &stranger.attest(&instance, CLIENT, t0 + 3600),
+            &pop(&instance, flows::ISSUER, "j4", t0),
+        ))
+        .await
+        .unwrap_err();
+        assert_eq!(
+            untrusted.error,
+            ErrorCode::InvalidClient,
+            "untrusted wallet provider"
+        );
+        let expired = token(facts(
+            &provider.attest(&instance, CLIENT, t0 - 1),
+            &pop(&instance, flows::ISSUER, "j5", t0),
+        ))
+        .await
+        .unwrap_err();
+        assert_eq!(
+            expired.error,
+            ErrorCode::InvalidClient,
+            "expired attestation"
+        );
+        let mut other_client = TokenRequest::pre_authorized(code(&created), None);
+        other_client.client_id = Some("someone-else".into());
+        let mismatch = issuer
+            .token(
+                other_client,
+                facts(&attestation, &pop(&instance, flows::ISSUER, "j6", t0)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            mismatch.error,
+            ErrorCode::InvalidClient,
+            "client_id must match sub"
+        );
+
+        let good_pop = pop(&instance, flows::ISSUER, "j7", t0);
+        let granted = token(facts(&attestation, &good_pop))
+            .await
+            .expect("attested token");
+        let summary = issuer.inspect(&created.session_id).await.expect("inspect");
+        let exchanged = summary
+            .events
+            .iter()
+            .find(|e| e.details["wallet_attested"] == true)
+            .expect("token_exchanged");
+        assert_eq!(exchanged.details["client_id"], CLIENT);
+
+        // The attested client id is the proof's expected `iss`.
+        let nonce = issuer.nonce().c_nonce;
+        let header =
+            json!({"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": instance.public_jwk()});
+        let proof = instance.sign(
+            &header,
+            &json!({"aud": flows::ISSUER, "iat": t0, "nonce": nonce, "iss": CLIENT}),
+        );
+        let request = CredentialRequest::for_configuration(flows::CONFIG, vec![proof]);
+        issuer
+            .credential(request, HttpFacts::bearer(granted.access_token.expose()))
+            .await
+            .expect("credential");
+
+        // A PoP is single-use.
+        let again = issuer.create_offer(attested_offer()).await.expect("offer");
+        let replay = issuer
+            .token(
+                TokenRequest::pre_authorized(code(&again), None),
+                facts(&attestation, &good_pop),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(replay.error, ErrorCode::InvalidClient, "PoP replay");
+    });
+}
+
+#[test]
+fn require_wallet_attestation_needs_configured_trust() {
+    pollster::block_on(async {
+        let (issuer, _) = flows::scenario_issuer(MemoryStore::new());
+        let refused = issuer.create_offer(attested_offer()).await.unwrap_err();
+        assert!(matches!(refused, IssuerError::Unsupported(_)), "{refused}");
+        let created = issuer
+            .create_offer(OfferSpec {
+                flags: SessionFlags::default(),
+                ..attested_offer()
+            })
+            .await
+            .expect("offer");
+        let provider = new_provider("P");
+        let instance = TestWallet::new();
+        let f = facts(
+            &provider.attest(&instance, CLIENT, flows::T0 + 60),
+            &pop(&instance, flows::ISSUER, "j", flows::T0),
+        );
+        let err = issuer
+            .token(TokenRequest::pre_authorized(code(&created), None), f)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.error,
+            ErrorCode::InvalidClient,
+            "attestation headers without configured trust are refused, not ignored"
+        );
+    });
+}
+
+#[test]
+fn the_spec_wallet_attestation_example_verifies_against_its_certificate() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/vectors/messages/spec/1.0-final/wallet_attestation.jwt.txt"
+    );
+    let jwt: String = std::fs::read_to_string(path)
+        .expect("vector")
+        .split_whitespace()
+        .collect();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwt.split('.').next().expect("header"))
+            .expect("b64"),
+    )
+    .expect("json");
+    let cert = STANDARD
+        .decode(header["x5c"][0].as_str().expect("x5c"))
+        .expect("der");
+    let trust = WalletAttestationTrust::with_anchors(vec![cert]);
+    let during = 1_755_050_000; // between the example's nbf and exp
+    let (claims, _key) = client_attestation::verify_attestation(&jwt, &trust, during)
+        .expect("the spec example verifies");
+    assert_eq!(claims["sub"], CLIENT);
+    assert!(
+        client_attestation::verify_attestation(&jwt, &trust, 1_755_102_745).is_err(),
+        "expired at exp"
+    );
+    let other = new_provider("Other");
+    let wrong = WalletAttestationTrust::with_anchors(vec![other.root_der]);
+    assert!(
+        client_attestation::verify_attestation(&jwt, &wrong, during).is_err(),
+        "untrusted without its anchor"
+    );
+}

@@ -28,9 +28,11 @@ pub(crate) fn check_typ(
     spec_ref: &str,
     what: &str,
 ) -> Result<(), ProofError> {
-    let help = format!(
+    let help = || {
+        format!(
         "set the JOSE header parameter typ to \"{expected}\", e.g. {{\"typ\":\"{expected}\",\"alg\":\"ES256\",\"jwk\":{{...}}}}"
-    );
+    )
+    };
     let found = match header.get("typ") {
         None => {
             return Err(ProofError::InvalidTyp(detail(
@@ -41,7 +43,7 @@ pub(crate) fn check_typ(
                 ),
                 expected,
                 "typ absent",
-                help,
+                help(),
             )))
         }
         Some(Value::String(s)) => s,
@@ -51,18 +53,19 @@ pub(crate) fn check_typ(
                 format!("{what} typ is {}, not a string", json_type(other)),
                 expected,
                 show(other),
-                help,
+                help(),
             )))
         }
     };
-    let normalized = found.to_ascii_lowercase();
-    let normalized = normalized
-        .strip_prefix("application/")
-        .unwrap_or(&normalized);
-    if normalized == expected {
+    let bare = match found.get(..12) {
+        Some(p) if p.eq_ignore_ascii_case("application/") => found.get(12..).unwrap_or(""),
+        _ => found.as_str(),
+    };
+    if bare.eq_ignore_ascii_case(expected) {
         return Ok(());
     }
-    let hint = match normalized {
+    let normalized = bare.to_ascii_lowercase();
+    let hint = match normalized.as_str() {
         "jwt" => " (a generic JWT; key proofs must be explicitly typed, RFC 8725 Section 3.11)",
         "dpop+jwt" => " (that is a DPoP proof, not a key proof)",
         "kb+jwt" => " (that is an SD-JWT key binding JWT, not a key proof)",
@@ -74,7 +77,7 @@ pub(crate) fn check_typ(
         format!("{what} typ is \"{}\"{hint}", crate::error::clip(found, 80)),
         expected,
         show(&Value::String(found.clone())),
-        help,
+        help(),
     )))
 }
 
@@ -85,12 +88,21 @@ pub(crate) fn check_alg(
     spec_ref: &str,
     what: &str,
 ) -> Result<Alg, ProofError> {
-    let allowed: Vec<&str> = policy.algs.iter().map(|a| a.as_str()).collect();
-    let expected = format!("one of {}", allowed.join(", "));
-    let help = format!(
+    let allowed = || {
+        policy
+            .algs
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let expected = || format!("one of {}", allowed());
+    let help = || {
+        format!(
         "sign the {what} with an asymmetric algorithm this issuer accepts ({}) and put its name in the alg header parameter",
-        allowed.join(", ")
-    );
+        allowed()
+    )
+    };
     let name = match header.get("alg") {
         Some(Value::String(s)) => s.as_str(),
         None => {
@@ -100,21 +112,24 @@ pub(crate) fn check_alg(
                     "{what} has no alg header parameter ({})",
                     header_names(header)
                 ),
-                expected,
+                expected(),
                 "alg absent",
-                help,
+                help(),
             )))
         }
         Some(other) => {
             return Err(ProofError::UnsupportedAlg(detail(
                 spec_ref,
                 format!("{what} alg is {}, not a string", json_type(other)),
-                expected,
+                expected(),
                 show(other),
-                help,
+                help(),
             )))
         }
     };
+    if let Some(a) = Alg::from_name(name).filter(|a| policy.algs.contains(a)) {
+        return Ok(a);
+    }
     let why = if name.eq_ignore_ascii_case("none") {
         "alg none means the JWT is unsigned, which a key proof MUST NOT be".to_owned()
     } else if name.starts_with("HS") {
@@ -134,9 +149,9 @@ pub(crate) fn check_alg(
     Err(ProofError::UnsupportedAlg(detail(
         spec_ref,
         format!("{what}: {why}"),
-        expected,
+        expected(),
         show(&Value::String(name.to_owned())),
-        help,
+        help(),
     )))
 }
 
@@ -184,20 +199,22 @@ pub(crate) fn check_aud(
     claims: &Map<String, Value>,
     ctx: &ProofContext<'_>,
 ) -> Result<(), ProofError> {
-    let expected = format!("\"{}\"", ctx.audience);
-    let help = format!(
+    let expected = || format!("\"{}\"", ctx.audience);
+    let help = || {
+        format!(
         "set aud to the Credential Issuer Identifier exactly as in the issuer metadata's credential_issuer, as a string: \"aud\":\"{}\"",
         ctx.audience
-    );
+    )
+    };
     let found = match claims.get("aud") {
         Some(Value::String(s)) => s,
         None => {
             return Err(ProofError::InvalidAudience(detail(
                 F1,
                 "the proof has no aud claim",
-                expected,
+                expected(),
                 "aud absent",
-                help,
+                help(),
             )))
         }
         Some(other) => {
@@ -207,9 +224,9 @@ pub(crate) fn check_aud(
                     "aud is {}; OID4VCI requires a single string",
                     json_type(other)
                 ),
-                expected,
+                expected(),
                 show(other),
-                help,
+                help(),
             )))
         }
     };
@@ -224,9 +241,9 @@ pub(crate) fn check_aud(
     Err(ProofError::InvalidAudience(detail(
         F1,
         format!("aud is not this Credential Issuer's identifier{hint}"),
-        expected,
+        expected(),
         show(&Value::String(found.clone())),
-        help,
+        help(),
     )))
 }
 
@@ -245,7 +262,7 @@ pub(crate) fn check_iat(
     policy: &ProofPolicy,
     now: u64,
 ) -> Result<u64, ProofError> {
-    let example = format!("\"iat\":{now}");
+    let example = || format!("\"iat\":{now}");
     let iat = match claims.get("iat") {
         Some(v) => numeric_date(v).ok_or_else(|| {
             ProofError::MissingIat(detail(
@@ -257,7 +274,8 @@ pub(crate) fn check_iat(
                 "a JSON number",
                 show(v),
                 format!(
-                    "set iat to the current time in seconds as a number, not a string: {example}"
+                    "set iat to the current time in seconds as a number, not a string: {}",
+                    example()
                 ),
             ))
         })?,
@@ -267,22 +285,24 @@ pub(crate) fn check_iat(
                 "the proof has no iat claim",
                 "iat present (a JSON number)",
                 "iat absent",
-                format!("add the issuance time in seconds since 1970: {example}"),
+                format!("add the issuance time in seconds since 1970: {}", example()),
             )))
         }
     };
-    let window = format!(
-        "between {} and {} (now {now}, max age {}s, max skew {}s)",
-        now.saturating_sub(policy.max_iat_age),
-        now.saturating_add(policy.max_future_skew),
-        policy.max_iat_age,
-        policy.max_future_skew
-    );
+    let window = || {
+        format!(
+            "between {} and {} (now {now}, max age {}s, max skew {}s)",
+            now.saturating_sub(policy.max_iat_age),
+            now.saturating_add(policy.max_future_skew),
+            policy.max_iat_age,
+            policy.max_future_skew
+        )
+    };
     if iat > now.saturating_add(policy.max_future_skew) {
         return Err(ProofError::IatInFuture(detail(
             "OID4VCI 1.0 Appendix F.4 and Section 13.8",
             format!("iat {iat} is {}s in the future", iat - now),
-            window,
+            window(),
             iat.to_string(),
             "create the proof with the wallet's current time; check the device clock (and use seconds, not milliseconds)",
         )));
@@ -291,7 +311,7 @@ pub(crate) fn check_iat(
         return Err(ProofError::ProofExpired(detail(
             "OID4VCI 1.0 Appendix F.4 and Section 13.8",
             format!("iat {iat} is {}s old; this issuer accepts proofs up to {}s old", now - iat, policy.max_iat_age),
-            window,
+            window(),
             iat.to_string(),
             "create a fresh proof right before the Credential Request (and fetch a fresh c_nonce from the Nonce Endpoint)",
         )));

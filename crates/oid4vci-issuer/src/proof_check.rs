@@ -134,19 +134,14 @@ impl ProofCheck for StandardProofCheck {
         };
         let validated = match proofs {
             Proofs::Jwt(jwts) => validator.validate_jwt_proofs(jwts, &ctx),
-            Proofs::Attestation(list) => match list.as_slice() {
-                [one] => validator.validate_attestation_proof(one, &ctx),
-                _ => {
-                    return Err(shape_rejection(
-                        "malformed_jwt",
-                        "proofs.attestation must contain exactly one key attestation (OID4VCI 1.0 Appendix F)",
-                    ))
-                }
-            },
+            Proofs::Attestation(list) => validator.validate_attestation_proofs(list, &ctx),
             other => {
                 return Err(shape_rejection(
                     "unsupported_proof_type",
-                    &format!("proof type {} is not supported by this issuer; use jwt", other.proof_type()),
+                    &format!(
+                        "proof type {} is not supported by this issuer; use jwt",
+                        other.proof_type()
+                    ),
                 ))
             }
         }

@@ -164,12 +164,17 @@ async fn nonce<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -
     json_no_store(StatusCode::OK, &app.issuer.nonce())
 }
 
+/// The body of a request to a protected endpoint: no access token in the query, a readable body
+/// within the limit, `application/json` (encrypted `application/jwt` requests are refused), and a
+/// message that parses; every failure is the spec's JSON error.
 fn parse_json_request<T>(
+    query: &Option<String>,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     code: ErrorCode,
     parse: impl FnOnce(&[u8]) -> Result<T, MessageError>,
 ) -> Result<T, Response> {
+    refuse_query_token(query)?;
     let body = body.map_err(|e| body_error(code.clone(), e))?;
     if headers
         .get(header::CONTENT_TYPE)
@@ -195,10 +200,8 @@ async fn credential<S: SessionStore, M: CredentialMinter>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(r) = refuse_query_token(&query) {
-        return r;
-    }
     let request = match parse_json_request(
+        &query,
         &headers,
         body,
         ErrorCode::InvalidCredentialRequest,
@@ -232,10 +235,8 @@ async fn deferred<S: SessionStore, M: CredentialMinter>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(r) = refuse_query_token(&query) {
-        return r;
-    }
     let request = match parse_json_request(
+        &query,
         &headers,
         body,
         ErrorCode::InvalidCredentialRequest,
@@ -257,10 +258,8 @@ async fn notification<S: SessionStore, M: CredentialMinter>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(r) = refuse_query_token(&query) {
-        return r;
-    }
     let request = match parse_json_request(
+        &query,
         &headers,
         body,
         ErrorCode::InvalidNotificationRequest,

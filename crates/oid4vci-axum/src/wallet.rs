@@ -73,6 +73,7 @@ fn facts(headers: &HeaderMap) -> HttpFacts {
         dpop: text("dpop"),
         client_attestation: text("oauth-client-attestation"),
         client_attestation_pop: text("oauth-client-attestation-pop"),
+        ..HttpFacts::default()
     }
 }
 
@@ -200,12 +201,12 @@ async fn credential<S: SessionStore, M: CredentialMinter>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let request = match parse_json_request(
+    let (request, form) = match parse_json_request(
         &query,
         &headers,
         body,
         ErrorCode::InvalidCredentialRequest,
-        CredentialRequest::from_json,
+        CredentialRequest::from_json_with_form,
     ) {
         Ok(r) => r,
         Err(r) => return r,
@@ -216,7 +217,11 @@ async fn credential<S: SessionStore, M: CredentialMinter>(
                 .with_description("credential response encryption is not supported by this issuer"),
         );
     }
-    credential_reply(app.issuer.credential(request, facts(&headers)).await)
+    let facts = HttpFacts {
+        request_form: form,
+        ..facts(&headers)
+    };
+    credential_reply(app.issuer.credential(request, facts).await)
 }
 
 fn credential_reply(outcome: Result<CredentialResponse, ErrorResponse>) -> Response {

@@ -632,3 +632,74 @@ async fn wallet_attestation_headers_reach_the_token_endpoint() {
         "PoP replay"
     );
 }
+
+#[tokio::test]
+async fn a_draft13_wallet_gets_what_it_expects() {
+    let app = app();
+    let (_, _, created) = call(
+        &app,
+        "POST",
+        "/admin/offers",
+        &[JSON],
+        json!({"credential_configuration_ids": [CONFIG], "claims": {"a": 1}}).to_string(),
+    )
+    .await;
+    let (status, _, token) =
+        call(&app, "POST", "/token", &[FORM], token_form(&created, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    // Draft 13: the first c_nonce comes with the token; the wallet never calls /nonce.
+    let c_nonce = token["c_nonce"]
+        .as_str()
+        .expect("c_nonce in the token response")
+        .to_owned();
+    assert!(token["c_nonce_expires_in"].is_u64());
+    let bearer = format!("Bearer {}", token["access_token"].as_str().expect("token"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let wallet = TestWallet::new();
+    let request = |nonce: &str| {
+        json!({"format": "vc+sd-jwt", "vct": CONFIG, "proof": {"proof_type": "jwt", "jwt": wallet.proof(ISSUER, Some(nonce), now)}}).to_string()
+    };
+    let (status, _, issued) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[JSON, ("authorization", bearer.as_str())],
+        request(&c_nonce),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    assert_eq!(
+        issued["credential"], issued["credentials"][0]["credential"],
+        "draft 13's singular credential"
+    );
+    let next_nonce = issued["c_nonce"]
+        .as_str()
+        .expect("a fresh c_nonce for the next request")
+        .to_owned();
+    // A replayed nonce is refused with a fresh c_nonce to retry with (draft 13 7.3.2).
+    let (status, _, err) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[JSON, ("authorization", bearer.as_str())],
+        request(&c_nonce),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_nonce"))
+    );
+    assert!(err["c_nonce"].is_string());
+    let (status, _, again) = call(
+        &app,
+        "POST",
+        "/credential",
+        &[JSON, ("authorization", bearer.as_str())],
+        request(&next_nonce),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+}

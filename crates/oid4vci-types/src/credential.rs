@@ -251,9 +251,33 @@ impl CredentialRequest {
     /// Shape errors answer `invalid_credential_request`; a malformed `proofs`/`proof` answers
     /// `invalid_proof` (Section 8.3.1.2).
     pub fn from_json(body: &[u8]) -> Result<Self, MessageError> {
-        let wire: RequestWire = parse_json(body, ErrorCode::InvalidCredentialRequest)?;
-        CredentialRequest::try_from(wire)
+        Self::from_json_with_form(body).map(|(request, _)| request)
     }
+
+    /// Like [`CredentialRequest::from_json`], also telling which form the wallet used, so an
+    /// issuer can add what draft-13 wallets expect to its answer (a singular `credential`, a
+    /// fresh `c_nonce`).
+    pub fn from_json_with_form(body: &[u8]) -> Result<(Self, RequestForm), MessageError> {
+        let wire: RequestWire = parse_json(body, ErrorCode::InvalidCredentialRequest)?;
+        let form = if wire.proof.is_some()
+            || (wire.format.is_some() && wire.credential_configuration_id.is_none())
+        {
+            RequestForm::Draft13
+        } else {
+            RequestForm::V1
+        };
+        CredentialRequest::try_from(wire).map(|request| (request, form))
+    }
+}
+
+/// Which version of the spec a credential request was written against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RequestForm {
+    /// OID4VCI 1.0 final (`proofs`, `credential_configuration_id` / `credential_identifier`).
+    #[default]
+    V1,
+    /// Draft 13 (`proof` singular, or `format` + type parameters).
+    Draft13,
 }
 
 /// One issued credential in a response (Section 8.3).

@@ -91,7 +91,7 @@ pub mod url_rules;
 pub use authorization_details::{AuthorizationDetail, OPENID_CREDENTIAL};
 pub use credential::{
     CredentialRequest, CredentialResponse, CredentialResponseEncryption, CredentialSelector,
-    FormatSelector, IssuedCredential,
+    FormatSelector, IssuedCredential, RequestForm,
 };
 pub use deferred::{DeferredCredentialRequest, DeferredCredentialResponse};
 pub use error::{ErrorCode, ErrorResponse};

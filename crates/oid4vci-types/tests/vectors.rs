@@ -238,9 +238,16 @@ fn seed_messages_from_a_production_flow_parse() {
         CredentialSelector::Identifier("sv4TVkBG1sdXi-PDfIxwlg".into())
     );
 
-    let draft13 =
-        CredentialRequest::from_json(read("messages/draft13_credential_request.json").as_bytes())
-            .expect("draft 13");
+    let (_, form) = CredentialRequest::from_json_with_form(
+        read("messages/seed_credential_request.json").as_bytes(),
+    )
+    .expect("1.0");
+    assert_eq!(form, RequestForm::V1);
+    let (draft13, form) = CredentialRequest::from_json_with_form(
+        read("messages/draft13_credential_request.json").as_bytes(),
+    )
+    .expect("draft 13");
+    assert_eq!(form, RequestForm::Draft13);
     assert_eq!(
         draft13.proofs, request.proofs,
         "the same proof, normalised from the singular form"

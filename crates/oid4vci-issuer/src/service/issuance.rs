@@ -18,6 +18,27 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         error
     }
 
+    /// Draft 13 (7.3): a singular `credential` and a fresh `c_nonce` for wallets that sent the
+    /// draft-13 form. 1.0 wallets ignore these members.
+    fn add_draft13_members(&self, response: &mut CredentialResponse, facts: &HttpFacts, now: u64) {
+        if facts.request_form != oid4vci_types::RequestForm::Draft13 || !self.config.draft13_c_nonce
+        {
+            return;
+        }
+        if let Some(first) = response.credentials.as_ref().and_then(|c| c.first()) {
+            response
+                .extra
+                .insert("credential".into(), first.credential.clone());
+        }
+        response.extra.insert(
+            "c_nonce".into(),
+            json!(self.key.mint(self.secrets.as_ref(), now)),
+        );
+        response
+            .extra
+            .insert("c_nonce_expires_in".into(), json!(self.config.nonce_ttl));
+    }
+
     /// `POST /credential` (Section 8).
     pub async fn credential(
         &self,
@@ -100,10 +121,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     )
                 })
                 .await?;
-                Ok(CredentialResponse::issued(
-                    credentials,
-                    Some(notification_id),
-                ))
+                let mut response = CredentialResponse::issued(credentials, Some(notification_id));
+                self.add_draft13_members(&mut response, &facts, now);
+                Ok(response)
             }
             MintOutcome::Pending => {
                 let transaction_id = random_token(self.secrets.as_ref(), 24);

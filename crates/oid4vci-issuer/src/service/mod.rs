@@ -37,6 +37,10 @@ pub struct HttpFacts {
     pub client_attestation: Option<String>,
     /// The `OAuth-Client-Attestation-PoP` header.
     pub client_attestation_pop: Option<String>,
+    /// Which spec version the credential request body was written against (see
+    /// [`CredentialRequest::from_json_with_form`](oid4vci_types::CredentialRequest::from_json_with_form)).
+    /// Draft-13 wallets also get a singular `credential` and a fresh `c_nonce` in the response.
+    pub request_form: oid4vci_types::RequestForm,
 }
 
 impl HttpFacts {

@@ -3,6 +3,7 @@
 //! * `oid4vci proof check` — validate a key proof locally and explain any rejection.
 //! * `oid4vci proof make` — make a valid key proof with a fresh (or given) key.
 //! * `oid4vci serve` — run a complete demo issuer.
+//! * `oid4vci offer decode` — print what a credential offer URI says.
 //!
 //! Each subcommand lives in its own module; add new ones to [`Command`].
 #![forbid(unsafe_code)]
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod offer_cmd;
 mod proof_cmd;
 mod serve_cmd;
 mod serve_config;
@@ -33,6 +35,9 @@ enum Command {
     /// Check or make OID4VCI key proofs (`jwt` and `attestation` proof types).
     #[command(subcommand)]
     Proof(proof_cmd::ProofCommand),
+    /// Decode credential offers.
+    #[command(subcommand)]
+    Offer(offer_cmd::OfferCommand),
     /// Run a complete demo issuer (metadata, offers, token, nonce, credential, deferred, notification).
     Serve(serve_cmd::ServeArgs),
 }
@@ -42,5 +47,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Proof(cmd) => proof_cmd::run(cmd),
         Command::Serve(args) => serve_cmd::run(args),
+        Command::Offer(cmd) => offer_cmd::run(cmd),
     }
 }

@@ -274,3 +274,44 @@ fn checks_a_constructed_attestation_proof_with_a_trusted_attester() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn offer_decode_prints_the_offer_and_rejects_broken_ones() {
+    let examples: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/vectors/messages/spec/oid4vci_inline_examples.json"
+        ))
+        .expect("vectors"),
+    )
+    .expect("json");
+    let uri = examples["v1_0_final"]["credential_offer_by_value_4_1_2"]
+        .as_str()
+        .expect("uri");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        .args(["offer", "decode", uri])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["valid"], true);
+    assert_eq!(
+        json["credential_offer"]["credential_issuer"],
+        "https://credential-issuer.example.com"
+    );
+    assert_eq!(
+        json["metadata_url"],
+        "https://credential-issuer.example.com/.well-known/openid-credential-issuer"
+    );
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        .args([
+            "offer",
+            "decode",
+            "openid-credential-offer://?credential_offer=%7B%7D",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("json");
+    assert_eq!(json["valid"], false);
+}

@@ -221,6 +221,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         &self,
         facts: &HttpFacts,
         url: &str,
+        usage: credential::TokenUse,
         now: u64,
     ) -> Outcome<(Session, SecretHash)> {
         let (token, dpop_scheme) = facts.access_token()?;
@@ -231,7 +232,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .await
             .map_err(server_error)?
             .ok_or_else(|| reject(ErrorCode::InvalidToken, "unknown access token"))?;
-        credential::authorize(&session, &hash, now)?;
+        credential::authorize(&session, &hash, now, usage)?;
         let bound = session.access.as_ref().and_then(|a| a.dpop_jkt.clone());
         match (bound, dpop_scheme) {
             (None, false) => {}

@@ -48,7 +48,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let now = self.clock.now();
         let metadata = &self.config.metadata;
         let (session, _) = self
-            .session_for_token(&facts, &metadata.credential_endpoint, now)
+            .session_for_token(
+                &facts,
+                &metadata.credential_endpoint,
+                credential::TokenUse::Issuance,
+                now,
+            )
             .await?;
         let configuration_id = match credential::select_configuration(&session, &request, metadata)
         {
@@ -229,7 +234,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .deferred_credential_endpoint
             .clone()
             .unwrap_or_default();
-        let (session, _) = self.session_for_token(&facts, &url, now).await?;
+        let (session, _) = self
+            .session_for_token(&facts, &url, credential::TokenUse::FollowUp, now)
+            .await?;
         let tx_hash = SecretHash::of(&request.transaction_id);
         let entry = match deferred::pending_issuance(&session, &tx_hash) {
             Ok(e) => e.clone(),
@@ -300,7 +307,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .notification_endpoint
             .clone()
             .unwrap_or_default();
-        let (session, _) = self.session_for_token(&facts, &url, now).await?;
+        let (session, _) = self
+            .session_for_token(&facts, &url, credential::TokenUse::FollowUp, now)
+            .await?;
         let id_hash = SecretHash::of(&request.notification_id);
         let gone = || {
             reject(

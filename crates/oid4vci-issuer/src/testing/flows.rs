@@ -332,7 +332,7 @@ fn jwt_request(proofs: Vec<String>) -> CredentialRequest {
 
 /// No claims at offer time: 202 with `transaction_id`; pending until claims arrive; then once.
 pub fn deferred_flow<S: SessionStore>(store: S) {
-    let (issuer, _clock) = scenario_issuer(store);
+    let (issuer, clock) = scenario_issuer(store);
     let created = block(issuer.create_offer(offer(None, None))).expect("offer");
     let token = redeem(&issuer, &created);
     let wallet = TestWallet::new();
@@ -353,6 +353,20 @@ pub fn deferred_flow<S: SessionStore>(store: S) {
     assert_eq!(
         (pending.http_status(), pending.transaction_id.as_deref()),
         (202, Some(tx.as_str()))
+    );
+    // The operator takes an hour: the access token has expired for new credential requests, but
+    // still collects what it requested (and sends the notification).
+    clock.advance(3600);
+    let nonce = issuer.nonce().c_nonce;
+    let late = block(issuer.credential(
+        jwt_request(vec![wallet.proof(ISSUER, Some(&nonce), T0 + 3600)]),
+        HttpFacts::bearer(&token),
+    ))
+    .unwrap_err();
+    assert_eq!(
+        late.error,
+        ErrorCode::InvalidToken,
+        "expired for new requests"
     );
     block(issuer.submit_claims(&created.session_id, CONFIG, json!({"age_over_18": true})))
         .expect("claims");

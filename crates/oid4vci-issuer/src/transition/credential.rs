@@ -11,12 +11,24 @@ use oid4vci_types::{
 };
 use serde_json::{json, Value};
 
+/// How long an access token is honoured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenUse {
+    /// Requesting credentials: only until the token's own expiry.
+    Issuance,
+    /// Collecting a deferred credential or sending a notification, which may come long after the
+    /// token expired (claims can take hours): until the session itself expires. The token can do
+    /// nothing else by then: it only collects what it already requested (Section 9.1).
+    FollowUp,
+}
+
 /// Checks the access token belongs to this session (constant-time) and has not expired
 /// (Section 8.3.1.1 → `invalid_token`, 401).
 pub fn authorize(
     session: &Session,
     token_hash: &SecretHash,
     now: UnixTime,
+    usage: TokenUse,
 ) -> Result<(), ErrorResponse> {
     let Some(access) = &session.access else {
         return Err(reject(ErrorCode::InvalidToken, "unknown access token"));
@@ -24,7 +36,11 @@ pub fn authorize(
     if !access.token_hash.ct_eq(token_hash) {
         return Err(reject(ErrorCode::InvalidToken, "unknown access token"));
     }
-    if now > access.expires_at {
+    let valid_until = match usage {
+        TokenUse::Issuance => access.expires_at,
+        TokenUse::FollowUp => access.expires_at.max(session.expires_at),
+    };
+    if now > valid_until {
         return Err(reject(
             ErrorCode::InvalidToken,
             "the access token has expired",

@@ -196,3 +196,24 @@ mod tests {
             .expect("valid");
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    #[test]
+    fn the_shipped_example_config_loads() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("issuer.example.toml");
+        let cfg = ServeConfig::load(&path).expect("example config parses");
+        assert_eq!(
+            cfg.issuer_url.as_deref(),
+            Some("https://issuer.example.com")
+        );
+        let creds = cfg.credentials();
+        assert_eq!(creds.len(), 2);
+        metadata("https://issuer.example.com", &creds)
+            .validate()
+            .expect("valid metadata");
+        assert_eq!(example_claims(&creds[1])["nationalities"], json!(["DE"]));
+    }
+}

@@ -4,8 +4,9 @@ use crate::clock::UnixTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Most events kept per session; older ones are dropped (and counted) so a wallet hammering an
-/// endpoint cannot grow a session without bound.
+/// Most events kept per session; beyond it the oldest events after the first (`offer_created`)
+/// are dropped (and counted), so a wallet hammering an endpoint cannot grow a session without
+/// bound.
 pub const MAX_EVENTS: usize = 256;
 
 /// What happened. Serialised as the snake_case `type` of the event.

@@ -160,7 +160,8 @@ impl Session {
     /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
     pub fn record(&mut self, kind: EventKind, at: UnixTime, details: Value) {
         if self.events.len() >= MAX_EVENTS {
-            self.events.remove(0);
+            // Keep the first event (`offer_created`): drop the oldest after it.
+            self.events.remove(1.min(self.events.len() - 1));
             self.events_dropped += 1;
         }
         self.events.push(Event {
@@ -270,4 +271,27 @@ pub(crate) fn details<const N: usize>(pairs: [(&str, Value); N]) -> Value {
         map.insert(k.to_owned(), v);
     }
     Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event::{EventKind, MAX_EVENTS};
+    use crate::testing::sample_session;
+    use serde_json::json;
+
+    #[test]
+    fn a_full_log_keeps_its_first_event_and_counts_what_it_dropped() {
+        let mut s = sample_session("s", 1);
+        s.record(EventKind::OfferCreated, 1, json!({}));
+        for i in 0..(MAX_EVENTS + 10) {
+            s.record(EventKind::OfferRetrieved, 2 + i as u64, json!({}));
+        }
+        assert_eq!(s.events.len(), MAX_EVENTS);
+        assert_eq!(s.events[0].kind, EventKind::OfferCreated);
+        assert_eq!(s.events_dropped, 11);
+        assert_eq!(
+            s.events.last().map(|e| e.timestamp),
+            Some(2 + (MAX_EVENTS + 9) as u64)
+        );
+    }
 }

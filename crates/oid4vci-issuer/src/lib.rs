@@ -33,7 +33,7 @@
 //!     claims: Some(serde_json::json!({"age_over_18": true})),
 //!     ..OfferSpec::default()
 //! }).await?;
-//! let code = created.credential_offer.pre_authorized_code_grant().unwrap().pre_authorized_code.clone();
+//! let code = created.pre_authorized_code().unwrap().clone();
 //!
 //! let token = issuer.token(TokenRequest::pre_authorized(code.clone(), None), HttpFacts::default()).await.unwrap();
 //! assert_eq!(token.token_type, "Bearer");

@@ -37,9 +37,8 @@ fn offer_spec() -> OfferSpec {
 
 fn code_of(created: &oid4vci_issuer::OfferCreated) -> SecretString {
     created
-        .credential_offer
-        .pre_authorized_code_grant()
-        .map(|g| g.pre_authorized_code.clone())
+        .pre_authorized_code()
+        .cloned()
         .expect("pre-authorized code")
 }
 

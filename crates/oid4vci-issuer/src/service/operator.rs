@@ -17,6 +17,15 @@ pub struct OfferCreated {
     pub tx_code: Option<String>,
 }
 
+impl OfferCreated {
+    /// The pre-authorized code of the offer, if it has the pre-authorized code grant.
+    pub fn pre_authorized_code(&self) -> Option<&oid4vci_types::SecretString> {
+        self.credential_offer
+            .pre_authorized_code_grant()
+            .map(|g| &g.pre_authorized_code)
+    }
+}
+
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Creates a session and its offer.
     pub async fn create_offer(&self, spec: OfferSpec) -> Result<OfferCreated, IssuerError> {

@@ -57,9 +57,8 @@ fn offer(claims: Option<Value>, tx: Option<TxCodeSpec>) -> OfferSpec {
 
 fn code_of(created: &crate::OfferCreated) -> SecretString {
     created
-        .credential_offer
-        .pre_authorized_code_grant()
-        .map(|g| g.pre_authorized_code.clone())
+        .pre_authorized_code()
+        .cloned()
         .unwrap_or_else(|| SecretString::new(""))
 }
 

@@ -6,9 +6,7 @@ use oid4vci_issuer::testing::flows::{scenario_issuer, verify_sd_jwt, CONFIG, ISS
 use oid4vci_issuer::testing::TestWallet;
 use oid4vci_issuer::{HttpFacts, Issuer, OfferSpec, SdJwtVcMinter};
 use oid4vci_store_sqlite::SqliteStore;
-use oid4vci_types::{
-    CredentialOfferRequest, CredentialRequest, ErrorCode, SecretString, TokenRequest,
-};
+use oid4vci_types::{CredentialRequest, ErrorCode, SecretString, TokenRequest};
 use serde_json::json;
 use std::path::Path;
 
@@ -66,13 +64,8 @@ fn a_session_created_before_a_restart_is_redeemed_after_it() {
     drop(first);
 
     let second = start(&path);
-    let CredentialOfferRequest::ByReference(uri) =
-        CredentialOfferRequest::from_uri(&created.credential_offer_uri).expect("uri")
-    else {
-        panic!("offer by reference")
-    };
-    let offer_id = uri.rsplit('/').next().expect("offer id");
-    let fetched = block(second.credential_offer(offer_id)).expect("offer by reference");
+    let offer_id = created.offer_id().expect("offer by reference");
+    let fetched = block(second.credential_offer(&offer_id)).expect("offer by reference");
     assert_eq!(
         fetched, created.credential_offer,
         "the offer (and its code, derived from the server key) is the same after the restart"

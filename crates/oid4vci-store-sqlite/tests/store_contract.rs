@@ -1,7 +1,7 @@
 //! The `SessionStore` contract suite on SQLite: in memory, on a file, and on two stores sharing
 //! one file (as two processes would).
 
-use oid4vci_issuer::testing::{run_store_contract, sample_session, CONCURRENT_CALLERS};
+use oid4vci_issuer::testing::{count_successes, run_store_contract, sample_session};
 use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
 use oid4vci_store_sqlite::SqliteStore;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,32 +39,18 @@ fn two_connections_on_one_file_have_exactly_one_winner() {
         matches!(block(b.insert(&s)), Err(StoreError::Duplicate)),
         "the other connection sees the session"
     );
-    let winners: usize = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..CONCURRENT_CALLERS)
-            .map(|i| {
-                let store = if i % 2 == 0 { &a } else { &b };
-                let mut next = s.clone();
-                scope.spawn(move || {
-                    next.version = 1;
-                    next.subject_id = Some(format!("writer-{i}"));
-                    usize::from(block(store.update(&next, 0)).is_ok())
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    let winners = count_successes(|i| {
+        let store = if i % 2 == 0 { &a } else { &b };
+        let mut next = s.clone();
+        next.version = 1;
+        next.subject_id = Some(format!("writer-{i}"));
+        block(store.update(&next, 0)).is_ok()
     });
     assert_eq!(winners, 1, "exactly one writer wins across connections");
     let nonce = SecretHash::of("nonce");
-    let firsts: usize = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..CONCURRENT_CALLERS)
-            .map(|i| {
-                let store = if i % 2 == 0 { &a } else { &b };
-                scope.spawn(move || {
-                    usize::from(block(store.consume_nonce(&nonce, 2_000)).unwrap_or(false))
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    let firsts = count_successes(|i| {
+        let store = if i % 2 == 0 { &a } else { &b };
+        block(store.consume_nonce(&nonce, 2_000)).unwrap_or(false)
     });
     assert_eq!(firsts, 1, "a nonce is consumed once across connections");
     let via_b = block(b.find(LookupKind::OfferId, &SecretHash::of("offer-s1")))

@@ -18,6 +18,15 @@ pub struct OfferCreated {
 }
 
 impl OfferCreated {
+    /// The id of the offer by reference, as [`Issuer::credential_offer`] takes it (the last path
+    /// segment of the `credential_offer_uri`).
+    pub fn offer_id(&self) -> Option<String> {
+        match CredentialOfferRequest::from_uri(&self.credential_offer_uri).ok()? {
+            CredentialOfferRequest::ByReference(url) => url.rsplit('/').next().map(str::to_owned),
+            CredentialOfferRequest::ByValue(_) => None,
+        }
+    }
+
     /// The pre-authorized code of the offer, if it has the pre-authorized code grant.
     pub fn pre_authorized_code(&self) -> Option<&oid4vci_types::SecretString> {
         self.credential_offer

@@ -148,13 +148,8 @@ pub fn pre_authorized_flow<S: SessionStore>(store: S) {
         None,
     )))
     .expect("offer");
-    let CredentialOfferRequest::ByReference(uri) =
-        CredentialOfferRequest::from_uri(&created.credential_offer_uri).expect("uri")
-    else {
-        panic!("offer by reference")
-    };
-    let offer_id = uri.rsplit('/').next().expect("id");
-    let fetched = block(issuer.credential_offer(offer_id)).expect("offer by reference");
+    let offer_id = created.offer_id().expect("offer by reference");
+    let fetched = block(issuer.credential_offer(&offer_id)).expect("offer by reference");
     assert_eq!(
         fetched, created.credential_offer,
         "the offer by reference equals the offer by value"
@@ -646,23 +641,9 @@ pub fn concurrent_token_requests_redeem_once<S: SessionStore>(store: S) {
     let issuer = Arc::new(issuer);
     let created = block(issuer.create_offer(offer(Some(json!({"a": 1})), None))).expect("offer");
     let code = code_of(&created);
-    let winners: usize = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..super::CONCURRENT_CALLERS)
-            .map(|_| {
-                let issuer = Arc::clone(&issuer);
-                let code = code.clone();
-                scope.spawn(move || {
-                    usize::from(
-                        block(issuer.token(
-                            TokenRequest::pre_authorized(code, None),
-                            HttpFacts::default(),
-                        ))
-                        .is_ok(),
-                    )
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    let winners = super::count_successes(|_| {
+        let request = TokenRequest::pre_authorized(code.clone(), None);
+        block(issuer.token(request, HttpFacts::default())).is_ok()
     });
     assert_eq!(
         winners, 1,
@@ -686,16 +667,9 @@ pub fn concurrent_credential_requests_consume_nonce_once<S: SessionStore>(store:
     let nonce = issuer.nonce().c_nonce;
     let wallet = TestWallet::new();
     let proof = wallet.proof(ISSUER, Some(&nonce), T0);
-    let winners: usize = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..super::CONCURRENT_CALLERS)
-            .map(|_| {
-                let issuer = Arc::clone(&issuer);
-                let request = jwt_request(vec![proof.clone()]);
-                let facts = HttpFacts::bearer(&token);
-                scope.spawn(move || usize::from(block(issuer.credential(request, facts)).is_ok()))
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    let winners = super::count_successes(|_| {
+        let request = jwt_request(vec![proof.clone()]);
+        block(issuer.credential(request, HttpFacts::bearer(&token))).is_ok()
     });
     assert_eq!(winners, 1, "exactly one credential for one nonce");
     let types = event_types(issuer.as_ref(), &created.session_id);

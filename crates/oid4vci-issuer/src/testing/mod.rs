@@ -25,6 +25,21 @@ use std::sync::Arc;
 /// How many concurrent callers the concurrency checks use.
 pub const CONCURRENT_CALLERS: usize = 50;
 
+/// Runs `call(i)` for `i` in `0..CONCURRENT_CALLERS` on as many OS threads at once and counts the
+/// calls that returned `true` (a panicking call counts as `false`).
+pub fn count_successes(call: impl Fn(usize) -> bool + Sync) -> usize {
+    std::thread::scope(|scope| {
+        let call = &call;
+        let handles: Vec<_> = (0..CONCURRENT_CALLERS)
+            .map(|i| scope.spawn(move || call(i)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap_or(false)))
+            .sum()
+    })
+}
+
 /// A minimal offered session with a pre-authorized code hash derived from `id`.
 pub fn sample_session(id: &str, now: u64) -> Session {
     Session {
@@ -176,19 +191,11 @@ fn updates_compare_and_swap<S: SessionStore>(store: S) {
 fn exactly_one_concurrent_writer_wins<S: SessionStore>(store: Arc<S>) {
     let s = sample_session("s1", 1_000);
     block(store.insert(&s)).expect("insert");
-    let winners: usize = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..CONCURRENT_CALLERS)
-            .map(|i| {
-                let store = Arc::clone(&store);
-                let mut next = s.clone();
-                scope.spawn(move || {
-                    next.version = 1;
-                    next.subject_id = Some(format!("writer-{i}"));
-                    usize::from(block(store.update(&next, 0)).is_ok())
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    let winners = count_successes(|i| {
+        let mut next = s.clone();
+        next.version = 1;
+        next.subject_id = Some(format!("writer-{i}"));
+        block(store.update(&next, 0)).is_ok()
     });
     assert_eq!(
         winners, 1,
@@ -201,17 +208,7 @@ fn exactly_one_concurrent_writer_wins<S: SessionStore>(store: Arc<S>) {
 
 fn nonces_are_consumed_once<S: SessionStore>(store: Arc<S>) {
     let nonce = SecretHash::of("nonce-1");
-    let firsts: usize = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..CONCURRENT_CALLERS)
-            .map(|_| {
-                let store = Arc::clone(&store);
-                scope.spawn(move || {
-                    usize::from(block(store.consume_nonce(&nonce, 2_000)).unwrap_or(false))
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
-    });
+    let firsts = count_successes(|_| block(store.consume_nonce(&nonce, 2_000)).unwrap_or(false));
     assert_eq!(
         firsts, 1,
         "a nonce is consumed exactly once among {CONCURRENT_CALLERS} callers"

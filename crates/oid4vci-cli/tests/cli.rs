@@ -192,7 +192,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn checks_the_spec_f1_example() {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/messages/spec/oid4vci_inline_examples.json");
+        .join("../../testdata/messages/spec/oid4vci_inline_examples.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let jwt = doc["v1_0_final"]["jwt_proof_example_F1"]["jws_compact"]
         .as_str()
@@ -221,7 +221,7 @@ fn checks_the_spec_f1_example() {
 #[test]
 fn checks_a_constructed_attestation_proof_with_a_trusted_attester() {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/constructed_proof_vectors.json");
+        .join("../../testdata/constructed_proof_vectors.json");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let ctx = &doc["default_context"];
     let nonce = ctx["valid_c_nonces"][0].as_str().unwrap();
@@ -280,7 +280,7 @@ fn offer_decode_prints_the_offer_and_rejects_broken_ones() {
     let examples: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/messages/spec/oid4vci_inline_examples.json"
+            "/../../testdata/messages/spec/oid4vci_inline_examples.json"
         ))
         .expect("vectors"),
     )

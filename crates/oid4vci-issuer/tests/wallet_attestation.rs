@@ -280,7 +280,7 @@ fn require_wallet_attestation_needs_configured_trust() {
 fn the_spec_wallet_attestation_example_verifies_against_its_certificate() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/messages/spec/1.0-final/wallet_attestation.jwt.txt"
+        "/../../testdata/messages/spec/1.0-final/wallet_attestation.jwt.txt"
     );
     let jwt: String = std::fs::read_to_string(path)
         .expect("vector")

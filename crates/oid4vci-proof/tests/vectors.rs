@@ -1,4 +1,4 @@
-//! External vectors from ../../../shared/vectors, read as data: Wycheproof, did:key, RFC 7515
+//! External vectors from the repository's testdata/, read as data: Wycheproof, did:key, RFC 7515
 //! A.3 / RFC 8037, the constructed proof vectors, the spec's F.1 example and the seed proof.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Every example message of the spec text and every message in `shared/vectors/messages/` parses,
+//! Every example message of the spec text and every message in `testdata/messages/` parses,
 //! round-trips, and re-serialises to the normalised 1.0 form.
 
 mod common;

@@ -18,7 +18,7 @@ pub fn b64(bytes: impl AsRef<[u8]>) -> String {
 }
 
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
 pub fn load_json(rel: &str) -> Value {

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-/// `shared/vectors/` beside the repository (CI lays it out the same way).
+/// `testdata/` at the repository root (copies of the external vectors, see its PROVENANCE.md).
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
 pub fn read(relative: &str) -> String {

@@ -196,8 +196,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .or(file.issuer_url.clone())
         .unwrap_or_else(|| url.clone());
     let (signing_key, server_key) = load_keys(&keys_file)?;
+    let (signing_key, chain) =
+        crate::serve_certs::issuer_key_and_chain(&file, &keys_file, signing_key)?;
     let credentials = file.credentials();
-    let minter = SdJwtVcMinter::new(signing_key, "issuer-key-1");
+    let minter =
+        SdJwtVcMinter::new(signing_key, "issuer-key-1").with_x5c(chain.without_trust_anchor());
     let jwks = json!({"keys": [minter.public_jwk()]});
     let sync = if args.sqlite_sync == "normal" {
         Synchronous::Normal
@@ -258,6 +261,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("credential issuer: {issuer_url}");
     println!("sessions:          {} (SQLite)", db.display());
     println!("admin token:       {admin_token}");
+    let chain_file = (file.issuer_chain_pem.clone())
+        .unwrap_or_else(|| crate::serve_certs::chain_path(&keys_file));
+    println!(
+        "issuer chain:      {} (PEM, leaf first)",
+        chain_file.display()
+    );
     println!(
         "offer (scan with a wallet, valid {} s):",
         issuer.config().offer_ttl

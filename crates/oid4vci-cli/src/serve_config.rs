@@ -17,6 +17,8 @@ use std::path::PathBuf;
 /// db = "issuer.db"
 /// keys_file = "issuer.keys"        # {"signing_key": "<hex P-256 scalar>", "server_key": "<hex 32 bytes>"}
 /// admin_token = "change-me"
+/// # issuer_key_pem = "issuer-key.pem"   # bring your own key and chain (both or neither)
+/// # issuer_chain_pem = "issuer-chain.pem"
 ///
 /// [[credential]]
 /// id = "eu.europa.ec.av.1"
@@ -38,6 +40,10 @@ pub struct ServeConfig {
     pub db: Option<PathBuf>,
     /// Key file (default `<db>.keys`, created when missing).
     pub keys_file: Option<PathBuf>,
+    /// The operator's own ES256 issuer key (PEM, PKCS#8 or SEC1); needs `issuer_chain_pem`.
+    pub issuer_key_pem: Option<PathBuf>,
+    /// The certificate chain of `issuer_key_pem` (PEM, the key's certificate first).
+    pub issuer_chain_pem: Option<PathBuf>,
     /// Admin bearer token.
     pub admin_token: Option<String>,
     /// Connection and request limits (flags win).

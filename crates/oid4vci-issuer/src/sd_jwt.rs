@@ -2,7 +2,7 @@
 //! ES256, the holder key bound in `cnf.jwk`, every top-level claim selectively disclosable.
 
 use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
@@ -20,6 +20,8 @@ const ALWAYS_DISCLOSED: [&str; 9] = [
 pub struct SdJwtVcMinter {
     key: SigningKey,
     kid: String,
+    /// DER certificates for the `x5c` JOSE header (leaf first), empty when none.
+    x5c: Vec<Vec<u8>>,
     /// Credential lifetime in seconds.
     pub validity: u64,
 }
@@ -39,8 +41,16 @@ impl SdJwtVcMinter {
         SdJwtVcMinter {
             key,
             kid: kid.into(),
+            x5c: Vec::new(),
             validity: 365 * 24 * 3600,
         }
+    }
+
+    /// Puts `chain` (DER certificates, the issuer key's certificate first, no trust anchor: HAIP)
+    /// into every credential's JOSE header as `x5c`.
+    pub fn with_x5c(mut self, chain: Vec<Vec<u8>>) -> Self {
+        self.x5c = chain;
+        self
     }
 
     /// A minter with a freshly generated key.
@@ -112,7 +122,11 @@ impl SdJwtVcMinter {
         }
         payload.insert("_sd".into(), Value::Array(digests));
         payload.insert("_sd_alg".into(), json!("sha-256"));
-        let header = json!({"alg": "ES256", "typ": "dc+sd-jwt", "kid": self.kid});
+        let mut header = json!({"alg": "ES256", "typ": "dc+sd-jwt", "kid": self.kid});
+        if let (false, Value::Object(h)) = (self.x5c.is_empty(), &mut header) {
+            let chain = self.x5c.iter().map(|der| json!(STANDARD.encode(der)));
+            h.insert("x5c".into(), Value::Array(chain.collect()));
+        }
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),

@@ -1,0 +1,299 @@
+//! The issuer's X.509 chain for `oid4vci serve`: a demo IACA-style root and a document-signer
+//! (DS) certificate for the issuer key (ISO/IEC 18013-5 Annex B profile, as far as `rcgen`
+//! goes), created once and kept beside the keys file; or the operator's own key and chain (PEM).
+//!
+//! The chain is ordered leaf first (the DS certificate), the root last. Credentials carry the
+//! chain without the root (HAIP: the trust anchor is not sent).
+
+use p256::ecdsa::SigningKey;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, PublicKeyData, SerialNumber, SignatureAlgorithm, PKCS_ECDSA_P256_SHA256,
+};
+use std::path::{Path, PathBuf};
+
+/// ISO/IEC 18013-5 extended key usage of a mobile document signer: 1.0.18013.5.1.2.
+const MDL_DS_EKU: [u64; 6] = [1, 0, 18013, 5, 1, 2];
+/// Largest PEM file accepted for keys and chains.
+const MAX_PEM_BYTES: u64 = 256 * 1024;
+/// Demo root lifetime (days); ISO 18013-5 allows up to 20 years for an IACA.
+const ROOT_DAYS: i64 = 3 * 365;
+/// Demo document-signer lifetime (days); ISO 18013-5 Annex B allows at most 457.
+const DS_DAYS: i64 = 457;
+
+/// Where the generated chain lives: `<keys file without extension>.chain.pem`.
+pub fn chain_path(keys_file: &Path) -> PathBuf {
+    keys_file.with_extension("chain.pem")
+}
+
+/// The issuer key's certificate chain, DER, leaf first.
+#[derive(Clone, Debug)]
+pub struct IssuerChain {
+    /// DER certificates: the document signer first, the root (when known) last.
+    pub certificates: Vec<Vec<u8>>,
+}
+
+impl IssuerChain {
+    /// The chain wallets and verifiers are sent (`x5c`, `x5chain`): all but a self-signed root.
+    pub fn without_trust_anchor(&self) -> Vec<Vec<u8>> {
+        let mut certs = self.certificates.clone();
+        if certs.len() > 1 && certs.last().is_some_and(|c| is_self_signed(c)) {
+            certs.pop();
+        }
+        certs
+    }
+}
+
+fn is_self_signed(der: &[u8]) -> bool {
+    x509_parser::parse_x509_certificate(der)
+        .map(|(_, c)| c.subject() == c.issuer())
+        .unwrap_or(false)
+}
+
+/// Loads the chain at `path`, or creates (and writes) a new demo root and DS certificate for
+/// `key` when the file does not exist. An existing file is never overwritten; its leaf must
+/// certify `key`.
+pub fn load_or_create(path: &Path, key: &SigningKey) -> Result<IssuerChain, String> {
+    if path.exists() {
+        return load_chain(path, key);
+    }
+    let chain = generate(key)?;
+    let pem: String = chain.certificates.iter().map(|der| to_pem(der)).collect();
+    write_new(path, pem.as_bytes())?;
+    Ok(chain)
+}
+
+/// Creates the file only if it does not exist yet (no overwrite, even racing another process).
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(bytes)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The issuer key and chain `serve` uses: the operator's PEM files from the config when given
+/// (both or neither), else `generated` (from the keys file) with the demo chain beside it.
+pub fn issuer_key_and_chain(
+    file: &crate::serve_config::ServeConfig,
+    keys_file: &Path,
+    generated: SigningKey,
+) -> Result<(SigningKey, IssuerChain), String> {
+    match (&file.issuer_key_pem, &file.issuer_chain_pem) {
+        (Some(key), Some(chain)) => {
+            let key = load_key(key)?;
+            let chain = load_chain(chain, &key)?;
+            Ok((key, chain))
+        }
+        (None, None) => {
+            let chain = load_or_create(&chain_path(keys_file), &generated)?;
+            Ok((generated, chain))
+        }
+        _ => Err("issuer_key_pem and issuer_chain_pem must be given together".into()),
+    }
+}
+
+/// Reads an operator's chain (PEM, leaf first) and checks that its leaf certifies `key`.
+pub fn load_chain(path: &Path, key: &SigningKey) -> Result<IssuerChain, String> {
+    let text = read_pem_file(path)?;
+    let certificates =
+        pem_blocks(&text, "CERTIFICATE").map_err(|e| format!("{}: {e}", path.display()))?;
+    let leaf = certificates
+        .first()
+        .ok_or_else(|| format!("{}: no PEM CERTIFICATE block found", path.display()))?;
+    if !certifies(leaf, key)? {
+        return Err(format!(
+            "{}: the first certificate is not for the issuer key",
+            path.display()
+        ));
+    }
+    Ok(IssuerChain { certificates })
+}
+
+/// Reads an operator's ES256 issuer key: PEM `PRIVATE KEY` (PKCS#8) or `EC PRIVATE KEY` (SEC1).
+pub fn load_key(path: &Path) -> Result<SigningKey, String> {
+    use p256::pkcs8::DecodePrivateKey;
+    let text = read_pem_file(path)?;
+    if let Ok(key) = SigningKey::from_pkcs8_pem(&text) {
+        return Ok(key);
+    }
+    p256::SecretKey::from_sec1_pem(&text)
+        .map(SigningKey::from)
+        .map_err(|_| {
+            format!(
+                "{}: expected a P-256 private key as PEM (PRIVATE KEY or EC PRIVATE KEY)",
+                path.display()
+            )
+        })
+}
+
+fn read_pem_file(path: &Path) -> Result<String, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .len();
+    if size > MAX_PEM_BYTES {
+        return Err(format!(
+            "{}: {size} bytes, more than the {MAX_PEM_BYTES} accepted",
+            path.display()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn pem_blocks(text: &str, label: &str) -> Result<Vec<Vec<u8>>, String> {
+    let blocks = pem::parse_many(text).map_err(|e| format!("bad PEM: {e}"))?;
+    Ok(blocks
+        .into_iter()
+        .filter(|b| b.tag() == label)
+        .map(pem::Pem::into_contents)
+        .collect())
+}
+
+fn to_pem(der: &[u8]) -> String {
+    pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
+}
+
+/// True when the certificate's subject public key is `key`'s.
+fn certifies(der: &[u8], key: &SigningKey) -> Result<bool, String> {
+    let (_, cert) =
+        x509_parser::parse_x509_certificate(der).map_err(|e| format!("bad certificate: {e}"))?;
+    let point = key.verifying_key().to_encoded_point(false);
+    Ok(cert.public_key().subject_public_key.data.as_ref() == point.as_bytes())
+}
+
+/// The issuer's public key as rcgen needs it to certify it (the private key stays here).
+struct IssuerPublicKey(Vec<u8>);
+
+impl PublicKeyData for IssuerPublicKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        &PKCS_ECDSA_P256_SHA256
+    }
+}
+
+fn random_serial() -> SerialNumber {
+    let mut bytes = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    bytes[0] &= 0x7f; // positive
+    bytes[0] |= 0x01; // and 16 octets long
+    SerialNumber::from_slice(&bytes)
+}
+
+fn base_params(common_name: &str, days: i64) -> Result<CertificateParams, String> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
+    params.distinguished_name.push(DnType::CountryName, "UT");
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "oid4vci-rs demo");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::minutes(5);
+    params.not_after = now + time::Duration::days(days);
+    params.serial_number = Some(random_serial());
+    Ok(params)
+}
+
+/// A new demo root (its private key is dropped once it has signed) and a DS certificate for
+/// `key`.
+pub fn generate(key: &SigningKey) -> Result<IssuerChain, String> {
+    let fail = |e: rcgen::Error| format!("cannot generate the issuer certificates: {e}");
+    let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(fail)?;
+    let mut root = base_params("oid4vci-rs demo IACA", ROOT_DAYS)?;
+    root.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let root_cert = root.self_signed(&root_key).map_err(fail)?;
+
+    let mut ds = base_params("oid4vci-rs demo document signer", DS_DAYS)?;
+    ds.is_ca = IsCa::ExplicitNoCa;
+    ds.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    ds.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(MDL_DS_EKU.to_vec())];
+    ds.use_authority_key_identifier_extension = true;
+    let public = IssuerPublicKey(
+        key.verifying_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec(),
+    );
+    let issuer = Issuer::new(root, root_key);
+    let ds_cert = ds.signed_by(&public, &issuer).map_err(fail)?;
+    Ok(IssuerChain {
+        certificates: vec![ds_cert.der().to_vec(), root_cert.der().to_vec()],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x509_parser::prelude::*;
+
+    #[test]
+    fn the_generated_ds_certificate_follows_the_18013_5_profile() {
+        let key = SigningKey::random(&mut rand_core::OsRng);
+        let chain = generate(&key).expect("chain");
+        assert_eq!(chain.certificates.len(), 2);
+        let (_, ds) = parse_x509_certificate(&chain.certificates[0]).expect("ds parses");
+        let (_, root) = parse_x509_certificate(&chain.certificates[1]).expect("root parses");
+        assert_eq!(ds.issuer(), root.subject());
+        ds.verify_signature(Some(root.public_key()))
+            .expect("the root signed the DS certificate");
+        assert!(certifies(&chain.certificates[0], &key).expect("parses"));
+        let ku = ds.key_usage().expect("ok").expect("keyUsage").value;
+        assert!(ku.digital_signature() && !ku.key_cert_sign());
+        let eku = ds.extended_key_usage().expect("ok").expect("eku").value;
+        let oids: Vec<String> = eku.other.iter().map(|o| o.to_id_string()).collect();
+        assert_eq!(oids, ["1.0.18013.5.1.2"]);
+        assert!(root.is_ca() && !ds.is_ca());
+        assert_eq!(
+            chain.without_trust_anchor(),
+            vec![chain.certificates[0].clone()]
+        );
+    }
+
+    #[test]
+    fn an_existing_chain_is_loaded_not_replaced_and_must_match_the_key() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = chain_path(&dir.path().join("issuer.keys"));
+        let key = SigningKey::random(&mut rand_core::OsRng);
+        let first = load_or_create(&path, &key).expect("created");
+        let again = load_or_create(&path, &key).expect("loaded");
+        assert_eq!(first.certificates, again.certificates);
+        let other = SigningKey::random(&mut rand_core::OsRng);
+        let err = load_or_create(&path, &other).expect_err("wrong key");
+        assert!(err.contains("not for the issuer key"), "{err}");
+        let after = std::fs::read(&path).expect("still there");
+        assert_eq!(
+            pem_blocks(&String::from_utf8_lossy(&after), "CERTIFICATE").expect("pem"),
+            first.certificates
+        );
+    }
+
+    #[test]
+    fn operator_keys_load_from_pkcs8_and_sec1_pem() {
+        use p256::pkcs8::EncodePrivateKey;
+        let dir = tempfile::tempdir().expect("dir");
+        let key = SigningKey::random(&mut rand_core::OsRng);
+        let pkcs8 = dir.path().join("k8.pem");
+        let pem = key
+            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .expect("encode");
+        std::fs::write(&pkcs8, pem.as_bytes()).expect("write");
+        assert_eq!(load_key(&pkcs8).expect("pkcs8"), key);
+        let sec1 = dir.path().join("k1.pem");
+        let pem = p256::SecretKey::from(&key)
+            .to_sec1_pem(p256::pkcs8::LineEnding::LF)
+            .expect("encode");
+        std::fs::write(&sec1, pem.as_bytes()).expect("write");
+        assert_eq!(load_key(&sec1).expect("sec1"), key);
+        std::fs::write(&sec1, "not a key").expect("write");
+        assert!(load_key(&sec1)
+            .expect_err("bad")
+            .contains("P-256 private key"));
+    }
+}

@@ -1,0 +1,221 @@
+//! Shared by the tests that run `oid4vci serve` and act as a wallet over plain HTTP on loopback.
+#![allow(dead_code)]
+
+use oid4vci_issuer::testing::TestWallet;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A running `oid4vci serve`; killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `127.0.0.1:<port>`.
+    pub addr: String,
+    /// Everything the server printed before `listening on`.
+    pub banner: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `oid4vci serve` with its database in `dir` and `extra` arguments.
+    pub fn start(dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+            .args(["serve", "--port", "0", "--admin-token", ADMIN_TOKEN])
+            .arg("--db")
+            .arg(dir.join("issuer.db"))
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start oid4vci serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .try_for_each(|l| tx.send(l))
+        });
+        // Owned by `Server` from here on, so a failed start still kills and reaps it.
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            banner: Vec::new(),
+        };
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("server prints `listening on` within 60 s");
+            if let Some(addr) = line.strip_prefix("listening on http://") {
+                server.addr = addr.trim().to_owned();
+                return server;
+            }
+            server.banner.push(line);
+        }
+    }
+
+    /// The Credential Issuer Identifier.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// One HTTP/1.1 request; returns the status, the raw head and the body.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String, String) {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        (status, head.to_owned(), body.to_owned())
+    }
+
+    /// A JSON request; returns the status and the JSON body (`null` when not JSON).
+    pub fn json(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Value) {
+        let (status, _, body) = self.request(method, path, headers, body);
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    /// `GET` a JSON document.
+    pub fn get(&self, path: &str) -> Value {
+        let (status, body) = self.json("GET", path, &[], "");
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Creates a pre-authorized offer for one configuration with `claims`; returns the
+    /// pre-authorized code.
+    pub fn offer(&self, configuration_id: &str, claims: &Value) -> String {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        let body = json!({"credential_configuration_ids": [configuration_id], "claims": claims});
+        let (status, created) = self.json(
+            "POST",
+            "/admin/offers",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            &body.to_string(),
+        );
+        assert_eq!(status, 201, "{created}");
+        created["credential_offer"]["grants"]
+            ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+            .as_str()
+            .expect("pre-authorized code")
+            .to_owned()
+    }
+
+    /// The whole pre-authorized flow as a wallet: token, nonce, credential request with a key
+    /// proof from `wallet`. Returns the credential response status and body.
+    pub fn obtain(
+        &self,
+        configuration_id: &str,
+        claims: &Value,
+        wallet: &TestWallet,
+    ) -> (u16, Value) {
+        let code = self.offer(configuration_id, claims);
+        let form = format!(
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"
+        );
+        let (status, token) = self.json(
+            "POST",
+            "/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &form,
+        );
+        assert_eq!(status, 200, "{token}");
+        let access = token["access_token"].as_str().expect("access token");
+        let (status, nonce) = self.json("POST", "/nonce", &[], "");
+        assert_eq!(status, 200, "{nonce}");
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let proof = wallet.proof(&self.url(), nonce["c_nonce"].as_str(), now);
+        let body = json!({
+            "credential_configuration_id": configuration_id,
+            "proofs": {"jwt": [proof]},
+        });
+        let bearer = format!("Bearer {access}");
+        self.json(
+            "POST",
+            "/credential",
+            &[
+                ("Authorization", &bearer),
+                ("Content-Type", "application/json"),
+            ],
+            &body.to_string(),
+        )
+    }
+}
+
+/// A fresh temporary directory, removed when dropped.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// The DER certificates of a PEM file, in order.
+pub fn pem_certificates(path: &Path) -> Vec<Vec<u8>> {
+    let text = std::fs::read_to_string(path).expect("read PEM");
+    let mut certs = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        match (line, &mut current) {
+            ("-----BEGIN CERTIFICATE-----", None) => current = Some(String::new()),
+            ("-----END CERTIFICATE-----", Some(b64)) => {
+                use base64::Engine;
+                certs.push(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b64.as_bytes())
+                        .expect("base64"),
+                );
+                current = None;
+            }
+            (l, Some(b64)) => b64.push_str(l),
+            _ => {}
+        }
+    }
+    certs
+}

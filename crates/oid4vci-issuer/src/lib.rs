@@ -55,6 +55,7 @@ pub mod config;
 pub mod dpop;
 pub mod error;
 pub mod event;
+pub mod format_minter;
 pub mod minter;
 pub mod nonce;
 pub mod proof_check;
@@ -70,6 +71,7 @@ pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};
 pub use error::IssuerError;
 pub use event::{Event, EventKind, EventObserver};
+pub use format_minter::FormatMinter;
 pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 pub use nonce::ServerKey;
 pub use proof_check::{

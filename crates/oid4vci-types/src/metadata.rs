@@ -403,6 +403,33 @@ impl CredentialConfiguration {
         }
     }
 
+    /// An ISO mdoc (`mso_mdoc`, Appendix A.2) configuration for `doctype`: signed with ES256
+    /// (COSE algorithm `-7`), bound to a holder key given as a COSE_Key (`cose_key`), proven
+    /// with ES256 `jwt` proofs (the device key of an mdoc is a P-256 EC2 key).
+    pub fn mso_mdoc(doctype: impl Into<String>) -> Self {
+        let mut proof_types = BTreeMap::new();
+        proof_types.insert(
+            "jwt".to_owned(),
+            ProofTypeMetadata {
+                proof_signing_alg_values_supported: vec!["ES256".into()],
+                key_attestations_required: None,
+                extra: Map::new(),
+            },
+        );
+        CredentialConfiguration {
+            format: CredentialFormat::MsoMdoc,
+            scope: None,
+            credential_signing_alg_values_supported: Some(vec![AlgorithmId::Cose(-7)]),
+            cryptographic_binding_methods_supported: Some(vec!["cose_key".into()]),
+            proof_types_supported: Some(ProofTypesSupported(proof_types)),
+            credential_metadata: None,
+            vct: None,
+            doctype: Some(doctype.into()),
+            credential_definition: None,
+            extra: Map::new(),
+        }
+    }
+
     /// Checks the MUSTs of Section 12.2.4 for one configuration: proof types non-empty, each
     /// with a non-empty `proof_signing_alg_values_supported`.
     ///

@@ -1,0 +1,72 @@
+//! [`FormatMinter`]: one [`CredentialMinter`] per credential format, picked by the
+//! configuration's `format`.
+
+use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
+use oid4vci_types::CredentialFormat;
+
+/// Dispatches `mso_mdoc` configurations to `mdoc` and every other format to `sd_jwt`.
+#[derive(Debug)]
+pub struct FormatMinter<S, M> {
+    /// The minter for SD-JWT VCs (and any format other than `mso_mdoc`).
+    pub sd_jwt: S,
+    /// The minter for `mso_mdoc`.
+    pub mdoc: M,
+}
+
+impl<S: CredentialMinter, M: CredentialMinter> CredentialMinter for FormatMinter<S, M> {
+    async fn mint<'a>(&'a self, request: MintRequest<'a>) -> Result<MintOutcome, MintError> {
+        if request.configuration.format == CredentialFormat::MsoMdoc {
+            self.mdoc.mint(request).await
+        } else {
+            self.sd_jwt.mint(request).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oid4vci_types::CredentialConfiguration;
+    use serde_json::{json, Value};
+
+    /// Answers with its own name, to see which one was asked.
+    struct Named(&'static str);
+
+    impl CredentialMinter for Named {
+        async fn mint<'a>(&'a self, _: MintRequest<'a>) -> Result<MintOutcome, MintError> {
+            Ok(MintOutcome::Issued(vec![json!(self.0)]))
+        }
+    }
+
+    fn mint(minter: &FormatMinter<Named, Named>, config: &CredentialConfiguration) -> Value {
+        let request = MintRequest {
+            issuer: "https://issuer.example.com",
+            configuration_id: "c",
+            configuration: config,
+            claims: &Value::Null,
+            holder_keys: &[],
+            subject_id: None,
+            now: 0,
+        };
+        match pollster::block_on(minter.mint(request)) {
+            Ok(MintOutcome::Issued(v)) => v.first().cloned().unwrap_or(Value::Null),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_format_goes_to_its_minter() {
+        let minter = FormatMinter {
+            sd_jwt: Named("sd-jwt"),
+            mdoc: Named("mdoc"),
+        };
+        assert_eq!(
+            mint(&minter, &CredentialConfiguration::mso_mdoc("d")),
+            "mdoc"
+        );
+        assert_eq!(
+            mint(&minter, &CredentialConfiguration::sd_jwt_vc("v")),
+            "sd-jwt"
+        );
+    }
+}

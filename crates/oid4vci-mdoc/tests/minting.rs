@@ -1,0 +1,270 @@
+//! Decodes what `MdocMinter` issues with `coset`/`ciborium` and checks it against ISO/IEC
+//! 18013-5: the MSO signature with the issuer key, every digest, the device key, validity.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ciborium::Value as Cbor;
+use coset::{CborSerializable, CoseKey, CoseSign1, Label};
+use oid4vci_issuer::{CredentialMinter, MintOutcome, MintRequest};
+use oid4vci_mdoc::{MdocError, MdocLimits, MdocMinter};
+use oid4vci_types::CredentialConfiguration;
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, SigningKey};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const NOW: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+const CERT: &[u8] = b"stand-in DER certificate";
+
+fn jwk(key: &SigningKey) -> Value {
+    let p = key.verifying_key().to_encoded_point(false);
+    json!({"kty": "EC", "crv": "P-256",
+        "x": URL_SAFE_NO_PAD.encode(p.x().expect("x")), "y": URL_SAFE_NO_PAD.encode(p.y().expect("y"))})
+}
+
+fn get<'a>(map: &'a Cbor, key: &str) -> &'a Cbor {
+    map.as_map()
+        .expect("map")
+        .iter()
+        .find(|(k, _)| k.as_text() == Some(key))
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no {key}"))
+}
+
+fn untag24(value: &Cbor) -> (Vec<u8>, Cbor) {
+    match value {
+        Cbor::Tag(24, inner) => {
+            let bytes = inner.as_bytes().expect("bstr").clone();
+            let decoded = ciborium::from_reader(bytes.as_slice()).expect("embedded CBOR");
+            (bytes, decoded)
+        }
+        other => panic!("not tag 24: {other:?}"),
+    }
+}
+
+fn encode(v: &Cbor) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(v, &mut out).expect("encode");
+    out
+}
+
+/// Checks the mdoc; returns the MSO and the elements by namespace.
+fn verify(mdoc: &str, issuer: &SigningKey) -> (Cbor, Vec<(String, String, Cbor)>) {
+    let bytes = URL_SAFE_NO_PAD.decode(mdoc).expect("base64url");
+    let issuer_signed: Cbor = ciborium::from_reader(bytes.as_slice()).expect("CBOR");
+    let auth = get(&issuer_signed, "issuerAuth");
+    let sign1 = CoseSign1::from_slice(&encode(auth)).expect("COSE_Sign1");
+    assert_eq!(
+        sign1.protected.header.alg,
+        Some(coset::RegisteredLabelWithPrivate::Assigned(
+            coset::iana::Algorithm::ES256
+        ))
+    );
+    let x5chain = sign1
+        .unprotected
+        .rest
+        .iter()
+        .find(|(l, _)| *l == Label::Int(33))
+        .map(|(_, v)| v.clone());
+    assert_eq!(
+        x5chain,
+        Some(Cbor::Bytes(CERT.to_vec())),
+        "x5chain unprotected"
+    );
+    sign1
+        .verify_signature(b"", |sig, tbs| {
+            let sig = Signature::from_slice(sig).map_err(|e| e.to_string())?;
+            issuer
+                .verifying_key()
+                .verify(tbs, &sig)
+                .map_err(|e| e.to_string())
+        })
+        .expect("MSO signature verifies with the issuer key");
+    let payload: Cbor =
+        ciborium::from_reader(sign1.payload.as_deref().expect("payload")).expect("payload CBOR");
+    let (_, mso) = untag24(&payload);
+    let mut elements = Vec::new();
+    for (ns, items) in get(&issuer_signed, "nameSpaces").as_map().expect("map") {
+        let ns = ns.as_text().expect("ns").to_owned();
+        let digests = get(get(&mso, "valueDigests"), &ns);
+        for item in items.as_array().expect("array") {
+            let (_, decoded) = untag24(item);
+            let id = get(&decoded, "digestID").clone();
+            let random = get(&decoded, "random").as_bytes().expect("salt").clone();
+            assert!(random.len() >= 16, "salt of at least 16 bytes");
+            let expected = digests
+                .as_map()
+                .expect("digests")
+                .iter()
+                .find(|(k, _)| *k == id)
+                .map(|(_, v)| v.clone())
+                .expect("a digest for every item");
+            assert_eq!(expected, Cbor::Bytes(Sha256::digest(encode(item)).to_vec()));
+            let name = get(&decoded, "elementIdentifier")
+                .as_text()
+                .expect("id")
+                .to_owned();
+            elements.push((ns.clone(), name, get(&decoded, "elementValue").clone()));
+        }
+    }
+    (mso, elements)
+}
+
+#[test]
+fn an_issued_mdoc_verifies_and_binds_the_holder_key() {
+    let issuer = SigningKey::random(&mut rand_core::OsRng);
+    let holder = SigningKey::random(&mut rand_core::OsRng);
+    let minter = MdocMinter::new(issuer.clone(), vec![CERT.to_vec()]).expect("minter");
+    let claims = json!({"age_over_18": true, "issuing_country": "DE", "expiry_date": "2027-01-01"});
+    let mdoc = minter
+        .issue("eu.europa.ec.av.1", &claims, &jwk(&holder), NOW)
+        .expect("issued");
+    let (mso, elements) = verify(&mdoc, &issuer);
+    assert_eq!(get(&mso, "version").as_text(), Some("1.0"));
+    assert_eq!(get(&mso, "digestAlgorithm").as_text(), Some("SHA-256"));
+    assert_eq!(get(&mso, "docType").as_text(), Some("eu.europa.ec.av.1"));
+    let validity = get(&mso, "validityInfo");
+    assert_eq!(
+        get(validity, "signed"),
+        &Cbor::Tag(0, Box::new(Cbor::Text("2026-01-01T00:00:00Z".into())))
+    );
+    assert_eq!(get(validity, "validFrom"), get(validity, "signed"));
+    assert_eq!(
+        get(validity, "validUntil"),
+        &Cbor::Tag(0, Box::new(Cbor::Text("2027-01-01T00:00:00Z".into())))
+    );
+    let device_key = get(get(&mso, "deviceKeyInfo"), "deviceKey").clone();
+    let device_key = CoseKey::from_slice(&encode(&device_key)).expect("COSE_Key");
+    let expected = oid4vci_mdoc::device_key(&jwk(&holder)).expect("key");
+    assert_eq!(device_key, expected);
+    assert_eq!(
+        device_key.kty,
+        coset::KeyType::Assigned(coset::iana::KeyType::EC2)
+    );
+    let mut names: Vec<(String, String)> = elements
+        .iter()
+        .map(|(n, e, _)| (n.clone(), e.clone()))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("eu.europa.ec.av.1".into(), "age_over_18".into()),
+            ("eu.europa.ec.av.1".into(), "expiry_date".into()),
+            ("eu.europa.ec.av.1".into(), "issuing_country".into())
+        ]
+    );
+    let expiry = elements
+        .iter()
+        .find(|(_, e, _)| e == "expiry_date")
+        .expect("expiry");
+    assert_eq!(
+        expiry.2,
+        Cbor::Tag(1004, Box::new(Cbor::Text("2027-01-01".into())))
+    );
+    let again = minter
+        .issue("eu.europa.ec.av.1", &claims, &jwk(&holder), NOW)
+        .expect("issued");
+    assert_ne!(mdoc, again, "fresh salts every time");
+}
+
+fn request<'a>(
+    configuration: &'a CredentialConfiguration,
+    claims: &'a Value,
+    keys: &'a [Value],
+) -> MintRequest<'a> {
+    MintRequest {
+        issuer: "https://issuer.example.com",
+        configuration_id: "mdl",
+        configuration,
+        claims,
+        holder_keys: keys,
+        subject_id: None,
+        now: NOW,
+    }
+}
+
+#[test]
+fn the_minter_issues_one_mdoc_per_holder_key_in_nested_namespaces() {
+    let issuer = SigningKey::random(&mut rand_core::OsRng);
+    let minter = MdocMinter::new(issuer.clone(), vec![CERT.to_vec()]).expect("minter");
+    let config = CredentialConfiguration::mso_mdoc("org.iso.18013.5.1.mDL");
+    let claims = json!({"org.iso.18013.5.1": {"given_name": "Erika"}, "org.example.x": {"n": 7}});
+    let keys: Vec<Value> = (0..2)
+        .map(|_| jwk(&SigningKey::random(&mut rand_core::OsRng)))
+        .collect();
+    let outcome = pollster::block_on(minter.mint(request(&config, &claims, &keys))).expect("ok");
+    let MintOutcome::Issued(creds) = outcome else {
+        panic!("issued")
+    };
+    assert_eq!(creds.len(), 2);
+    for (cred, key) in creds.iter().zip(&keys) {
+        let (mso, elements) = verify(cred.as_str().expect("string"), &issuer);
+        let device = CoseKey::from_slice(&encode(get(get(&mso, "deviceKeyInfo"), "deviceKey")))
+            .expect("key");
+        assert_eq!(device, oid4vci_mdoc::device_key(key).expect("key"));
+        assert!(elements.contains(&("org.example.x".into(), "n".into(), Cbor::Integer(7.into()))));
+        assert!(elements.contains(&(
+            "org.iso.18013.5.1".into(),
+            "given_name".into(),
+            Cbor::Text("Erika".into())
+        )));
+    }
+}
+
+#[test]
+fn bad_requests_are_typed_errors() {
+    let issuer = SigningKey::random(&mut rand_core::OsRng);
+    assert_eq!(
+        MdocMinter::new(issuer.clone(), Vec::new()).err(),
+        Some(MdocError::NoCertificate)
+    );
+    let mut minter = MdocMinter::new(issuer, vec![CERT.to_vec()]).expect("minter");
+    let holder = jwk(&SigningKey::random(&mut rand_core::OsRng));
+    let claims = json!({"age_over_18": true});
+    let mdoc_config = CredentialConfiguration::mso_mdoc("eu.europa.ec.av.1");
+    let mint = |m: &MdocMinter, c: &CredentialConfiguration, keys: &[Value]| {
+        pollster::block_on(m.mint(request(c, &claims, keys)))
+            .expect_err("refused")
+            .0
+    };
+    let sd_jwt = CredentialConfiguration::sd_jwt_vc("x");
+    assert!(mint(&minter, &sd_jwt, std::slice::from_ref(&holder)).contains("mso_mdoc only"));
+    assert!(mint(&minter, &mdoc_config, &[]).contains("needs a holder key"));
+    let mut no_doctype = mdoc_config.clone();
+    no_doctype.doctype = None;
+    assert!(mint(&minter, &no_doctype, std::slice::from_ref(&holder)).contains("no doctype"));
+    let ed25519 = json!({"kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode([7u8; 32])});
+    assert!(matches!(
+        minter.issue("d", &claims, &ed25519, NOW),
+        Err(MdocError::HolderKey(_))
+    ));
+    assert!(matches!(
+        minter.issue("d", &claims, &json!({"kty": "EC"}), NOW),
+        Err(MdocError::HolderKey(_))
+    ));
+    assert!(matches!(
+        minter.issue("d", &claims, &holder, u64::MAX),
+        Err(MdocError::Time(_))
+    ));
+    minter.limits = MdocLimits {
+        max_credential_bytes: 200,
+        ..MdocLimits::default()
+    };
+    let big = json!({"portrait": "x".repeat(500)});
+    assert!(matches!(
+        minter.issue("d", &big, &holder, NOW),
+        Err(MdocError::TooLarge {
+            what: "the encoded IssuerSigned",
+            ..
+        })
+    ));
+    minter.limits.max_item_bytes = 100;
+    assert!(matches!(
+        minter.issue("d", &big, &holder, NOW),
+        Err(MdocError::TooLarge {
+            what: "an encoded IssuerSignedItem",
+            ..
+        })
+    ));
+}

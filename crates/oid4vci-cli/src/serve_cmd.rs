@@ -8,7 +8,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clap::Args;
 use oid4vci_issuer::{
-    Event, EventObserver, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter, SessionStore,
+    Event, EventObserver, FormatMinter, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter,
+    SessionStore,
 };
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use serde_json::{json, Value};
@@ -199,9 +200,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let (signing_key, chain) =
         crate::serve_certs::issuer_key_and_chain(&file, &keys_file, signing_key)?;
     let credentials = file.credentials();
-    let minter =
-        SdJwtVcMinter::new(signing_key, "issuer-key-1").with_x5c(chain.without_trust_anchor());
-    let jwks = json!({"keys": [minter.public_jwk()]});
+    let x5c = chain.without_trust_anchor();
+    let minter = FormatMinter {
+        sd_jwt: SdJwtVcMinter::new(signing_key.clone(), "issuer-key-1").with_x5c(x5c.clone()),
+        mdoc: oid4vci_mdoc::MdocMinter::new(signing_key, x5c).map_err(|e| e.to_string())?,
+    };
+    let jwks = json!({"keys": [minter.sd_jwt.public_jwk()]});
     let sync = if args.sqlite_sync == "normal" {
         Synchronous::Normal
     } else {
@@ -213,7 +217,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     for path in &args.trust_wallet_provider {
         anchors.extend(crate::proof_cmd::pem_certificates(path)?);
     }
-    let metadata = metadata(&issuer_url, &credentials);
+    let metadata = metadata(&issuer_url, &credentials)?;
     metadata
         .validate()
         .map_err(|e| format!("invalid issuer configuration: {e}"))?;
@@ -247,16 +251,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }))
         .layer(axum::middleware::from_fn(log_requests));
 
-    let first = credentials.first().ok_or("no credential configurations")?;
-    let created = issuer
-        .create_offer(OfferSpec {
-            credential_configuration_ids: vec![first.id.clone()],
-            pre_authorized: true,
-            claims: Some(example_claims(first)),
-            ..OfferSpec::default()
-        })
-        .await
-        .map_err(|e| format!("cannot create the startup offer: {e}"))?;
+    let created = startup_offer(&issuer, &credentials).await?;
     println!("oid4vci-rs demo issuer");
     println!("credential issuer: {issuer_url}");
     println!("sessions:          {} (SQLite)", db.display());
@@ -324,6 +319,31 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())
     }
+}
+
+/// The offer printed at startup: every configured credential, each with its example claims
+/// (a configuration without example claims is issued once claims are submitted).
+async fn startup_offer<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
+    issuer: &Issuer<S, M>,
+    credentials: &[crate::serve_config::CredentialEntry],
+) -> Result<oid4vci_issuer::OfferCreated, String> {
+    let fail = |e: oid4vci_issuer::IssuerError| format!("cannot create the startup offer: {e}");
+    let created = issuer
+        .create_offer(OfferSpec {
+            credential_configuration_ids: credentials.iter().map(|c| c.id.clone()).collect(),
+            pre_authorized: true,
+            claims: None,
+            ..OfferSpec::default()
+        })
+        .await
+        .map_err(fail)?;
+    for entry in credentials.iter().filter(|c| c.example_claims.is_some()) {
+        issuer
+            .submit_claims(&created.session_id, &entry.id, example_claims(entry))
+            .await
+            .map_err(fail)?;
+    }
+    Ok(created)
 }
 
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what service managers send).

@@ -22,7 +22,8 @@ use std::path::PathBuf;
 ///
 /// [[credential]]
 /// id = "eu.europa.ec.av.1"
-/// vct = "eu.europa.ec.av.1"
+/// format = "mso_mdoc"              # or "dc+sd-jwt" (default, with vct)
+/// doctype = "eu.europa.ec.av.1"
 /// name = "Age over 18"
 /// claims = ["age_over_18"]
 /// example_claims = { age_over_18 = true }
@@ -53,22 +54,87 @@ pub struct ServeConfig {
     pub credential: Vec<CredentialEntry>,
 }
 
-/// One SD-JWT VC configuration.
+/// The format of a `[[credential]]` entry.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum EntryFormat {
+    /// An SD-JWT VC (`dc+sd-jwt`, the default); needs `vct`.
+    #[default]
+    #[serde(rename = "dc+sd-jwt")]
+    SdJwtVc,
+    /// An ISO mdoc (`mso_mdoc`); needs `doctype`.
+    #[serde(rename = "mso_mdoc")]
+    MsoMdoc,
+}
+
+/// One credential configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialEntry {
     /// Configuration id.
     pub id: String,
-    /// SD-JWT VC type.
-    pub vct: String,
+    /// `dc+sd-jwt` (default) or `mso_mdoc`.
+    #[serde(default)]
+    pub format: EntryFormat,
+    /// SD-JWT VC type (`dc+sd-jwt`).
+    #[serde(default)]
+    pub vct: Option<String>,
+    /// mdoc document type (`mso_mdoc`); its data elements go in the namespace of the same name.
+    #[serde(default)]
+    pub doctype: Option<String>,
     /// Display name.
     pub name: String,
-    /// Claim names, for the metadata.
+    /// Claim names (mdoc: element identifiers in the doctype's namespace), for the metadata.
     #[serde(default)]
     pub claims: Vec<String>,
-    /// Claims the startup offer issues.
+    /// Claims the startup offer issues (mdoc: flat, or `{namespace = {element = value}}`).
     #[serde(default)]
     pub example_claims: Option<toml::Table>,
+}
+
+impl CredentialEntry {
+    /// The metadata entry, or why the entry is incomplete.
+    pub fn configuration(&self) -> Result<CredentialConfiguration, String> {
+        let missing = |what: &str| format!("[[credential]] {}: {what} is required", self.id);
+        let (mut c, path): (CredentialConfiguration, Box<dyn Fn(&str) -> Vec<Value>>) =
+            match self.format {
+                EntryFormat::SdJwtVc => {
+                    let vct = self.vct.clone().ok_or_else(|| missing("vct"))?;
+                    (
+                        CredentialConfiguration::sd_jwt_vc(vct),
+                        Box::new(|c: &str| vec![json!(c)]),
+                    )
+                }
+                EntryFormat::MsoMdoc => {
+                    let doctype = self
+                        .doctype
+                        .clone()
+                        .ok_or_else(|| missing("doctype (format mso_mdoc)"))?;
+                    let ns = doctype.clone();
+                    (
+                        CredentialConfiguration::mso_mdoc(doctype),
+                        Box::new(move |c: &str| vec![json!(ns), json!(c)]),
+                    )
+                }
+            };
+        c.credential_metadata = Some(CredentialMetadata {
+            display: Some(vec![Display {
+                name: Some(self.name.clone()),
+                locale: Some("en".into()),
+                ..Display::default()
+            }]),
+            claims: Some(
+                self.claims
+                    .iter()
+                    .map(|c| ClaimDescription {
+                        path: path(c),
+                        ..ClaimDescription::default()
+                    })
+                    .collect(),
+            ),
+            extra: Default::default(),
+        });
+        Ok(c)
+    }
 }
 
 impl ServeConfig {
@@ -85,17 +151,39 @@ impl ServeConfig {
             return self.credential.clone();
         }
         let table = |v: Value| toml::Table::try_from(v).ok();
+        let today = time::OffsetDateTime::now_utc().date();
+        let in_a_year = today.saturating_add(time::Duration::days(365));
+        let date =
+            |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
         vec![
             CredentialEntry {
                 id: "eu.europa.ec.av.1".into(),
-                vct: "eu.europa.ec.av.1".into(),
+                format: EntryFormat::MsoMdoc,
+                vct: None,
+                doctype: Some("eu.europa.ec.av.1".into()),
                 name: "Age over 18".into(),
-                claims: vec!["age_over_18".into()],
-                example_claims: table(json!({"age_over_18": true})),
+                claims: [
+                    "age_over_18",
+                    "issuing_country",
+                    "issuing_authority",
+                    "issuance_date",
+                    "expiry_date",
+                ]
+                .map(String::from)
+                .to_vec(),
+                example_claims: table(json!({
+                    "age_over_18": true,
+                    "issuing_country": "UT",
+                    "issuing_authority": "oid4vci-rs demo issuer",
+                    "issuance_date": date(today),
+                    "expiry_date": date(in_a_year),
+                })),
             },
             CredentialEntry {
                 id: "identity_credential".into(),
-                vct: "urn:oid4vci-rs:identity_credential".into(),
+                format: EntryFormat::SdJwtVc,
+                vct: Some("urn:oid4vci-rs:identity_credential".into()),
+                doctype: None,
                 name: "Identity credential".into(),
                 claims: vec![
                     "given_name".into(),
@@ -110,8 +198,11 @@ impl ServeConfig {
     }
 }
 
-/// Issuer metadata for the configured credentials.
-pub fn metadata(issuer: &str, credentials: &[CredentialEntry]) -> CredentialIssuerMetadata {
+/// Issuer metadata for the configured credentials, or which entry is incomplete.
+pub fn metadata(
+    issuer: &str,
+    credentials: &[CredentialEntry],
+) -> Result<CredentialIssuerMetadata, String> {
     let mut metadata = CredentialIssuerMetadata::new(issuer);
     metadata.batch_credential_issuance =
         Some(oid4vci_types::BatchCredentialIssuance { batch_size: 5 });
@@ -121,30 +212,11 @@ pub fn metadata(issuer: &str, credentials: &[CredentialEntry]) -> CredentialIssu
         ..Display::default()
     }]);
     for entry in credentials {
-        let mut c = CredentialConfiguration::sd_jwt_vc(entry.vct.clone());
-        c.credential_metadata = Some(CredentialMetadata {
-            display: Some(vec![Display {
-                name: Some(entry.name.clone()),
-                locale: Some("en".into()),
-                ..Display::default()
-            }]),
-            claims: Some(
-                entry
-                    .claims
-                    .iter()
-                    .map(|c| ClaimDescription {
-                        path: vec![json!(c)],
-                        ..ClaimDescription::default()
-                    })
-                    .collect(),
-            ),
-            extra: Default::default(),
-        });
         metadata
             .credential_configurations_supported
-            .insert(entry.id.clone(), c);
+            .insert(entry.id.clone(), entry.configuration()?);
     }
-    metadata
+    Ok(metadata)
 }
 
 /// The example claims of an entry as JSON (an empty object when none are configured).
@@ -179,7 +251,7 @@ mod tests {
         assert_eq!(cfg.port, Some(8443));
         let creds = cfg.credentials();
         assert_eq!(creds.len(), 1);
-        let meta = metadata("https://issuer.example.com", &creds);
+        let meta = metadata("https://issuer.example.com", &creds).expect("complete");
         meta.validate().expect("valid metadata");
         assert_eq!(
             meta.credential_configurations_supported["pid"]
@@ -199,9 +271,71 @@ mod tests {
         let creds = ServeConfig::default().credentials();
         let ids: Vec<&str> = creds.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["eu.europa.ec.av.1", "identity_credential"]);
-        metadata("http://127.0.0.1:8080", &creds)
-            .validate()
-            .expect("valid");
+        let meta = metadata("http://127.0.0.1:8080", &creds).expect("complete");
+        meta.validate().expect("valid");
+        let av = &meta.credential_configurations_supported["eu.europa.ec.av.1"];
+        let av = serde_json::to_value(av).expect("json");
+        assert_eq!(av["format"], "mso_mdoc");
+        assert_eq!(av["doctype"], "eu.europa.ec.av.1");
+        assert_eq!(av["credential_signing_alg_values_supported"], json!([-7]));
+        assert_eq!(
+            av["cryptographic_binding_methods_supported"],
+            json!(["cose_key"])
+        );
+        assert_eq!(
+            av["credential_metadata"]["claims"][0]["path"],
+            json!(["eu.europa.ec.av.1", "age_over_18"])
+        );
+        let id = &meta.credential_configurations_supported["identity_credential"];
+        assert_eq!(
+            id.vct.as_deref(),
+            Some("urn:oid4vci-rs:identity_credential")
+        );
+        let expiry = example_claims(&creds[0])["expiry_date"].clone();
+        assert_eq!(expiry.as_str().map(str::len), Some(10), "{expiry}");
+    }
+
+    #[test]
+    fn entries_choose_their_format_and_need_its_type() {
+        let cfg: ServeConfig = toml::from_str(
+            r#"
+            [[credential]]
+            id = "mdl"
+            format = "mso_mdoc"
+            doctype = "org.iso.18013.5.1.mDL"
+            name = "mDL"
+            claims = ["family_name"]
+            [[credential]]
+            id = "plain"
+            vct = "urn:x"
+            name = "X"
+            "#,
+        )
+        .expect("parses");
+        let meta = metadata("https://i.example", &cfg.credentials()).expect("complete");
+        let mdl = &meta.credential_configurations_supported["mdl"];
+        assert_eq!(mdl.doctype.as_deref(), Some("org.iso.18013.5.1.mDL"));
+        assert!(meta.credential_configurations_supported["plain"]
+            .format
+            .is_sd_jwt_vc());
+        for (toml_text, missing) in [
+            (
+                "[[credential]]\nid = \"a\"\nname = \"A\"\n",
+                "vct is required",
+            ),
+            (
+                "[[credential]]\nid = \"a\"\nname = \"A\"\nformat = \"mso_mdoc\"\n",
+                "doctype",
+            ),
+        ] {
+            let cfg: ServeConfig = toml::from_str(toml_text).expect("parses");
+            let err = metadata("https://i.example", &cfg.credentials()).expect_err("incomplete");
+            assert!(err.contains(missing), "{err}");
+        }
+        assert!(toml::from_str::<ServeConfig>(
+            "[[credential]]\nid = \"a\"\nname = \"A\"\nformat = \"jwt_vc_json\"\n"
+        )
+        .is_err());
     }
 }
 
@@ -220,6 +354,7 @@ mod example_file {
         let creds = cfg.credentials();
         assert_eq!(creds.len(), 2);
         metadata("https://issuer.example.com", &creds)
+            .expect("complete")
             .validate()
             .expect("valid metadata");
         assert_eq!(example_claims(&creds[1])["nationalities"], json!(["DE"]));

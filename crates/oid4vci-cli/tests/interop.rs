@@ -162,10 +162,11 @@ fn npm_wallet_library_obtains_sd_jwt_vcs_from_the_demo_issuer() {
         server.url
     );
 
-    // The startup offer, by reference, jwk + ES256.
+    // The startup offer, by reference, jwk + ES256: it offers the age-verification mdoc and the
+    // identity SD-JWT VC; the library takes the SD-JWT VC.
     let out = wallet(&server, &server.startup_offer, &[]);
-    assert_eq!(out["vct"], "eu.europa.ec.av.1");
-    assert_eq!(out["claims"]["age_over_18"], true);
+    assert_eq!(out["vct"], "urn:oid4vci-rs:identity_credential");
+    assert_eq!(out["claims"]["given_name"], "Erika");
     assert_eq!(out["notification_status"], 204);
     assert_eq!(
         out["claims"]["cnf"]["jwk"], out["holder"],
@@ -204,7 +205,7 @@ fn npm_wallet_library_obtains_sd_jwt_vcs_from_the_demo_issuer() {
     for key_source in ["jwk", "did:key"] {
         let created = admin_offer(
             &server,
-            r#"{"credential_configuration_ids":["eu.europa.ec.av.1"],"claims":{"age_over_18":true},"by_reference":true}"#,
+            r#"{"credential_configuration_ids":["identity_credential"],"claims":{"given_name":"Erika"},"by_reference":true}"#,
         );
         let offer = created["credential_offer_uri"].as_str().expect("uri");
         let out = wallet(
@@ -219,7 +220,7 @@ fn npm_wallet_library_obtains_sd_jwt_vcs_from_the_demo_issuer() {
     // A wrong transaction code is refused with the spec's error, seen by the library.
     let created = admin_offer(
         &server,
-        r#"{"credential_configuration_ids":["eu.europa.ec.av.1"],"claims":{"age_over_18":true},"tx_code":{"length":4}}"#,
+        r#"{"credential_configuration_ids":["identity_credential"],"claims":{"given_name":"Erika"},"tx_code":{"length":4}}"#,
     );
     let right = created["tx_code"].as_str().expect("tx");
     let wrong = if right == "0000" { "1111" } else { "0000" };

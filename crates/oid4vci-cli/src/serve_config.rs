@@ -95,27 +95,27 @@ impl CredentialEntry {
     /// The metadata entry, or why the entry is incomplete.
     pub fn configuration(&self) -> Result<CredentialConfiguration, String> {
         let missing = |what: &str| format!("[[credential]] {}: {what} is required", self.id);
-        let (mut c, path): (CredentialConfiguration, Box<dyn Fn(&str) -> Vec<Value>>) =
-            match self.format {
-                EntryFormat::SdJwtVc => {
-                    let vct = self.vct.clone().ok_or_else(|| missing("vct"))?;
-                    (
-                        CredentialConfiguration::sd_jwt_vc(vct),
-                        Box::new(|c: &str| vec![json!(c)]),
-                    )
-                }
-                EntryFormat::MsoMdoc => {
-                    let doctype = self
-                        .doctype
-                        .clone()
-                        .ok_or_else(|| missing("doctype (format mso_mdoc)"))?;
-                    let ns = doctype.clone();
-                    (
-                        CredentialConfiguration::mso_mdoc(doctype),
-                        Box::new(move |c: &str| vec![json!(ns), json!(c)]),
-                    )
-                }
-            };
+        // mdoc claims are addressed as [namespace, element], SD-JWT VC claims by name.
+        let (mut c, namespace) = match self.format {
+            EntryFormat::SdJwtVc => {
+                let vct = self.vct.clone().ok_or_else(|| missing("vct"))?;
+                (CredentialConfiguration::sd_jwt_vc(vct), None)
+            }
+            EntryFormat::MsoMdoc => {
+                let doctype = self
+                    .doctype
+                    .clone()
+                    .ok_or_else(|| missing("doctype (format mso_mdoc)"))?;
+                (
+                    CredentialConfiguration::mso_mdoc(doctype.clone()),
+                    Some(doctype),
+                )
+            }
+        };
+        let path = |claim: &str| match &namespace {
+            Some(ns) => vec![json!(ns), json!(claim)],
+            None => vec![json!(claim)],
+        };
         c.credential_metadata = Some(CredentialMetadata {
             display: Some(vec![Display {
                 name: Some(self.name.clone()),

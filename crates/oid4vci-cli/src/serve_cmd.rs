@@ -199,6 +199,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let (signing_key, server_key) = load_keys(&keys_file)?;
     let (signing_key, chain) =
         crate::serve_certs::issuer_key_and_chain(&file, &keys_file, signing_key)?;
+    let encryption =
+        crate::serve_encryption::load_or_create(&crate::serve_encryption::path_for(&keys_file))?;
     let credentials = file.credentials();
     let x5c = chain.without_trust_anchor();
     let minter = FormatMinter {
@@ -229,6 +231,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let issuer = Arc::new(
         Issuer::new(config, store, minter)
             .with_server_key(server_key)
+            .with_encryption(Arc::new(encryption))
             .with_event_observer(Arc::new(LogEvents)),
     );
     let admin_token = Arc::new(

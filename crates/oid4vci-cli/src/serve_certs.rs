@@ -82,17 +82,37 @@ pub fn issuer_key_and_chain(
     keys_file: &Path,
     generated: SigningKey,
 ) -> Result<(SigningKey, IssuerChain), String> {
-    match (&file.issuer_key_pem, &file.issuer_chain_pem) {
+    let (key, chain) = match (&file.issuer_key_pem, &file.issuer_chain_pem) {
         (Some(key), Some(chain)) => {
             let key = load_key(key)?;
             let chain = load_chain(chain, &key)?;
-            Ok((key, chain))
+            (key, chain)
         }
         (None, None) => {
             let chain = load_or_create(&chain_path(keys_file), &generated)?;
-            Ok((generated, chain))
+            (generated, chain)
         }
-        _ => Err("issuer_key_pem and issuer_chain_pem must be given together".into()),
+        _ => return Err("issuer_key_pem and issuer_chain_pem must be given together".into()),
+    };
+    if let Some(warning) = chain.certificates.first().and_then(|c| expiry_warning(c)) {
+        eprintln!("warning: {warning}");
+    }
+    Ok((key, chain))
+}
+
+/// A warning when the issuer certificate has expired or expires within 30 days (a persisted demo
+/// chain is never replaced; delete the chain file to have a new one made).
+fn expiry_warning(der: &[u8]) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    match cert.validity().time_to_expiration() {
+        None => {
+            Some("the issuer certificate has expired; wallets will refuse its credentials".into())
+        }
+        Some(left) if left.whole_days() < 30 => Some(format!(
+            "the issuer certificate expires in {} day(s)",
+            left.whole_days()
+        )),
+        Some(_) => None,
     }
 }
 

@@ -23,8 +23,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// How many times a transition is re-applied after a version conflict before giving up.
-const MAX_CAS_RETRIES: usize = 16;
+/// How many times a transition is re-applied after a version conflict before giving up. Among k
+/// writers racing on one session each round has one winner, so the last needs k rounds; on a
+/// network database (several instances, real parallelism) 50 concurrent requests on one session
+/// need more than the 16 an in-process store got by with.
+const MAX_CAS_RETRIES: usize = 64;
 
 /// The HTTP facts an endpoint needs besides the body.
 #[derive(Clone, Debug, Default)]

@@ -28,7 +28,7 @@
 //! - **Runtime.** The store runs its driver on a small Tokio runtime of its own, so its futures
 //!   may be awaited from any executor (Tokio, `pollster`, …) and dropping one never leaves a
 //!   statement half-sent: a started write completes or fails as a whole.
-//! - **TLS.** With the `tls` feature, [`PostgresOptions::tls_roots_pem`] enables rustls; the URL's
+//! - **TLS.** With the `tls` feature, `PostgresOptions::tls_roots_pem` enables rustls; the URL's
 //!   `sslmode` (`prefer`, `require`) decides whether it is used.
 //!
 //! ```no_run

@@ -556,7 +556,12 @@ impl SessionStore for PostgresStore {
                         ],
                     )
                     .await
-                    .map_err(write_error("updating the session"))?;
+                    .map_err(|e| match sqlstate(&e) {
+                        // The statement was rolled back as a whole: re-reading and re-applying
+                        // (what the issuer does on a conflict) is the cure.
+                        Some("40P01" | "40001") => StoreError::VersionConflict,
+                        _ => write_error("updating the session")(e),
+                    })?;
                 r.try_get::<_, String>(0)
                     .map_err(pg_error("reading the update outcome"))
             })

@@ -59,20 +59,29 @@ pub fn load_or_create(path: &Path, key: &SigningKey) -> Result<IssuerChain, Stri
     }
     let chain = generate(key)?;
     let pem: String = chain.certificates.iter().map(|der| to_pem(der)).collect();
-    write_new(path, pem.as_bytes())?;
+    if !write_new(path, pem.as_bytes())? {
+        // Another instance sharing the keys file made it first: use theirs.
+        return load_chain(path, key);
+    }
     Ok(chain)
 }
 
-/// Creates the file only if it does not exist yet (no overwrite, even racing another process).
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(bytes)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+/// Creates `path` with `bytes` unless it exists (never overwrites, and never shows a half-written
+/// file: the content goes to a temporary file first, then is linked into place). False when the
+/// file already existed.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<bool, String> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let fail = |e: std::io::Error| format!("cannot create {}: {e}", path.display());
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    std::fs::write(tmp.path(), bytes).map_err(fail)?;
+    match std::fs::hard_link(tmp.path(), path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(fail(e)),
+    }
 }
 
 /// The issuer key and chain `serve` uses: the operator's PEM files from the config when given

@@ -30,12 +30,12 @@
 //!      &scope=pid&state=xyz&code_challenge_method=S256&code_challenge={}",
 //!     CodeChallenge::of_verifier(verifier).as_str()
 //! );
-//! let request = AuthorizationRequest::from_form(body.as_bytes(), &RedirectRules::default(), None)?;
+//! let request = AuthorizationRequest::from_form(body.as_bytes(), &RedirectRules::default())?;
 //! assert_eq!(request.configurations(&metadata)?, vec!["pid".to_owned()]);
 //! assert!(request.code_challenge.verify(verifier).is_ok());
 //!
 //! let plain = body.replace("S256", "plain");
-//! let refused = AuthorizationRequest::from_form(plain.as_bytes(), &RedirectRules::default(), None);
+//! let refused = AuthorizationRequest::from_form(plain.as_bytes(), &RedirectRules::default());
 //! assert_eq!(refused.unwrap_err().error.as_str(), "invalid_request");
 //! # Ok::<(), oid4vci_types::ErrorResponse>(())
 //! ```

@@ -26,7 +26,10 @@ fn invalid(text: &str) -> ErrorResponse {
 impl CodeChallenge {
     /// The challenge of an authorization request: `code_challenge` is required and
     /// `code_challenge_method` must be `S256` (an absent method means `plain`, RFC 7636 §4.3).
-    pub fn from_request(challenge: Option<&str>, method: Option<&str>) -> Result<Self, ErrorResponse> {
+    pub fn from_request(
+        challenge: Option<&str>,
+        method: Option<&str>,
+    ) -> Result<Self, ErrorResponse> {
         let challenge = challenge.ok_or_else(|| {
             invalid("code_challenge is required: this authorization server requires PKCE with S256 (RFC 7636)")
         })?;
@@ -108,6 +111,9 @@ mod tests {
     #[test]
     fn malformed_verifiers_are_refused() {
         let c = CodeChallenge::of_verifier("x");
-        assert!(c.verify("x").is_err(), "too short even when the hash matches");
+        assert!(
+            c.verify("x").is_err(),
+            "too short even when the hash matches"
+        );
     }
 }

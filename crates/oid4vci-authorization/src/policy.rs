@@ -2,11 +2,10 @@
 
 use crate::redirect::RedirectRules;
 
-/// Lifetimes are in seconds.
+/// Lifetimes are in seconds. Authorization requests must always be pushed first (RFC 9126 §5,
+/// HAIP): the metadata says `require_pushed_authorization_requests: true`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthorizationPolicy {
-    /// Authorization requests must be pushed first (RFC 9126 §5; HAIP). Default true.
-    pub require_pushed_authorization_requests: bool,
     /// How long a `request_uri` may be used (default 60).
     pub request_uri_ttl: u64,
     /// How long an authorization code may be redeemed (default 60, RFC 6749 §4.1.2: at most 10 minutes).
@@ -22,7 +21,6 @@ pub struct AuthorizationPolicy {
 impl Default for AuthorizationPolicy {
     fn default() -> Self {
         AuthorizationPolicy {
-            require_pushed_authorization_requests: true,
             request_uri_ttl: 60,
             code_ttl: 60,
             login_ttl: 600,

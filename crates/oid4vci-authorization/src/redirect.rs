@@ -44,7 +44,10 @@ impl RedirectRules {
             return if list.iter().any(|u| u == redirect_uri) {
                 Ok(())
             } else {
-                Err("redirect_uri is not one of the redirect URIs this authorization server allows".into())
+                Err(
+                    "redirect_uri is not one of the redirect URIs this authorization server allows"
+                        .into(),
+                )
             };
         }
         let url = url::Url::parse(redirect_uri)

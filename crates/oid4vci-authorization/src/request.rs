@@ -75,17 +75,10 @@ fn bounded(
 impl AuthorizationRequest {
     /// Parses and checks a pushed authorization request body (`application/x-www-form-urlencoded`).
     ///
-    /// `dpop_jkt` is the thumbprint of a DPoP proof sent with the request (RFC 9449 §10.1); a
-    /// `dpop_jkt` parameter must then equal it.
-    ///
     /// Errors: `invalid_request` for a missing or malformed parameter, `plain` or missing PKCE, a
     /// `request_uri` or `request` parameter, a `response_type` other than `code`, a refused
     /// `redirect_uri`; `invalid_authorization_details` for malformed details.
-    pub fn from_form(
-        body: &[u8],
-        rules: &RedirectRules,
-        dpop_jkt: Option<&str>,
-    ) -> Result<Self, ErrorResponse> {
+    pub fn from_form(body: &[u8], rules: &RedirectRules) -> Result<Self, ErrorResponse> {
         let mut params =
             parse_form(body, ErrorCode::InvalidRequest).map_err(|e| e.to_error_response())?;
         if params.contains_key("request_uri") {
@@ -103,7 +96,10 @@ impl AuthorizationRequest {
         match params.remove("response_type").as_deref() {
             Some("code") => {}
             None => {
-                return Err(invalid(ErrorCode::InvalidRequest, "response_type is required (code)"))
+                return Err(invalid(
+                    ErrorCode::InvalidRequest,
+                    "response_type is required (code)",
+                ))
             }
             Some(_) => {
                 return Err(invalid(
@@ -134,16 +130,7 @@ impl AuthorizationRequest {
             .map(|json| AuthorizationDetail::parse_list(&json))
             .transpose()
             .map_err(|e| e.to_error_response())?;
-        let given_jkt = bounded(&mut params, "dpop_jkt", 128)?;
-        let dpop_jkt = match (given_jkt, dpop_jkt) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(invalid(
-                    ErrorCode::Other("invalid_dpop_proof".into()),
-                    "dpop_jkt differs from the thumbprint of the DPoP proof sent with the request (RFC 9449 Section 10.1)",
-                ))
-            }
-            (a, b) => a.or(b.map(str::to_owned)),
-        };
+        let dpop_jkt = bounded(&mut params, "dpop_jkt", 128)?;
         Ok(AuthorizationRequest {
             client_id,
             redirect_uri,
@@ -156,6 +143,41 @@ impl AuthorizationRequest {
             user_hint: bounded(&mut params, "user_hint", MAX_PARAM_LEN)?,
             dpop_jkt,
         })
+    }
+
+    /// Binds the request to the key of a DPoP proof sent with it (RFC 9449 §10.1): a `dpop_jkt`
+    /// parameter must equal the proof's thumbprint (`invalid_dpop_proof` otherwise).
+    pub fn bind_dpop(&mut self, proof_jkt: &str) -> Result<(), ErrorResponse> {
+        match &self.dpop_jkt {
+            Some(given) if given != proof_jkt => Err(invalid(
+                ErrorCode::InvalidDpopProof,
+                "dpop_jkt differs from the thumbprint of the DPoP proof sent with the request (RFC 9449 Section 10.1)",
+            )),
+            _ => {
+                self.dpop_jkt = Some(proof_jkt.to_owned());
+                Ok(())
+            }
+        }
+    }
+
+    /// The URL the browser is sent back to: `redirect_uri` with `params` added to its query
+    /// (RFC 6749 §4.1.2), always with `iss` (RFC 9207) and, when the request had one, `state`.
+    pub fn redirect_with(&self, issuer: &str, params: &[(&str, &str)]) -> String {
+        let mut url = match url::Url::parse(&self.redirect_uri) {
+            Ok(u) => u,
+            Err(_) => return self.redirect_uri.clone(),
+        };
+        {
+            let mut query = url.query_pairs_mut();
+            for (k, v) in params {
+                query.append_pair(k, v);
+            }
+            if let Some(state) = &self.state {
+                query.append_pair("state", state);
+            }
+            query.append_pair("iss", issuer);
+        }
+        url.into()
     }
 
     /// The configurations the request asks for, from `scope` (matched against each
@@ -222,7 +244,10 @@ fn configuration_of(
     }
     match (&detail.credential_configuration_id, &detail.format) {
         (Some(id), _) => {
-            if metadata.credential_configurations_supported.contains_key(id) {
+            if metadata
+                .credential_configurations_supported
+                .contains_key(id)
+            {
                 Ok(id.clone())
             } else {
                 Err(bad(format!(

@@ -33,7 +33,10 @@ mod tests {
     fn round_trips_and_refuses_foreign_forms() {
         let uri = from_secret("abcdefghijklmnopqrstuv");
         assert_eq!(secret_of(&uri), Some("abcdefghijklmnopqrstuv"));
-        assert_eq!(secret_of("https://as.example/req/abcdefghijklmnopqrstuv"), None);
+        assert_eq!(
+            secret_of("https://as.example/req/abcdefghijklmnopqrstuv"),
+            None
+        );
         assert_eq!(secret_of(&from_secret("short")), None);
         assert_eq!(secret_of(&from_secret("has space in it......")), None);
         assert_eq!(secret_of(&from_secret(&"a".repeat(200))), None);

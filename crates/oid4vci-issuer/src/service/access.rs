@@ -40,6 +40,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
 
     /// `POST /token` (Section 6).
     pub async fn token(&self, request: TokenRequest, facts: HttpFacts) -> Outcome<TokenResponse> {
+        if matches!(request.grant, TokenGrant::AuthorizationCode { .. }) {
+            return self.token_authorization_code(request, facts).await;
+        }
         let now = self.clock.now();
         let token_endpoint = self.authorization_server_metadata().token_endpoint;
         let dpop = self.check_dpop(&facts, &token_endpoint, None, now).await;
@@ -165,7 +168,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
 
     /// Verifies the wallet attestation headers, if sent, and consumes the PoP's `jti`.
     /// Headers without a configured trust, or only one of the two, are `invalid_client`.
-    async fn check_client_attestation(
+    pub(super) async fn check_client_attestation(
         &self,
         facts: &HttpFacts,
         client_id: Option<&str>,

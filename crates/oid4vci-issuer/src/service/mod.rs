@@ -89,9 +89,13 @@ impl HttpFacts {
 }
 
 mod access;
+mod authorization;
 mod issuance;
 mod operator;
 
+pub use authorization::{
+    AuthorizationOutcome, CredentialChoice, LoginAction, LoginForm, LoginPage, ParResponse,
+};
 pub use operator::OfferCreated;
 
 /// An OID4VCI issuer over a [`SessionStore`] and a [`CredentialMinter`].
@@ -104,6 +108,7 @@ pub struct Issuer<S, M> {
     secrets: Arc<dyn SecretSource>,
     key: ServerKey,
     observer: Option<Arc<dyn EventObserver>>,
+    authorization: Option<authorization::AuthorizationServer>,
 }
 
 impl<S, M> std::fmt::Debug for Issuer<S, M> {
@@ -135,6 +140,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             secrets,
             key,
             observer: None,
+            authorization: None,
         }
     }
 
@@ -205,7 +211,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// OAuth authorization server metadata for the built-in token endpoint (Section 12.3).
     pub fn authorization_server_metadata(&self) -> AuthorizationServerMetadata {
         let base = self.issuer_id().trim_end_matches('/');
-        AuthorizationServerMetadata {
+        let mut metadata = AuthorizationServerMetadata {
             issuer: self.issuer_id().to_owned(),
             token_endpoint: format!("{base}/token"),
             authorization_endpoint: None,
@@ -231,7 +237,22 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 oid4vci_types::OPENID_CREDENTIAL.to_owned()
             ]),
             extra: Default::default(),
+        };
+        if self.config.wallet_attestation.is_some() {
+            let algs = json!(crate::client_attestation::ATTESTATION_ALGS);
+            metadata.extra.insert(
+                "client_attestation_signing_alg_values_supported".into(),
+                algs.clone(),
+            );
+            metadata.extra.insert(
+                "client_attestation_pop_signing_alg_values_supported".into(),
+                algs,
+            );
         }
+        if self.authorization.is_some() {
+            self.add_authorization_endpoints(&mut metadata);
+        }
+        metadata
     }
 
     /// Loads a session, applies `f` to a working copy, and stores it if `f` changed it

@@ -59,6 +59,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 "require_wallet_attestation needs trusted wallet providers in IssuerConfig::wallet_attestation".into(),
             ));
         }
+        if spec.authorization_code.is_some() && self.authorization.is_none() {
+            return Err(IssuerError::Unsupported(
+                "the authorization_code grant needs the embedded authorization server (Issuer::with_authorization_server); an offer never carries a grant the issuer cannot complete".into(),
+            ));
+        }
         if !spec.pre_authorized && spec.authorization_code.is_none() {
             return Err(IssuerError::InvalidOffer(
                 "an offer needs a pre-authorized or authorization code grant".into(),
@@ -156,6 +161,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             notification_hashes: Vec::new(),
             events: Vec::new(),
             events_dropped: 0,
+            authorization: None,
         };
         session.record(
             EventKind::OfferCreated,

@@ -538,8 +538,8 @@ pub fn error_paths<S: SessionStore>(store: S) {
         block(issuer.credential(by_identifier, facts.clone()))
             .unwrap_err()
             .error,
-        ErrorCode::InvalidCredentialRequest,
-        "credential_identifier without authorization_details in the token response"
+        ErrorCode::UnknownCredentialIdentifier,
+        "a credential_identifier the token did not issue (it issued none)"
     );
     let no_proof = block(issuer.credential(jwt_request(vec![]), facts.clone())).unwrap_err();
     assert_eq!(no_proof.error, ErrorCode::InvalidProof, "missing proofs");

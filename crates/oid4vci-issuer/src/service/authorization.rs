@@ -176,8 +176,15 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     ) -> Outcome<ParResponse> {
         let now = self.clock.now();
         let server = self.authorization.as_ref().ok_or_else(no_server)?;
-        let mut request = AuthorizationRequest::from_form(body, &server.policy.redirect)?;
-        let configuration_ids = request.configurations(&self.config.metadata)?;
+        let checked =
+            AuthorizationRequest::from_form(body, &server.policy.redirect).and_then(|r| {
+                let ids = r.configurations(&self.config.metadata)?;
+                Ok((r, ids))
+            });
+        let (mut request, configuration_ids) = match checked {
+            Ok(c) => c,
+            Err(e) => return Err(self.refuse_par(body, e, now).await),
+        };
         let offer_state = request.issuer_state.as_deref().map(SecretHash::of);
         if let Some(hash) = &offer_state {
             // Cheap rejection first: nothing is consumed for an unknown issuer_state.
@@ -260,6 +267,28 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             request_uri: uri,
             expires_in: policy.request_uri_ttl,
         })
+    }
+
+    /// Logs a refused pushed request on the offer its `issuer_state` names, if any.
+    async fn refuse_par(&self, body: &[u8], error: ErrorResponse, now: u64) -> ErrorResponse {
+        let state = oid4vci_types::parse::parse_form(body, ErrorCode::InvalidRequest)
+            .ok()
+            .and_then(|mut p| p.remove("issuer_state"));
+        let Some(state) = state else {
+            return error;
+        };
+        let found = self
+            .store
+            .find(LookupKind::IssuerState, &SecretHash::of(&state))
+            .await;
+        match found {
+            Ok(Some(session)) => {
+                self.refuse(&session.id, EventKind::ParRejected, error, json!({}), now)
+                    .await
+            }
+            Ok(None) => error,
+            Err(e) => server_error(e),
+        }
     }
 
     /// `GET /authorize?client_id=…&request_uri=…`: the login and consent page of a pushed

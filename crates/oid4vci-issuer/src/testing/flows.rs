@@ -138,6 +138,7 @@ pub fn run_issuer_flows<S: SessionStore, F: Fn() -> S>(make_store: F) {
     concurrent_token_requests_redeem_once(make_store());
     concurrent_credential_requests_consume_nonce_once(make_store());
     dpop_bound_flow(make_store());
+    super::authorization_flows::authorization_code_redeemed_once(make_store());
 }
 
 /// Offer by reference → token with authorization_details → nonce → credential → notification.

@@ -10,6 +10,7 @@
 //! code each redeemed once under 50 concurrent redeemers, and sweeping of expired sessions.
 //! Concurrency uses OS threads, so no async runtime is required.
 
+pub mod authorization_flows;
 pub mod flows;
 mod wallet;
 

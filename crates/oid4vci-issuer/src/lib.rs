@@ -77,7 +77,8 @@ pub use event::{Event, EventKind, EventObserver};
 pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 pub use nonce::ServerKey;
 pub use proof_check::{
-    CheckedProofs, ProofCheck, ProofCheckInput, ProofRejection, StandardProofCheck,
+    CheckedProofs, ProofCapabilities, ProofCheck, ProofCheckInput, ProofRejection,
+    StandardProofCheck,
 };
 pub use sd_jwt::SdJwtVcMinter;
 pub use secrets::{OsSecretSource, SecretHash, SecretSource};

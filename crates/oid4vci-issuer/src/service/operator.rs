@@ -59,6 +59,14 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 "require_wallet_attestation needs trusted wallet providers in IssuerConfig::wallet_attestation".into(),
             ));
         }
+        if spec.flags.require_key_attestation
+            && self.proofs.capabilities().accepts_key_attestations == Some(false)
+        {
+            return Err(IssuerError::Unsupported(
+                "require_key_attestation needs trusted key attesters in the proof check's policy"
+                    .into(),
+            ));
+        }
         if spec.authorization_code.is_some() && self.authorization.is_none() {
             return Err(IssuerError::Unsupported(
                 "the authorization_code grant needs the embedded authorization server (Issuer::with_authorization_server); an offer never carries a grant the issuer cannot complete".into(),

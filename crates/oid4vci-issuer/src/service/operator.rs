@@ -59,6 +59,18 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 "require_wallet_attestation needs trusted wallet providers in IssuerConfig::wallet_attestation".into(),
             ));
         }
+        if let Some(state) = spec
+            .authorization_code
+            .as_ref()
+            .and_then(|a| a.issuer_state.as_deref())
+        {
+            let printable = state.bytes().all(|b| b.is_ascii_graphic());
+            if state.is_empty() || state.len() > 512 || !printable {
+                return Err(IssuerError::InvalidOffer(
+                    "issuer_state must be 1 to 512 printable ASCII characters".into(),
+                ));
+            }
+        }
         if spec.flags.require_key_attestation
             && self.proofs.capabilities().accepts_key_attestations == Some(false)
         {

@@ -50,6 +50,13 @@ pub trait UserDirectory: Send + Sync + 'static {
     fn prefill(&self) -> Option<LoginPrefill> {
         None
     }
+
+    /// The claims (per configuration id) of a user an external authorization server
+    /// authenticated as `subject` (none by default).
+    fn claims_of(&self, subject: &str) -> Option<BTreeMap<String, Value>> {
+        let _ = subject;
+        None
+    }
 }
 
 /// One configured user whose credentials are prefilled in the login form, so that submitting the
@@ -96,6 +103,10 @@ impl UserDirectory for DemoUser {
             subject: self.username.clone(),
             claims: self.claims.clone(),
         })
+    }
+
+    fn claims_of(&self, subject: &str) -> Option<BTreeMap<String, Value>> {
+        (subject == self.username).then(|| self.claims.clone())
     }
 
     fn prefill(&self) -> Option<LoginPrefill> {

@@ -65,6 +65,9 @@ pub enum EventKind {
     CodeExchanged,
     /// An authorization code was presented again: the tokens it issued are revoked.
     CodeReuseDetected,
+    /// A JWT access token of an external authorization server was accepted (it starts the
+    /// session; details: authorization server, client, configurations).
+    ExternalTokenAccepted,
 }
 
 /// One entry of the event log.

@@ -59,6 +59,7 @@ pub mod config;
 pub mod dpop;
 pub mod error;
 pub mod event;
+pub mod external_as;
 pub mod minter;
 pub mod nonce;
 pub mod proof_check;

@@ -245,12 +245,15 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     ) -> Outcome<(Session, SecretHash)> {
         let (token, dpop_scheme) = facts.access_token()?;
         let hash = SecretHash::of(token);
-        let session = self
+        let found = self
             .store
             .find(LookupKind::AccessToken, &hash)
             .await
-            .map_err(server_error)?
-            .ok_or_else(|| reject(ErrorCode::InvalidToken, "unknown access token"))?;
+            .map_err(server_error)?;
+        let session = match found {
+            Some(s) => s,
+            None => self.session_for_external_token(token, &hash, now).await?,
+        };
         credential::authorize(&session, &hash, now, usage)?;
         let bound = session.access.as_ref().and_then(|a| a.dpop_jkt.clone());
         match (bound, dpop_scheme) {

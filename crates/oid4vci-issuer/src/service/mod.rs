@@ -81,7 +81,7 @@ impl HttpFacts {
             ));
         };
         let token = token.trim();
-        if token.is_empty() || token.len() > 512 {
+        if token.is_empty() || token.len() > crate::external_as::MAX_TOKEN_LEN {
             return Err(reject(ErrorCode::InvalidToken, "malformed access token"));
         }
         Ok((token, dpop))
@@ -90,6 +90,7 @@ impl HttpFacts {
 
 mod access;
 mod authorization;
+mod external;
 mod issuance;
 mod operator;
 
@@ -109,6 +110,7 @@ pub struct Issuer<S, M> {
     key: ServerKey,
     observer: Option<Arc<dyn EventObserver>>,
     authorization: Option<authorization::AuthorizationServer>,
+    external: Option<external::ExternalAuthorization>,
 }
 
 impl<S, M> std::fmt::Debug for Issuer<S, M> {
@@ -141,6 +143,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             key,
             observer: None,
             authorization: None,
+            external: None,
         }
     }
 

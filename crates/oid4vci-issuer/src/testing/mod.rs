@@ -11,9 +11,11 @@
 //! Concurrency uses OS threads, so no async runtime is required.
 
 pub mod authorization_flows;
+mod authorization_server;
 pub mod flows;
 mod wallet;
 
+pub use authorization_server::TestAuthorizationServer;
 pub use wallet::TestWallet;
 
 use crate::secrets::SecretHash;

@@ -18,12 +18,22 @@ pub(super) struct AuthorizationServer {
 }
 
 /// The answer to a pushed authorization request (RFC 9126 §2.2), sent with `201 Created`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` hides the `request_uri`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParResponse {
     /// Single-use reference to the pushed request.
     pub request_uri: String,
     /// Seconds until `request_uri` expires.
     pub expires_in: u64,
+}
+
+impl std::fmt::Debug for ParResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParResponse")
+            .field("request_uri", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// A credential the login page names.
@@ -84,8 +94,9 @@ pub enum LoginAction {
     Deny,
 }
 
-/// The submitted login form.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The submitted login form. `Debug` hides the `request_uri` (the token and password are
+/// [`SecretString`]s).
+#[derive(Clone, PartialEq, Eq)]
 pub struct LoginForm {
     /// The hidden `request_uri`.
     pub request_uri: String,
@@ -95,13 +106,32 @@ pub struct LoginForm {
     pub action: LoginAction,
 }
 
-/// Where the browser goes after the form.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("request_uri", &"<redacted>")
+            .field("form_token", &self.form_token)
+            .field("action", &self.action)
+            .finish()
+    }
+}
+
+/// Where the browser goes after the form. `Debug` hides the redirect (it carries the code).
+#[derive(Clone, PartialEq, Eq)]
 pub enum AuthorizationOutcome {
     /// Redirect (303) to the wallet's `redirect_uri` with `code` (or `error`), `state` and `iss`.
     Redirect(String),
     /// Show the page again (wrong password).
     Retry(Box<LoginPage>),
+}
+
+impl std::fmt::Debug for AuthorizationOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthorizationOutcome::Redirect(_) => f.write_str("Redirect(<redacted>)"),
+            AuthorizationOutcome::Retry(page) => f.debug_tuple("Retry").field(page).finish(),
+        }
+    }
 }
 
 fn no_server() -> ErrorResponse {

@@ -92,6 +92,8 @@ pub fn authorization_code_redeemed_once<S: SessionStore>(store: S) {
         panic!("approval redirects");
     };
     let code = url_param(&location, "code").expect("a code in the redirect");
+    let shown = format!("{:?}", AuthorizationOutcome::Redirect(location.clone()));
+    assert!(!shown.contains(&code), "Debug never shows the code");
     assert_eq!(
         url_param(&location, "iss").as_deref(),
         Some(super::flows::ISSUER)

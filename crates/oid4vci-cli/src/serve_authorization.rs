@@ -67,3 +67,21 @@ pub async fn authorization_code_offer<S: SessionStore, M: CredentialMinter>(
         .map_err(|e| format!("cannot create the authorization code offer: {e}"))?;
     Ok(created.credential_offer_uri)
 }
+
+/// The verifier for `[external_authorization]`, if configured: tokens of that server for
+/// `audience` (the Credential Issuer Identifier), checked against the JWKS file.
+pub fn external_verifier(
+    file: &ServeConfig,
+    audience: &str,
+) -> Result<Option<oid4vci_issuer::external_as::JwtAccessTokenVerifier>, String> {
+    let Some(entry) = &file.external_authorization else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&entry.jwks_file)
+        .map_err(|e| format!("cannot read {}: {e}", entry.jwks_file.display()))?;
+    let jwks: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", entry.jwks_file.display()))?;
+    oid4vci_issuer::external_as::JwtAccessTokenVerifier::from_jwks(&entry.issuer, audience, &jwks)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", entry.jwks_file.display()))
+}

@@ -220,12 +220,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             Some(oid4vci_issuer::client_attestation::WalletAttestationTrust::with_anchors(anchors));
     }
     let (demo_user, policy) = crate::serve_authorization::demo_user_and_policy(&file, &credentials);
-    let issuer = Arc::new(
-        Issuer::new(config, store, minter)
-            .with_server_key(server_key)
-            .with_event_observer(Arc::new(LogEvents))
-            .with_authorization_server(policy, Arc::new(demo_user.user)),
-    );
+    let external = crate::serve_authorization::external_verifier(&file, &issuer_url)?;
+    let mut built = Issuer::new(config, store, minter)
+        .with_server_key(server_key)
+        .with_event_observer(Arc::new(LogEvents))
+        .with_authorization_server(policy, Arc::new(demo_user.user.clone()));
+    if let Some(verifier) = external {
+        built = built.with_external_authorization_server(
+            Arc::new(verifier),
+            Arc::new(demo_user.user.clone()),
+        );
+    }
+    let issuer = Arc::new(built);
     let admin_token = Arc::new(
         args.admin_token
             .clone()

@@ -48,6 +48,19 @@ pub struct ServeConfig {
     /// The embedded authorization server (authorization code flow).
     #[serde(default)]
     pub authorization: AuthorizationEntry,
+    /// An external authorization server whose JWT access tokens (RFC 9068) are accepted.
+    #[serde(default)]
+    pub external_authorization: Option<ExternalAuthorizationEntry>,
+}
+
+/// `[external_authorization]`: a trusted external authorization server.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalAuthorizationEntry {
+    /// Its issuer identifier (the tokens' `iss`).
+    pub issuer: String,
+    /// A file with its JWKS (`{"keys": [...]}`); restart to pick up new keys.
+    pub jwks_file: PathBuf,
 }
 
 /// `[authorization]`: the demo user who signs in on the login page, and the redirect URIs.
@@ -212,6 +225,15 @@ mod tests {
             Some("pid"),
             "a configuration without a scope gets its id as scope"
         );
+        let external: ServeConfig = toml::from_str(
+            "[external_authorization]\nissuer = \"https://login.example.com\"\njwks_file = \"as.json\"\n[authorization]\nusername = \"max\"\nredirect_uris = [\"https://w.example/cb\"]",
+        )
+        .expect("authorization tables parse");
+        assert_eq!(
+            external.external_authorization.map(|e| e.issuer),
+            Some("https://login.example.com".to_owned())
+        );
+        assert_eq!(external.authorization.username.as_deref(), Some("max"));
         assert!(
             toml::from_str::<ServeConfig>("unknown = 1").is_err(),
             "unknown keys are refused"

@@ -196,6 +196,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .or(file.issuer_url.clone())
         .unwrap_or_else(|| url.clone());
     let (signing_key, server_key) = load_keys(&keys_file)?;
+    let encryption =
+        crate::serve_encryption::load_or_create(&crate::serve_encryption::path_for(&keys_file))?;
     let credentials = file.credentials();
     let minter = SdJwtVcMinter::new(signing_key, "issuer-key-1");
     let jwks = json!({"keys": [minter.public_jwk()]});
@@ -223,6 +225,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let external = crate::serve_authorization::external_verifier(&file, &issuer_url)?;
     let mut built = Issuer::new(config, store, minter)
         .with_server_key(server_key)
+        .with_encryption(Arc::new(encryption))
         .with_event_observer(Arc::new(LogEvents))
         .with_authorization_server(policy, Arc::new(demo_user.user.clone()));
     if let Some(verifier) = external {

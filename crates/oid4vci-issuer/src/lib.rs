@@ -57,6 +57,7 @@ pub mod client_attestation;
 pub mod clock;
 pub mod config;
 pub mod dpop;
+pub mod encryption;
 pub mod error;
 pub mod event;
 pub mod external_as;
@@ -73,6 +74,7 @@ pub mod transition;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};
+pub use encryption::{EncryptionError, MessageEncryption};
 pub use error::IssuerError;
 pub use event::{Event, EventKind, EventObserver};
 pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
@@ -84,8 +86,8 @@ pub use proof_check::{
 pub use sd_jwt::SdJwtVcMinter;
 pub use secrets::{OsSecretSource, SecretHash, SecretSource};
 pub use service::{
-    AuthorizationOutcome, CredentialChoice, HttpFacts, Issuer, LoginAction, LoginForm, LoginPage,
-    OfferCreated, ParResponse,
+    AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, HttpFacts, Issuer,
+    LoginAction, LoginForm, LoginPage, OfferCreated, ParResponse,
 };
 pub use session::{
     AuthorizationState, AuthorizationStep, LookupKind, Session, SessionFlags, SessionState,

@@ -90,6 +90,7 @@ impl HttpFacts {
 
 mod access;
 mod authorization;
+mod encrypted;
 mod external;
 mod issuance;
 mod operator;
@@ -97,6 +98,7 @@ mod operator;
 pub use authorization::{
     AuthorizationOutcome, CredentialChoice, LoginAction, LoginForm, LoginPage, ParResponse,
 };
+pub use encrypted::{CredentialBody, CredentialReply};
 pub use operator::OfferCreated;
 
 /// An OID4VCI issuer over a [`SessionStore`] and a [`CredentialMinter`].
@@ -111,6 +113,7 @@ pub struct Issuer<S, M> {
     observer: Option<Arc<dyn EventObserver>>,
     authorization: Option<authorization::AuthorizationServer>,
     external: Option<external::ExternalAuthorization>,
+    encryption: Option<Arc<dyn crate::encryption::MessageEncryption>>,
 }
 
 impl<S, M> std::fmt::Debug for Issuer<S, M> {
@@ -144,6 +147,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             observer: None,
             authorization: None,
             external: None,
+            encryption: None,
         }
     }
 
@@ -176,6 +180,19 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Sets the server key (persist its 32 bytes so nonces and offers survive restarts).
     pub fn with_server_key(mut self, key: [u8; 32]) -> Self {
         self.key = ServerKey::new(key, self.config.nonce_ttl);
+        self
+    }
+
+    /// Accepts encrypted credential requests and encrypts responses on request (Section 10),
+    /// and advertises both in the metadata (`credential_request_encryption`,
+    /// `credential_response_encryption`).
+    pub fn with_encryption(
+        mut self,
+        encryption: Arc<dyn crate::encryption::MessageEncryption>,
+    ) -> Self {
+        self.config.metadata.credential_request_encryption = encryption.request_metadata();
+        self.config.metadata.credential_response_encryption = encryption.response_metadata();
+        self.encryption = Some(encryption);
         self
     }
 

@@ -2,7 +2,7 @@
 //!
 //! `browser/install.sh` installs Debian's `chromium` (when missing) and the pinned
 //! `playwright-core`; `browser/login_page.mjs` pushes an authorization request, loads the page,
-//! checks what it shows, saves a screenshot to `target/test-artifacts/login-page.png`, submits
+//! checks what it shows, saves a screenshot to `target/test-artifacts/login-page.png` (under `CARGO_TARGET_DIR` when set), submits
 //! the form as served and checks the redirect carries `code`, `state` and `iss`. When Chromium
 //! cannot be had (the install script exits with status 2), the test prints
 //! `SKIPPED: browser_login_page_approves_as_served: <reason>` and returns.
@@ -96,7 +96,11 @@ fn browser_login_page_approves_as_served() {
         String::from_utf8_lossy(&install.stderr)
     );
     let server = start_server();
-    let screenshot = repo_root().join("target/test-artifacts/login-page.png");
+    // CI builds into a shared CARGO_TARGET_DIR from a throw-away clone: keep the artifact there.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    let screenshot = target.join("test-artifacts/login-page.png");
     let _ = std::fs::remove_file(&screenshot);
     let output = Command::new("node")
         .arg(repo_root().join("browser/login_page.mjs"))

@@ -27,11 +27,13 @@ type Shared<S, M> = State<Arc<App<S, M>>>;
 /// The wallet-facing router: metadata (`/.well-known/openid-credential-issuer`,
 /// `/.well-known/oauth-authorization-server`, and `/.well-known/jwt-vc-issuer` when `jwks` is
 /// given), `GET /credential-offer/{id}`, `POST /token`, `/nonce`, `/credential`,
-/// `/deferred_credential`, `/notification`.
+/// `/deferred_credential`, `/notification`, and the embedded authorization server's `POST /par`
+/// and `GET`/`POST /authorize` (answering errors unless it is enabled).
 pub fn router<S: SessionStore, M: CredentialMinter>(
     issuer: Arc<Issuer<S, M>>,
     jwks: Option<Value>,
 ) -> Router {
+    let authorization = crate::authorize::routes(issuer.clone());
     let app = Arc::new(App { issuer, jwks });
     Router::new()
         .route(
@@ -61,11 +63,12 @@ pub fn router<S: SessionStore, M: CredentialMinter>(
         .route("/credential", post(credential::<S, M>))
         .route("/deferred_credential", post(deferred::<S, M>))
         .route("/notification", post(notification::<S, M>))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
+        .merge(authorization)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-fn facts(headers: &HeaderMap) -> HttpFacts {
+pub(crate) fn facts(headers: &HeaderMap) -> HttpFacts {
     let text = |name: &str| {
         headers
             .get(name)

@@ -202,12 +202,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         config.wallet_attestation =
             Some(oid4vci_issuer::client_attestation::WalletAttestationTrust::with_anchors(anchors));
     }
-    let issuer = Arc::new(
-        Issuer::new(config, store, minter)
-            .with_server_key(server_key)
-            .with_encryption(Arc::new(encryption))
-            .with_event_observer(Arc::new(LogEvents)),
-    );
+    let (demo_user, policy) = crate::serve_authorization::demo_user_and_policy(&file, &credentials);
+    let external = crate::serve_authorization::external_verifier(&file, &issuer_url)?;
+    let mut built = Issuer::new(config, store, minter)
+        .with_server_key(server_key)
+        .with_encryption(Arc::new(encryption))
+        .with_event_observer(Arc::new(LogEvents))
+        .with_authorization_server(policy, Arc::new(demo_user.user.clone()));
+    if let Some(verifier) = external {
+        built = built.with_external_authorization_server(
+            Arc::new(verifier),
+            Arc::new(demo_user.user.clone()),
+        );
+    }
+    let issuer = Arc::new(built);
     let admin_token = Arc::new(
         args.admin_token
             .clone()
@@ -248,6 +256,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     println!("{}", created.credential_offer_uri);
     print_qr(&created.credential_offer_uri);
+    let by_login = crate::serve_authorization::authorization_code_offer(&issuer, first).await?;
+    println!(
+        "authorization code offer (sign in as {} / {}): {by_login}",
+        demo_user.username, demo_user.password
+    );
     spawn_sweeper(issuer.clone());
 
     let handle = axum_server::Handle::new();

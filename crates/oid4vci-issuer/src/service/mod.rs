@@ -84,7 +84,7 @@ impl HttpFacts {
             ));
         };
         let token = token.trim();
-        if token.is_empty() || token.len() > 512 {
+        if token.is_empty() || token.len() > crate::external_as::MAX_TOKEN_LEN {
             return Err(reject(ErrorCode::InvalidToken, "malformed access token"));
         }
         Ok((token, dpop))
@@ -92,10 +92,15 @@ impl HttpFacts {
 }
 
 mod access;
+mod authorization;
 mod encrypted;
+mod external;
 mod issuance;
 mod operator;
 
+pub use authorization::{
+    AuthorizationOutcome, CredentialChoice, LoginAction, LoginForm, LoginPage, ParResponse,
+};
 pub use encrypted::{CredentialBody, CredentialReply};
 pub use operator::OfferCreated;
 
@@ -109,6 +114,8 @@ pub struct Issuer<S, M> {
     secrets: Arc<dyn SecretSource>,
     key: ServerKey,
     observer: Option<Arc<dyn EventObserver>>,
+    authorization: Option<authorization::AuthorizationServer>,
+    external: Option<external::ExternalAuthorization>,
     encryption: Option<Arc<dyn crate::encryption::MessageEncryption>>,
 }
 
@@ -153,6 +160,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             secrets,
             key,
             observer: None,
+            authorization: None,
+            external: None,
             encryption: None,
         }
     }
@@ -203,7 +212,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     }
 
     /// Replaces the proof check (for example a [`StandardProofCheck`] with trust anchors).
+    /// The metadata is updated to say what the check accepts (see
+    /// [`ProofCapabilities::advertise`](crate::proof_check::ProofCapabilities::advertise)).
     pub fn with_proof_check(mut self, check: impl ProofCheck) -> Self {
+        check.capabilities().advertise(&mut self.config.metadata);
         self.proofs = Box::new(check);
         self
     }
@@ -237,7 +249,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// OAuth authorization server metadata for the built-in token endpoint (Section 12.3).
     pub fn authorization_server_metadata(&self) -> AuthorizationServerMetadata {
         let base = self.issuer_id().trim_end_matches('/');
-        AuthorizationServerMetadata {
+        let mut metadata = AuthorizationServerMetadata {
             issuer: self.issuer_id().to_owned(),
             token_endpoint: format!("{base}/token"),
             authorization_endpoint: None,
@@ -263,7 +275,22 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 oid4vci_types::OPENID_CREDENTIAL.to_owned()
             ]),
             extra: Default::default(),
+        };
+        if self.config.wallet_attestation.is_some() {
+            let algs = json!(crate::client_attestation::ATTESTATION_ALGS);
+            metadata.extra.insert(
+                "client_attestation_signing_alg_values_supported".into(),
+                algs.clone(),
+            );
+            metadata.extra.insert(
+                "client_attestation_pop_signing_alg_values_supported".into(),
+                algs,
+            );
         }
+        if self.authorization.is_some() {
+            self.add_authorization_endpoints(&mut metadata);
+        }
+        metadata
     }
 
     /// Loads a session, applies `f` to a working copy, and stores it if `f` changed it

@@ -68,6 +68,7 @@ pub mod sd_jwt;
 pub mod secrets;
 pub mod service;
 pub mod session;
+pub mod signed_metadata;
 pub mod store;
 pub mod testing;
 pub mod transition;
@@ -93,4 +94,5 @@ pub use session::{
     AuthorizationState, AuthorizationStep, LookupKind, Session, SessionFlags, SessionState,
     SessionSummary,
 };
+pub use signed_metadata::MetadataSigner;
 pub use store::{MemoryStore, SessionStore, StoreError};

@@ -117,6 +117,7 @@ pub struct Issuer<S, M> {
     authorization: Option<authorization::AuthorizationServer>,
     external: Option<external::ExternalAuthorization>,
     encryption: Option<Arc<dyn crate::encryption::MessageEncryption>>,
+    metadata_signer: Option<(Arc<dyn crate::signed_metadata::MetadataSigner>, u64)>,
 }
 
 impl<S, M> std::fmt::Debug for Issuer<S, M> {
@@ -163,6 +164,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             authorization: None,
             external: None,
             encryption: None,
+            metadata_signer: None,
         }
     }
 
@@ -209,6 +211,41 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         self.config.metadata.credential_response_encryption = encryption.response_metadata();
         self.encryption = Some(encryption);
         self
+    }
+
+    /// Signs the metadata (Section 12.2.3) with `signer`, each signature valid for `lifetime`
+    /// seconds: [`signed_metadata`](Self::signed_metadata) and the `signed_metadata` member of
+    /// [`metadata_document`](Self::metadata_document).
+    pub fn with_metadata_signer(
+        mut self,
+        signer: Arc<dyn crate::signed_metadata::MetadataSigner>,
+        lifetime: u64,
+    ) -> Self {
+        self.metadata_signer = Some((signer, lifetime));
+        self
+    }
+
+    /// The metadata as a signed JWT (`openidvci-issuer-metadata+jwt`), when a signer is set.
+    pub fn signed_metadata(&self) -> Option<Result<String, String>> {
+        let (signer, lifetime) = self.metadata_signer.as_ref()?;
+        Some(crate::signed_metadata::sign(
+            &self.config.metadata,
+            signer.as_ref(),
+            self.clock.now(),
+            *lifetime,
+        ))
+    }
+
+    /// The metadata document to serve as JSON: [`metadata`](Self::metadata) plus, when a
+    /// signer is set, its `signed_metadata` member.
+    pub fn metadata_document(&self) -> Result<CredentialIssuerMetadata, String> {
+        let mut document = self.config.metadata.clone();
+        if let Some(signed) = self.signed_metadata() {
+            document
+                .extra
+                .insert("signed_metadata".into(), Value::String(signed?));
+        }
+        Ok(document)
     }
 
     /// Replaces the proof check (for example a [`StandardProofCheck`] with trust anchors).

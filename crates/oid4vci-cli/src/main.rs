@@ -17,6 +17,7 @@ mod offer_cmd;
 mod proof_cmd;
 mod serve_cmd;
 mod serve_config;
+mod serve_encryption;
 mod serve_keys;
 mod serve_limits;
 mod serve_store;

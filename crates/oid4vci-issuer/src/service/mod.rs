@@ -92,9 +92,11 @@ impl HttpFacts {
 }
 
 mod access;
+mod encrypted;
 mod issuance;
 mod operator;
 
+pub use encrypted::{CredentialBody, CredentialReply};
 pub use operator::OfferCreated;
 
 /// An OID4VCI issuer over a [`SessionStore`] and a [`CredentialMinter`].
@@ -107,6 +109,7 @@ pub struct Issuer<S, M> {
     secrets: Arc<dyn SecretSource>,
     key: ServerKey,
     observer: Option<Arc<dyn EventObserver>>,
+    encryption: Option<Arc<dyn crate::encryption::MessageEncryption>>,
 }
 
 impl<S, M> std::fmt::Debug for Issuer<S, M> {
@@ -122,17 +125,19 @@ type Outcome<T> = Result<T, ErrorResponse>;
 /// Seconds a client is asked to wait when the store is temporarily unavailable.
 pub(crate) const STORE_RETRY_AFTER_SECS: u64 = 2;
 
-/// A store failure as the wallet sees it: `server_error`; when the store is only unavailable
-/// (nothing was written) with HTTP 503 and `Retry-After`, and without the backend's details.
-fn server_error(e: StoreError) -> ErrorResponse {
-    match e {
-        StoreError::Unavailable(_) => reject(
+/// An internal failure as the wallet sees it: `server_error`. A store that is only unavailable
+/// ([`StoreError::Unavailable`]: nothing was written) adds HTTP 503 and `Retry-After`, without the
+/// backend's details.
+fn server_error<E: std::fmt::Display + 'static>(e: E) -> ErrorResponse {
+    let any: &dyn std::any::Any = &e;
+    if let Some(StoreError::Unavailable(_)) = any.downcast_ref::<StoreError>() {
+        return reject(
             ErrorCode::ServerError,
             "the issuer's storage is temporarily unavailable; retry later",
         )
-        .with_retry_after(STORE_RETRY_AFTER_SECS),
-        e => reject(ErrorCode::ServerError, format!("storage failure: {e}")),
+        .with_retry_after(STORE_RETRY_AFTER_SECS);
     }
+    reject(ErrorCode::ServerError, format!("storage failure: {e}"))
 }
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
@@ -150,6 +155,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             secrets,
             key,
             observer: None,
+            encryption: None,
         }
     }
 
@@ -182,6 +188,19 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Sets the server key (persist its 32 bytes so nonces and offers survive restarts).
     pub fn with_server_key(mut self, key: [u8; 32]) -> Self {
         self.key = ServerKey::new(key, self.config.nonce_ttl);
+        self
+    }
+
+    /// Accepts encrypted credential requests and encrypts responses on request (Section 10),
+    /// and advertises both in the metadata (`credential_request_encryption`,
+    /// `credential_response_encryption`).
+    pub fn with_encryption(
+        mut self,
+        encryption: Arc<dyn crate::encryption::MessageEncryption>,
+    ) -> Self {
+        self.config.metadata.credential_request_encryption = encryption.request_metadata();
+        self.config.metadata.credential_response_encryption = encryption.response_metadata();
+        self.encryption = Some(encryption);
         self
     }
 

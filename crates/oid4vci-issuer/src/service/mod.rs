@@ -125,19 +125,17 @@ type Outcome<T> = Result<T, ErrorResponse>;
 /// Seconds a client is asked to wait when the store is temporarily unavailable.
 pub(crate) const STORE_RETRY_AFTER_SECS: u64 = 2;
 
-/// An internal failure as the wallet sees it: `server_error`. A store that is only unavailable
-/// ([`StoreError::Unavailable`]: nothing was written) adds HTTP 503 and `Retry-After`, without the
-/// backend's details.
-fn server_error<E: std::fmt::Display + 'static>(e: E) -> ErrorResponse {
-    let any: &dyn std::any::Any = &e;
-    if let Some(StoreError::Unavailable(_)) = any.downcast_ref::<StoreError>() {
-        return reject(
+/// A store failure as the wallet sees it: `server_error`; when the store is only unavailable
+/// (nothing was written) with HTTP 503 and `Retry-After`, and without the backend's details.
+fn server_error(e: StoreError) -> ErrorResponse {
+    match e {
+        StoreError::Unavailable(_) => reject(
             ErrorCode::ServerError,
             "the issuer's storage is temporarily unavailable; retry later",
         )
-        .with_retry_after(STORE_RETRY_AFTER_SECS);
+        .with_retry_after(STORE_RETRY_AFTER_SECS),
+        e => reject(ErrorCode::ServerError, format!("storage failure: {e}")),
     }
-    reject(ErrorCode::ServerError, format!("storage failure: {e}"))
 }
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {

@@ -113,11 +113,14 @@ fn print_qr(text: &str) {
 
 /// Runs the demo issuer until Ctrl-C.
 pub fn run(args: ServeArgs) -> ExitCode {
+    // Logs go through a bounded, lossy queue to a writer thread: a reader that stops draining
+    // stderr (a full or stalled pipe) drops log lines instead of stalling requests.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -54,6 +54,35 @@ pub struct ServeConfig {
     /// Credential configurations (default: the two demo credentials).
     #[serde(default)]
     pub credential: Vec<CredentialEntry>,
+    /// The embedded authorization server (authorization code flow).
+    #[serde(default)]
+    pub authorization: AuthorizationEntry,
+    /// An external authorization server whose JWT access tokens (RFC 9068) are accepted.
+    #[serde(default)]
+    pub external_authorization: Option<ExternalAuthorizationEntry>,
+}
+
+/// `[external_authorization]`: a trusted external authorization server.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalAuthorizationEntry {
+    /// Its issuer identifier (the tokens' `iss`).
+    pub issuer: String,
+    /// A file with its JWKS (`{"keys": [...]}`); restart to pick up new keys.
+    pub jwks_file: PathBuf,
+}
+
+/// `[authorization]`: the demo user who signs in on the login page, and the redirect URIs.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationEntry {
+    /// The demo user's name (default `erika`); prefilled on the login page.
+    pub username: Option<String>,
+    /// The demo user's password (default `mustermann`); prefilled on the login page.
+    pub password: Option<String>,
+    /// When set, the only `redirect_uri`s accepted (exact match); otherwise any https,
+    /// private-use-scheme or loopback redirect URI.
+    pub redirect_uris: Option<Vec<String>>,
 }
 
 /// The format of a `[[credential]]` entry.
@@ -91,6 +120,9 @@ pub struct CredentialEntry {
     /// Claims the startup offer issues (mdoc: flat, or `{namespace = {element = value}}`).
     #[serde(default)]
     pub example_claims: Option<toml::Table>,
+    /// OAuth scope that requests this credential (default: the id).
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 impl CredentialEntry {
@@ -118,6 +150,8 @@ impl CredentialEntry {
             Some(ns) => vec![json!(ns), json!(claim)],
             None => vec![json!(claim)],
         };
+        // HAIP: every configuration can be requested by scope.
+        c.scope = Some(self.scope.clone().unwrap_or_else(|| self.id.clone()));
         c.credential_metadata = Some(CredentialMetadata {
             display: Some(vec![Display {
                 name: Some(self.name.clone()),
@@ -180,6 +214,7 @@ impl ServeConfig {
                     "issuance_date": date(today),
                     "expiry_date": date(in_a_year),
                 })),
+                scope: None,
             },
             CredentialEntry {
                 id: "identity_credential".into(),
@@ -195,6 +230,7 @@ impl ServeConfig {
                 example_claims: table(
                     json!({"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1984-01-26"}),
                 ),
+                scope: None,
             },
         ]
     }
@@ -262,6 +298,22 @@ mod tests {
             Some("urn:eu.europa.ec.eudi:pid:1")
         );
         assert_eq!(example_claims(&creds[0]), json!({"given_name": "Erika"}));
+        assert_eq!(
+            meta.credential_configurations_supported["pid"]
+                .scope
+                .as_deref(),
+            Some("pid"),
+            "a configuration without a scope gets its id as scope"
+        );
+        let external: ServeConfig = toml::from_str(
+            "[external_authorization]\nissuer = \"https://login.example.com\"\njwks_file = \"as.json\"\n[authorization]\nusername = \"max\"\nredirect_uris = [\"https://w.example/cb\"]",
+        )
+        .expect("authorization tables parse");
+        assert_eq!(
+            external.external_authorization.map(|e| e.issuer),
+            Some("https://login.example.com".to_owned())
+        );
+        assert_eq!(external.authorization.username.as_deref(), Some("max"));
         assert!(
             toml::from_str::<ServeConfig>("unknown = 1").is_err(),
             "unknown keys are refused"

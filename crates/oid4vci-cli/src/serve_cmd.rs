@@ -9,6 +9,7 @@ use clap::Args;
 use oid4vci_issuer::{
     Event, EventObserver, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter, SessionStore,
 };
+use oid4vci_proof::{Alg, SigningKey};
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -55,7 +56,7 @@ pub struct ServeArgs {
 }
 
 /// Loads or creates the issuer's keys: an ES256 signing key and the 32-byte server key.
-fn load_keys(path: &std::path::Path) -> Result<(p256::ecdsa::SigningKey, [u8; 32]), String> {
+fn load_keys(path: &std::path::Path) -> Result<(SigningKey, [u8; 32]), String> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let v: Value =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -63,18 +64,17 @@ fn load_keys(path: &std::path::Path) -> Result<(p256::ecdsa::SigningKey, [u8; 32
             .map_err(|e| e.to_string())?;
         let server =
             hex::decode(v["server_key"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
-        let key = p256::ecdsa::SigningKey::from_slice(&signing)
+        let key = SigningKey::from_raw(Alg::Es256, &signing)
             .map_err(|e| format!("bad signing key: {e}"))?;
         let server: [u8; 32] = server
             .try_into()
             .map_err(|_| "server key must be 32 bytes".to_owned())?;
         return Ok((key, server));
     }
-    let key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+    let key = SigningKey::generate(Alg::Es256).map_err(|e| e.to_string())?;
     let mut server = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut server);
-    let text =
-        json!({"signing_key": hex::encode(key.to_bytes()), "server_key": hex::encode(server)});
+    let text = json!({"signing_key": hex::encode(key.to_raw().map_err(|e| e.to_string())?), "server_key": hex::encode(server)});
     std::fs::write(path, text.to_string())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok((key, server))

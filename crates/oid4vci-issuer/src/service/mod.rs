@@ -23,8 +23,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// How many times a transition is re-applied after a version conflict before giving up.
-const MAX_CAS_RETRIES: usize = 16;
+/// How many times a transition is re-applied after a version conflict before giving up. A
+/// caller loses a round only to another caller's successful write, and each request writes its
+/// session once, so `n` concurrent requests on one session need at most `n - 1` retries; the
+/// rounds are cheap (a group-committing store resolves them inside one batch, before its fsync).
+const MAX_CAS_RETRIES: usize = 64;
 
 /// The HTTP facts an endpoint needs besides the body.
 #[derive(Clone, Debug, Default)]

@@ -625,7 +625,16 @@ async fn wallet_attestation_headers_reach_the_token_endpoint() {
     let (status, _, token) =
         call(&app, "POST", "/token", &headers, token_form(&created, None)).await;
     assert_eq!(status, StatusCode::OK, "{token}");
+    // The spent code is refused first (cheap rejections come before the attestation checks) ...
     let (status, _, err) = call(&app, "POST", "/token", &headers, token_form(&created, None)).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "code reuse"
+    );
+    // ... and the same PoP with a fresh code is a replay.
+    let (_, _, second) = call(&app, "POST", "/admin/offers", &[JSON], body.to_string()).await;
+    let (status, _, err) = call(&app, "POST", "/token", &headers, token_form(&second, None)).await;
     assert_eq!(
         (status, err["error"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("invalid_client")),
@@ -702,4 +711,32 @@ async fn a_draft13_wallet_gets_what_it_expects() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{again}");
+}
+
+/// The admin API refuses out-of-range transaction codes and duplicate configurations with a
+/// 400 that names the rule (it used to clamp them).
+#[tokio::test]
+async fn admin_offers_refuse_out_of_range_values() {
+    let app = app();
+    for (tx_code, expected) in [
+        (json!({"length": 0}), "between 4 and 32"),
+        (json!({"length": 1}), "between 4 and 32"),
+        (json!({"length": 1_000_000_000u64}), "between 4 and 32"),
+        (
+            json!({"length": 6, "max_attempts": 1000}),
+            "between 1 and 10",
+        ),
+    ] {
+        let body =
+            json!({"credential_configuration_ids": [CONFIG], "claims": {}, "tx_code": tx_code});
+        let (status, _, reply) =
+            call(&app, "POST", "/admin/offers", &[JSON], body.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{tx_code}: {reply}");
+        assert_eq!(reply["error"], "invalid_request");
+        let description = reply["error_description"].as_str().unwrap_or_default();
+        assert!(description.contains(expected), "{description}");
+    }
+    let body = json!({"credential_configuration_ids": [CONFIG, CONFIG], "claims": {}});
+    let (status, _, reply) = call(&app, "POST", "/admin/offers", &[JSON], body.to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
 }

@@ -1,6 +1,7 @@
 //! `oid4vci serve`: a complete demo issuer.
 
 use crate::serve_config::{example_claims, metadata, ServeConfig};
+use crate::serve_limits::ConnectionLimits;
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -53,6 +54,8 @@ pub struct ServeArgs {
     /// Where to write that certificate (PEM), so clients can trust it.
     #[arg(long, requires = "tls_self_signed")]
     tls_cert_out: Option<PathBuf>,
+    #[command(flatten)]
+    limits: crate::serve_limits::LimitArgs,
 }
 
 /// Loads or creates the issuer's keys: an ES256 signing key and the 32-byte server key.
@@ -164,6 +167,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .or(file.host.clone())
         .unwrap_or_else(|| "127.0.0.1".into());
     let port = args.port.or(file.port).unwrap_or(8080);
+    let limits = ConnectionLimits::resolve(&args.limits, file.limits.as_ref())?;
     let db = args
         .db
         .clone()
@@ -235,6 +239,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }));
     let app = oid4vci_axum::router(issuer.clone(), Some(jwks))
         .merge(admin)
+        .layer(axum::middleware::from_fn(move |req, next| {
+            limits.time_limit(req, next)
+        }))
         .layer(axum::middleware::from_fn(log_requests));
 
     let first = credentials.first().ok_or("no credential configurations")?;
@@ -289,13 +296,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         )
         .await
         .map_err(|e| format!("TLS configuration: {e}"))?;
-        axum_server::from_tcp_rustls(listener, config)
+        let tls = axum_server::tls_rustls::RustlsAcceptor::new(config)
+            .handshake_timeout(limits.header_read_timeout);
+        let mut server = axum_server::from_tcp(listener).acceptor(limits.acceptor(tls));
+        limits.configure(&mut server);
+        server
             .handle(handle)
             .serve(service)
             .await
             .map_err(|e| e.to_string())
     } else {
-        axum_server::from_tcp(listener)
+        let plain = axum_server::accept::DefaultAcceptor::new();
+        let mut server = axum_server::from_tcp(listener).acceptor(limits.acceptor(plain));
+        limits.configure(&mut server);
+        server
             .handle(handle)
             .serve(service)
             .await

@@ -40,6 +40,8 @@ pub struct ServeConfig {
     pub keys_file: Option<PathBuf>,
     /// Admin bearer token.
     pub admin_token: Option<String>,
+    /// Connection and request limits (flags win).
+    pub limits: Option<crate::serve_limits::LimitsConfig>,
     /// Credential configurations (default: the two demo credentials).
     #[serde(default)]
     pub credential: Vec<CredentialEntry>,
@@ -215,5 +217,12 @@ mod example_file {
             .validate()
             .expect("valid metadata");
         assert_eq!(example_claims(&creds[1])["nationalities"], json!(["DE"]));
+        let limits = crate::serve_limits::ConnectionLimits::resolve(
+            &crate::serve_limits::LimitArgs::default(),
+            cfg.limits.as_ref(),
+        )
+        .expect("valid limits");
+        assert_eq!(limits.max_connections, 1024);
+        assert_eq!(limits.idle_timeout.as_secs(), 60);
     }
 }

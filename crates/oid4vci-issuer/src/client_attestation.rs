@@ -9,7 +9,7 @@
 //! valid pair (`invalid_client`).
 
 use crate::clock::UnixTime;
-use oid4vci_proof::{jws, x5c, Alg, PublicKey};
+use oid4vci_proof::{jws, jwt_time, x5c, Alg, PublicKey};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -119,18 +119,10 @@ pub fn verify_attestation(
             return Err(format!("client attestation: {name} is missing"));
         }
     }
-    let exp = claims
-        .get("exp")
-        .and_then(Value::as_u64)
-        .ok_or("client attestation: exp is missing")?;
-    if now >= exp {
-        return Err("client attestation: it has expired".into());
+    if !claims.contains_key("exp") {
+        return Err("client attestation: exp is missing".into());
     }
-    if let Some(nbf) = claims.get("nbf").and_then(Value::as_u64) {
-        if nbf > now.saturating_add(SKEW) {
-            return Err("client attestation: not valid yet (nbf)".into());
-        }
-    }
+    jwt_time::check_validity(claims, now, SKEW).map_err(|e| format!("client attestation: {e}"))?;
     let jwk = claims
         .get("cnf")
         .and_then(|c| c.get("jwk"))
@@ -187,11 +179,8 @@ pub fn verify(
     if iat > now.saturating_add(SKEW) || now > iat.saturating_add(trust.max_pop_age) {
         return Err("client attestation PoP: iat is outside the accepted window".into());
     }
-    if let Some(exp) = pop_claims.get("exp").and_then(Value::as_u64) {
-        if now >= exp {
-            return Err("client attestation PoP: it has expired".into());
-        }
-    }
+    jwt_time::check_validity(pop_claims, now, SKEW)
+        .map_err(|e| format!("client attestation PoP: {e}"))?;
     if let Some(id) = client_id {
         if id != sub {
             return Err("client_id does not match the client attestation's sub".into());

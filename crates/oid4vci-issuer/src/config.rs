@@ -4,6 +4,7 @@ use crate::session::SessionFlags;
 use oid4vci_types::{CredentialIssuerMetadata, InputMode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::ops::RangeInclusive;
 
 /// How the issuer behaves. Lifetimes are in seconds.
 #[derive(Clone, Debug)]
@@ -21,6 +22,11 @@ pub struct IssuerConfig {
     pub nonce_ttl: u64,
     /// Wrong transaction codes allowed before the pre-authorized code is invalidated (default 5).
     pub max_tx_attempts: u32,
+    /// Transaction code lengths an offer may ask for (default 4 to 32 characters; a shorter
+    /// code is guessed too easily within the attempts allowed, Section 13.6.3).
+    pub tx_code_lengths: RangeInclusive<u32>,
+    /// `max_attempts` values an offer may ask for (default 1 to 10).
+    pub tx_code_attempts: RangeInclusive<u32>,
     /// `interval` of deferred responses (default 5 seconds).
     pub deferred_interval: u64,
     /// Put a `c_nonce` in token responses and proof errors for draft-13 wallets (default true).
@@ -45,6 +51,8 @@ impl IssuerConfig {
             access_token_ttl: 300,
             nonce_ttl: 300,
             max_tx_attempts: 5,
+            tx_code_lengths: 4..=32,
+            tx_code_attempts: 1..=10,
             deferred_interval: 5,
             draft13_c_nonce: true,
             offer_uri_base,
@@ -56,7 +64,7 @@ impl IssuerConfig {
 /// A transaction code the wallet must send with the pre-authorized code (Section 4.1.1).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxCodeSpec {
-    /// Number of characters (default 6).
+    /// Number of characters (default 6; within [`IssuerConfig::tx_code_lengths`]).
     #[serde(default)]
     pub length: Option<u32>,
     /// `numeric` (default) or `text`.
@@ -65,9 +73,36 @@ pub struct TxCodeSpec {
     /// Shown to the user by the wallet (at most 300 characters).
     #[serde(default)]
     pub description: Option<String>,
-    /// Wrong attempts allowed (default: the issuer's `max_tx_attempts`).
+    /// Wrong attempts allowed (default: the issuer's `max_tx_attempts`; within
+    /// [`IssuerConfig::tx_code_attempts`]).
     #[serde(default)]
     pub max_attempts: Option<u32>,
+}
+
+impl TxCodeSpec {
+    /// The length to generate: `length`, or 6 (at least the configured minimum) when absent.
+    /// Refuses a length or `max_attempts` outside the configured ranges, naming the range.
+    pub fn checked(&self, config: &IssuerConfig) -> Result<(u32, u32), String> {
+        let lengths = &config.tx_code_lengths;
+        let length = self.length.unwrap_or_else(|| 6.max(*lengths.start()));
+        if !lengths.contains(&length) {
+            return Err(format!(
+                "tx_code.length must be between {} and {} (was {length})",
+                lengths.start(),
+                lengths.end()
+            ));
+        }
+        let attempts = &config.tx_code_attempts;
+        let max_attempts = self.max_attempts.unwrap_or(config.max_tx_attempts);
+        if !attempts.contains(&max_attempts) {
+            return Err(format!(
+                "tx_code.max_attempts must be between {} and {} (was {max_attempts})",
+                attempts.start(),
+                attempts.end()
+            ));
+        }
+        Ok((length, max_attempts))
+    }
 }
 
 /// What an operator asks for when creating an offer. `OfferSpec::default()` offers the

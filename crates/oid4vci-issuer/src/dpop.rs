@@ -7,7 +7,7 @@
 //! (through the store's nonce ledger).
 
 use crate::clock::UnixTime;
-use oid4vci_proof::jws;
+use oid4vci_proof::{jws, jwt_time};
 use oid4vci_proof::{Alg, PublicKey};
 use serde_json::Value;
 
@@ -133,6 +133,8 @@ pub fn verify(header_value: &str, request: &DpopRequest<'_>) -> Result<VerifiedD
     if request.now > iat.saturating_add(request.max_age) {
         return Err("the DPoP proof is too old; make a new one for each request".into());
     }
+    jwt_time::check_validity(claims, request.now, request.max_skew)
+        .map_err(|e| format!("the DPoP proof is outside its validity: {e}"))?;
     if let Some(access_token) = request.access_token {
         if text(claims, "ath").as_deref() != Some(access_token_hash(access_token).as_str()) {
             return Err("ath must be the base64url SHA-256 hash of the access token".into());

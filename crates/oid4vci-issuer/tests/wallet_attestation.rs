@@ -310,3 +310,50 @@ fn the_spec_wallet_attestation_example_verifies_against_its_certificate() {
         "untrusted without its anchor"
     );
 }
+
+/// Every JWT's `exp` is compared with the clock: an expired attestation, an expired PoP and a
+/// PoP whose `exp` is not a NumericDate (once silently ignored) are all `invalid_client`.
+#[test]
+fn expired_attestations_and_pops_are_refused() {
+    pollster::block_on(async {
+        let provider = new_provider("Wallet Provider Root");
+        let issuer = issuer_trusting(&provider.root_der);
+        let instance = TestWallet::new();
+        let t0 = flows::T0;
+        let created = issuer.create_offer(attested_offer()).await.expect("offer");
+        let token =
+            |f: HttpFacts| issuer.token(TokenRequest::pre_authorized(code(&created), None), f);
+        let pop_with_exp = |jti: &str, exp: serde_json::Value| {
+            instance.sign(
+                &json!({"typ": POP_TYP, "alg": "ES256"}),
+                &json!({"iss": CLIENT, "aud": flows::ISSUER, "jti": jti, "iat": t0, "exp": exp}),
+            )
+        };
+        let valid = provider.attest(&instance, CLIENT, t0 + 3600);
+        for (attestation, pop, what) in [
+            (
+                provider.attest(&instance, CLIENT, 1),
+                pop(&instance, flows::ISSUER, "j1", t0),
+                "attestation exp 1",
+            ),
+            (
+                provider.attest(&instance, CLIENT, t0),
+                pop(&instance, flows::ISSUER, "j2", t0),
+                "attestation exp now",
+            ),
+            (valid.clone(), pop_with_exp("j3", json!(1)), "PoP exp 1"),
+            (
+                valid.clone(),
+                pop_with_exp("j4", json!("2099")),
+                "PoP exp string",
+            ),
+        ] {
+            let err = token(facts(&attestation, &pop)).await.unwrap_err();
+            assert_eq!(err.error, ErrorCode::InvalidClient, "{what}");
+        }
+        let ok = token(facts(&valid, &pop_with_exp("j5", json!(t0 + 30))))
+            .await
+            .expect("a PoP with exp in the future is accepted");
+        assert_eq!(ok.token_type, "Bearer");
+    });
+}

@@ -111,22 +111,27 @@ pub(crate) fn validate(
             "request a fresh key attestation (with a fresh c_nonce) right before the Credential Request",
         )));
     }
-    let exp = match claims.get("exp") {
-        None if with_jwt_proof => {
-            return Err(invalid(
-                format!("{what} has no exp claim; exp MUST be present when the attestation is used with the jwt proof type"),
-                "exp present",
-                "exp absent",
-                "use a key attestation with an expiry (exp), or send it as an attestation proof type instead",
-            ))
-        }
-        None => None,
-        Some(v) => match checks::numeric_date(v) {
-            Some(t) if t > ctx.now => Some(t),
-            Some(t) => return Err(invalid(format!("{what} expired at {t} (now {})", ctx.now), format!("exp > {}", ctx.now), t.to_string(), "obtain a fresh key attestation from the wallet provider")),
-            None => return Err(invalid(format!("{what} exp is {}, not a NumericDate", json_type(v)), "exp as a JSON number", show(v), "the attester must set exp as a number")),
-        },
-    };
+    if with_jwt_proof && !claims.contains_key("exp") {
+        return Err(invalid(
+            format!("{what} has no exp claim; exp MUST be present when the attestation is used with the jwt proof type"),
+            "exp present",
+            "exp absent",
+            "use a key attestation with an expiry (exp), or send it as an attestation proof type instead",
+        ));
+    }
+    let exp =
+        crate::jwt_time::check_validity(&claims, ctx.now, policy.max_future_skew).map_err(|e| {
+            invalid(
+                format!("{what}: {e}"),
+                "exp in the future (and nbf in the past), as NumericDates",
+                ["exp", "nbf"]
+                    .iter()
+                    .filter_map(|c| claims.get(*c).map(|v| format!("{c} {}", show(v))))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                "obtain a fresh key attestation from the wallet provider",
+            )
+        })?;
 
     let attested_keys = attested_keys(&claims)?;
     check_requirement(&claims, policy)?;

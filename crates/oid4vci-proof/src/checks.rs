@@ -247,12 +247,43 @@ pub(crate) fn check_aud(
     )))
 }
 
-/// Reads a NumericDate (RFC 7519 §2): a non-negative JSON number, fractions truncated.
-pub(crate) fn numeric_date(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| {
-        v.as_f64()
-            .filter(|f| f.is_finite() && *f >= 0.0 && *f < 1e15)
-            .map(|f| f as u64)
+pub(crate) use crate::jwt_time::numeric_date;
+
+/// `exp` / `nbf` (RFC 7519 §4.1.4, §4.1.5), the policy's clock skew as `nbf` leeway; returns `exp`.
+pub(crate) fn check_exp_nbf(
+    claims: &Map<String, Value>,
+    policy: &ProofPolicy,
+    now: u64,
+    what: &str,
+    spec_ref: &str,
+) -> Result<Option<u64>, ProofError> {
+    use crate::jwt_time::{check_validity, TimeClaimError};
+    let leeway = policy.max_future_skew;
+    check_validity(claims, now, leeway).map_err(|e| {
+        let reason = format!("{what}: {e}");
+        match e {
+            TimeClaimError::NotNumeric { claim, .. } => ProofError::MalformedJwt(detail(
+                "RFC 7519 Section 2 and 4.1",
+                reason,
+                format!("{claim} absent or a NumericDate"),
+                claims.get(claim).map(show).unwrap_or_default(),
+                format!("set {claim} to seconds since 1970 as a JSON number, e.g. \"{claim}\":{now}"),
+            )),
+            TimeClaimError::Expired { exp, .. } => ProofError::ProofExpired(detail(
+                &format!("RFC 7519 Section 4.1.4; {spec_ref}"),
+                reason,
+                format!("exp > {now}"),
+                exp.to_string(),
+                "create a fresh JWT right before the request, with exp in the future (or no exp)",
+            )),
+            TimeClaimError::NotYetValid { nbf, .. } => ProofError::NotYetValid(detail(
+                &format!("RFC 7519 Section 4.1.5; {spec_ref}"),
+                reason,
+                format!("nbf <= {}", now.saturating_add(leeway)),
+                nbf.to_string(),
+                "set nbf to the current time or omit it; check the device clock (seconds, not milliseconds)",
+            )),
+        }
     })
 }
 

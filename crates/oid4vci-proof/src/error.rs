@@ -99,8 +99,10 @@ proof_errors! {
     MissingIat => "missing_iat",
     /// `iat` is further in the future than the allowed clock skew.
     IatInFuture => "iat_in_future",
-    /// `iat` is older than the allowed proof age.
+    /// `iat` is older than the allowed proof age, or `exp` has passed.
     ProofExpired => "proof_expired",
+    /// `nbf` is later than now plus the allowed clock skew.
+    NotYetValid => "not_yet_valid",
     /// `iss` present although it must be absent, or not the client's `client_id`.
     InvalidIss => "invalid_iss",
     /// The key type does not match `alg`.

@@ -11,7 +11,7 @@
 //! * Holder keys from `jwk`, `kid` DID URLs (`did:key` P-256 / Ed25519 / `jwk_jcs-pub` and
 //!   `did:jwk` built in, other methods through a [`DidResolver`]), `x5c` chains to configured
 //!   trust anchors, and `key_attestation`s; the exclusivity rules of Appendix F.1 enforced.
-//! * `aud`, `iat` window, `iss` and `nonce` per Appendix F.1/F.4 and Section 8.3.1.2: a wrong or
+//! * `aud`, `iat` window, `exp`/`nbf` ([`jwt_time`]), `iss` and `nonce` per Appendix F.1/F.4 and Section 8.3.1.2: a wrong or
 //!   expired nonce is `invalid_nonce`, everything else `invalid_proof`.
 //! * Signatures, digests and MACs through one backend seam ([`crypto`]): `aws-lc-rs` (default
 //!   feature) or pure-Rust `rustcrypto`; both give identical verdicts on every test vector.
@@ -67,6 +67,7 @@ pub mod did_key;
 mod error;
 mod json;
 pub mod jws;
+pub mod jwt_time;
 mod key;
 mod policy;
 mod source;

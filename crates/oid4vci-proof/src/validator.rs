@@ -359,6 +359,7 @@ impl ProofValidator {
 
         checks::check_aud(&claims, ctx)?;
         let iat = checks::check_iat(&claims, &self.policy, ctx.now)?;
+        let exp = checks::check_exp_nbf(&claims, &self.policy, ctx.now, "the proof", F1)?;
         let iss = checks::check_iss(&claims, ctx.client)?;
         let nonce = checks::extract_nonce(&claims, ctx, "the proof", F1)?;
 
@@ -381,7 +382,7 @@ impl ProofValidator {
                 iss,
                 aud: claims.get("aud").and_then(Value::as_str).map(str::to_owned),
                 iat,
-                exp: claims.get("exp").and_then(checks::numeric_date),
+                exp,
                 nonce: nonce.clone(),
                 raw: claims,
             },

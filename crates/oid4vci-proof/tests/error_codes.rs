@@ -341,6 +341,38 @@ fn iat_codes() {
     assert_eq!(code(&strict, &with_iat(json!(NOW - 11))), "proof_expired");
 }
 
+/// RFC 7519 §4.1.4/4.1.5: a proof is refused on or after `exp` and before `nbf` minus the
+/// 60 s skew; the security review's `exp: 1` proof was accepted before.
+#[test]
+fn exp_and_nbf_codes() {
+    let key = TestKey::p256();
+    let with = |name: &str, value: Value| {
+        let mut c = claims();
+        c[name] = value;
+        sign_jwt(&jwk_header(&key), &c, &key)
+    };
+    assert_eq!(code(&v(), &with("exp", json!(1))), "proof_expired");
+    let e = err(&v(), &with("exp", json!(1)), &ctx());
+    assert!(e.detail().reason.contains("expired at 1"), "{e:?}");
+    assert!(e.detail().spec_ref.contains("RFC 7519 Section 4.1.4"));
+    assert_eq!(code(&v(), &with("exp", json!(NOW))), "proof_expired");
+    let ok = v().validate(&with("exp", json!(NOW + 1)), &ctx()).unwrap();
+    assert_eq!(ok.claims().exp, Some(NOW + 1));
+    assert!(v().validate(&with("exp", json!(NOW + 300)), &ctx()).is_ok());
+    assert_eq!(code(&v(), &with("exp", json!("2030"))), "malformed_jwt");
+    assert_eq!(code(&v(), &with("nbf", json!(NOW + 61))), "not_yet_valid");
+    assert!(v().validate(&with("nbf", json!(NOW + 60)), &ctx()).is_ok());
+    assert_eq!(code(&v(), &with("nbf", json!(false))), "malformed_jwt");
+    // The same rule for an EdDSA proof.
+    let ed = TestKey::ed25519();
+    let mut c = claims();
+    c["exp"] = json!(NOW - 1000);
+    assert_eq!(
+        code(&v(), &sign_jwt(&jwk_header(&ed), &c, &ed)),
+        "proof_expired"
+    );
+}
+
 #[test]
 fn invalid_iss() {
     let key = TestKey::p256();
@@ -862,6 +894,7 @@ fn every_code_is_documented_and_reachable() {
         "missing_iat",
         "iat_in_future",
         "proof_expired",
+        "not_yet_valid",
         "invalid_iss",
         "alg_key_mismatch",
     ] {

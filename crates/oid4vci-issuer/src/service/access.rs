@@ -41,11 +41,6 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// `POST /token` (Section 6).
     pub async fn token(&self, request: TokenRequest, facts: HttpFacts) -> Outcome<TokenResponse> {
         let now = self.clock.now();
-        let token_endpoint = self.authorization_server_metadata().token_endpoint;
-        let dpop = self.check_dpop(&facts, &token_endpoint, None, now).await;
-        let attestation = self
-            .check_client_attestation(&facts, request.client_id.as_deref(), now)
-            .await;
         let TokenGrant::PreAuthorizedCode {
             pre_authorized_code,
             ..
@@ -54,18 +49,39 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             return Err(reject(ErrorCode::InvalidGrant, "authorization codes are issued by the authorization server; this issuer only redeems pre-authorized codes"));
         };
         let hash = SecretHash::of(pre_authorized_code.expose());
-        let access_token = random_token(self.secrets.as_ref(), 32);
-        let secrets = Arc::clone(&self.secrets);
-        let mut new_identifier =
-            move |config: &str| format!("{config}.{}", random_token(secrets.as_ref(), 12));
         let not_found = || {
             reject(
                 ErrorCode::InvalidGrant,
                 "unknown or expired pre-authorized code",
             )
         };
+        // Cheap rejections first: an unknown code costs one indexed read (no signature check, no
+        // write), and a spent, locked or expired one is refused and logged without verifying its
+        // DPoP proof or attestation, so their single-use `jti`s are recorded only for requests
+        // that can succeed.
+        let found = self
+            .store
+            .find(LookupKind::PreAuthorizedCode, &hash)
+            .await
+            .map_err(server_error)?
+            .ok_or_else(not_found)?;
+        let (dpop, attestation) = if token::can_redeem(&found, now) {
+            let token_endpoint = self.authorization_server_metadata().token_endpoint;
+            let dpop = self.check_dpop(&facts, &token_endpoint, None, now).await;
+            let attestation = self
+                .check_client_attestation(&facts, request.client_id.as_deref(), now)
+                .await;
+            (dpop, attestation)
+        } else {
+            (Ok(None), Ok(None))
+        };
+        let access_token = random_token(self.secrets.as_ref(), 32);
+        let secrets = Arc::clone(&self.secrets);
+        let mut new_identifier =
+            move |config: &str| format!("{config}.{}", random_token(secrets.as_ref(), 12));
         let granted = self
-            .apply(
+            .apply_from(
+                Some(found),
                 Load::Lookup(LookupKind::PreAuthorizedCode, &hash),
                 not_found,
                 |session| {

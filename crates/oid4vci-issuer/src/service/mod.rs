@@ -244,14 +244,31 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         &self,
         load: Load<'_>,
         not_found: impl Fn() -> ErrorResponse,
+        f: impl FnMut(&mut Session) -> Outcome<T>,
+    ) -> Outcome<T> {
+        self.apply_from(None, load, not_found, f).await
+    }
+
+    /// [`apply`](Self::apply) starting from a session the caller has just loaded through `load`
+    /// (a retry after a version conflict loads it again).
+    async fn apply_from<T>(
+        &self,
+        mut loaded_first: Option<Session>,
+        load: Load<'_>,
+        not_found: impl Fn() -> ErrorResponse,
         mut f: impl FnMut(&mut Session) -> Outcome<T>,
     ) -> Outcome<T> {
         for _ in 0..MAX_CAS_RETRIES {
-            let loaded = match load {
-                Load::Lookup(kind, hash) => self.store.find(kind, hash).await,
-                Load::Id(id) => self.store.get(id).await,
+            let original = match loaded_first.take() {
+                Some(session) => session,
+                None => {
+                    let loaded = match load {
+                        Load::Lookup(kind, hash) => self.store.find(kind, hash).await,
+                        Load::Id(id) => self.store.get(id).await,
+                    };
+                    loaded.map_err(server_error)?.ok_or_else(&not_found)?
+                }
             };
-            let original = loaded.map_err(server_error)?.ok_or_else(&not_found)?;
             let mut working = original.clone();
             let outcome = f(&mut working);
             if working == original {

@@ -80,33 +80,31 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let mut tx_value = None;
         let mut pre_state = None;
         if spec.pre_authorized {
-            let tx = spec.tx_code.as_ref().map(|t| {
-                let length = t.length.unwrap_or(6).clamp(1, 64);
-                let mode = t.input_mode.clone().unwrap_or(InputMode::Numeric);
-                let value = match mode {
-                    InputMode::Numeric => random_digits(secrets, length as usize),
-                    _ => random_token(secrets, 32)
-                        .chars()
-                        .take(length as usize)
-                        .collect(),
-                };
-                let object = TxCode {
-                    input_mode: Some(mode),
-                    length: Some(length),
-                    description: t.description.clone(),
-                    ..TxCode::default()
-                };
-                (
-                    object,
-                    value,
-                    t.max_attempts.unwrap_or(self.config.max_tx_attempts).max(1),
-                )
-            });
-            if let Some((object, _, _)) = &tx {
-                object
-                    .validate()
-                    .map_err(|e| IssuerError::InvalidOffer(e.to_string()))?;
-            }
+            let tx = match &spec.tx_code {
+                None => None,
+                Some(t) => {
+                    let (length, max_attempts) =
+                        t.checked(&self.config).map_err(IssuerError::InvalidOffer)?;
+                    let mode = t.input_mode.clone().unwrap_or(InputMode::Numeric);
+                    let value = match mode {
+                        InputMode::Numeric => random_digits(secrets, length as usize),
+                        _ => random_token(secrets, length as usize)
+                            .chars()
+                            .take(length as usize)
+                            .collect(),
+                    };
+                    let object = TxCode {
+                        input_mode: Some(mode),
+                        length: Some(length),
+                        description: t.description.clone(),
+                        ..TxCode::default()
+                    };
+                    object
+                        .validate()
+                        .map_err(|e| IssuerError::InvalidOffer(e.to_string()))?;
+                    Some((object, value, max_attempts))
+                }
+            };
             pre_state = Some(PreAuthorizedGrantState {
                 code_hash: SecretHash::of(&code),
                 tx_code: tx.as_ref().map(|t| t.0.clone()),
@@ -126,6 +124,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         if let Some(state) = &issuer_state {
             offer = offer.with_authorization_code(Some(state.clone()));
         }
+        // The offer's own rules (unique configuration ids, an https issuer, ...): what is
+        // published must be a valid offer.
+        offer
+            .validate()
+            .map_err(|e| IssuerError::InvalidOffer(e.to_string()))?;
         let offer_ttl = spec.expires_in.unwrap_or(self.config.offer_ttl);
         let mut session = Session {
             id: session_id.clone(),

@@ -50,6 +50,16 @@ fn fail(session: &mut Session, now: UnixTime, error: ErrorResponse) -> ErrorResp
     error
 }
 
+/// Whether the pre-authorized code of `session` could still be redeemed at `now` (not locked,
+/// not used, not expired): the cheap test the service makes before verifying a request's DPoP
+/// proof and wallet attestation. [`redeem_pre_authorized_code`] refuses every session for which
+/// this is false, so skipping those checks for it never lets a request through.
+pub fn can_redeem(session: &Session, now: UnixTime) -> bool {
+    session.state != SessionState::Locked
+        && session.pre_authorized.as_ref().is_some_and(|g| !g.redeemed)
+        && now <= session.offer_expires_at
+}
+
 /// Redeems the pre-authorized code of `session` (found by that code's hash).
 ///
 /// Rules: the code is single-use and expires with the offer; a locked session refuses; a

@@ -223,6 +223,16 @@ fn summary() {
         for (name, _) in &fns {
             println!("  {:<6} {name:<32} {:>8.1} us", case.alg, us(name));
         }
+        // Where full validation spends beyond the signature: JWS parsing and the JWK.
+        let parse = mean(2000, &|| oid4vci_proof::jws::parse(&case.jwt).is_ok());
+        let jwk = case.jwk.as_object().cloned().unwrap_or_default();
+        let key = mean(2000, &|| oid4vci_proof::PublicKey::from_jwk(&jwk).is_ok());
+        println!(
+            "  {:<6} parts: jws parse {:.1} us, key from jwk {:.1} us",
+            case.alg,
+            parse.as_secs_f64() * 1e6,
+            key.as_secs_f64() * 1e6
+        );
         let full = us("full_validation");
         match case.alg {
             Alg::Es256 if BACKEND == "aws-lc-rs" => {

@@ -122,6 +122,9 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// Commit durability. Default [`Synchronous::Full`].
     pub synchronous: Synchronous,
+    /// Group commit: concurrent writes share one transaction (and fsync). Default `true`;
+    /// `false` commits every write on its own, for comparison in benchmarks.
+    pub group_commit: bool,
 }
 
 impl Default for SqliteOptions {
@@ -129,6 +132,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             synchronous: Synchronous::Full,
+            group_commit: true,
         }
     }
 }
@@ -137,6 +141,12 @@ impl SqliteOptions {
     /// Sets [`SqliteOptions::busy_timeout`].
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// Sets [`SqliteOptions::group_commit`].
+    pub fn group_commit(mut self, on: bool) -> Self {
+        self.group_commit = on;
         self
     }
 
@@ -318,7 +328,14 @@ impl SqliteStore {
             .map_err(sql_error("enabling foreign keys"))?;
         schema::migrate(&mut conn, schema::MIGRATIONS)?;
         Ok(SqliteStore {
-            workers: Arc::new(Workers::start(conn)?),
+            workers: Arc::new(Workers::start(
+                conn,
+                if options.group_commit {
+                    worker::MAX_BATCH
+                } else {
+                    1
+                },
+            )?),
             path,
         })
     }

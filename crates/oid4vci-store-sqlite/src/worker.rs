@@ -25,7 +25,7 @@ use oid4vci_issuer::StoreError;
 use rusqlite::Connection;
 
 /// Largest number of writes committed together.
-const MAX_BATCH: usize = 128;
+pub(crate) const MAX_BATCH: usize = 128;
 /// Most jobs (reads, failed and successful writes) handled before the batch is committed.
 const MAX_JOBS_PER_BATCH: usize = 1024;
 
@@ -106,13 +106,13 @@ fn stopped() -> StoreError {
 
 impl Workers {
     /// Starts the worker thread on `conn`.
-    pub(crate) fn start(conn: Connection) -> Result<Self, StoreError> {
+    pub(crate) fn start(conn: Connection, max_batch: usize) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         let thread = std::thread::Builder::new()
             .name("oid4vci-sqlite".into())
-            .spawn(move || run(&conn, &rx, &counter))
+            .spawn(move || run(&conn, &rx, &counter, max_batch.clamp(1, MAX_BATCH)))
             .map_err(|e| {
                 StoreError::Backend(format!("sqlite: cannot start the store thread: {e}"))
             })?;
@@ -161,7 +161,7 @@ struct Batch {
     committed_later: Vec<WriteJob>,
 }
 
-fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>, commits: &AtomicU64) {
+fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>, commits: &AtomicU64, max_batch: usize) {
     let mut batch = Batch {
         open: false,
         committed_later: Vec::new(),
@@ -176,7 +176,7 @@ fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>, commits: &AtomicU64) {
                 Job::Write(write) => add_write(conn, &mut batch, write),
             }
             handled += 1;
-            if batch.committed_later.len() < MAX_BATCH && handled < MAX_JOBS_PER_BATCH {
+            if batch.committed_later.len() < max_batch && handled < MAX_JOBS_PER_BATCH {
                 next = jobs.try_recv().ok();
             }
         }

@@ -98,3 +98,18 @@ fn a_failed_write_changes_nothing_and_the_store_keeps_working() {
         oid4vci_store_sqlite::SCHEMA_VERSION
     );
 }
+
+#[test]
+fn without_group_commit_every_write_commits_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = oid4vci_store_sqlite::SqliteOptions::default()
+        .synchronous(oid4vci_store_sqlite::Synchronous::Normal)
+        .group_commit(false);
+    let store = SqliteStore::open_with(dir.path().join("single.db"), options).expect("open");
+    let before = store.commit_count();
+    let firsts = count_successes(|i| {
+        block(store.consume_nonce(&SecretHash::of(&format!("n-{i}")), 2_000)).unwrap_or(false)
+    });
+    assert_eq!(firsts, CONCURRENT_CALLERS);
+    assert_eq!(store.commit_count() - before, CONCURRENT_CALLERS as u64);
+}

@@ -5,7 +5,7 @@
 //
 //   node interop/wallet.mjs --offer '<openid-credential-offer://...>' [--tx-code 123456]
 //        [--key-source jwk|did:key] [--alg ES256|EdDSA] [--config-id ID]
-//        [--issuer-jwk '<json>'] [--timeout-ms 20000] [--verbose]
+//        [--issuer-jwk '<json>'] [--encrypt-response A128GCM|A256GCM] [--timeout-ms 20000] [--verbose]
 //
 // Exit 0 with {"ok":true,...} when a credential was obtained and verified,
 // exit 1 with {"ok":false,"step":...,"error":...} otherwise, exit 2 on bad usage.
@@ -33,6 +33,10 @@ options:
   --config-id ID        credential_configuration_id to request (default: the
                         first offered one whose format is dc+sd-jwt)
   --issuer-jwk JSON     issuer public JWK; if given, the SD-JWT must verify with it
+  --encrypt-response E  ask for the credential response encrypted (ECDH-ES, enc E:
+                        A128GCM or A256GCM) to a fresh wallet key, and decrypt it
+  --encrypt-request     send the credential request as a JWE (ECDH-ES, A128GCM) to the
+                        issuer's credential_request_encryption key, made with jose
   --timeout-ms N        per-HTTP-request timeout (default 20000)
   --verbose             log every HTTP exchange to stderr
   -h, --help            this text
@@ -418,6 +422,8 @@ async function main() {
         alg: { type: 'string', default: 'ES256' },
         'config-id': { type: 'string' },
         'issuer-jwk': { type: 'string' },
+        'encrypt-response': { type: 'string' },
+        'encrypt-request': { type: 'boolean', default: false },
         'timeout-ms': { type: 'string', default: '20000' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -441,6 +447,7 @@ async function main() {
   if (!args.offer) return usage('--offer is required')
   if (!['jwk', 'did:key'].includes(args['key-source'])) return usage('--key-source must be jwk or did:key')
   if (!['ES256', 'EdDSA'].includes(args.alg)) return usage('--alg must be ES256 or EdDSA')
+  if (args['encrypt-response'] && !['A128GCM', 'A256GCM'].includes(args['encrypt-response'])) return usage('--encrypt-response must be A128GCM or A256GCM')
   const timeoutMs = Number(args['timeout-ms'])
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) return usage('--timeout-ms must be a positive integer')
   let issuerJwkArg
@@ -554,12 +561,75 @@ async function main() {
     steps.push({ step: 'proof', alg: proofHeader.alg, typ: proofHeader.typ, key_source: holderDid ? 'did:key' : 'jwk', kid: proofHeader.kid ?? null })
 
     currentStep = 'credential'
-    const { credentialResponse } = await client.retrieveCredentials({
-      issuerMetadata,
-      credentialConfigurationId: configId,
-      accessToken: accessTokenResponse.access_token,
-      proofs: { jwt: [proofJwt] },
-    })
+    // Response encryption (OID4VCI 1.0 Sections 8.2 and 10): a fresh ECDH-ES key of the wallet;
+    // the library sends the parameters, jose decrypts the application/jwt response.
+    let responseEncryption
+    if (args['encrypt-response']) {
+      const offered = ci.credential_response_encryption
+      if (!offered) fail('the issuer metadata has no credential_response_encryption')
+      if (!offered.alg_values_supported?.includes('ECDH-ES')) fail('credential_response_encryption.alg_values_supported lacks ECDH-ES')
+      if (!offered.enc_values_supported?.includes(args['encrypt-response'])) fail(`credential_response_encryption.enc_values_supported lacks ${args['encrypt-response']}`)
+      const encKeys = await jose.generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true })
+      const jwk = { ...publicJwkMembers(await jose.exportJWK(encKeys.publicKey)), alg: 'ECDH-ES', use: 'enc' }
+      // This library validates the draft-14 shape, which also names alg beside the jwk.
+      responseEncryption = { privateKey: encKeys.privateKey, parameters: { jwk, alg: 'ECDH-ES', enc: args['encrypt-response'] } }
+    }
+    let retrieved
+    if (args['encrypt-request']) {
+      // The library cannot encrypt requests (Section 10); jose does, to the issuer's key.
+      const offered = ci.credential_request_encryption
+      const issuerKey = offered?.jwks?.keys?.find((k) => k.alg === 'ECDH-ES' || !k.alg)
+      if (!issuerKey?.kid) fail('the issuer metadata has no credential_request_encryption key with a kid')
+      if (!offered.enc_values_supported?.includes('A128GCM')) fail('credential_request_encryption.enc_values_supported lacks A128GCM')
+      const body = {
+        credential_configuration_id: configId,
+        proofs: { jwt: [proofJwt] },
+        ...(responseEncryption ? { credential_response_encryption: responseEncryption.parameters } : {}),
+      }
+      const jwe = await new jose.CompactEncrypt(new TextEncoder().encode(JSON.stringify(body)))
+        .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A128GCM', kid: issuerKey.kid })
+        .encrypt(await jose.importJWK(issuerKey, 'ECDH-ES'))
+      const response = await fetch(ci.credential_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/jwt', authorization: `Bearer ${accessTokenResponse.access_token}` },
+        body: jwe,
+      })
+      if (!responseEncryption) {
+        if (response.status !== 200) fail(`the encrypted credential request was answered ${response.status}: ${await response.text()}`)
+        retrieved = { response, credentialResponse: await response.json() }
+      } else {
+        retrieved = { response }
+      }
+      steps.push({ step: 'encrypt-request', alg: 'ECDH-ES', enc: 'A128GCM', kid: issuerKey.kid })
+    } else try {
+      retrieved = await client.retrieveCredentials({
+        issuerMetadata,
+        credentialConfigurationId: configId,
+        accessToken: accessTokenResponse.access_token,
+        proofs: { jwt: [proofJwt] },
+        ...(responseEncryption ? { additionalRequestPayload: { credential_response_encryption: responseEncryption.parameters } } : {}),
+      })
+    } catch (error) {
+      // The library parses JSON responses only; an encrypted one reaches us as its "error",
+      // which carries the HTTP response.
+      if (!responseEncryption || !error?.response?.response) throw error
+      retrieved = error.response
+    }
+    let credentialResponse = retrieved.credentialResponse
+    let encryptedResponse = null
+    if (responseEncryption) {
+      const response = retrieved.response
+      const contentType = response?.headers?.get('content-type') ?? ''
+      if (response?.status !== 200) fail(`the encrypted credential request was answered ${response?.status}: ${await response?.clone().text()}`)
+      if (!contentType.startsWith('application/jwt')) fail(`an encrypted response must be application/jwt, got ${contentType || 'no content type'} (OID4VCI 1.0 Section 8.3)`)
+      const jwe = (await response.clone().text()).trim()
+      const { plaintext, protectedHeader } = await jose.compactDecrypt(jwe, responseEncryption.privateKey)
+      if (protectedHeader.alg !== 'ECDH-ES' || protectedHeader.enc !== args['encrypt-response']) fail(`the response JWE header is ${JSON.stringify(protectedHeader)}`)
+      credentialResponse = JSON.parse(new TextDecoder().decode(plaintext))
+      encryptedResponse = { alg: protectedHeader.alg, enc: protectedHeader.enc }
+      steps.push({ step: 'decrypt', ...encryptedResponse })
+    }
+    if (!credentialResponse) fail('no credential response')
     if (credentialResponse.transaction_id) fail(`issuance was deferred (transaction_id ${credentialResponse.transaction_id}); this test expects immediate issuance`)
     const list = credentialResponse.credentials ?? []
     if (credentialResponse.credential !== undefined) fail('the credential response uses the pre-1.0 "credential" member')
@@ -606,6 +676,7 @@ async function main() {
         holder: holderDid ? holderDid.didUrl : publicJwk,
         sd_jwt_header: verified.header,
         notification_status: notification,
+        encrypted_response: encryptedResponse,
         steps,
         http,
       },

@@ -17,6 +17,18 @@ pub(crate) fn json_no_store<T: Serialize>(status: StatusCode, body: &T) -> Respo
     response
 }
 
+/// An encrypted response (`application/jwt`, a compact JWE) with `Cache-Control: no-store`.
+pub(crate) fn jwt_no_store(status: StatusCode, jwe: String) -> Response {
+    let mut response = (status, jwe).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jwt"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// The spec's JSON error body with its HTTP status; bearer-token errors carry
 /// `WWW-Authenticate` (RFC 6750 §3).
 pub fn error_reply(error: &ErrorResponse) -> Response {

@@ -1,6 +1,8 @@
 //! The wallet-facing endpoints.
 
-use crate::reply::{body_error, error_reply, json_no_store, require_content_type, MAX_BODY_BYTES};
+use crate::reply::{
+    body_error, error_reply, json_no_store, jwt_no_store, require_content_type, MAX_BODY_BYTES,
+};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
@@ -8,7 +10,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use oid4vci_issuer::{CredentialMinter, HttpFacts, Issuer, SessionStore};
+use oid4vci_issuer::{
+    CredentialBody, CredentialMinter, CredentialReply, HttpFacts, Issuer, SessionStore,
+};
 use oid4vci_types::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -166,8 +170,17 @@ async fn nonce<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -
 }
 
 /// The body of a request to a protected endpoint: no access token in the query, a readable body
-/// within the limit, `application/json` (encrypted `application/jwt` requests are refused), and a
-/// message that parses; every failure is the spec's JSON error.
+/// within the limit; every failure is the spec's JSON error.
+fn read_body(
+    query: &Option<String>,
+    body: Result<Bytes, BytesRejection>,
+    code: ErrorCode,
+) -> Result<Bytes, Response> {
+    refuse_query_token(query)?;
+    body.map_err(|e| body_error(code, e))
+}
+
+/// A JSON request body (`application/json`) that parses.
 fn parse_json_request<T>(
     query: &Option<String>,
     headers: &HeaderMap,
@@ -175,24 +188,33 @@ fn parse_json_request<T>(
     code: ErrorCode,
     parse: impl FnOnce(&[u8]) -> Result<T, MessageError>,
 ) -> Result<T, Response> {
-    refuse_query_token(query)?;
-    let body = body.map_err(|e| body_error(code.clone(), e))?;
-    if headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/jwt")
-        })
-    {
-        return Err(error_reply(
-            &ErrorResponse::new(ErrorCode::InvalidEncryptionParameters)
-                .with_description("encrypted credential requests are not supported by this issuer"),
-        ));
-    }
+    let body = read_body(query, body, code.clone())?;
     require_content_type(headers, "application/json", code)?;
     parse(&body).map_err(|e| error_reply(&e.to_error_response()))
+}
+
+/// A Credential or Deferred Credential Request body: `application/json`, or `application/jwt`
+/// (an encrypted request, Section 10).
+fn credential_body<'a>(
+    headers: &HeaderMap,
+    body: &'a Bytes,
+) -> Result<CredentialBody<'a>, Response> {
+    if require_content_type(
+        headers,
+        "application/jwt",
+        ErrorCode::InvalidCredentialRequest,
+    )
+    .is_ok()
+    {
+        return Ok(CredentialBody::Jwe(body));
+    }
+    require_content_type(headers, "application/json", ErrorCode::InvalidCredentialRequest)
+        .map_err(|_| {
+            error_reply(&ErrorResponse::new(ErrorCode::InvalidCredentialRequest).with_description(
+                "Content-Type must be application/json, or application/jwt for an encrypted request",
+            ))
+        })?;
+    Ok(CredentialBody::Json(body))
 }
 
 async fn credential<S: SessionStore, M: CredentialMinter>(
@@ -201,34 +223,25 @@ async fn credential<S: SessionStore, M: CredentialMinter>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (request, form) = match parse_json_request(
-        &query,
-        &headers,
-        body,
-        ErrorCode::InvalidCredentialRequest,
-        CredentialRequest::from_json_with_form,
-    ) {
-        Ok(r) => r,
+    let body = match read_body(&query, body, ErrorCode::InvalidCredentialRequest) {
+        Ok(b) => b,
         Err(r) => return r,
     };
-    if request.credential_response_encryption.is_some() {
-        return error_reply(
-            &ErrorResponse::new(ErrorCode::InvalidEncryptionParameters)
-                .with_description("credential response encryption is not supported by this issuer"),
-        );
-    }
-    let facts = HttpFacts {
-        request_form: form,
-        ..facts(&headers)
+    let body = match credential_body(&headers, &body) {
+        Ok(b) => b,
+        Err(r) => return r,
     };
-    credential_reply(app.issuer.credential(request, facts).await)
+    credential_reply(app.issuer.credential_request(body, facts(&headers)).await)
 }
 
-fn credential_reply(outcome: Result<CredentialResponse, ErrorResponse>) -> Response {
+fn credential_reply(outcome: Result<CredentialReply, ErrorResponse>) -> Response {
     match outcome {
-        Ok(response) => {
-            let status = StatusCode::from_u16(response.http_status()).unwrap_or(StatusCode::OK);
-            json_no_store(status, &response)
+        Ok(reply) => {
+            let status = StatusCode::from_u16(reply.http_status()).unwrap_or(StatusCode::OK);
+            match reply {
+                CredentialReply::Json(response) => json_no_store(status, &response),
+                CredentialReply::Jwe { jwe, .. } => jwt_no_store(status, jwe),
+            }
         }
         Err(e) => error_reply(&e),
     }
@@ -240,19 +253,17 @@ async fn deferred<S: SessionStore, M: CredentialMinter>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let request = match parse_json_request(
-        &query,
-        &headers,
-        body,
-        ErrorCode::InvalidCredentialRequest,
-        DeferredCredentialRequest::from_json,
-    ) {
-        Ok(r) => r,
+    let body = match read_body(&query, body, ErrorCode::InvalidCredentialRequest) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let body = match credential_body(&headers, &body) {
+        Ok(b) => b,
         Err(r) => return r,
     };
     credential_reply(
         app.issuer
-            .deferred_credential(request, facts(&headers))
+            .deferred_credential_request(body, facts(&headers))
             .await,
     )
 }

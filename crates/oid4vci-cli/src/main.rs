@@ -17,6 +17,7 @@ mod offer_cmd;
 mod proof_cmd;
 mod serve_cmd;
 mod serve_config;
+mod serve_encryption;
 mod serve_limits;
 
 /// Exit code for a usage or I/O error (clap uses the same for argument errors).

@@ -196,6 +196,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .or(file.issuer_url.clone())
         .unwrap_or_else(|| url.clone());
     let (signing_key, server_key) = load_keys(&keys_file)?;
+    let encryption =
+        crate::serve_encryption::load_or_create(&crate::serve_encryption::path_for(&keys_file))?;
     let credentials = file.credentials();
     let minter = SdJwtVcMinter::new(signing_key, "issuer-key-1");
     let jwks = json!({"keys": [minter.public_jwk()]});
@@ -222,6 +224,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let issuer = Arc::new(
         Issuer::new(config, store, minter)
             .with_server_key(server_key)
+            .with_encryption(Arc::new(encryption))
             .with_event_observer(Arc::new(LogEvents)),
     );
     let admin_token = Arc::new(

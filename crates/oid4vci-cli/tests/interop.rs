@@ -216,6 +216,31 @@ fn npm_wallet_library_obtains_sd_jwt_vcs_from_the_demo_issuer() {
         assert_eq!(out["claims"]["cnf"]["jwk"]["crv"], "Ed25519", "{out}");
     }
 
+    // Credential response encryption (Section 10): the library sends
+    // credential_response_encryption, jose decrypts the application/jwt response.
+    // With --encrypt-request, jose also encrypts the request to the issuer's key.
+    for (enc, request) in [("A128GCM", false), ("A256GCM", true)] {
+        let created = admin_offer(
+            &server,
+            r#"{"credential_configuration_ids":["identity_credential"],"claims":{"given_name":"Erika"},"by_reference":true}"#,
+        );
+        let offer = created["credential_offer_uri"].as_str().expect("uri");
+        let mut args = vec!["--encrypt-response", enc];
+        if request {
+            args.push("--encrypt-request");
+        }
+        let out = wallet(&server, offer, &args);
+        let steps = out["steps"].as_array().expect("steps");
+        assert_eq!(
+            steps.iter().any(|s| s["step"] == "encrypt-request"),
+            request,
+            "{out}"
+        );
+        assert_eq!(out["encrypted_response"]["alg"], "ECDH-ES", "{out}");
+        assert_eq!(out["encrypted_response"]["enc"], enc, "{out}");
+        assert_eq!(out["claims"]["given_name"], "Erika");
+    }
+
     // A wrong transaction code is refused with the spec's error, seen by the library.
     let created = admin_offer(
         &server,

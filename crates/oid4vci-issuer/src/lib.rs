@@ -53,6 +53,7 @@ pub mod client_attestation;
 pub mod clock;
 pub mod config;
 pub mod dpop;
+pub mod encryption;
 pub mod error;
 pub mod event;
 pub mod minter;
@@ -68,6 +69,7 @@ pub mod transition;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};
+pub use encryption::{EncryptionError, MessageEncryption};
 pub use error::IssuerError;
 pub use event::{Event, EventKind, EventObserver};
 pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
@@ -79,6 +81,6 @@ pub use proof_check::{
 };
 pub use sd_jwt::SdJwtVcMinter;
 pub use secrets::{OsSecretSource, SecretHash, SecretSource};
-pub use service::{HttpFacts, Issuer, OfferCreated};
+pub use service::{CredentialBody, CredentialReply, HttpFacts, Issuer, OfferCreated};
 pub use session::{LookupKind, Session, SessionFlags, SessionState, SessionSummary};
 pub use store::{MemoryStore, SessionStore, StoreError};

@@ -66,6 +66,20 @@ fn block<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }
 
+/// A fresh offer with claims, and its pre-authorized code.
+fn new_offer<S: SessionStore>(
+    issuer: &oid4vci_issuer::Issuer<S, oid4vci_issuer::SdJwtVcMinter>,
+) -> (oid4vci_issuer::OfferCreated, SecretString) {
+    let created = block(issuer.create_offer(OfferSpec {
+        credential_configuration_ids: vec![flows::CONFIG.into()],
+        claims: Some(json!({"age_over_18": true})),
+        ..OfferSpec::default()
+    }))
+    .expect("offer");
+    let code = created.pre_authorized_code().cloned().expect("code");
+    (created, code)
+}
+
 #[test]
 fn a_made_up_code_costs_no_dpop_check_and_no_ledger_entry() {
     let store = LedgerCountingStore::default();
@@ -93,13 +107,7 @@ fn a_spent_code_is_refused_and_logged_without_recording_the_jti() {
     let store = LedgerCountingStore::default();
     let writes = Arc::clone(&store.ledger_writes);
     let (issuer, _clock) = flows::scenario_issuer(store);
-    let created = block(issuer.create_offer(OfferSpec {
-        credential_configuration_ids: vec![flows::CONFIG.into()],
-        claims: Some(json!({"age_over_18": true})),
-        ..OfferSpec::default()
-    }))
-    .expect("offer");
-    let code = created.pre_authorized_code().cloned().expect("code");
+    let (created, code) = new_offer(&issuer);
     let wallet = TestWallet::new();
     let token = block(issuer.token(
         TokenRequest::pre_authorized(code.clone(), None),
@@ -140,13 +148,7 @@ fn a_spent_code_is_refused_and_logged_without_recording_the_jti() {
 #[test]
 fn an_expired_dpop_proof_is_refused() {
     let (issuer, _clock) = flows::scenario_issuer(MemoryStore::new());
-    let created = block(issuer.create_offer(OfferSpec {
-        credential_configuration_ids: vec![flows::CONFIG.into()],
-        claims: Some(json!({"age_over_18": true})),
-        ..OfferSpec::default()
-    }))
-    .expect("offer");
-    let code = created.pre_authorized_code().cloned().expect("code");
+    let (_created, code) = new_offer(&issuer);
     let wallet = TestWallet::new();
     let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": wallet.public_jwk()});
     let claims = |exp: u64| json!({"htm": "POST", "htu": token_url(), "iat": flows::T0, "exp": exp, "jti": format!("j-{exp}")});

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Which credential a request asks for (Section 8.2).
+// The draft-13 variant's size depends on serde_json's map type, which grows when a dependency
+// turns on its `preserve_order` feature; one selector per request, so no boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum CredentialSelector {
     /// `credential_identifier`: a dataset from the token response's `credential_identifiers`.

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::proof_check::CheckedProofs;
-use oid4vci_types::CredentialConfiguration;
+use oid4vci_types::{CredentialConfiguration, CredentialResponseEncryption};
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Draft-13 wallets retry a refused proof with the `c_nonce` of the error body (7.3.2).
@@ -144,6 +144,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                         &configuration_id,
                         checked.holder_keys.clone(),
                         hash,
+                        request.credential_response_encryption.clone(),
                         reason,
                         now,
                     )
@@ -227,6 +228,16 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         request: DeferredCredentialRequest,
         facts: HttpFacts,
     ) -> Outcome<CredentialResponse> {
+        Ok(self.deferred_credential_sealed(request, facts).await?.0)
+    }
+
+    /// [`deferred_credential`](Self::deferred_credential), also returning the response
+    /// encryption to apply: the deferred request's own, or else the original request's (9.2).
+    pub(super) async fn deferred_credential_sealed(
+        &self,
+        request: DeferredCredentialRequest,
+        facts: HttpFacts,
+    ) -> Outcome<(CredentialResponse, Option<CredentialResponseEncryption>)> {
         let now = self.clock.now();
         let url = self
             .config
@@ -246,10 +257,17 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     .await)
             }
         };
+        let sealing = request
+            .credential_response_encryption
+            .clone()
+            .or_else(|| entry.response_encryption.clone());
         let pending = || {
-            CredentialResponse::deferred(
-                request.transaction_id.clone(),
-                self.config.deferred_interval,
+            (
+                CredentialResponse::deferred(
+                    request.transaction_id.clone(),
+                    self.config.deferred_interval,
+                ),
+                sealing.clone(),
             )
         };
         let Some(claims) = session.claims.get(&entry.configuration_id) else {
@@ -288,9 +306,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             |s| deferred::collect(s, &tx_hash, Some(n_hash), count, now),
         )
         .await?;
-        Ok(CredentialResponse::issued(
-            credentials,
-            Some(notification_id),
+        Ok((
+            CredentialResponse::issued(credentials, Some(notification_id)),
+            sealing,
         ))
     }
 

@@ -92,9 +92,11 @@ impl HttpFacts {
 }
 
 mod access;
+mod encrypted;
 mod issuance;
 mod operator;
 
+pub use encrypted::{CredentialBody, CredentialReply};
 pub use operator::OfferCreated;
 
 /// An OID4VCI issuer over a [`SessionStore`] and a [`CredentialMinter`].
@@ -107,6 +109,7 @@ pub struct Issuer<S, M> {
     secrets: Arc<dyn SecretSource>,
     key: ServerKey,
     observer: Option<Arc<dyn EventObserver>>,
+    encryption: Option<Arc<dyn crate::encryption::MessageEncryption>>,
 }
 
 impl<S, M> std::fmt::Debug for Issuer<S, M> {
@@ -138,6 +141,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             secrets,
             key,
             observer: None,
+            encryption: None,
         }
     }
 
@@ -170,6 +174,19 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Sets the server key (persist its 32 bytes so nonces and offers survive restarts).
     pub fn with_server_key(mut self, key: [u8; 32]) -> Self {
         self.key = ServerKey::new(key, self.config.nonce_ttl);
+        self
+    }
+
+    /// Accepts encrypted credential requests and encrypts responses on request (Section 10),
+    /// and advertises both in the metadata (`credential_request_encryption`,
+    /// `credential_response_encryption`).
+    pub fn with_encryption(
+        mut self,
+        encryption: Arc<dyn crate::encryption::MessageEncryption>,
+    ) -> Self {
+        self.config.metadata.credential_request_encryption = encryption.request_metadata();
+        self.config.metadata.credential_response_encryption = encryption.response_metadata();
+        self.encryption = Some(encryption);
         self
     }
 

@@ -174,6 +174,7 @@ pub fn record_deferred(
     configuration_id: &str,
     holder_keys: Vec<Value>,
     transaction_hash: SecretHash,
+    response_encryption: Option<oid4vci_types::CredentialResponseEncryption>,
     reason: &str,
     now: UnixTime,
 ) {
@@ -182,6 +183,7 @@ pub fn record_deferred(
         configuration_id: configuration_id.to_owned(),
         holder_keys,
         collected: false,
+        response_encryption,
     });
     session.state = SessionState::Deferred;
     session.record(

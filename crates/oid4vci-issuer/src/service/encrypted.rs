@@ -1,0 +1,156 @@
+//! The credential and deferred credential endpoints as bodies in, bodies out: encrypted
+//! requests are opened and responses sealed with the configured [`MessageEncryption`]
+//! (Section 10), and the issuer's `encryption_required` rules are enforced.
+
+use super::*;
+use crate::encryption::{required, MessageEncryption};
+use oid4vci_types::{CredentialResponseEncryption, RequestForm};
+
+/// A Credential or Deferred Credential Request body as it arrived.
+#[derive(Clone, Copy, Debug)]
+pub enum CredentialBody<'a> {
+    /// `application/json`.
+    Json(&'a [u8]),
+    /// `application/jwt`: a compact JWE encrypted to a key of `credential_request_encryption`.
+    Jwe(&'a [u8]),
+}
+
+/// The answer to a Credential or Deferred Credential Request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CredentialReply {
+    /// A plain response, sent as `application/json`.
+    Json(CredentialResponse),
+    /// A response encrypted for the wallet, sent as `application/jwt` with `status`.
+    Jwe {
+        /// The compact JWE.
+        jwe: String,
+        /// The HTTP status of the response inside (200, or 202 for a deferral).
+        status: u16,
+    },
+}
+
+impl CredentialReply {
+    /// The HTTP status to send.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            CredentialReply::Json(response) => response.http_status(),
+            CredentialReply::Jwe { status, .. } => *status,
+        }
+    }
+}
+
+fn encryption_error(reason: impl std::fmt::Display) -> ErrorResponse {
+    reject(ErrorCode::InvalidEncryptionParameters, reason.to_string())
+}
+
+impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
+    fn encryption(&self) -> Option<&dyn MessageEncryption> {
+        self.encryption.as_deref()
+    }
+
+    /// The request's JSON: decrypted when it came as a JWE; refused when it came in the clear
+    /// although the issuer requires encrypted requests.
+    fn open(&self, body: CredentialBody<'_>) -> Outcome<Vec<u8>> {
+        let metadata = &self.config.metadata;
+        match body {
+            CredentialBody::Json(json) => {
+                if required(metadata.credential_request_encryption.as_ref()) {
+                    return Err(encryption_error(
+                        "this Credential Issuer requires encrypted requests: send the request as a compact JWE (application/jwt) for a key of credential_request_encryption.jwks (OID4VCI 1.0 Section 10)",
+                    ));
+                }
+                Ok(json.to_vec())
+            }
+            CredentialBody::Jwe(jwe) => {
+                let encryption = self
+                    .encryption()
+                    .filter(|e| e.request_metadata().is_some())
+                    .ok_or_else(|| {
+                        encryption_error(
+                            "this Credential Issuer does not accept encrypted requests; send application/json",
+                        )
+                    })?;
+                let text = std::str::from_utf8(jwe)
+                    .map_err(|_| encryption_error("the encrypted request is not a compact JWE"))?;
+                encryption
+                    .decrypt_request(text.trim())
+                    .map_err(|e| encryption_error(format!("the encrypted request: {e}")))
+            }
+        }
+    }
+
+    /// Checks the wallet's `credential_response_encryption` (or its absence) before issuing.
+    fn check_sealing(&self, parameters: Option<&CredentialResponseEncryption>) -> Outcome<()> {
+        let metadata = &self.config.metadata;
+        match (parameters, self.encryption()) {
+            (None, _) if required(metadata.credential_response_encryption.as_ref()) => {
+                Err(encryption_error(
+                    "this Credential Issuer requires encrypted responses: add credential_response_encryption {jwk, enc} to the request (OID4VCI 1.0 Section 8.2)",
+                ))
+            }
+            (None, _) => Ok(()),
+            (Some(_), None) => Err(encryption_error(
+                "this Credential Issuer does not encrypt responses; remove credential_response_encryption",
+            )),
+            (Some(p), Some(encryption)) => encryption
+                .check_response_parameters(p)
+                .map_err(|e| encryption_error(format!("credential_response_encryption: {e}"))),
+        }
+    }
+
+    /// Encrypts a successful response when the wallet asked for it (errors never are).
+    fn seal(
+        &self,
+        response: CredentialResponse,
+        parameters: Option<&CredentialResponseEncryption>,
+    ) -> Outcome<CredentialReply> {
+        let (Some(parameters), Some(encryption)) = (parameters, self.encryption()) else {
+            return Ok(CredentialReply::Json(response));
+        };
+        let status = response.http_status();
+        let plaintext = serde_json::to_vec(&response).map_err(server_error)?;
+        let jwe = encryption
+            .encrypt_response(&plaintext, parameters)
+            .map_err(|e| reject(ErrorCode::ServerError, format!("response encryption: {e}")))?;
+        Ok(CredentialReply::Jwe { jwe, status })
+    }
+
+    /// `POST /credential` with the body as it arrived: JSON, or a JWE when the issuer has
+    /// [`with_encryption`](Self::with_encryption). The response is encrypted when the request
+    /// asks for it.
+    pub async fn credential_request(
+        &self,
+        body: CredentialBody<'_>,
+        facts: HttpFacts,
+    ) -> Outcome<CredentialReply> {
+        let json = self.open(body)?;
+        let (request, form): (CredentialRequest, RequestForm) =
+            CredentialRequest::from_json_with_form(&json).map_err(|e| e.to_error_response())?;
+        self.check_sealing(request.credential_response_encryption.as_ref())?;
+        let parameters = request.credential_response_encryption.clone();
+        let facts = HttpFacts {
+            request_form: form,
+            ..facts
+        };
+        let response = self.credential(request, facts).await?;
+        self.seal(response, parameters.as_ref())
+    }
+
+    /// `POST /deferred_credential` with the body as it arrived; the response is encrypted with
+    /// the deferred request's `credential_response_encryption`, or else the original request's.
+    pub async fn deferred_credential_request(
+        &self,
+        body: CredentialBody<'_>,
+        facts: HttpFacts,
+    ) -> Outcome<CredentialReply> {
+        let json = self.open(body)?;
+        let request =
+            DeferredCredentialRequest::from_json(&json).map_err(|e| e.to_error_response())?;
+        if request.credential_response_encryption.is_some() {
+            self.check_sealing(request.credential_response_encryption.as_ref())?;
+        }
+        // A deferral was only granted to a request that met the response encryption rules.
+        let (response, parameters) = self.deferred_credential_sealed(request, facts).await?;
+        self.seal(response, parameters.as_ref())
+    }
+}

@@ -9,9 +9,8 @@
 //! - `p256_verify` / `dalek_verify_strict`: RustCrypto with the key already decoded.
 //! - `p256_decode_and_verify` / `dalek_decode_and_verify_strict`: the same, decoding the key.
 //! - `jsonwebtoken_from_jwk` (ES256): `DecodingKey::from_jwk` + `decode` with `aud` checked.
-//!
-//! `josekit` is not measured: it links the system OpenSSL through `openssl-sys`, and this
-//! workspace keeps its dev-dependencies buildable without system libraries.
+//! - `josekit_from_jwk` (ES256, EdDSA): `josekit` 0.10 (OpenSSL) `verifier_from_jwk` +
+//!   `jwt::decode_with_verifier` + an `aud` check.
 //!
 //! Run: `cargo bench --bench proof_validation` (aws-lc-rs backend) and
 //! `cargo bench --bench proof_validation --no-default-features --features rustcrypto`.
@@ -82,6 +81,10 @@ fn measured<'a>(c: &'a Case, validator: &'a ProofValidator) -> Vec<Measured<'a>>
         "full_validation",
         Box::new(move || validator.validate(black_box(&c.jwt), &ctx()).is_ok()),
     )];
+    out.push((
+        "josekit_from_jwk",
+        Box::new(move || josekit_from_jwk(black_box(&c.jwt), &c.jwk, c.alg)),
+    ));
     match c.alg {
         Alg::Es256 => {
             let parsed = ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &c.public).expect("key");
@@ -166,6 +169,34 @@ fn measured<'a>(c: &'a Case, validator: &'a ProofValidator) -> Vec<Measured<'a>>
         }
     }
     out
+}
+
+/// josekit (OpenSSL): the key from the JWK, then decode + verify + `aud`.
+fn josekit_from_jwk(jwt: &str, jwk: &serde_json::Value, alg: Alg) -> bool {
+    let Some(map) = jwk.as_object().cloned() else {
+        return false;
+    };
+    let Ok(jwk) = josekit::jwk::Jwk::from_map(map) else {
+        return false;
+    };
+    let verifier: Box<dyn josekit::jws::JwsVerifier> = match alg {
+        Alg::Es256 => match josekit::jws::ES256.verifier_from_jwk(&jwk) {
+            Ok(v) => Box::new(v),
+            Err(_) => return false,
+        },
+        Alg::EdDsa => match josekit::jws::EdDSA.verifier_from_jwk(&jwk) {
+            Ok(v) => Box::new(v),
+            Err(_) => return false,
+        },
+    };
+    match josekit::jwt::decode_with_verifier(jwt, verifier.as_ref()) {
+        Ok((payload, _header)) => {
+            let mut validator = josekit::jwt::JwtPayloadValidator::new();
+            validator.set_audience(AUD);
+            validator.validate(&payload).is_ok()
+        }
+        Err(_) => false,
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -326,6 +357,13 @@ fn summary() {
                 );
             }
         }
+        ratio_line(
+            &format!("{} full / josekit (OpenSSL) from jwk", case.alg),
+            full,
+            us("josekit_from_jwk"),
+            "(info)",
+            true,
+        );
     }
 }
 

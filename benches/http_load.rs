@@ -2,16 +2,19 @@
 //! (admin offer → token → nonce → credential with one ES256 proof and SD-JWT minting) against
 //! the axum routers, and the run reports flows per second and p50/p99 latency per endpoint.
 //!
-//! A second scenario loads the credential endpoint alone: access tokens and nonces are prepared
-//! beforehand (and the proofs signed), then `LOAD_CONNECTIONS` (default 32) concurrent
-//! connections send `POST /credential` — every check on: bearer token lookup, proof signature,
-//! nonce consumed in the store, SD-JWT VC minted, session stored — reporting requests/s and
-//! p50/p99.
-//!
 //! Bounded in count and time, loopback only, not part of `cargo test`:
 //! `cargo bench --bench http_load` (env: `LOAD_FLOWS` default 600 per store, `LOAD_WALLETS` 8,
 //! `LOAD_CREDENTIALS` default 4000 per store, `LOAD_CONNECTIONS` 32).
-//! Stores: MemoryStore, SqliteStore (file, WAL, synchronous=NORMAL) and (FULL).
+//!
+//! A credential-endpoint-only scenario follows (MemoryStore, SqliteStore NORMAL): access tokens
+//! and nonces are prepared beforehand (and the proofs signed), then `LOAD_CONNECTIONS` concurrent
+//! connections send `POST /credential` — every check on: bearer token lookup, proof signature,
+//! nonce consumed in the store, SD-JWT VC minted, session stored — reporting requests/s and
+//! p50/p99.
+//! Stores: MemoryStore, SqliteStore (file, WAL, synchronous=NORMAL) and (FULL), PostgresStore on
+//! a throw-away loopback PostgreSQL (fsync on) with `synchronous_commit` on and off, and two
+//! issuer instances on one PostgreSQL database and one server key, each wallet's requests spread
+//! over both (the Postgres rows are skipped, with a message, where no PostgreSQL can be had).
 
 use oid4vci::issuer::testing::TestWallet;
 use oid4vci::issuer::{
@@ -21,6 +24,8 @@ use oid4vci::store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use oid4vci::types::{
     CredentialConfiguration, CredentialIssuerMetadata, TokenRequest, PRE_AUTHORIZED_CODE_GRANT_TYPE,
 };
+use oid4vci_store_postgres::test_server::TestServer;
+use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -39,7 +44,38 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 async fn serve<S: SessionStore>(store: S) -> String {
-    serve_issuer(store).await.0
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    serve_on(listener, store, &base, None);
+    base
+}
+
+/// Serves an issuer with identifier `issuer_url` (and, for a group of instances acting as one,
+/// a shared server key) on `listener`.
+fn serve_on<S: SessionStore>(
+    listener: tokio::net::TcpListener,
+    store: S,
+    issuer_url: &str,
+    server_key: Option<[u8; 32]>,
+) {
+    let mut metadata = CredentialIssuerMetadata::new(issuer_url.to_owned());
+    metadata
+        .credential_configurations_supported
+        .insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
+    let mut issuer = Issuer::new(
+        IssuerConfig::new(metadata),
+        store,
+        SdJwtVcMinter::generate(),
+    );
+    if let Some(key) = server_key {
+        issuer = issuer.with_server_key(key);
+    }
+    let issuer = Arc::new(issuer);
+    let app =
+        oid4vci::axum::router(issuer.clone(), None).merge(oid4vci::axum::admin_router(issuer));
+    tokio::spawn(async move { axum::serve(listener, app).await });
 }
 
 async fn serve_issuer<S: SessionStore>(store: S) -> (String, Arc<Issuer<S, SdJwtVcMinter>>) {
@@ -191,12 +227,42 @@ async fn timed(lat: &Latencies, name: &'static str, request: reqwest::RequestBui
     body
 }
 
-async fn flow(http: &reqwest::Client, base: &str, wallet: &TestWallet, lat: &Latencies) {
+/// Where requests go: one base URL, or several instances of one issuer (step `k` of a flow goes to
+/// `bases[(k + salt) % len]`, so every flow crosses instances).
+struct Target {
+    bases: Vec<String>,
+    issuer: String,
+}
+
+impl Target {
+    fn single(base: String) -> Self {
+        Target {
+            issuer: base.clone(),
+            bases: vec![base],
+        }
+    }
+
+    fn at(&self, step: usize, salt: usize) -> &str {
+        let n = self.bases.len().max(1);
+        self.bases
+            .get((step + salt) % n)
+            .map_or(self.issuer.as_str(), String::as_str)
+    }
+}
+
+async fn flow(
+    http: &reqwest::Client,
+    target: &Target,
+    salt: usize,
+    wallet: &TestWallet,
+    lat: &Latencies,
+) {
     let offer = json!({"credential_configuration_ids": [CONFIG], "claims": {"age_over_18": true}});
     let created = timed(
         lat,
         "POST /admin/offers",
-        http.post(format!("{base}/admin/offers")).json(&offer),
+        http.post(format!("{}/admin/offers", target.at(0, salt)))
+            .json(&offer),
     )
     .await;
     let code = created["credential_offer"]["grants"][PRE_AUTHORIZED_CODE_GRANT_TYPE]
@@ -211,20 +277,26 @@ async fn flow(http: &reqwest::Client, base: &str, wallet: &TestWallet, lat: &Lat
     let token = timed(
         lat,
         "POST /token",
-        http.post(format!("{base}/token")).form(&form),
+        http.post(format!("{}/token", target.at(1, salt)))
+            .form(&form),
     )
     .await;
     let access = token["access_token"].as_str().expect("token").to_owned();
-    let nonce = timed(lat, "POST /nonce", http.post(format!("{base}/nonce"))).await;
+    let nonce = timed(
+        lat,
+        "POST /nonce",
+        http.post(format!("{}/nonce", target.at(2, salt))),
+    )
+    .await;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let proof = wallet.proof(base, nonce["c_nonce"].as_str(), now);
+    let proof = wallet.proof(&target.issuer, nonce["c_nonce"].as_str(), now);
     let request = json!({"credential_configuration_id": CONFIG, "proofs": {"jwt": [proof]}});
     let issued = timed(
         lat,
         "POST /credential",
-        http.post(format!("{base}/credential"))
+        http.post(format!("{}/credential", target.at(3, salt)))
             .bearer_auth(&access)
             .json(&request),
     )
@@ -238,7 +310,12 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn run<S: SessionStore>(label: &str, store: S, flows: usize, wallets: usize) {
-    let base = serve(store).await;
+    let target = Target::single(serve(store).await);
+    run_on(label, target, flows, wallets).await;
+}
+
+async fn run_on(label: &str, target: Target, flows: usize, wallets: usize) {
+    let target = Arc::new(target);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(wallets)
         .build()
@@ -247,9 +324,9 @@ async fn run<S: SessionStore>(label: &str, store: S, flows: usize, wallets: usiz
     let remaining = Arc::new(std::sync::atomic::AtomicUsize::new(flows));
     let start = Instant::now();
     let tasks: Vec<_> = (0..wallets)
-        .map(|_| {
-            let (http, base, lat, remaining) =
-                (http.clone(), base.clone(), lat.clone(), remaining.clone());
+        .map(|w| {
+            let (http, target, lat, remaining) =
+                (http.clone(), target.clone(), lat.clone(), remaining.clone());
             tokio::spawn(async move {
                 let wallet = TestWallet::new();
                 let mut done = 0usize;
@@ -262,7 +339,7 @@ async fn run<S: SessionStore>(label: &str, store: S, flows: usize, wallets: usiz
                         )
                         .is_ok()
                 {
-                    flow(&http, &base, &wallet, &lat).await;
+                    flow(&http, &target, w + done, &wallet, &lat).await;
                     done += 1;
                 }
                 done
@@ -348,5 +425,57 @@ fn main() {
         )
         .await;
         let _ = std::fs::remove_dir_all(&dir);
+        postgres_rows(flows, wallets).await;
     });
+}
+
+async fn postgres_rows(flows: usize, wallets: usize) {
+    // A durable server (fsync on), unlike the test suites' fast one.
+    let server = match TestServer::start(&[]) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("http_load PostgresStore rows: skipped: {e}");
+            return;
+        }
+    };
+    let connect = |on: bool| {
+        let url = server.create_database().expect("create database");
+        let options = PostgresOptions::default().synchronous_commit(Some(on));
+        async move {
+            PostgresStore::connect_with(&url, options)
+                .await
+                .expect("connect")
+        }
+    };
+    for (label, on) in [
+        ("PostgresStore synchronous_commit=on", true),
+        ("PostgresStore synchronous_commit=off", false),
+    ] {
+        run(label, connect(on).await, flows, wallets).await;
+    }
+    // Two instances, one database, one server key: every flow crosses instances.
+    let url = server.create_database().expect("create database");
+    let mut bases = Vec::new();
+    let mut listeners = Vec::new();
+    for _ in 0..2 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        bases.push(format!("http://{}", listener.local_addr().expect("addr")));
+        listeners.push(listener);
+    }
+    let issuer = "https://issuer.example.com".to_owned();
+    let key = [42u8; 32];
+    for listener in listeners {
+        let store = PostgresStore::connect(&url).await.expect("connect");
+        serve_on(listener, store, &issuer, Some(key));
+    }
+    let target = Target { bases, issuer };
+    run_on(
+        "2 instances, PostgresStore synchronous_commit=on",
+        target,
+        flows,
+        wallets,
+    )
+    .await;
 }

@@ -11,6 +11,10 @@
 //! - `issuance_flow/sqlite_wal_full`: `SqliteStore` on a file in a temp dir, WAL, the default
 //!   `synchronous = FULL` (each commit synced).
 //! - `issuance_flow/sqlite_wal_normal`: the same with `synchronous = NORMAL`.
+//! - `issuance_flow/postgres_sync_commit_on` / `_off`: `PostgresStore` on a throw-away PostgreSQL
+//!   on loopback (started by `oid4vci_store_postgres::test_server`, `fsync` on), with the
+//!   session's `synchronous_commit` on (each commit waits for its WAL flush) or off. Skipped, with
+//!   a message, where no PostgreSQL can be had.
 //! - `signature_baseline/verify_proof_plus_sign_sd_jwt`: one P-256 ECDSA verify of a real proof
 //!   plus one P-256 ECDSA sign of a real SD-JWT signing input, on the same crypto backend as the
 //!   issuer (`oid4vci_proof::crypto::BACKEND`): the signature work inside a flow.
@@ -30,6 +34,8 @@ use oid4vci_issuer::testing::flows::{scenario_issuer, CONFIG, ISSUER, T0};
 use oid4vci_issuer::testing::TestWallet;
 use oid4vci_issuer::{HttpFacts, Issuer, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore};
 use oid4vci_proof::PublicKey;
+use oid4vci_store_postgres::test_server::TestServer;
+use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use oid4vci_types::{CredentialRequest, TokenRequest};
 use std::hint::black_box;
@@ -155,6 +161,25 @@ fn issuance_flows(c: &mut Criterion) {
             SqliteOptions::default().synchronous(synchronous),
         )
         .expect("open sqlite");
+        let (issuer, _clock) = scenario_issuer(store);
+        bench_store(c, name, &issuer);
+    }
+
+    // A durable server (fsync on), unlike the test suites' fast one.
+    let server = match TestServer::start(&[]) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("issuance_flow/postgres_*: skipped: {e}");
+            return;
+        }
+    };
+    for (name, on) in [
+        ("postgres_sync_commit_on", true),
+        ("postgres_sync_commit_off", false),
+    ] {
+        let url = server.create_database().expect("create database");
+        let options = PostgresOptions::default().synchronous_commit(Some(on));
+        let store = block(PostgresStore::connect_with(&url, options)).expect("connect");
         let (issuer, _clock) = scenario_issuer(store);
         bench_store(c, name, &issuer);
     }
@@ -330,11 +355,13 @@ fn print_summary() {
         "sqlite_in_memory",
         "sqlite_wal_full",
         "sqlite_wal_normal",
+        "postgres_sync_commit_on",
+        "postgres_sync_commit_off",
     ] {
         if let Some(flow) = mean(store) {
             let secs = flow.as_secs_f64();
             println!(
-                "  {store:<18} {:>9.1} µs/flow  {:>8.0} flows/s  = {:>5.1} % of the signature-only bound",
+                "  {store:<24} {:>9.1} µs/flow  {:>8.0} flows/s  = {:>5.1} % of the signature-only bound",
                 secs * 1e6,
                 1.0 / secs,
                 100.0 * baseline.as_secs_f64() / secs

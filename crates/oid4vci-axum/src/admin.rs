@@ -9,12 +9,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use oid4vci_issuer::{
-    CredentialMinter, Issuer, IssuerError, OfferSpec, SessionFlags, SessionStore, TxCodeSpec,
+    CredentialMinter, Issuer, IssuerError, OfferSpec, SessionFlags, SessionStore, StoreError,
+    TxCodeSpec,
 };
 use oid4vci_types::{CredentialOffer, ErrorCode, ErrorResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
+
+/// Seconds an operator is asked to wait when the store is temporarily unavailable.
+const STORE_RETRY_AFTER_SECS: u64 = 2;
 
 /// `POST /admin/offers` body.
 #[derive(Clone, Debug, Deserialize)]
@@ -84,6 +88,14 @@ pub fn admin_router<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, 
 }
 
 fn admin_error(e: &IssuerError) -> Response {
+    if let IssuerError::Store(StoreError::Unavailable(_)) = e {
+        // Nothing was written; the operator may retry.
+        return error_reply(
+            &ErrorResponse::new(ErrorCode::ServerError)
+                .with_description("the issuer's storage is temporarily unavailable; retry later")
+                .with_retry_after(STORE_RETRY_AFTER_SECS),
+        );
+    }
     let (status, code) = match e {
         IssuerError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::InvalidRequest),
         IssuerError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError),

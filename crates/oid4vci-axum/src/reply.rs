@@ -30,10 +30,15 @@ pub(crate) fn jwt_no_store(status: StatusCode, jwe: String) -> Response {
 }
 
 /// The spec's JSON error body with its HTTP status; bearer-token errors carry
-/// `WWW-Authenticate` (RFC 6750 §3).
+/// `WWW-Authenticate` (RFC 6750 §3), temporary failures `Retry-After` (with 503).
 pub fn error_reply(error: &ErrorResponse) -> Response {
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = json_no_store(status, error);
+    if let Some(seconds) = error.retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     let scheme = match error.error {
         ErrorCode::InvalidToken | ErrorCode::InsufficientScope => Some("Bearer"),
         ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce => Some("DPoP"),

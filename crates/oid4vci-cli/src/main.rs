@@ -18,7 +18,9 @@ mod proof_cmd;
 mod serve_cmd;
 mod serve_config;
 mod serve_encryption;
+mod serve_keys;
 mod serve_limits;
+mod serve_store;
 
 /// Exit code for a usage or I/O error (clap uses the same for argument errors).
 pub const EXIT_USAGE: u8 = 2;

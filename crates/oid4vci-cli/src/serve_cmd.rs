@@ -10,9 +10,8 @@ use clap::Args;
 use oid4vci_issuer::{
     Event, EventObserver, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter, SessionStore,
 };
-use oid4vci_proof::{Alg, SigningKey};
-use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
-use serde_json::{json, Value};
+use oid4vci_store_sqlite::Synchronous;
+use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,8 +31,16 @@ pub struct ServeArgs {
     issuer_url: Option<String>,
     /// SQLite database of sessions; the issuer keys are kept beside it in `<db>.keys` so
     /// sessions, offers and nonces survive restarts [default: oid4vci-demo.db].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "store")]
     db: Option<PathBuf>,
+    /// PostgreSQL store instead of SQLite (`postgres://user@host:port/database`): any number of
+    /// instances given the same database and the same `--keys` file behave as one issuer.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// The issuer and server keys file, created on first start when missing, never overwritten
+    /// [default: `<db>.keys`, or `oid4vci-demo.keys` with --store].
+    #[arg(long, value_name = "FILE")]
+    keys: Option<PathBuf>,
     /// SQLite durability: `full` syncs every commit (default), `normal` syncs at WAL checkpoints
     /// (faster; the last commits may be lost on power loss, not on a process crash).
     #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
@@ -56,31 +63,6 @@ pub struct ServeArgs {
     tls_cert_out: Option<PathBuf>,
     #[command(flatten)]
     limits: crate::serve_limits::LimitArgs,
-}
-
-/// Loads or creates the issuer's keys: an ES256 signing key and the 32-byte server key.
-fn load_keys(path: &std::path::Path) -> Result<(SigningKey, [u8; 32]), String> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let v: Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let signing = hex::decode(v["signing_key"].as_str().unwrap_or_default())
-            .map_err(|e| e.to_string())?;
-        let server =
-            hex::decode(v["server_key"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
-        let key = SigningKey::from_raw(Alg::Es256, &signing)
-            .map_err(|e| format!("bad signing key: {e}"))?;
-        let server: [u8; 32] = server
-            .try_into()
-            .map_err(|_| "server key must be 32 bytes".to_owned())?;
-        return Ok((key, server));
-    }
-    let key = SigningKey::generate(Alg::Es256).map_err(|e| e.to_string())?;
-    let mut server = [0u8; 32];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut server);
-    let text = json!({"signing_key": hex::encode(key.to_raw().map_err(|e| e.to_string())?), "server_key": hex::encode(server)});
-    std::fs::write(path, text.to_string())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok((key, server))
 }
 
 async fn require_admin(token: Arc<String>, request: Request, next: Next) -> Response {
@@ -168,15 +150,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .unwrap_or_else(|| "127.0.0.1".into());
     let port = args.port.or(file.port).unwrap_or(8080);
     let limits = ConnectionLimits::resolve(&args.limits, file.limits.as_ref())?;
-    let db = args
-        .db
-        .clone()
-        .or(file.db.clone())
-        .unwrap_or_else(|| PathBuf::from("oid4vci-demo.db"));
-    let keys_file = file
-        .keys_file
-        .clone()
-        .unwrap_or_else(|| db.with_extension("keys"));
+    let store_choice = crate::serve_store::StoreChoice::resolve(
+        args.store.as_deref(),
+        args.db.as_deref(),
+        file.store.as_deref(),
+        file.db.as_deref(),
+    )?;
+    let keys_file = (args.keys.clone())
+        .or(file.keys_file.clone())
+        .unwrap_or_else(|| store_choice.default_keys_file());
     let addr: SocketAddr = format!("{host}:{port}")
         .parse()
         .map_err(|e| format!("invalid --host/--port: {e}"))?;
@@ -195,7 +177,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .clone()
         .or(file.issuer_url.clone())
         .unwrap_or_else(|| url.clone());
-    let (signing_key, server_key) = load_keys(&keys_file)?;
+    let (signing_key, server_key) = crate::serve_keys::load_or_create(&keys_file)?;
     let encryption =
         crate::serve_encryption::load_or_create(&crate::serve_encryption::path_for(&keys_file))?;
     let credentials = file.credentials();
@@ -206,8 +188,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     } else {
         Synchronous::Full
     };
-    let store = SqliteStore::open_with(&db, SqliteOptions::default().synchronous(sync))
-        .map_err(|e| format!("cannot open the database {}: {e}", db.display()))?;
+    let store = store_choice.open(sync).await?;
     let mut anchors = Vec::new();
     for path in &args.trust_wallet_provider {
         anchors.extend(crate::proof_cmd::pem_certificates(path)?);
@@ -259,7 +240,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot create the startup offer: {e}"))?;
     println!("oid4vci-rs demo issuer");
     println!("credential issuer: {issuer_url}");
-    println!("sessions:          {} (SQLite)", db.display());
+    println!("sessions:          {}", store_choice.describe());
     println!("admin token:       {admin_token}");
     println!(
         "offer (scan with a wallet, valid {} s):",

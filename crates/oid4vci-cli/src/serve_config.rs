@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// issuer_url = "https://issuer.example.com"
 /// host = "0.0.0.0"
 /// port = 8443
-/// db = "issuer.db"
+/// db = "issuer.db"                # or: store = "postgres://issuer@db.internal/issuer"
 /// keys_file = "issuer.keys"        # {"signing_key": "<hex P-256 scalar>", "server_key": "<hex 32 bytes>"}
 /// admin_token = "change-me"
 ///
@@ -36,6 +36,8 @@ pub struct ServeConfig {
     pub port: Option<u16>,
     /// SQLite database file.
     pub db: Option<PathBuf>,
+    /// PostgreSQL store URL (`postgres://…`) instead of `db`, for several instances.
+    pub store: Option<String>,
     /// Key file (default `<db>.keys`, created when missing).
     pub keys_file: Option<PathBuf>,
     /// Admin bearer token.

@@ -148,7 +148,7 @@ fn a_spent_code_is_refused_and_logged_without_recording_the_jti() {
 #[test]
 fn an_expired_dpop_proof_is_refused() {
     let (issuer, _clock) = flows::scenario_issuer(MemoryStore::new());
-    let (_created, code) = new_offer(&issuer);
+    let (_, code) = new_offer(&issuer);
     let wallet = TestWallet::new();
     let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": wallet.public_jwk()});
     let claims = |exp: u64| json!({"htm": "POST", "htu": token_url(), "iat": flows::T0, "exp": exp, "jti": format!("j-{exp}")});

@@ -188,6 +188,10 @@ pub struct ErrorResponse {
     /// Extension members.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// Not part of the body: seconds after which the request may be retried. Set when a backend
+    /// is temporarily unavailable; the response then goes out as HTTP 503 with `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl ErrorResponse {
@@ -201,7 +205,14 @@ impl ErrorResponse {
             c_nonce_expires_in: None,
             interval: None,
             extra: Map::new(),
+            retry_after: None,
         }
+    }
+
+    /// Marks the error as temporary: sent with HTTP 503 and `Retry-After: seconds`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Sets `error_description`, sanitised to RFC 6749 §5.2's character set.
@@ -216,9 +227,14 @@ impl ErrorResponse {
         self
     }
 
-    /// The HTTP status this response is sent with.
+    /// The HTTP status this response is sent with: 503 when [`ErrorResponse::retry_after`] is
+    /// set, else the code's status.
     pub fn http_status(&self) -> u16 {
-        self.error.http_status()
+        if self.retry_after.is_some() {
+            503
+        } else {
+            self.error.http_status()
+        }
     }
 }
 

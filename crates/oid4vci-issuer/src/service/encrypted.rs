@@ -108,7 +108,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             return Ok(CredentialReply::Json(response));
         };
         let status = response.http_status();
-        let plaintext = serde_json::to_vec(&response).map_err(server_error)?;
+        let plaintext = serde_json::to_vec(&response)
+            .map_err(|e| reject(ErrorCode::ServerError, format!("response encoding: {e}")))?;
         let jwe = encryption
             .encrypt_response(&plaintext, parameters)
             .map_err(|e| reject(ErrorCode::ServerError, format!("response encryption: {e}")))?;

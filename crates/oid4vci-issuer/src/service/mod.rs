@@ -23,10 +23,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// How many times a transition is re-applied after a version conflict before giving up. A
-/// caller loses a round only to another caller's successful write, and each request writes its
-/// session once, so `n` concurrent requests on one session need at most `n - 1` retries; the
-/// rounds are cheap (a group-committing store resolves them inside one batch, before its fsync).
+/// How many times a transition is re-applied after a version conflict before giving up. Among k
+/// writers racing on one session each round has one winner, so the last needs k rounds; on a
+/// network database (several instances, real parallelism) 50 concurrent requests on one session
+/// need more than the 16 an in-process store got by with.
 const MAX_CAS_RETRIES: usize = 64;
 
 /// The HTTP facts an endpoint needs besides the body.
@@ -122,8 +122,20 @@ impl<S, M> std::fmt::Debug for Issuer<S, M> {
 
 type Outcome<T> = Result<T, ErrorResponse>;
 
-fn server_error(e: impl std::fmt::Display) -> ErrorResponse {
-    reject(ErrorCode::ServerError, format!("storage failure: {e}"))
+/// Seconds a client is asked to wait when the store is temporarily unavailable.
+pub(crate) const STORE_RETRY_AFTER_SECS: u64 = 2;
+
+/// A store failure as the wallet sees it: `server_error`; when the store is only unavailable
+/// (nothing was written) with HTTP 503 and `Retry-After`, and without the backend's details.
+fn server_error(e: StoreError) -> ErrorResponse {
+    match e {
+        StoreError::Unavailable(_) => reject(
+            ErrorCode::ServerError,
+            "the issuer's storage is temporarily unavailable; retry later",
+        )
+        .with_retry_after(STORE_RETRY_AFTER_SECS),
+        e => reject(ErrorCode::ServerError, format!("storage failure: {e}")),
+    }
 }
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {

@@ -30,6 +30,10 @@ pub enum StoreError {
     /// The backend failed (I/O, corruption, serialisation).
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// The backend cannot be reached right now (connection refused or lost, pool exhausted,
+    /// server shutting down); nothing was written. Retrying later may succeed.
+    #[error("storage temporarily unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Durable home of sessions. Implementations must make `update` and `consume_nonce` atomic:

@@ -1,0 +1,199 @@
+//! Where `oid4vci serve` keeps sessions: SQLite (`--db FILE`, the default) or PostgreSQL
+//! (`--store postgres://…`, for several instances behind one database).
+
+use oid4vci_issuer::{LookupKind, SecretHash, Session, SessionStore, StoreError, UnixTime};
+use oid4vci_store_postgres::PostgresStore;
+use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
+use std::path::{Path, PathBuf};
+
+/// The store `serve` runs on.
+#[derive(Clone, Debug)]
+pub enum ServeStore {
+    /// One SQLite file (one machine; processes on it may share the file).
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database (any number of instances).
+    Postgres(PostgresStore),
+}
+
+/// Which store the flags and the config file ask for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// `--db FILE` (or the default file).
+    Sqlite(PathBuf),
+    /// `--store postgres://…`.
+    Postgres(String),
+}
+
+/// True for the URL forms PostgreSQL understands (`postgres://`, `postgresql://`).
+pub fn is_postgres_url(s: &str) -> bool {
+    let lower = s.trim().to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+impl StoreChoice {
+    /// Flags win over the file; `--store` and `--db` on the command line exclude each other
+    /// (clap checks), and so do `store` and `db` in the file.
+    pub fn resolve(
+        flag_store: Option<&str>,
+        flag_db: Option<&Path>,
+        file_store: Option<&str>,
+        file_db: Option<&Path>,
+    ) -> Result<StoreChoice, String> {
+        if file_store.is_some() && file_db.is_some() {
+            return Err("the config file sets both `store` and `db`; choose one".into());
+        }
+        let url = match (flag_store, flag_db) {
+            (Some(url), _) => Some(url),
+            (None, Some(db)) => return Ok(StoreChoice::Sqlite(db.to_path_buf())),
+            (None, None) => file_store,
+        };
+        match (url, file_db) {
+            (Some(url), _) if is_postgres_url(url) => Ok(StoreChoice::Postgres(url.trim().into())),
+            (Some(_), _) => Err(
+                "--store takes a PostgreSQL URL (postgres://user@host:port/database); \
+                 use --db FILE for SQLite"
+                    .into(),
+            ),
+            (None, Some(db)) => Ok(StoreChoice::Sqlite(db.to_path_buf())),
+            (None, None) => Ok(StoreChoice::Sqlite(PathBuf::from("oid4vci-demo.db"))),
+        }
+    }
+
+    /// The keys file when none is given: `<db>.keys` beside an SQLite file, else
+    /// `oid4vci-demo.keys` (give every instance the same `--keys FILE`).
+    pub fn default_keys_file(&self) -> PathBuf {
+        match self {
+            StoreChoice::Sqlite(db) => db.with_extension("keys"),
+            StoreChoice::Postgres(_) => PathBuf::from("oid4vci-demo.keys"),
+        }
+    }
+
+    /// A description for the start-up banner (no password).
+    pub fn describe(&self) -> String {
+        match self {
+            StoreChoice::Sqlite(db) => format!("{} (SQLite)", db.display()),
+            StoreChoice::Postgres(url) => match url.parse::<tokio_postgres::Config>() {
+                Ok(c) => format!(
+                    "database {} on {} (PostgreSQL)",
+                    c.get_dbname().unwrap_or("(default)"),
+                    c.get_hosts()
+                        .iter()
+                        .map(|h| match h {
+                            tokio_postgres::config::Host::Tcp(h) => h.clone(),
+                            #[cfg(unix)]
+                            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                Err(_) => "PostgreSQL".into(),
+            },
+        }
+    }
+
+    /// Opens (and migrates) the store.
+    pub async fn open(&self, sqlite_sync: Synchronous) -> Result<ServeStore, String> {
+        match self {
+            StoreChoice::Sqlite(db) => {
+                SqliteStore::open_with(db, SqliteOptions::default().synchronous(sqlite_sync))
+                    .map(ServeStore::Sqlite)
+                    .map_err(|e| format!("cannot open the database {}: {e}", db.display()))
+            }
+            StoreChoice::Postgres(url) => PostgresStore::connect(url)
+                .await
+                .map(ServeStore::Postgres)
+                .map_err(|e| format!("cannot open the PostgreSQL store: {e}")),
+        }
+    }
+}
+
+impl SessionStore for ServeStore {
+    async fn insert(&self, session: &Session) -> Result<(), StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.insert(session).await,
+            ServeStore::Postgres(s) => s.insert(session).await,
+        }
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.get(id).await,
+            ServeStore::Postgres(s) => s.get(id).await,
+        }
+    }
+
+    async fn find(
+        &self,
+        kind: LookupKind,
+        hash: &SecretHash,
+    ) -> Result<Option<Session>, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.find(kind, hash).await,
+            ServeStore::Postgres(s) => s.find(kind, hash).await,
+        }
+    }
+
+    async fn update(&self, session: &Session, expected_version: u64) -> Result<(), StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.update(session, expected_version).await,
+            ServeStore::Postgres(s) => s.update(session, expected_version).await,
+        }
+    }
+
+    async fn consume_nonce(
+        &self,
+        nonce_hash: &SecretHash,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.consume_nonce(nonce_hash, expires_at).await,
+            ServeStore::Postgres(s) => s.consume_nonce(nonce_hash, expires_at).await,
+        }
+    }
+
+    async fn sweep_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.sweep_expired(now).await,
+            ServeStore::Postgres(s) => s.sweep_expired(now).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_and_urls_are_checked() {
+        let pg = "postgres://u@h/db";
+        assert_eq!(
+            StoreChoice::resolve(Some(pg), None, None, Some(Path::new("f.db"))),
+            Ok(StoreChoice::Postgres(pg.into()))
+        );
+        assert_eq!(
+            StoreChoice::resolve(None, Some(Path::new("a.db")), Some(pg), None),
+            Ok(StoreChoice::Sqlite("a.db".into()))
+        );
+        assert_eq!(
+            StoreChoice::resolve(None, None, Some(pg), None),
+            Ok(StoreChoice::Postgres(pg.into()))
+        );
+        assert_eq!(
+            StoreChoice::resolve(None, None, None, None),
+            Ok(StoreChoice::Sqlite("oid4vci-demo.db".into()))
+        );
+        assert!(StoreChoice::resolve(Some("mysql://x"), None, None, None).is_err());
+        assert!(StoreChoice::resolve(None, None, Some(pg), Some(Path::new("f.db"))).is_err());
+    }
+
+    #[test]
+    fn the_banner_shows_no_password() {
+        let c = StoreChoice::Postgres("postgres://u:s3cret@db.internal:5432/issuer".into());
+        let text = c.describe();
+        assert!(
+            text.contains("issuer") && text.contains("db.internal"),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+}

@@ -1,0 +1,63 @@
+//! Mapping driver and pool errors onto [`StoreError`]: a server that cannot be reached is
+//! [`StoreError::Unavailable`] (retry later), anything else [`StoreError::Backend`].
+
+use deadpool_postgres::PoolError;
+use oid4vci_issuer::StoreError;
+use std::error::Error as _;
+
+/// SQLSTATE classes and codes that mean "the server is not there right now".
+fn is_unavailable_code(code: &str) -> bool {
+    code.starts_with("08") // connection exception
+        || code == "57P01" // admin_shutdown
+        || code == "57P02" // crash_shutdown
+        || code == "57P03" // cannot_connect_now (starting up, shutting down, recovering)
+        || code == "53300" // too_many_connections
+}
+
+/// Whether a driver error means the server could not be reached (as opposed to a bad statement
+/// or bad data).
+pub(crate) fn is_unavailable(e: &tokio_postgres::Error) -> bool {
+    match e.as_db_error() {
+        Some(db) => is_unavailable_code(db.code().code()),
+        None => e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()),
+    }
+}
+
+/// The error's SQLSTATE, when the server sent one.
+pub(crate) fn sqlstate(e: &tokio_postgres::Error) -> Option<&str> {
+    e.as_db_error().map(|db| db.code().code())
+}
+
+/// A driver error in `context`.
+pub(crate) fn classify(context: &str, e: &tokio_postgres::Error) -> StoreError {
+    // `{e:#}`-style detail: the driver's top-level message is often just "db error".
+    let detail = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => match e.source() {
+            Some(source) => format!("{e}: {source}"),
+            None => e.to_string(),
+        },
+    };
+    if is_unavailable(e) {
+        StoreError::Unavailable(format!("postgres: {context}: {detail}"))
+    } else {
+        StoreError::Backend(format!("postgres: {context}: {detail}"))
+    }
+}
+
+/// `map_err` helper for driver errors.
+pub(crate) fn pg_error(context: &str) -> impl FnOnce(tokio_postgres::Error) -> StoreError + '_ {
+    move |e| classify(context, &e)
+}
+
+/// A pool checkout error: timeouts and unreachable servers are [`StoreError::Unavailable`].
+pub(crate) fn pool_error(e: PoolError) -> StoreError {
+    match e {
+        PoolError::Backend(e) => classify("connecting to the database", &e),
+        PoolError::Timeout(kind) => StoreError::Unavailable(format!(
+            "postgres: no database connection within the pool timeout ({kind:?})"
+        )),
+        PoolError::Closed => StoreError::Unavailable("postgres: the pool is closed".into()),
+        other => StoreError::Backend(format!("postgres: connection pool: {other}")),
+    }
+}

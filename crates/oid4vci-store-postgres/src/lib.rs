@@ -1,0 +1,649 @@
+//! # oid4vci-store-postgres
+//!
+//! [`PostgresStore`]: a [`SessionStore`] for [`oid4vci_issuer`] on PostgreSQL (14 or later), so
+//! several issuer instances behind a load balancer share one database and behave as one issuer.
+//! Give every instance the same database and the same server key
+//! ([`Issuer::with_server_key`](oid4vci_issuer::Issuer::with_server_key)): an offer made on one is
+//! redeemed on another, and a nonce is accepted once on any.
+//!
+//! - **Layout.** Each session is one row of opaque JSON text with `version` and `expires_at`
+//!   columns, so new session states need no migration. Secrets a session can be found by are
+//!   indexed by their SHA-256 hash in `oid4vci_session_lookups`, keyed by the lookup kind's serde
+//!   name (new kinds need no migration) and the hash: the primary key `(kind, hash)` keeps one
+//!   secret from pointing at two sessions. Consumed nonces are rows of `oid4vci_consumed_nonces`.
+//! - **Atomicity in the database, not in the process.** Every write is one statement.
+//!   [`update`](SessionStore::update) is a compare-and-swap (`UPDATE … WHERE id = $1 AND version
+//!   = $2`) that re-indexes the lookups in the same statement; among concurrent writers holding the
+//!   same version, in any number of processes, exactly one wins. A nonce is consumed by `INSERT …
+//!   ON CONFLICT DO NOTHING`: only the first insert of a hash changes a row.
+//! - **Migrations.** Versioned in this crate ([`SCHEMA_VERSION`]) and applied by
+//!   [`PostgresStore::connect`] in one transaction under an advisory lock, so instances starting
+//!   at once are safe; a database from a newer build is refused.
+//! - **Outages.** A server that cannot be reached (refused, lost connection, shutting down, pool
+//!   exhausted) is [`StoreError::Unavailable`], which the issuer answers with `server_error` and
+//!   HTTP 503 with `Retry-After`. Connections are checked when taken from the pool and replaced
+//!   when broken, so the store recovers by itself once the server is back.
+//! - **Expiry.** [`sweep_expired`](SessionStore::sweep_expired) deletes expired sessions (their
+//!   lookups cascade) and expired nonces in bounded batches, each its own short transaction.
+//! - **Runtime.** The store runs its driver on a small Tokio runtime of its own, so its futures
+//!   may be awaited from any executor (Tokio, `pollster`, …) and dropping one never leaves a
+//!   statement half-sent: a started write completes or fails as a whole.
+//! - **TLS.** With the `tls` feature, `PostgresOptions::tls_roots_pem` enables rustls; the URL's
+//!   `sslmode` (`prefer`, `require`) decides whether it is used.
+//!
+//! ```no_run
+//! use oid4vci_issuer::{Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter};
+//! use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
+//! use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut metadata = CredentialIssuerMetadata::new("https://issuer.example.com");
+//! metadata.credential_configurations_supported
+//!     .insert("eu.europa.ec.av.1".into(), CredentialConfiguration::sd_jwt_vc("eu.europa.ec.av.1"));
+//! let store = PostgresStore::connect_with(
+//!     "postgres://issuer@db.internal/issuer",
+//!     PostgresOptions::default().max_connections(32),
+//! )
+//! .await?;
+//! // Every instance uses the same server key (persist it; 32 random bytes).
+//! let server_key = [7u8; 32];
+//! let issuer = Issuer::new(IssuerConfig::new(metadata), store, SdJwtVcMinter::generate())
+//!     .with_server_key(server_key);
+//! let created = issuer.create_offer(OfferSpec {
+//!     credential_configuration_ids: vec!["eu.europa.ec.av.1".into()],
+//!     pre_authorized: true,
+//!     claims: Some(serde_json::json!({"age_over_18": true})),
+//!     ..OfferSpec::default()
+//! }).await?;
+//! println!("{}", created.session_id);
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod schema;
+#[cfg(feature = "test-server")]
+pub mod test_server;
+
+pub use schema::SCHEMA_VERSION;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use error::{pg_error, pool_error, sqlstate};
+use oid4vci_issuer::{LookupKind, SecretHash, Session, SessionStore, StoreError, UnixTime};
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Options for [`PostgresStore::connect_with`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct PostgresOptions {
+    /// Most connections the pool opens. Default 16.
+    pub max_connections: usize,
+    /// How long opening one connection may take. Default 5 s.
+    pub connect_timeout: Duration,
+    /// How long a call waits for a free connection before failing with
+    /// [`StoreError::Unavailable`]. Default 5 s.
+    pub acquire_timeout: Duration,
+    /// Most rows one sweep transaction deletes. Default 1000.
+    pub sweep_batch: u32,
+    /// The session's `synchronous_commit`; `None` keeps the server's setting (normally `on`).
+    /// `Some(false)` makes commits return before the WAL reaches disk: faster, and a server
+    /// crash may lose the last commits (which can re-enable a just-consumed nonce or code).
+    pub synchronous_commit: Option<bool>,
+    /// Threads of the store's own driver runtime. Default 2.
+    pub worker_threads: usize,
+    #[cfg(feature = "tls")]
+    tls_roots_pem: Option<Vec<u8>>,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+            sweep_batch: 1000,
+            synchronous_commit: None,
+            worker_threads: 2,
+            #[cfg(feature = "tls")]
+            tls_roots_pem: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresOptions")
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("sweep_batch", &self.sweep_batch)
+            .field("synchronous_commit", &self.synchronous_commit)
+            .field("worker_threads", &self.worker_threads)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresOptions {
+    /// Sets [`PostgresOptions::max_connections`] (at least 1).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// Sets [`PostgresOptions::connect_timeout`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets [`PostgresOptions::acquire_timeout`].
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// Sets [`PostgresOptions::sweep_batch`] (at least 1).
+    pub fn sweep_batch(mut self, rows: u32) -> Self {
+        self.sweep_batch = rows.max(1);
+        self
+    }
+
+    /// Sets [`PostgresOptions::synchronous_commit`].
+    pub fn synchronous_commit(mut self, on: Option<bool>) -> Self {
+        self.synchronous_commit = on;
+        self
+    }
+
+    /// Sets [`PostgresOptions::worker_threads`] (at least 1).
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n.max(1);
+        self
+    }
+
+    /// Trusts these PEM certificates for TLS to the server (feature `tls`). Whether TLS is used
+    /// is the URL's `sslmode`: `prefer` (the default) or `require`.
+    #[cfg(feature = "tls")]
+    pub fn tls_roots_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_roots_pem = Some(pem.into());
+        self
+    }
+}
+
+/// A runtime that is shut down without blocking when dropped, so dropping the last store clone
+/// inside an async task is fine.
+struct DriverRuntime(Option<tokio::runtime::Runtime>);
+
+impl DriverRuntime {
+    fn handle(&self) -> Option<&tokio::runtime::Handle> {
+        self.0.as_ref().map(|rt| rt.handle())
+    }
+}
+
+impl Drop for DriverRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+struct Inner {
+    // Declared before the runtime: the pool (and its connections) go first.
+    pool: Pool,
+    sweep_batch: i64,
+    runtime: DriverRuntime,
+}
+
+/// A [`SessionStore`] in a PostgreSQL database. Clones share one connection pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.inner.pool.status();
+        f.debug_struct("PostgresStore")
+            .field("max_connections", &status.max_size)
+            .field("open_connections", &status.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The stored name of a lookup kind: its serde name (`pre_authorized_code`, …).
+fn kind_name(kind: LookupKind) -> Result<String, StoreError> {
+    match serde_json::to_value(kind) {
+        Ok(serde_json::Value::String(name)) => Ok(name),
+        _ => Err(StoreError::Backend(format!(
+            "postgres: lookup kind {kind:?} has no string name"
+        ))),
+    }
+}
+
+/// Times are stored as BIGINT. Later than `i64::MAX` seconds means "never" in practice, and
+/// clamping keeps the order the sweep relies on.
+fn time_column(t: UnixTime) -> i64 {
+    i64::try_from(t).unwrap_or(i64::MAX)
+}
+
+fn version_column(version: u64) -> Result<i64, StoreError> {
+    i64::try_from(version).map_err(|_| {
+        StoreError::Backend(format!(
+            "postgres: session version {version} does not fit the version column"
+        ))
+    })
+}
+
+fn encode(session: &Session) -> Result<String, StoreError> {
+    serde_json::to_string(session).map_err(|e| {
+        StoreError::Backend(format!(
+            "postgres: session {:?} could not be serialised: {e}",
+            session.id
+        ))
+    })
+}
+
+/// Decodes a stored row; the `version` column is authoritative for the session's version.
+fn decode(id_hint: &str, version: i64, data: &str) -> Result<Session, StoreError> {
+    let mut session: Session = serde_json::from_str(data).map_err(|e| {
+        StoreError::Backend(format!(
+            "postgres: stored session {id_hint:?} is not valid session JSON: {e}"
+        ))
+    })?;
+    session.version = u64::try_from(version).map_err(|_| {
+        StoreError::Backend(format!(
+            "postgres: stored session {id_hint:?} has a negative version {version}"
+        ))
+    })?;
+    Ok(session)
+}
+
+/// A session as the write functions take it: owned, so it can move to the driver runtime.
+struct Row {
+    id: String,
+    version: i64,
+    expires_at: i64,
+    data: String,
+    kinds: Vec<String>,
+    hashes: Vec<String>,
+}
+
+impl Row {
+    fn of(session: &Session) -> Result<Row, StoreError> {
+        // Sorted and deduplicated: a key listed twice is no clash, and concurrent writers take
+        // index locks in the same order.
+        let keys: BTreeSet<(LookupKind, SecretHash)> = session.lookup_keys().into_iter().collect();
+        let mut kinds = Vec::with_capacity(keys.len());
+        let mut hashes = Vec::with_capacity(keys.len());
+        for (kind, hash) in keys {
+            kinds.push(kind_name(kind)?);
+            hashes.push(hash.to_hex());
+        }
+        Ok(Row {
+            id: session.id.clone(),
+            version: version_column(session.version)?,
+            expires_at: time_column(session.expires_at),
+            data: encode(session)?,
+            kinds,
+            hashes,
+        })
+    }
+}
+
+/// SQLSTATE unique_violation: a lookup key already belongs to another session.
+fn write_error(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+    move |e| {
+        if sqlstate(&e) == Some("23505") {
+            StoreError::LookupTaken
+        } else {
+            pg_error(context)(e)
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Connects with default [`PostgresOptions`] to the database at `url`
+    /// (`postgres://user:password@host:port/database?sslmode=…`, or a key-value string) and
+    /// migrates its schema to [`SCHEMA_VERSION`]. Fails with [`StoreError::Unavailable`] when the
+    /// server cannot be reached, and refuses a database from a newer build.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        PostgresStore::connect_with(url, PostgresOptions::default()).await
+    }
+
+    /// Connects with `options`. See [`PostgresStore::connect`].
+    pub async fn connect_with(url: &str, options: PostgresOptions) -> Result<Self, StoreError> {
+        // The driver's parse errors do not echo the URL (which may carry a password).
+        let mut pg: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Backend(format!("postgres: the database URL is not valid: {e}"))
+        })?;
+        pg.connect_timeout(options.connect_timeout);
+        if pg.get_application_name().is_none() {
+            pg.application_name("oid4vci");
+        }
+        if let Some(on) = options.synchronous_commit {
+            let value = if on { "on" } else { "off" };
+            pg.options(format!("-c synchronous_commit={value}"));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(options.worker_threads.max(1))
+            .thread_name("oid4vci-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                StoreError::Backend(format!("postgres: cannot start the driver runtime: {e}"))
+            })?;
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = make_manager(pg, manager_config, &options)?;
+        let pool = Pool::builder(manager)
+            .max_size(options.max_connections.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(options.acquire_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .recycle_timeout(Some(options.connect_timeout))
+            .build()
+            .map_err(|e| StoreError::Backend(format!("postgres: cannot build the pool: {e}")))?;
+        let store = PostgresStore {
+            inner: Arc::new(Inner {
+                pool,
+                sweep_batch: i64::from(options.sweep_batch.max(1)),
+                runtime: DriverRuntime(Some(runtime)),
+            }),
+        };
+        store
+            .run(|pool| async move {
+                let mut client = pool.get().await.map_err(pool_error)?;
+                schema::migrate(&mut client, schema::MIGRATIONS).await
+            })
+            .await?;
+        Ok(store)
+    }
+
+    /// The database's schema version; [`SCHEMA_VERSION`] once connected.
+    pub async fn schema_version(&self) -> Result<u32, StoreError> {
+        self.run(|pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            schema::schema_version(&**client).await
+        })
+        .await
+    }
+
+    /// Runs `op` on the driver runtime and awaits it from whatever executor polls this future.
+    async fn run<T, F, Fut>(&self, op: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Pool) -> Fut,
+        Fut: Future<Output = Result<T, StoreError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let handle = self.inner.runtime.handle().ok_or_else(|| {
+            StoreError::Backend("postgres: the driver runtime is shut down".into())
+        })?;
+        let task = handle.spawn(op(self.inner.pool.clone()));
+        task.await.map_err(|e| {
+            StoreError::Backend(format!("postgres: the database task did not finish: {e}"))
+        })?
+    }
+}
+
+#[cfg(feature = "tls")]
+fn make_manager(
+    pg: tokio_postgres::Config,
+    config: ManagerConfig,
+    options: &PostgresOptions,
+) -> Result<Manager, StoreError> {
+    let Some(pem) = &options.tls_roots_pem else {
+        return Ok(Manager::from_config(pg, tokio_postgres::NoTls, config));
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        let cert = cert.map_err(|e| {
+            StoreError::Backend(format!("postgres: TLS roots are not valid PEM: {e}"))
+        })?;
+        roots.add(cert).map_err(|e| {
+            StoreError::Backend(format!(
+                "postgres: a TLS root certificate is not usable: {e}"
+            ))
+        })?;
+    }
+    if roots.is_empty() {
+        return Err(StoreError::Backend(
+            "postgres: the TLS roots PEM holds no certificate".into(),
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Backend(format!("postgres: TLS configuration: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Manager::from_config(
+        pg,
+        tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+        config,
+    ))
+}
+
+#[cfg(not(feature = "tls"))]
+fn make_manager(
+    pg: tokio_postgres::Config,
+    config: ManagerConfig,
+    _options: &PostgresOptions,
+) -> Result<Manager, StoreError> {
+    Ok(Manager::from_config(pg, tokio_postgres::NoTls, config))
+}
+
+impl SessionStore for PostgresStore {
+    async fn insert(&self, session: &Session) -> Result<(), StoreError> {
+        let row = Row::of(session)?;
+        let outcome = self
+            .run(|pool| async move {
+                let client = pool.get().await.map_err(pool_error)?;
+                let stmt = client
+                    .prepare_cached("SELECT oid4vci_insert_session($1, $2, $3, $4, $5, $6)")
+                    .await
+                    .map_err(pg_error("preparing the session insert"))?;
+                let r = client
+                    .query_one(
+                        &stmt,
+                        &[
+                            &row.id,
+                            &row.version,
+                            &row.expires_at,
+                            &row.data,
+                            &row.kinds,
+                            &row.hashes,
+                        ],
+                    )
+                    .await
+                    .map_err(write_error("inserting the session"))?;
+                r.try_get::<_, String>(0)
+                    .map_err(pg_error("reading the insert outcome"))
+            })
+            .await?;
+        match outcome.as_str() {
+            "ok" => Ok(()),
+            "duplicate" => Err(StoreError::Duplicate),
+            other => Err(StoreError::Backend(format!(
+                "postgres: unexpected insert outcome {other:?}"
+            ))),
+        }
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let id = id.to_owned();
+        self.run(|pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let stmt = client
+                .prepare_cached("SELECT version, data FROM oid4vci_sessions WHERE id = $1")
+                .await
+                .map_err(pg_error("preparing the session load"))?;
+            let row = client
+                .query_opt(&stmt, &[&id])
+                .await
+                .map_err(pg_error("loading the session"))?;
+            row.map(|r| {
+                let version: i64 = r.try_get(0).map_err(pg_error("reading the version"))?;
+                let data: &str = r.try_get(1).map_err(pg_error("reading the session"))?;
+                decode(&id, version, data)
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn find(
+        &self,
+        kind: LookupKind,
+        hash: &SecretHash,
+    ) -> Result<Option<Session>, StoreError> {
+        let kind = kind_name(kind)?;
+        let hash = hash.to_hex();
+        self.run(|pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let stmt = client
+                .prepare_cached(
+                    "SELECT s.id, s.version, s.data FROM oid4vci_session_lookups l \
+                     JOIN oid4vci_sessions s ON s.id = l.session_id \
+                     WHERE l.kind = $1 AND l.hash = $2",
+                )
+                .await
+                .map_err(pg_error("preparing the lookup"))?;
+            let row = client
+                .query_opt(&stmt, &[&kind, &hash])
+                .await
+                .map_err(pg_error("finding the session"))?;
+            row.map(|r| {
+                let id: &str = r.try_get(0).map_err(pg_error("reading the id"))?;
+                let version: i64 = r.try_get(1).map_err(pg_error("reading the version"))?;
+                let data: &str = r.try_get(2).map_err(pg_error("reading the session"))?;
+                decode(id, version, data)
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn update(&self, session: &Session, expected_version: u64) -> Result<(), StoreError> {
+        if expected_version.checked_add(1) != Some(session.version) {
+            return Err(StoreError::VersionConflict);
+        }
+        let expected = version_column(expected_version)?;
+        let row = Row::of(session)?;
+        let outcome = self
+            .run(|pool| async move {
+                let client = pool.get().await.map_err(pool_error)?;
+                let stmt = client
+                    .prepare_cached("SELECT oid4vci_update_session($1, $2, $3, $4, $5, $6, $7)")
+                    .await
+                    .map_err(pg_error("preparing the session update"))?;
+                let r = client
+                    .query_one(
+                        &stmt,
+                        &[
+                            &row.id,
+                            &expected,
+                            &row.version,
+                            &row.expires_at,
+                            &row.data,
+                            &row.kinds,
+                            &row.hashes,
+                        ],
+                    )
+                    .await
+                    .map_err(|e| match sqlstate(&e) {
+                        // The statement was rolled back as a whole: re-reading and re-applying
+                        // (what the issuer does on a conflict) is the cure.
+                        Some("40P01" | "40001") => StoreError::VersionConflict,
+                        _ => write_error("updating the session")(e),
+                    })?;
+                r.try_get::<_, String>(0)
+                    .map_err(pg_error("reading the update outcome"))
+            })
+            .await?;
+        match outcome.as_str() {
+            "ok" => Ok(()),
+            "version_conflict" => Err(StoreError::VersionConflict),
+            "not_found" => Err(StoreError::NotFound),
+            other => Err(StoreError::Backend(format!(
+                "postgres: unexpected update outcome {other:?}"
+            ))),
+        }
+    }
+
+    async fn consume_nonce(
+        &self,
+        nonce_hash: &SecretHash,
+        expires_at: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let hash = nonce_hash.to_hex();
+        let expires_at = time_column(expires_at);
+        self.run(|pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let stmt = client
+                .prepare_cached(
+                    "INSERT INTO oid4vci_consumed_nonces (hash, expires_at) VALUES ($1, $2) \
+                     ON CONFLICT (hash) DO NOTHING",
+                )
+                .await
+                .map_err(pg_error("preparing the nonce record"))?;
+            let inserted = client
+                .execute(&stmt, &[&hash, &expires_at])
+                .await
+                .map_err(pg_error("recording the consumed nonce"))?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+
+    async fn sweep_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let now = time_column(now);
+        let batch = self.inner.sweep_batch;
+        self.run(|pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            // Each batch is one statement (its own transaction); SKIP LOCKED leaves rows a
+            // concurrent sweeper or writer holds to it. Lookups go with their session (CASCADE).
+            let sessions = client
+                .prepare_cached(
+                    "DELETE FROM oid4vci_sessions WHERE id IN (SELECT id FROM oid4vci_sessions \
+                     WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                )
+                .await
+                .map_err(pg_error("preparing the session sweep"))?;
+            let nonces = client
+                .prepare_cached(
+                    "DELETE FROM oid4vci_consumed_nonces WHERE hash IN (SELECT hash FROM \
+                     oid4vci_consumed_nonces WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                )
+                .await
+                .map_err(pg_error("preparing the nonce sweep"))?;
+            let mut swept: u64 = 0;
+            loop {
+                let n = client
+                    .execute(&sessions, &[&now, &batch])
+                    .await
+                    .map_err(pg_error("sweeping expired sessions"))?;
+                swept = swept.saturating_add(n);
+                if n < batch.unsigned_abs() {
+                    break;
+                }
+            }
+            loop {
+                let n = client
+                    .execute(&nonces, &[&now, &batch])
+                    .await
+                    .map_err(pg_error("sweeping expired nonces"))?;
+                if n < batch.unsigned_abs() {
+                    break;
+                }
+            }
+            Ok(swept)
+        })
+        .await
+    }
+}

@@ -1,0 +1,86 @@
+//! Schema migrations: applied once, safe when several instances start at once, a newer schema
+//! refused.
+
+mod common;
+
+use common::{block, connect, server};
+use oid4vci_store_postgres::{PostgresStore, SCHEMA_VERSION};
+
+#[test]
+fn instances_starting_at_once_migrate_exactly_once() {
+    let Some(pg) = server("instances_starting_at_once_migrate_exactly_once") else {
+        return;
+    };
+    let url = pg.create_database().expect("database");
+    let versions: Vec<u32> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| scope.spawn(|| block(connect(&url).schema_version()).expect("version")))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("join"))
+            .collect()
+    });
+    assert!(
+        versions.iter().all(|v| *v == SCHEMA_VERSION),
+        "{versions:?}"
+    );
+    let rows = pg
+        .psql(
+            &url,
+            "SELECT string_agg(version::text, ',') FROM oid4vci_schema_migrations",
+        )
+        .expect("ledger");
+    let expected: Vec<String> = (1..=SCHEMA_VERSION).map(|v| v.to_string()).collect();
+    assert_eq!(rows, expected.join(","), "each migration recorded once");
+    // Connecting again is a no-op.
+    assert_eq!(
+        block(connect(&url).schema_version()).expect("v"),
+        SCHEMA_VERSION
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_build_is_refused() {
+    let Some(pg) = server("a_database_from_a_newer_build_is_refused") else {
+        return;
+    };
+    let url = pg.create_database().expect("database");
+    drop(connect(&url));
+    pg.psql(
+        &url,
+        &format!(
+            "INSERT INTO oid4vci_schema_migrations (version) VALUES ({})",
+            SCHEMA_VERSION + 1
+        ),
+    )
+    .expect("pretend a newer build migrated");
+    let err = block(PostgresStore::connect(&url)).expect_err("refused");
+    assert!(err.to_string().contains("newer than the version"), "{err}");
+}
+
+#[test]
+fn an_unreachable_server_is_unavailable_not_a_backend_failure() {
+    // Nothing listens on this port: a free one, just released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let url = format!("postgres://postgres@127.0.0.1:{port}/none?connect_timeout=2");
+    let err = block(PostgresStore::connect(&url)).expect_err("nothing there");
+    assert!(
+        matches!(err, oid4vci_issuer::StoreError::Unavailable(_)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_bad_url_is_a_clear_error_without_the_password() {
+    let err = block(PostgresStore::connect(
+        "postgres://u:s3cret@host:notaport/db",
+    ))
+    .expect_err("bad url");
+    let text = err.to_string();
+    assert!(text.contains("URL is not valid"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+}

@@ -6,6 +6,9 @@
 //   node interop/wallet.mjs --offer '<openid-credential-offer://...>' [--tx-code 123456]
 //        [--key-source jwk|did:key] [--alg ES256|EdDSA] [--config-id ID]
 //        [--issuer-jwk '<json>'] [--encrypt-response A128GCM|A256GCM] [--timeout-ms 20000] [--verbose]
+//   node interop/wallet.mjs --issuer https://... [--request scope|authorization_details] [--dpop]
+//        (authorization code flow from the issuer metadata alone; offers whose only grant is
+//        authorization_code use it too, with their issuer_state)
 //
 // Exit 0 with {"ok":true,...} when a credential was obtained and verified,
 // exit 1 with {"ok":false,"step":...,"error":...} otherwise, exit 2 on bad usage.
@@ -14,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { isDeepStrictEqual, parseArgs } from 'node:util'
 
 import { Openid4vciClient } from '@openid4vc/openid4vci'
-import { clientAuthenticationAnonymous, clientAuthenticationNone, HashAlgorithm } from '@openid4vc/oauth2'
+import { clientAuthenticationAnonymous, clientAuthenticationNone, HashAlgorithm, Oauth2Client } from '@openid4vc/oauth2'
 import { SDJwtInstance } from '@sd-jwt/core'
 import * as jose from 'jose'
 
@@ -23,9 +26,15 @@ const USAGE = `usage: node interop/wallet.mjs --offer '<openid-credential-offer:
 Runs the OpenID4VCI 1.0 pre-authorized code flow with @openid4vc/openid4vci:
 offer -> issuer + authorization server metadata -> token -> nonce -> credential
 (JWT proof) -> verify the dc+sd-jwt -> notification (credential_accepted).
+With --issuer, or an offer with only the authorization_code grant, the authorization code
+flow instead: PAR + PKCE (library) -> the login page, submitted as served over plain HTTP form
+posts (this script) -> redirect with code/state/iss (library checks iss) -> token (library).
 
 options:
-  --offer URI           credential offer (by value or by reference), required
+  --offer URI           credential offer (by value or by reference)
+  --issuer URL          no offer: start from the issuer's metadata (authorization code flow)
+  --request R           authorization code flow: ask by scope (default) or authorization_details
+  --dpop                authorization code flow: DPoP at PAR (binding the code), token, credential
   --tx-code CODE        transaction code for the pre-authorized code grant
   --key-source S        jwk (default): proof header carries the public JWK
                         did:key: proof header kid = did:key:z...#z...
@@ -409,6 +418,137 @@ async function verifySdJwtVc({ credential, issuerMetadata, holderJwk, holderDid,
 }
 
 // ---------------------------------------------------------------------------
+// the authorization code flow
+
+const REDIRECT_URI = 'https://interop-wallet.example/callback' // never contacted: the script reads the redirect
+const CLIENT_ID = 'oid4vci-interop-wallet'
+
+const decodeEntities = (s) =>
+  s.replace(/&(#(\d+)|#x([0-9a-f]+)|amp|lt|gt|quot|apos);/gi, (m, _e, dec, hex) => {
+    if (dec) return String.fromCodePoint(Number(dec))
+    if (hex) return String.fromCodePoint(parseInt(hex, 16))
+    return { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&apos;': "'" }[m.toLowerCase()]
+  })
+
+// The login form's fields as served (hidden request_uri and form_token, prefilled user).
+function formFields(html) {
+  const fields = {}
+  for (const [tag] of html.matchAll(/<input\b[^>]*>/g)) {
+    const name = /\bname="([^"]*)"/.exec(tag)?.[1]
+    const value = /\bvalue="([^"]*)"/.exec(tag)?.[1]
+    if (name) fields[decodeEntities(name)] = decodeEntities(value ?? '')
+  }
+  return fields
+}
+
+// PAR + PKCE through the library, the login page submitted as served, then the token request.
+async function authorizationCodeFlow({ client, callbacks, fetch, credentialOffer, issuerMetadata, configId, configuration, request, dpopSigner }) {
+  currentStep = 'authorize'
+  const as = issuerMetadata.authorizationServers[0]
+  // createAuthorizationRequestUrlFromOffer (0.4.6) has no state option; the metadata-alone path sends one.
+  const state = credentialOffer ? undefined : b64u(randomBytes(12))
+  const ask =
+    request === 'scope'
+      ? { scope: configuration.scope ?? fail(`configuration ${configId} has no scope`) }
+      : { additionalRequestPayload: { authorization_details: [{ type: 'openid_credential', credential_configuration_id: configId }] } }
+  const dpopOption = dpopSigner ? { signer: dpopSigner } : undefined
+  let started
+  if (credentialOffer) {
+    started = await client.createAuthorizationRequestUrlFromOffer({
+      credentialOffer,
+      issuerMetadata,
+      clientId: CLIENT_ID,
+      redirectUri: REDIRECT_URI,
+      dpop: dpopOption,
+      ...ask,
+    })
+  } else {
+    const oauth2 = new Oauth2Client({ callbacks })
+    started = await oauth2.createAuthorizationRequestUrl({
+      authorizationServerMetadata: as,
+      clientId: CLIENT_ID,
+      redirectUri: REDIRECT_URI,
+      state,
+      resource: issuerMetadata.credentialIssuer.credential_issuer,
+      dpop: dpopOption,
+      ...ask,
+    })
+  }
+  const { authorizationRequestUrl, pkce } = started
+  if (!pkce || pkce.codeChallengeMethod !== 'S256') fail(`the library did not use PKCE S256: ${JSON.stringify(pkce)}`)
+  if (!new URL(authorizationRequestUrl).searchParams.get('request_uri')) fail('the library did not push the request (no request_uri)')
+  steps.push({ step: 'par', request: request, issuer_state: Boolean(credentialOffer), dpop: Boolean(dpopSigner) })
+
+  currentStep = 'login'
+  const page = await fetch(authorizationRequestUrl, { redirect: 'manual' })
+  const html = await page.text()
+  if (page.status !== 200) fail(`GET authorization_endpoint answered ${page.status}: ${html.slice(0, 300)}`)
+  const fields = formFields(html)
+  for (const f of ['request_uri', 'form_token', 'username', 'password']) if (!fields[f]) fail(`the login form has no ${f}`)
+  const action = new URL(/<form\b[^>]*\baction="([^"]*)"/.exec(html)?.[1] ?? '', page.url || authorizationRequestUrl)
+  const submitted = await fetch(action, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...fields, action: 'approve' }).toString(),
+  })
+  const location = submitted.headers.get('location')
+  if (submitted.status !== 303 || !location) fail(`the login form answered ${submitted.status}, expected 303 with Location`)
+  const response = client.parseAndVerifyAuthorizationResponseRedirectUrl({ url: location, authorizationServerMetadata: as })
+  if (response.error) fail(`authorization error ${response.error}: ${response.error_description ?? ''}`, { error_code: response.error })
+  if (response.state !== state) fail(`state ${response.state} is not the one sent (${state})`)
+  steps.push({ step: 'login', redirect: location.split('?')[0], iss: response.iss ?? null })
+
+  currentStep = 'token'
+  const tokenOptions = {
+    issuerMetadata,
+    authorizationCode: response.code,
+    pkceCodeVerifier: pkce.codeVerifier,
+    redirectUri: REDIRECT_URI,
+    dpop: started.dpop ?? dpopOption,
+  }
+  const result = credentialOffer
+    ? await client.retrieveAuthorizationCodeAccessTokenFromOffer({ credentialOffer, ...tokenOptions })
+    : await new Oauth2Client({ callbacks }).retrieveAuthorizationCodeAccessToken({
+        authorizationServerMetadata: as,
+        ...tokenOptions,
+      })
+  let credentialIdentifier
+  if (request === 'authorization_details') {
+    const detail = (result.accessTokenResponse.authorization_details ?? []).find((d) => d.credential_configuration_id === configId)
+    credentialIdentifier = detail?.credential_identifiers?.[0]
+    if (!credentialIdentifier) fail('the token response has no credential_identifiers for the requested authorization_details (Section 6.2)')
+  }
+  return { accessTokenResponse: result.accessTokenResponse, dpop: result.dpop ?? tokenOptions.dpop, credentialIdentifier }
+}
+
+// @openid4vc/openid4vci 0.4.6 always sends credential_configuration_id, which Section 8.2
+// forbids once the token response returned credential_identifiers; this request is the one
+// step the script sends itself (with the library's proof).
+async function credentialByIdentifier({ fetch, issuerMetadata, credentialIdentifier, accessToken, proofJwt, dpop, privateKey }) {
+  const url = issuerMetadata.credentialIssuer.credential_endpoint
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }
+  if (dpop) {
+    // RFC 9449 Section 4.2, by the same key the library used at the token endpoint.
+    const ath = b64u(createHash('sha256').update(accessToken).digest())
+    const payload = { htm: 'POST', htu: url, iat: Math.floor(Date.now() / 1000), jti: b64u(randomBytes(16)), ath }
+    if (dpop.nonce) payload.nonce = dpop.nonce
+    headers.authorization = `DPoP ${accessToken}`
+    headers.dpop = await new jose.SignJWT(payload)
+      .setProtectedHeader({ typ: 'dpop+jwt', alg: dpop.signer.alg, jwk: dpop.signer.publicJwk })
+      .sign(privateKey)
+  }
+  const res = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ credential_identifier: credentialIdentifier, proofs: { jwt: [proofJwt] } }),
+  })
+  const body = await res.json().catch(() => null)
+  if (res.status !== 200) fail(`credential endpoint answered ${res.status}: ${JSON.stringify(body)}`, { http_status: res.status, error_code: body?.error ?? null })
+  return { credentialResponse: body }
+}
+
+// ---------------------------------------------------------------------------
 // the flow
 
 async function main() {
@@ -417,6 +557,9 @@ async function main() {
     ;({ values: args } = parseArgs({
       options: {
         offer: { type: 'string' },
+        issuer: { type: 'string' },
+        request: { type: 'string', default: 'scope' },
+        dpop: { type: 'boolean', default: false },
         'tx-code': { type: 'string' },
         'key-source': { type: 'string', default: 'jwk' },
         alg: { type: 'string', default: 'ES256' },
@@ -444,7 +587,8 @@ async function main() {
     console.error(`${message}\n\n${USAGE}`)
     emit({ ok: false, step: 'args', error: message, error_code: null, http_status: null, steps, http }, 2)
   }
-  if (!args.offer) return usage('--offer is required')
+  if (!args.offer === !args.issuer) return usage('exactly one of --offer and --issuer is required')
+  if (!['scope', 'authorization_details'].includes(args.request)) return usage('--request must be scope or authorization_details')
   if (!['jwk', 'did:key'].includes(args['key-source'])) return usage('--key-source must be jwk or did:key')
   if (!['ES256', 'EdDSA'].includes(args.alg)) return usage('--alg must be ES256 or EdDSA')
   if (args['encrypt-response'] && !['A128GCM', 'A256GCM'].includes(args['encrypt-response'])) return usage('--encrypt-response must be A128GCM or A256GCM')
@@ -471,22 +615,26 @@ async function main() {
   // setGlobalConfig({ allowInsecureUrls: true }): the issuer under test must serve TLS, and the
   // test trusts its certificate with NODE_EXTRA_CA_CERTS.
   const fetch = makeFetch(timeoutMs)
-  const client = new Openid4vciClient({ callbacks: makeCallbacks({ fetch, privateKey: keyPair.privateKey, publicJwk }) })
+  const callbacks = makeCallbacks({ fetch, privateKey: keyPair.privateKey, publicJwk })
+  const client = new Openid4vciClient({ callbacks })
 
   try {
-    currentStep = 'offer'
-    const credentialOffer = await client.resolveCredentialOffer(args.offer)
-    const byReference = new URL(args.offer).searchParams.has('credential_offer_uri')
-    steps.push({
-      step: 'offer',
-      by_reference: byReference,
-      credential_issuer: credentialOffer.credential_issuer,
-      credential_configuration_ids: credentialOffer.credential_configuration_ids,
-      grants: Object.keys(credentialOffer.grants ?? {}),
-    })
+    let credentialOffer = null
+    if (args.offer) {
+      currentStep = 'offer'
+      credentialOffer = await client.resolveCredentialOffer(args.offer)
+      const byReference = new URL(args.offer).searchParams.has('credential_offer_uri')
+      steps.push({
+        step: 'offer',
+        by_reference: byReference,
+        credential_issuer: credentialOffer.credential_issuer,
+        credential_configuration_ids: credentialOffer.credential_configuration_ids,
+        grants: Object.keys(credentialOffer.grants ?? {}),
+      })
+    }
 
     currentStep = 'metadata'
-    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer)
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer?.credential_issuer ?? args.issuer)
     const ci = issuerMetadata.credentialIssuer
     const as = issuerMetadata.authorizationServers[0]
     steps.push({
@@ -503,7 +651,7 @@ async function main() {
       fail(`the library reads this metadata as ${issuerMetadata.originalDraftVersion}, not OpenID4VCI 1.0`)
     }
 
-    const offered = credentialOffer.credential_configuration_ids
+    const offered = credentialOffer?.credential_configuration_ids ?? Object.keys(ci.credential_configurations_supported)
     const configId =
       args['config-id'] ?? offered.find((id) => ci.credential_configurations_supported[id]?.format === 'dc+sd-jwt')
     if (!configId) fail(`no dc+sd-jwt configuration among the offered ${JSON.stringify(offered)}`)
@@ -517,23 +665,44 @@ async function main() {
     }
 
     currentStep = 'token'
-    const preAuth = credentialOffer.grants?.['urn:ietf:params:oauth:grant-type:pre-authorized_code']
-    if (!preAuth) fail('the offer has no pre-authorized_code grant')
-    if (preAuth.tx_code && !args['tx-code']) fail(`the offer asks for a tx_code (${JSON.stringify(preAuth.tx_code)}); pass --tx-code`)
-    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
-      credentialOffer,
-      issuerMetadata,
-      txCode: args['tx-code'],
-    })
+    const preAuth = credentialOffer?.grants?.['urn:ietf:params:oauth:grant-type:pre-authorized_code']
+    let accessTokenResponse
+    let dpop
+    let credentialIdentifier
+    if (preAuth) {
+      if (preAuth.tx_code && !args['tx-code']) fail(`the offer asks for a tx_code (${JSON.stringify(preAuth.tx_code)}); pass --tx-code`)
+      ;({ accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({
+        credentialOffer,
+        issuerMetadata,
+        txCode: args['tx-code'],
+      }))
+    } else {
+      ;({ accessTokenResponse, dpop, credentialIdentifier } = await authorizationCodeFlow({
+        client,
+        callbacks,
+        fetch,
+        credentialOffer,
+        issuerMetadata,
+        configId,
+        configuration,
+        request: args.request,
+        dpopSigner: args.dpop ? { method: 'jwk', alg: args.alg, publicJwk } : undefined,
+      }))
+      currentStep = 'token'
+    }
     steps.push({
       step: 'token',
+      grant: preAuth ? 'pre-authorized_code' : 'authorization_code',
       token_type: accessTokenResponse.token_type,
       expires_in: accessTokenResponse.expires_in ?? null,
       tx_code_sent: Boolean(args['tx-code']),
       authorization_details: accessTokenResponse.authorization_details ?? null,
     })
-    if (accessTokenResponse.token_type.toLowerCase() !== 'bearer') fail(`token_type ${accessTokenResponse.token_type}: this wallet only does Bearer`)
-    if (accessTokenResponse.authorization_details) {
+    const expectedType = args.dpop ? 'dpop' : 'bearer'
+    if (accessTokenResponse.token_type.toLowerCase() !== expectedType) fail(`token_type ${accessTokenResponse.token_type}, expected ${expectedType}`)
+    if (credentialIdentifier) {
+      // asked with authorization_details: the response must carry credential_identifiers (6.2)
+    } else if (accessTokenResponse.authorization_details) {
       fail(
         'the token response has authorization_details although the token request had none (OID4VCI 1.0 Section 6.2: MUST NOT be used otherwise); ' +
           'this library then still sends credential_configuration_id'
@@ -575,7 +744,18 @@ async function main() {
       responseEncryption = { privateKey: encKeys.privateKey, parameters: { jwk, alg: 'ECDH-ES', enc: args['encrypt-response'] } }
     }
     let retrieved
-    if (args['encrypt-request']) {
+    if (credentialIdentifier) {
+      if (responseEncryption || args['encrypt-request']) fail('--encrypt-* is not combined with --request authorization_details here')
+      retrieved = await credentialByIdentifier({
+        fetch,
+        issuerMetadata,
+        credentialIdentifier,
+        accessToken: accessTokenResponse.access_token,
+        proofJwt,
+        dpop,
+        privateKey: keyPair.privateKey,
+      })
+    } else if (args['encrypt-request']) {
       // The library cannot encrypt requests (Section 10); jose does, to the issuer's key.
       const offered = ci.credential_request_encryption
       const issuerKey = offered?.jwks?.keys?.find((k) => k.alg === 'ECDH-ES' || !k.alg)
@@ -607,6 +787,7 @@ async function main() {
         credentialConfigurationId: configId,
         accessToken: accessTokenResponse.access_token,
         proofs: { jwt: [proofJwt] },
+        dpop,
         ...(responseEncryption ? { additionalRequestPayload: { credential_response_encryption: responseEncryption.parameters } } : {}),
       })
     } catch (error) {
@@ -657,6 +838,7 @@ async function main() {
         issuerMetadata,
         accessToken: accessTokenResponse.access_token,
         notification: { notificationId: credentialResponse.notification_id, event: 'credential_accepted' },
+        dpop,
       })
       notification = res.response.status
       steps.push({ step: 'notification', status: notification })
@@ -676,6 +858,9 @@ async function main() {
         holder: holderDid ? holderDid.didUrl : publicJwk,
         sd_jwt_header: verified.header,
         notification_status: notification,
+        grant: preAuth ? 'pre-authorized_code' : 'authorization_code',
+        token_type: accessTokenResponse.token_type,
+        credential_identifier: credentialIdentifier ?? null,
         encrypted_response: encryptedResponse,
         steps,
         http,

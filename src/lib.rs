@@ -31,6 +31,9 @@ pub use oid4vci_proof as proof;
 /// Issuance sessions: state machine, service, ports.
 pub use oid4vci_issuer as issuer;
 
+/// Authorization-code flow rules: PAR, PKCE, redirect URIs, scope mapping, user directory.
+pub use oid4vci_authorization as authorization;
+
 /// The SQLite session store.
 #[cfg(feature = "sqlite")]
 pub use oid4vci_store_sqlite as store_sqlite;

@@ -50,6 +50,17 @@ pub struct CreateOfferBody {
     /// Require wallet attestation at the token endpoint (Appendix E).
     #[serde(default)]
     pub require_wallet_attestation: bool,
+    /// Offer the pre-authorized code grant (default true).
+    #[serde(default = "yes")]
+    pub pre_authorized: bool,
+    /// Offer the authorization code grant (`{}` or `{"issuer_state": "…"}`); needs the embedded
+    /// authorization server.
+    #[serde(default)]
+    pub authorization_code: Option<oid4vci_issuer::AuthorizationCodeSpec>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `POST /admin/offers` reply (201).
@@ -131,7 +142,8 @@ async fn create_offer<S: SessionStore, M: CredentialMinter>(
     };
     let spec = OfferSpec {
         credential_configuration_ids: body.credential_configuration_ids,
-        pre_authorized: true,
+        pre_authorized: body.pre_authorized,
+        authorization_code: body.authorization_code,
         tx_code: body.tx_code,
         claims: body.claims,
         subject_id: body.subject_id,
@@ -141,7 +153,6 @@ async fn create_offer<S: SessionStore, M: CredentialMinter>(
             require_key_attestation: body.require_key_attestation,
             require_wallet_attestation: body.require_wallet_attestation,
         },
-        ..OfferSpec::default()
     };
     match issuer.create_offer(spec).await {
         Ok(created) => {

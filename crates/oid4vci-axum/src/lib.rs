@@ -6,7 +6,10 @@
 //! - [`router`] serves the wallet-facing endpoints at the spec's paths, with the spec's content
 //!   types, status codes (`202` for deferred issuance, `204` for notifications),
 //!   `Cache-Control: no-store` on token, nonce and credential responses, and `WWW-Authenticate`
-//!   on bearer-token errors. Bodies are limited to 64 KiB; malformed or oversized bodies get the
+//!   on bearer-token errors. With the embedded authorization server enabled, `POST /par` answers
+//!   `201 {request_uri, expires_in}` and `/authorize` serves a login and consent page (HTML
+//!   escaped throughout, no JavaScript, an anti-CSRF token bound to the request) whose approval
+//!   redirects (`303`) with `code`, `state` and `iss`. Bodies are limited to 64 KiB; malformed or oversized bodies get the
 //!   spec's JSON error, never a 500. An access token in the query string is refused.
 //! - [`admin_router`] serves the operator API (`POST /admin/offers`, `GET /admin/sessions/{id}`,
 //!   `POST /admin/sessions/{id}/claims`); mount it behind your own authentication.
@@ -30,6 +33,8 @@
 #![warn(missing_docs)]
 
 mod admin;
+mod authorize;
+mod login_page;
 mod reply;
 mod wallet;
 

@@ -27,11 +27,13 @@ type Shared<S, M> = State<Arc<App<S, M>>>;
 /// The wallet-facing router: metadata (`/.well-known/openid-credential-issuer`,
 /// `/.well-known/oauth-authorization-server`, and `/.well-known/jwt-vc-issuer` when `jwks` is
 /// given), `GET /credential-offer/{id}`, `POST /token`, `/nonce`, `/credential`,
-/// `/deferred_credential`, `/notification`.
+/// `/deferred_credential`, `/notification`, and the embedded authorization server's `POST /par`
+/// and `GET`/`POST /authorize` (answering errors unless it is enabled).
 pub fn router<S: SessionStore, M: CredentialMinter>(
     issuer: Arc<Issuer<S, M>>,
     jwks: Option<Value>,
 ) -> Router {
+    let authorization = crate::authorize::routes(issuer.clone());
     let app = Arc::new(App { issuer, jwks });
     Router::new()
         .route(
@@ -61,11 +63,12 @@ pub fn router<S: SessionStore, M: CredentialMinter>(
         .route("/credential", post(credential::<S, M>))
         .route("/deferred_credential", post(deferred::<S, M>))
         .route("/notification", post(notification::<S, M>))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
+        .merge(authorization)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-fn facts(headers: &HeaderMap) -> HttpFacts {
+pub(crate) fn facts(headers: &HeaderMap) -> HttpFacts {
     let text = |name: &str| {
         headers
             .get(name)
@@ -97,8 +100,40 @@ fn refuse_query_token(query: &Option<String>) -> Result<(), Response> {
     Ok(())
 }
 
-async fn metadata<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {
-    Json(app.issuer.metadata()).into_response()
+/// The Credential Issuer Metadata: JSON, or the signed JWT (`application/jwt`, Section 12.2.3)
+/// when the wallet accepts it and the issuer signs its metadata.
+async fn metadata<S: SessionStore, M: CredentialMinter>(
+    State(app): Shared<S, M>,
+    headers: HeaderMap,
+) -> Response {
+    let wants_jwt = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/jwt"))
+        });
+    let signing_failed = |e: String| {
+        error_reply(
+            &ErrorResponse::new(ErrorCode::ServerError)
+                .with_description(format!("the metadata could not be signed: {e}")),
+        )
+    };
+    if wants_jwt {
+        if let Some(signed) = app.issuer.signed_metadata() {
+            return match signed {
+                Ok(jwt) => ([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response(),
+                Err(e) => signing_failed(e),
+            };
+        }
+    }
+    match app.issuer.metadata_document() {
+        Ok(document) => Json(document).into_response(),
+        Err(e) => signing_failed(e),
+    }
 }
 
 async fn as_metadata<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 
 mod offer_cmd;
 mod proof_cmd;
+mod serve_authorization;
 mod serve_cmd;
 mod serve_config;
 mod serve_encryption;

@@ -113,11 +113,14 @@ fn print_qr(text: &str) {
 
 /// Runs the demo issuer until Ctrl-C.
 pub fn run(args: ServeArgs) -> ExitCode {
+    // Logs go through a bounded, lossy queue to a writer thread: a reader that stops draining
+    // stderr (a full or stalled pipe) drops log lines instead of stalling requests.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -202,12 +205,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         config.wallet_attestation =
             Some(oid4vci_issuer::client_attestation::WalletAttestationTrust::with_anchors(anchors));
     }
-    let issuer = Arc::new(
-        Issuer::new(config, store, minter)
-            .with_server_key(server_key)
-            .with_encryption(Arc::new(encryption))
-            .with_event_observer(Arc::new(LogEvents)),
-    );
+    let (demo_user, policy) = crate::serve_authorization::demo_user_and_policy(&file, &credentials);
+    let external = crate::serve_authorization::external_verifier(&file, &issuer_url)?;
+    let mut built = Issuer::new(config, store, minter)
+        .with_server_key(server_key)
+        .with_encryption(Arc::new(encryption))
+        .with_event_observer(Arc::new(LogEvents))
+        .with_authorization_server(policy, Arc::new(demo_user.user.clone()));
+    if let Some(verifier) = external {
+        built = built.with_external_authorization_server(
+            Arc::new(verifier),
+            Arc::new(demo_user.user.clone()),
+        );
+    }
+    let issuer = Arc::new(built);
     let admin_token = Arc::new(
         args.admin_token
             .clone()
@@ -248,6 +259,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     println!("{}", created.credential_offer_uri);
     print_qr(&created.credential_offer_uri);
+    let by_login = crate::serve_authorization::authorization_code_offer(&issuer, first).await?;
+    println!(
+        "authorization code offer (sign in as {} / {}): {by_login}",
+        demo_user.username, demo_user.password
+    );
     spawn_sweeper(issuer.clone());
 
     let handle = axum_server::Handle::new();

@@ -47,6 +47,35 @@ pub struct ServeConfig {
     /// Credential configurations (default: the two demo credentials).
     #[serde(default)]
     pub credential: Vec<CredentialEntry>,
+    /// The embedded authorization server (authorization code flow).
+    #[serde(default)]
+    pub authorization: AuthorizationEntry,
+    /// An external authorization server whose JWT access tokens (RFC 9068) are accepted.
+    #[serde(default)]
+    pub external_authorization: Option<ExternalAuthorizationEntry>,
+}
+
+/// `[external_authorization]`: a trusted external authorization server.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalAuthorizationEntry {
+    /// Its issuer identifier (the tokens' `iss`).
+    pub issuer: String,
+    /// A file with its JWKS (`{"keys": [...]}`); restart to pick up new keys.
+    pub jwks_file: PathBuf,
+}
+
+/// `[authorization]`: the demo user who signs in on the login page, and the redirect URIs.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationEntry {
+    /// The demo user's name (default `erika`); prefilled on the login page.
+    pub username: Option<String>,
+    /// The demo user's password (default `mustermann`); prefilled on the login page.
+    pub password: Option<String>,
+    /// When set, the only `redirect_uri`s accepted (exact match); otherwise any https,
+    /// private-use-scheme or loopback redirect URI.
+    pub redirect_uris: Option<Vec<String>>,
 }
 
 /// One SD-JWT VC configuration.
@@ -62,9 +91,12 @@ pub struct CredentialEntry {
     /// Claim names, for the metadata.
     #[serde(default)]
     pub claims: Vec<String>,
-    /// Claims the startup offer issues.
+    /// Claims the startup offer issues (and the demo user has).
     #[serde(default)]
     pub example_claims: Option<toml::Table>,
+    /// OAuth scope that requests this credential (default: the id).
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 impl ServeConfig {
@@ -88,6 +120,7 @@ impl ServeConfig {
                 name: "Age over 18".into(),
                 claims: vec!["age_over_18".into()],
                 example_claims: table(json!({"age_over_18": true})),
+                scope: None,
             },
             CredentialEntry {
                 id: "identity_credential".into(),
@@ -101,6 +134,7 @@ impl ServeConfig {
                 example_claims: table(
                     json!({"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1984-01-26"}),
                 ),
+                scope: None,
             },
         ]
     }
@@ -118,6 +152,8 @@ pub fn metadata(issuer: &str, credentials: &[CredentialEntry]) -> CredentialIssu
     }]);
     for entry in credentials {
         let mut c = CredentialConfiguration::sd_jwt_vc(entry.vct.clone());
+        // HAIP: every configuration can be requested by scope.
+        c.scope = Some(entry.scope.clone().unwrap_or_else(|| entry.id.clone()));
         c.credential_metadata = Some(CredentialMetadata {
             display: Some(vec![Display {
                 name: Some(entry.name.clone()),
@@ -184,6 +220,22 @@ mod tests {
             Some("urn:eu.europa.ec.eudi:pid:1")
         );
         assert_eq!(example_claims(&creds[0]), json!({"given_name": "Erika"}));
+        assert_eq!(
+            meta.credential_configurations_supported["pid"]
+                .scope
+                .as_deref(),
+            Some("pid"),
+            "a configuration without a scope gets its id as scope"
+        );
+        let external: ServeConfig = toml::from_str(
+            "[external_authorization]\nissuer = \"https://login.example.com\"\njwks_file = \"as.json\"\n[authorization]\nusername = \"max\"\nredirect_uris = [\"https://w.example/cb\"]",
+        )
+        .expect("authorization tables parse");
+        assert_eq!(
+            external.external_authorization.map(|e| e.issuer),
+            Some("https://login.example.com".to_owned())
+        );
+        assert_eq!(external.authorization.username.as_deref(), Some("max"));
         assert!(
             toml::from_str::<ServeConfig>("unknown = 1").is_err(),
             "unknown keys are refused"

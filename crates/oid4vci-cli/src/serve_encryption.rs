@@ -3,7 +3,6 @@
 //! wallets that cached the metadata can still encrypt to it.
 
 use oid4vci_jwe::JweEncryption;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Where the encryption keys of `keys_file` live.
@@ -23,24 +22,12 @@ pub fn load_or_create(path: &Path) -> Result<JweEncryption, String> {
             let created = JweEncryption::generate().map_err(|e| e.to_string())?;
             let text =
                 serde_json::to_vec_pretty(&created.private_jwks()).map_err(|e| e.to_string())?;
-            // Written whole to a private temporary file, then hard-linked into place (which
-            // fails if the file exists): two instances starting together never overwrite each
-            // other's key, and the loser never reads a half-written file.
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".oid4vci-enc-")
-                .tempfile_in(dir)
-                .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
-            tmp.write_all(&text)
-                .and_then(|()| tmp.as_file().sync_all())
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            match std::fs::hard_link(tmp.path(), path) {
-                Ok(()) => Ok(created),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create(path),
-                Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+            // Two instances starting together never overwrite each other's key, and the loser
+            // never reads a half-written file: it reads the winner's, whole.
+            if crate::serve_keys::create_once(path, &text)? {
+                Ok(created)
+            } else {
+                load_or_create(path)
             }
         }
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),

@@ -41,6 +41,21 @@ pub fn load_or_create(path: &Path) -> Result<Keys, String> {
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut server);
     let text =
         json!({"signing_key": hex::encode(raw), "server_key": hex::encode(server)}).to_string();
+    if create_once(path, text.as_bytes())? {
+        Ok((key, server))
+    } else {
+        // Another instance won the race: use its keys.
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        parse(path, &text)
+    }
+}
+
+/// Creates `path` with `contents` unless it exists, atomically: the bytes go to a private
+/// temporary file beside it (mode 0600), which is then hard-linked into place. The link fails when
+/// the file exists, so a file never appears half-written and is never overwritten. `Ok(false)`:
+/// someone else created it first (read theirs).
+pub fn create_once(path: &Path, contents: &[u8]) -> Result<bool, String> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -49,19 +64,12 @@ pub fn load_or_create(path: &Path) -> Result<Keys, String> {
         .prefix(".oid4vci-keys-")
         .tempfile_in(dir)
         .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
+    tmp.write_all(contents)
         .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| format!("cannot write the keys file: {e}"))?;
-    // `tempfile` creates the file readable by its owner only (0600).
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     match std::fs::hard_link(tmp.path(), path) {
-        Ok(()) => Ok((key, server)),
-        // Another instance won the race: use its keys (its file is complete: it was linked
-        // into place only after being written).
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            parse(path, &text)
-        }
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(format!("cannot create {}: {e}", path.display())),
     }
 }

@@ -265,3 +265,95 @@ fn npm_wallet_library_obtains_sd_jwt_vcs_from_the_demo_issuer() {
         "{out}"
     );
 }
+
+/// The authorization code flow with the same library: PAR + PKCE (S256) by the library, the
+/// login page submitted as served (plain HTTP form posts by the script), `iss` checked by the
+/// library, the code redeemed by the library; from an offer with `issuer_state` and from the
+/// metadata alone, by `scope` and by `authorization_details`, Bearer and DPoP.
+#[test]
+fn npm_wallet_library_completes_the_authorization_code_flow() {
+    install_npm_packages();
+    let server = start_server("authorization-code");
+    let offer_body = r#"{"credential_configuration_ids":["identity_credential"],"pre_authorized":false,"authorization_code":{},"claims":{"given_name":"Erika","family_name":"Mustermann"},"by_reference":true}"#;
+
+    // From an offer with issuer_state, by scope, Bearer.
+    let created = admin_offer(&server, offer_body);
+    let offer = created["credential_offer_uri"]
+        .as_str()
+        .expect("uri")
+        .to_owned();
+    let out = wallet(&server, &offer, &[]);
+    assert_eq!(out["grant"], "authorization_code", "{out}");
+    assert_eq!(out["token_type"], "Bearer");
+    assert_eq!(out["claims"]["given_name"], "Erika", "the offer's claims");
+    let events = session_events(&server, created["session_id"].as_str().expect("id"));
+    assert_eq!(
+        events,
+        [
+            "offer_created",
+            "offer_retrieved",
+            "par_received",
+            "authorization_requested",
+            "authorization_approved",
+            "code_exchanged",
+            "nonce_issued",
+            "credential_issued",
+            "notification_received"
+        ],
+        "the session log shows every step"
+    );
+    // The offer is used up: the library sees the PAR refusal.
+    let (ok, again) = node(&server.cert, "wallet.mjs", &["--offer", &offer]);
+    assert!(!ok);
+    assert_eq!(
+        (
+            again["step"].as_str(),
+            again["error"]
+                .as_str()
+                .map(|e| e.contains("invalid_request"))
+        ),
+        (Some("authorize"), Some(true)),
+        "{again}"
+    );
+
+    // From an offer, by authorization_details, DPoP, EdDSA.
+    let created = admin_offer(&server, offer_body);
+    let offer = created["credential_offer_uri"]
+        .as_str()
+        .expect("uri")
+        .to_owned();
+    let out = wallet(
+        &server,
+        &offer,
+        &[
+            "--request",
+            "authorization_details",
+            "--dpop",
+            "--alg",
+            "EdDSA",
+        ],
+    );
+    assert_eq!(out["token_type"], "DPoP", "{out}");
+    assert!(out["credential_identifier"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("identity_credential.")));
+
+    // From the metadata alone: scope, authorization_details, and scope with DPoP.
+    for extra in [
+        &[][..],
+        &["--request", "authorization_details"][..],
+        &["--dpop"][..],
+    ] {
+        let mut args = vec!["--issuer", server.url.as_str()];
+        args.extend_from_slice(extra);
+        let (ok, out) = node(&server.cert, "wallet.mjs", &args);
+        assert!(
+            ok && out["ok"] == true,
+            "metadata-alone flow {extra:?} failed: {out}"
+        );
+        assert_eq!(out["grant"], "authorization_code");
+        assert_eq!(out["claims"]["age_over_18"], true, "the demo user's claims");
+        let dpop = extra.contains(&"--dpop");
+        assert_eq!(out["token_type"], if dpop { "DPoP" } else { "Bearer" });
+    }
+}

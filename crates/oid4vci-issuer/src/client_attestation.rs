@@ -20,6 +20,9 @@ pub const POP_TYP: &str = "oauth-client-attestation-pop+jwt";
 /// The `token_endpoint_auth_method` name.
 pub const AUTH_METHOD: &str = "attest_jwt_client_auth";
 
+/// The JWS algorithms accepted for attestations and their PoPs (advertised in the AS metadata).
+pub const ATTESTATION_ALGS: &[&str] = &["ES256", "EdDSA"];
+
 /// Which wallet providers the issuer trusts.
 #[derive(Clone, Default)]
 pub struct WalletAttestationTrust {

@@ -46,6 +46,28 @@ pub enum EventKind {
     NotificationRejected,
     /// The session locked itself after too many wrong transaction codes.
     SessionLocked,
+    /// A pushed authorization request was accepted (details: client, configurations, redirect).
+    ParReceived,
+    /// A pushed authorization request bound to this offer was refused (details: error).
+    ParRejected,
+    /// The login and consent page was served for a `request_uri` (which is then used up).
+    AuthorizationRequested,
+    /// An authorization request or login form was refused (reused or expired `request_uri`,
+    /// wrong client, bad form token).
+    AuthorizationRejected,
+    /// A wrong user name or password was entered on the login page.
+    LoginFailed,
+    /// The user approved: an authorization code was issued (details: subject, configurations).
+    AuthorizationApproved,
+    /// The user denied (or too many wrong passwords): the wallet gets `access_denied`.
+    AuthorizationDenied,
+    /// An authorization code was exchanged for an access token (details as `token_exchanged`).
+    CodeExchanged,
+    /// An authorization code was presented again: the tokens it issued are revoked.
+    CodeReuseDetected,
+    /// A JWT access token of an external authorization server was accepted (it starts the
+    /// session; details: authorization server, client, configurations).
+    ExternalTokenAccepted,
 }
 
 /// One entry of the event log.

@@ -13,6 +13,10 @@
 //! - Ports, each small: [`SessionStore`] (with [`MemoryStore`] here and a contract suite in
 //!   [`testing`]), [`Clock`], [`SecretSource`], [`CredentialMinter`] (with [`SdJwtVcMinter`]),
 //!   [`ProofCheck`] (with [`StandardProofCheck`] on `oid4vci-proof`).
+//! - The authorization-code flow (`Issuer::with_authorization_server`): pushed authorization
+//!   requests, a login page model, PKCE-checked code exchange; the rules are in
+//!   `oid4vci-authorization`, the states (`authorization_requested` → `authorized` →
+//!   `token_issued`) in [`Session`].
 //! - Secrets (codes, tokens, transaction and notification ids) come from the CSPRNG, are stored
 //!   only as SHA-256 hashes, compared in constant time and never printed by `Debug`. Nonces are
 //!   stateless (HMAC'd timestamps) and consumed once through the store.
@@ -56,6 +60,7 @@ pub mod dpop;
 pub mod encryption;
 pub mod error;
 pub mod event;
+pub mod external_as;
 pub mod minter;
 pub mod nonce;
 pub mod proof_check;
@@ -63,6 +68,7 @@ pub mod sd_jwt;
 pub mod secrets;
 pub mod service;
 pub mod session;
+pub mod signed_metadata;
 pub mod store;
 pub mod testing;
 pub mod transition;
@@ -77,10 +83,18 @@ pub use nonce::ServerKey;
 /// The backend-neutral issuer/holder signing key (re-exported from `oid4vci_proof::crypto`).
 pub use oid4vci_proof::crypto::SigningKey;
 pub use proof_check::{
-    CheckedProofs, ProofCheck, ProofCheckInput, ProofRejection, StandardProofCheck,
+    CheckedProofs, ProofCapabilities, ProofCheck, ProofCheckInput, ProofRejection,
+    StandardProofCheck,
 };
 pub use sd_jwt::SdJwtVcMinter;
 pub use secrets::{OsSecretSource, SecretHash, SecretSource};
-pub use service::{CredentialBody, CredentialReply, HttpFacts, Issuer, OfferCreated};
-pub use session::{LookupKind, Session, SessionFlags, SessionState, SessionSummary};
+pub use service::{
+    AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, HttpFacts, Issuer,
+    LoginAction, LoginForm, LoginPage, OfferCreated, ParResponse,
+};
+pub use session::{
+    AuthorizationState, AuthorizationStep, LookupKind, Session, SessionFlags, SessionState,
+    SessionSummary,
+};
+pub use signed_metadata::MetadataSigner;
 pub use store::{MemoryStore, SessionStore, StoreError};

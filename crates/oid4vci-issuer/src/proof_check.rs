@@ -54,6 +54,52 @@ pub trait ProofCheck: Send + Sync + 'static {
         proofs: &Proofs,
         input: &ProofCheckInput<'_>,
     ) -> Result<CheckedProofs, ProofRejection>;
+
+    /// What this check accepts, so the issuer metadata can say so (Section 12.2.4). Unknown by
+    /// default.
+    fn capabilities(&self) -> ProofCapabilities {
+        ProofCapabilities::default()
+    }
+}
+
+/// What a [`ProofCheck`] accepts, as far as the metadata must tell wallets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProofCapabilities {
+    /// Key attestations can be verified (trusted attesters are configured); `None`: unknown.
+    pub accepts_key_attestations: Option<bool>,
+    /// Every proof must carry a key attestation.
+    pub requires_key_attestations: bool,
+}
+
+impl ProofCapabilities {
+    /// Makes `metadata` say what the check accepts: the `attestation` proof type where key
+    /// attestations are accepted (with the `jwt` type's algorithms), and
+    /// `key_attestations_required` on every proof type when they are required.
+    pub fn advertise(&self, metadata: &mut oid4vci_types::CredentialIssuerMetadata) {
+        for configuration in metadata.credential_configurations_supported.values_mut() {
+            let Some(types) = configuration.proof_types_supported.as_mut() else {
+                continue;
+            };
+            if self.accepts_key_attestations == Some(true) && !types.0.contains_key("attestation") {
+                if let Some(jwt) = types.0.get("jwt") {
+                    let attestation = oid4vci_types::ProofTypeMetadata {
+                        proof_signing_alg_values_supported: jwt
+                            .proof_signing_alg_values_supported
+                            .clone(),
+                        ..Default::default()
+                    };
+                    types.0.insert("attestation".into(), attestation);
+                }
+            }
+            if self.requires_key_attestations {
+                for proof_type in types.0.values_mut() {
+                    proof_type
+                        .key_attestations_required
+                        .get_or_insert_with(Default::default);
+                }
+            }
+        }
+    }
 }
 
 /// [`ProofCheck`] on `oid4vci-proof`'s [`ProofValidator`], narrowing a base policy per request to
@@ -99,6 +145,16 @@ fn shape_rejection(code: &str, description: &str) -> ProofRejection {
 }
 
 impl ProofCheck for StandardProofCheck {
+    fn capabilities(&self) -> ProofCapabilities {
+        ProofCapabilities {
+            accepts_key_attestations: Some(
+                !self.policy.key_attestation_trust_anchors.is_empty()
+                    || !self.policy.key_attestation_trusted_keys.is_empty(),
+            ),
+            requires_key_attestations: self.policy.key_attestations_required.is_some(),
+        }
+    }
+
     fn check(
         &self,
         proofs: &Proofs,

@@ -25,6 +25,14 @@ pub enum SessionState {
     Notified,
     /// Too many wrong transaction codes: the pre-authorized code is invalidated (13.6.3).
     Locked,
+    /// A wallet pushed an authorization request (RFC 9126); the user has not decided yet.
+    AuthorizationRequested,
+    /// The user approved: an authorization code is out, not yet exchanged.
+    Authorized,
+    /// The user denied the authorization request.
+    AuthorizationDenied,
+    /// An authorization code was redeemed twice: the tokens it issued are revoked (RFC 6749 §4.1.2).
+    Revoked,
 }
 
 /// Kinds of secret a session can be found by. Stores index each as a separate lookup.
@@ -41,6 +49,28 @@ pub enum LookupKind {
     TransactionId,
     /// A credential response's `notification_id`.
     NotificationId,
+    /// The `request_uri` of a pushed authorization request (RFC 9126).
+    RequestUri,
+    /// An authorization code (kept after redemption, so a second one is detected).
+    AuthorizationCode,
+    /// The `issuer_state` of an offer's authorization code grant.
+    IssuerState,
+}
+
+impl LookupKind {
+    /// A stable snake_case name for stores to index by.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LookupKind::PreAuthorizedCode => "pre_authorized_code",
+            LookupKind::OfferId => "offer_id",
+            LookupKind::AccessToken => "access_token",
+            LookupKind::TransactionId => "transaction_id",
+            LookupKind::NotificationId => "notification_id",
+            LookupKind::RequestUri => "request_uri",
+            LookupKind::AuthorizationCode => "authorization_code",
+            LookupKind::IssuerState => "issuer_state",
+        }
+    }
 }
 
 /// The operator's flags for a session.
@@ -98,6 +128,56 @@ pub struct GrantedCredential {
     pub configuration_id: String,
     /// Identifiers returned in the token response (one dataset per configuration here).
     pub credential_identifiers: Vec<String>,
+}
+
+/// An authorization-code flow in progress (the embedded authorization server).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationState {
+    /// The checked request, as pushed.
+    pub request: oid4vci_authorization::AuthorizationRequest,
+    /// The configurations it authorizes.
+    pub configuration_ids: Vec<String>,
+    /// The request is bound to an operator-created offer (through `issuer_state`): the offer's
+    /// claims are issued, not the user directory's.
+    pub from_offer: bool,
+    /// The client authenticated with a wallet attestation at PAR; the token request must too.
+    pub wallet_attested: bool,
+    /// Where it stands.
+    pub step: AuthorizationStep,
+}
+
+/// The steps of an authorization request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum AuthorizationStep {
+    /// Pushed; waiting for the browser and then the user.
+    Requested {
+        /// Hash of the `request_uri`.
+        request_uri_hash: SecretHash,
+        /// The `request_uri` is void after this.
+        request_uri_expires_at: UnixTime,
+        /// Hash of the login form's anti-CSRF token, once the page was served (the `request_uri`
+        /// is then used up: a second authorization request with it is refused).
+        form_token_hash: Option<SecretHash>,
+        /// The user must decide before this (set when the page is served).
+        login_expires_at: UnixTime,
+        /// Wrong passwords so far.
+        failed_logins: u32,
+    },
+    /// Approved: a code is out.
+    Authorized {
+        /// Hash of the code.
+        code_hash: SecretHash,
+        /// The code is void after this.
+        code_expires_at: UnixTime,
+    },
+    /// The code was exchanged for a token.
+    Exchanged {
+        /// Hash of the code (kept to detect a second redemption).
+        code_hash: SecretHash,
+    },
+    /// The user denied, or the request was given up.
+    Denied,
 }
 
 /// A deferred issuance waiting for claims or for the wallet to collect it.
@@ -158,6 +238,9 @@ pub struct Session {
     pub events: Vec<Event>,
     /// Events dropped from the front of the log (see [`MAX_EVENTS`]).
     pub events_dropped: u64,
+    /// The authorization-code flow, when a wallet started one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<AuthorizationState>,
 }
 
 impl Session {
@@ -192,6 +275,19 @@ impl Session {
         }
         for n in &self.notification_hashes {
             keys.push((LookupKind::NotificationId, *n));
+        }
+        if let Some(state) = &self.issuer_state {
+            keys.push((LookupKind::IssuerState, SecretHash::of(state)));
+        }
+        match self.authorization.as_ref().map(|a| &a.step) {
+            Some(AuthorizationStep::Requested {
+                request_uri_hash, ..
+            }) => keys.push((LookupKind::RequestUri, *request_uri_hash)),
+            Some(
+                AuthorizationStep::Authorized { code_hash, .. }
+                | AuthorizationStep::Exchanged { code_hash },
+            ) => keys.push((LookupKind::AuthorizationCode, *code_hash)),
+            Some(AuthorizationStep::Denied) | None => {}
         }
         keys
     }

@@ -146,3 +146,64 @@ fn require_key_attestation_refuses_plain_jwk_proofs() {
         );
     });
 }
+
+/// The metadata says what the proof check accepts (Section 12.2.4): the `attestation` proof type
+/// once key attesters are trusted, `key_attestations_required` when the policy requires them; and
+/// an offer cannot require key attestations nobody could verify.
+#[test]
+fn metadata_advertises_what_the_proof_check_accepts() {
+    pollster::block_on(async {
+        let (plain, _) = flows::scenario_issuer(MemoryStore::new());
+        let types = |issuer: &Issuer<MemoryStore, SdJwtVcMinter>| {
+            issuer.metadata().credential_configurations_supported[flows::CONFIG]
+                .proof_types_supported
+                .clone()
+                .expect("proof types")
+                .0
+        };
+        assert!(!types(&plain).contains_key("attestation"));
+        let plain = plain.with_proof_check(StandardProofCheck::default());
+        assert!(
+            !types(&plain).contains_key("attestation"),
+            "no attester trusted"
+        );
+        let refused = plain
+            .create_offer(OfferSpec {
+                credential_configuration_ids: vec![flows::CONFIG.into()],
+                flags: SessionFlags {
+                    require_key_attestation: true,
+                    ..SessionFlags::default()
+                },
+                ..OfferSpec::default()
+            })
+            .await;
+        assert!(
+            matches!(refused, Err(oid4vci_issuer::IssuerError::Unsupported(_))),
+            "{refused:?}"
+        );
+
+        let attester = TestWallet::new();
+        let (base, _) = flows::scenario_issuer(MemoryStore::new());
+        let policy = ProofPolicy {
+            key_attestation_trusted_keys: vec![
+                PublicKey::from_jwk_value(&attester.public_jwk()).expect("attester key")
+            ],
+            key_attestations_required: Some(oid4vci_proof::KeyAttestationRequirement::default()),
+            ..ProofPolicy::default()
+        };
+        let strict = base.with_proof_check(StandardProofCheck::new(policy));
+        let types = types(&strict);
+        let attestation = types.get("attestation").expect("attestation advertised");
+        assert_eq!(
+            attestation.proof_signing_alg_values_supported,
+            types["jwt"].proof_signing_alg_values_supported
+        );
+        for (name, t) in &types {
+            assert!(
+                t.key_attestations_required.is_some(),
+                "{name} says key attestations are required"
+            );
+        }
+        strict.metadata().validate().expect("still valid metadata");
+    });
+}

@@ -47,3 +47,10 @@ fn concurrent_credential_requests_consume_nonce_once() {
 fn dpop_bound_flow() {
     flows::dpop_bound_flow(MemoryStore::new());
 }
+
+#[test]
+fn authorization_code_redeemed_once() {
+    oid4vci_issuer::testing::authorization_flows::authorization_code_redeemed_once(
+        MemoryStore::new(),
+    );
+}

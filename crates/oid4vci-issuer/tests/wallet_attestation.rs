@@ -357,3 +357,122 @@ fn expired_attestations_and_pops_are_refused() {
         assert_eq!(ok.token_type, "Bearer");
     });
 }
+
+/// Wallet attestation at the pushed authorization request: required by an offer made with
+/// `require_wallet_attestation`, verified there, and required again at the token endpoint.
+#[test]
+fn wallet_attestation_is_checked_at_par_and_again_at_the_token_endpoint() {
+    use oid4vci_authorization::{AuthorizationPolicy, CodeChallenge, DemoUser};
+    use oid4vci_issuer::{AuthorizationOutcome, LoginAction, LoginForm};
+    pollster::block_on(async {
+        let provider = new_provider("Wallet Provider Root");
+        let issuer = issuer_trusting(&provider.root_der).with_authorization_server(
+            AuthorizationPolicy::default(),
+            Arc::new(DemoUser::new("erika", "pw", Default::default())),
+        );
+        let meta = issuer.authorization_server_metadata();
+        for member in [
+            "client_attestation_signing_alg_values_supported",
+            "client_attestation_pop_signing_alg_values_supported",
+        ] {
+            assert_eq!(meta.extra[member], json!(["ES256", "EdDSA"]), "{member}");
+        }
+        let instance = TestWallet::new();
+        let t0 = flows::T0;
+        let attestation = provider.attest(&instance, CLIENT, t0 + 3600);
+        let mut spec = attested_offer();
+        spec.authorization_code = Some(Default::default());
+        let created = issuer.create_offer(spec).await.expect("offer");
+        let state = created
+            .credential_offer
+            .grants
+            .as_ref()
+            .and_then(|g| g.authorization_code.as_ref())
+            .and_then(|a| a.issuer_state.clone())
+            .expect("issuer_state");
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let body = format!(
+            "response_type=code&client_id={}&redirect_uri=https%3A%2F%2Fwallet.example.com%2Fcb&issuer_state={state}&code_challenge_method=S256&code_challenge={}",
+            "https%3A%2F%2Fwallet.example.com",
+            CodeChallenge::of_verifier(verifier).as_str()
+        );
+        let refused = issuer
+            .pushed_authorization_request(body.as_bytes(), HttpFacts::default())
+            .await
+            .unwrap_err();
+        assert_eq!(refused.error, ErrorCode::InvalidClient);
+        let log = issuer
+            .inspect(&created.session_id)
+            .await
+            .expect("session")
+            .events;
+        assert_eq!(
+            serde_json::to_value(log.last().expect("event")).expect("json")["type"],
+            "par_rejected"
+        );
+        let forged = issuer
+            .pushed_authorization_request(
+                body.as_bytes(),
+                facts(
+                    &attestation,
+                    &pop(&TestWallet::new(), flows::ISSUER, "p0", t0),
+                ),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(forged.error, ErrorCode::InvalidClient, "PoP by another key");
+        let pushed = issuer
+            .pushed_authorization_request(
+                body.as_bytes(),
+                facts(&attestation, &pop(&instance, flows::ISSUER, "p1", t0)),
+            )
+            .await
+            .expect("attested PAR");
+        let page = issuer
+            .authorization_page(Some(CLIENT), Some(&pushed.request_uri))
+            .await
+            .expect("page");
+        let AuthorizationOutcome::Redirect(location) = issuer
+            .authorization_decision(LoginForm {
+                request_uri: pushed.request_uri.clone(),
+                form_token: page.form_token.clone().into(),
+                action: LoginAction::Approve {
+                    username: "erika".into(),
+                    password: "pw".into(),
+                },
+            })
+            .await
+            .expect("decision")
+        else {
+            panic!("approval redirects");
+        };
+        let code = location
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("code="))
+            .expect("code")
+            .to_owned();
+        let mut request = TokenRequest::pre_authorized("unused", None);
+        request.grant = oid4vci_types::TokenGrant::AuthorizationCode {
+            code: code.into(),
+            redirect_uri: Some("https://wallet.example.com/cb".into()),
+            code_verifier: Some(verifier.into()),
+        };
+        let bare = issuer
+            .token(request.clone(), HttpFacts::default())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            bare.error,
+            ErrorCode::InvalidClient,
+            "attested at PAR: again at the token endpoint"
+        );
+        let token = issuer
+            .token(
+                request,
+                facts(&attestation, &pop(&instance, flows::ISSUER, "p2", t0)),
+            )
+            .await
+            .expect("token");
+        assert_eq!(token.token_type, "Bearer");
+    });
+}

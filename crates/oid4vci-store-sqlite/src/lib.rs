@@ -184,6 +184,9 @@ fn kind_name(kind: LookupKind) -> &'static str {
         LookupKind::AccessToken => "access_token",
         LookupKind::TransactionId => "transaction_id",
         LookupKind::NotificationId => "notification_id",
+        LookupKind::RequestUri => "request_uri",
+        LookupKind::AuthorizationCode => "authorization_code",
+        LookupKind::IssuerState => "issuer_state",
     }
 }
 

@@ -56,3 +56,8 @@ fn every_scenario_on_a_file_backed_store() {
 fn dpop_bound_flow() {
     flows::dpop_bound_flow(memory());
 }
+
+#[test]
+fn authorization_code_redeemed_once() {
+    oid4vci_issuer::testing::authorization_flows::authorization_code_redeemed_once(memory());
+}

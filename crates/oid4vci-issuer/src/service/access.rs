@@ -40,6 +40,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
 
     /// `POST /token` (Section 6).
     pub async fn token(&self, request: TokenRequest, facts: HttpFacts) -> Outcome<TokenResponse> {
+        if matches!(request.grant, TokenGrant::AuthorizationCode { .. }) {
+            return self.token_authorization_code(request, facts).await;
+        }
         let now = self.clock.now();
         let TokenGrant::PreAuthorizedCode {
             pre_authorized_code,
@@ -181,7 +184,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
 
     /// Verifies the wallet attestation headers, if sent, and consumes the PoP's `jti`.
     /// Headers without a configured trust, or only one of the two, are `invalid_client`.
-    async fn check_client_attestation(
+    pub(super) async fn check_client_attestation(
         &self,
         facts: &HttpFacts,
         client_id: Option<&str>,
@@ -242,12 +245,15 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     ) -> Outcome<(Session, SecretHash)> {
         let (token, dpop_scheme) = facts.access_token()?;
         let hash = SecretHash::of(token);
-        let session = self
+        let found = self
             .store
             .find(LookupKind::AccessToken, &hash)
             .await
-            .map_err(server_error)?
-            .ok_or_else(|| reject(ErrorCode::InvalidToken, "unknown access token"))?;
+            .map_err(server_error)?;
+        let session = match found {
+            Some(s) => s,
+            None => self.session_for_external_token(token, &hash, now).await?,
+        };
         credential::authorize(&session, &hash, now, usage)?;
         let bound = session.access.as_ref().and_then(|a| a.dpop_jkt.clone());
         match (bound, dpop_scheme) {

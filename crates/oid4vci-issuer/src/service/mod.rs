@@ -84,7 +84,7 @@ impl HttpFacts {
             ));
         };
         let token = token.trim();
-        if token.is_empty() || token.len() > 512 {
+        if token.is_empty() || token.len() > crate::external_as::MAX_TOKEN_LEN {
             return Err(reject(ErrorCode::InvalidToken, "malformed access token"));
         }
         Ok((token, dpop))
@@ -92,10 +92,15 @@ impl HttpFacts {
 }
 
 mod access;
+mod authorization;
 mod encrypted;
+mod external;
 mod issuance;
 mod operator;
 
+pub use authorization::{
+    AuthorizationOutcome, CredentialChoice, LoginAction, LoginForm, LoginPage, ParResponse,
+};
 pub use encrypted::{CredentialBody, CredentialReply};
 pub use operator::OfferCreated;
 
@@ -109,7 +114,10 @@ pub struct Issuer<S, M> {
     secrets: Arc<dyn SecretSource>,
     key: ServerKey,
     observer: Option<Arc<dyn EventObserver>>,
+    authorization: Option<authorization::AuthorizationServer>,
+    external: Option<external::ExternalAuthorization>,
     encryption: Option<Arc<dyn crate::encryption::MessageEncryption>>,
+    metadata_signer: Option<(Arc<dyn crate::signed_metadata::MetadataSigner>, u64)>,
 }
 
 impl<S, M> std::fmt::Debug for Issuer<S, M> {
@@ -153,7 +161,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             secrets,
             key,
             observer: None,
+            authorization: None,
+            external: None,
             encryption: None,
+            metadata_signer: None,
         }
     }
 
@@ -202,8 +213,46 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         self
     }
 
+    /// Signs the metadata (Section 12.2.3) with `signer`, each signature valid for `lifetime`
+    /// seconds: [`signed_metadata`](Self::signed_metadata) and the `signed_metadata` member of
+    /// [`metadata_document`](Self::metadata_document).
+    pub fn with_metadata_signer(
+        mut self,
+        signer: Arc<dyn crate::signed_metadata::MetadataSigner>,
+        lifetime: u64,
+    ) -> Self {
+        self.metadata_signer = Some((signer, lifetime));
+        self
+    }
+
+    /// The metadata as a signed JWT (`openidvci-issuer-metadata+jwt`), when a signer is set.
+    pub fn signed_metadata(&self) -> Option<Result<String, String>> {
+        let (signer, lifetime) = self.metadata_signer.as_ref()?;
+        Some(crate::signed_metadata::sign(
+            &self.config.metadata,
+            signer.as_ref(),
+            self.clock.now(),
+            *lifetime,
+        ))
+    }
+
+    /// The metadata document to serve as JSON: [`metadata`](Self::metadata) plus, when a
+    /// signer is set, its `signed_metadata` member.
+    pub fn metadata_document(&self) -> Result<CredentialIssuerMetadata, String> {
+        let mut document = self.config.metadata.clone();
+        if let Some(signed) = self.signed_metadata() {
+            document
+                .extra
+                .insert("signed_metadata".into(), Value::String(signed?));
+        }
+        Ok(document)
+    }
+
     /// Replaces the proof check (for example a [`StandardProofCheck`] with trust anchors).
+    /// The metadata is updated to say what the check accepts (see
+    /// [`ProofCapabilities::advertise`](crate::proof_check::ProofCapabilities::advertise)).
     pub fn with_proof_check(mut self, check: impl ProofCheck) -> Self {
+        check.capabilities().advertise(&mut self.config.metadata);
         self.proofs = Box::new(check);
         self
     }
@@ -237,7 +286,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// OAuth authorization server metadata for the built-in token endpoint (Section 12.3).
     pub fn authorization_server_metadata(&self) -> AuthorizationServerMetadata {
         let base = self.issuer_id().trim_end_matches('/');
-        AuthorizationServerMetadata {
+        let mut metadata = AuthorizationServerMetadata {
             issuer: self.issuer_id().to_owned(),
             token_endpoint: format!("{base}/token"),
             authorization_endpoint: None,
@@ -263,7 +312,22 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 oid4vci_types::OPENID_CREDENTIAL.to_owned()
             ]),
             extra: Default::default(),
+        };
+        if self.config.wallet_attestation.is_some() {
+            let algs = json!(crate::client_attestation::ATTESTATION_ALGS);
+            metadata.extra.insert(
+                "client_attestation_signing_alg_values_supported".into(),
+                algs.clone(),
+            );
+            metadata.extra.insert(
+                "client_attestation_pop_signing_alg_values_supported".into(),
+                algs,
+            );
         }
+        if self.authorization.is_some() {
+            self.add_authorization_endpoints(&mut metadata);
+        }
+        metadata
     }
 
     /// Loads a session, applies `f` to a working copy, and stores it if `f` changed it

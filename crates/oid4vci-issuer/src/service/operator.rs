@@ -59,6 +59,31 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 "require_wallet_attestation needs trusted wallet providers in IssuerConfig::wallet_attestation".into(),
             ));
         }
+        if let Some(state) = spec
+            .authorization_code
+            .as_ref()
+            .and_then(|a| a.issuer_state.as_deref())
+        {
+            let printable = state.bytes().all(|b| b.is_ascii_graphic());
+            if state.is_empty() || state.len() > 512 || !printable {
+                return Err(IssuerError::InvalidOffer(
+                    "issuer_state must be 1 to 512 printable ASCII characters".into(),
+                ));
+            }
+        }
+        if spec.flags.require_key_attestation
+            && self.proofs.capabilities().accepts_key_attestations == Some(false)
+        {
+            return Err(IssuerError::Unsupported(
+                "require_key_attestation needs trusted key attesters in the proof check's policy"
+                    .into(),
+            ));
+        }
+        if spec.authorization_code.is_some() && self.authorization.is_none() {
+            return Err(IssuerError::Unsupported(
+                "the authorization_code grant needs the embedded authorization server (Issuer::with_authorization_server); an offer never carries a grant the issuer cannot complete".into(),
+            ));
+        }
         if !spec.pre_authorized && spec.authorization_code.is_none() {
             return Err(IssuerError::InvalidOffer(
                 "an offer needs a pre-authorized or authorization code grant".into(),
@@ -159,6 +184,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             notification_hashes: Vec::new(),
             events: Vec::new(),
             events_dropped: 0,
+            authorization: None,
         };
         session.record(
             EventKind::OfferCreated,

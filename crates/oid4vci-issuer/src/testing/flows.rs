@@ -137,6 +137,7 @@ pub fn run_issuer_flows<S: SessionStore, F: Fn() -> S>(make_store: F) {
     concurrent_token_requests_redeem_once(make_store());
     concurrent_credential_requests_consume_nonce_once(make_store());
     dpop_bound_flow(make_store());
+    super::authorization_flows::authorization_code_redeemed_once(make_store());
 }
 
 /// Offer by reference → token with authorization_details → nonce → credential → notification.
@@ -537,8 +538,8 @@ pub fn error_paths<S: SessionStore>(store: S) {
         block(issuer.credential(by_identifier, facts.clone()))
             .unwrap_err()
             .error,
-        ErrorCode::InvalidCredentialRequest,
-        "credential_identifier without authorization_details in the token response"
+        ErrorCode::UnknownCredentialIdentifier,
+        "a credential_identifier the token did not issue (it issued none)"
     );
     let no_proof = block(issuer.credential(jwt_request(vec![]), facts.clone())).unwrap_err();
     assert_eq!(no_proof.error, ErrorCode::InvalidProof, "missing proofs");

@@ -6,17 +6,22 @@
 //!
 //! It checks the rules the issuer relies on: insert-once, lookups by every secret kind,
 //! compare-and-swap updates with exactly one winner among 50 concurrent writers, re-indexing on
-//! update, single-use nonces under 50 concurrent consumers, and sweeping of expired sessions.
+//! update, single-use nonces under 50 concurrent consumers, a `request_uri` and an authorization
+//! code each redeemed once under 50 concurrent redeemers, and sweeping of expired sessions.
 //! Concurrency uses OS threads, so no async runtime is required.
 
+pub mod authorization_flows;
+mod authorization_server;
 pub mod flows;
 mod wallet;
 
+pub use authorization_server::TestAuthorizationServer;
 pub use wallet::TestWallet;
 
 use crate::secrets::SecretHash;
 use crate::session::{
-    AccessGrant, LookupKind, PreAuthorizedGrantState, Session, SessionFlags, SessionState,
+    AccessGrant, AuthorizationState, AuthorizationStep, LookupKind, PreAuthorizedGrantState,
+    Session, SessionFlags, SessionState,
 };
 use crate::store::{SessionStore, StoreError};
 use std::collections::BTreeMap;
@@ -69,6 +74,7 @@ pub fn sample_session(id: &str, now: u64) -> Session {
         notification_hashes: Vec::new(),
         events: Vec::new(),
         events_dropped: 0,
+        authorization: None,
     }
 }
 
@@ -88,6 +94,7 @@ where
     updates_compare_and_swap(make_store());
     exactly_one_concurrent_writer_wins(Arc::new(make_store()));
     nonces_are_consumed_once(Arc::new(make_store()));
+    request_uris_and_codes_are_redeemed_once(Arc::new(make_store()));
     expired_sessions_are_swept(make_store());
 }
 
@@ -204,6 +211,109 @@ fn exactly_one_concurrent_writer_wins<S: SessionStore>(store: Arc<S>) {
     let loaded = block(store.get("s1")).expect("get").expect("present");
     assert_eq!(loaded.version, 1);
     assert!(loaded.subject_id.is_some_and(|w| w.starts_with("writer-")));
+}
+
+/// A session with a pushed authorization request behind the `request_uri` `uri`.
+pub fn sample_authorization_session(id: &str, uri: &str, now: u64) -> Session {
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let body = format!(
+        "response_type=code&client_id=wallet&redirect_uri=https%3A%2F%2Fwallet.example%2Fcb&code_challenge_method=S256&code_challenge={}",
+        oid4vci_authorization::CodeChallenge::of_verifier(verifier).as_str()
+    );
+    let request = oid4vci_authorization::AuthorizationRequest::from_form(
+        body.as_bytes(),
+        &Default::default(),
+    )
+    .expect("a valid sample request");
+    let mut s = sample_session(id, now);
+    s.pre_authorized = None;
+    s.offer_id_hash = None;
+    s.state = SessionState::AuthorizationRequested;
+    s.authorization = Some(AuthorizationState {
+        request,
+        configuration_ids: s.configuration_ids.clone(),
+        from_offer: false,
+        wallet_attested: false,
+        step: AuthorizationStep::Requested {
+            request_uri_hash: SecretHash::of(uri),
+            request_uri_expires_at: now + 60,
+            form_token_hash: None,
+            login_expires_at: 0,
+            failed_logins: 0,
+        },
+    });
+    s
+}
+
+/// One step of a redemption race: load by `kind`/`hash`, and if `step` accepts the stored
+/// step, store the step it returns (compare-and-swap). True for the winner.
+fn redeem_once<S: SessionStore>(
+    store: &S,
+    kind: LookupKind,
+    hash: &SecretHash,
+    step: impl Fn(&AuthorizationStep) -> Option<AuthorizationStep>,
+) -> bool {
+    let Ok(Some(found)) = block(store.find(kind, hash)) else {
+        return false;
+    };
+    let Some(next_step) = found.authorization.as_ref().and_then(|a| step(&a.step)) else {
+        return false;
+    };
+    let mut next = found.clone();
+    next.version = found.version + 1;
+    if let Some(a) = next.authorization.as_mut() {
+        a.step = next_step;
+    }
+    block(store.update(&next, found.version)).is_ok()
+}
+
+fn request_uris_and_codes_are_redeemed_once<S: SessionStore>(store: Arc<S>) {
+    let uri = "urn:ietf:params:oauth:request_uri:contract-test-uri";
+    block(store.insert(&sample_authorization_session("a1", uri, 1_000))).expect("insert");
+    let uri_hash = SecretHash::of(uri);
+    let code_hash = SecretHash::of("contract-test-code");
+    let approvals = count_successes(|_| {
+        redeem_once(store.as_ref(), LookupKind::RequestUri, &uri_hash, |s| {
+            matches!(s, AuthorizationStep::Requested { .. }).then_some(
+                AuthorizationStep::Authorized {
+                    code_hash,
+                    code_expires_at: 1_060,
+                },
+            )
+        })
+    });
+    assert_eq!(
+        approvals, 1,
+        "a request_uri is redeemed exactly once among {CONCURRENT_CALLERS} callers"
+    );
+    assert!(
+        block(store.find(LookupKind::RequestUri, &uri_hash))
+            .expect("find")
+            .is_none(),
+        "a redeemed request_uri is no longer found"
+    );
+    let exchanges = count_successes(|_| {
+        redeem_once(
+            store.as_ref(),
+            LookupKind::AuthorizationCode,
+            &code_hash,
+            |s| {
+                matches!(s, AuthorizationStep::Authorized { .. })
+                    .then_some(AuthorizationStep::Exchanged { code_hash })
+            },
+        )
+    });
+    assert_eq!(
+        exchanges, 1,
+        "an authorization code is exchanged exactly once among {CONCURRENT_CALLERS} callers"
+    );
+    let after = block(store.find(LookupKind::AuthorizationCode, &code_hash))
+        .expect("find")
+        .expect("an exchanged code still finds its session, so a second redemption is detected");
+    assert!(matches!(
+        after.authorization.map(|a| a.step),
+        Some(AuthorizationStep::Exchanged { .. })
+    ));
 }
 
 fn nonces_are_consumed_once<S: SessionStore>(store: Arc<S>) {

@@ -52,7 +52,7 @@ pub fn authorize(
 /// Resolves which configuration a request asks for and checks the token grants it.
 ///
 /// `credential_identifier` must be one the token response returned (`unknown_credential_identifier`
-/// otherwise, and `invalid_credential_request` if the token response had none); a configuration id
+/// otherwise, also when the token response had none); a configuration id
 /// must exist (`unknown_credential_configuration`) and be granted (`insufficient_scope`, 403);
 /// draft 13's `format` is matched against the metadata.
 pub fn select_configuration(
@@ -70,8 +70,8 @@ pub fn select_configuration(
         CredentialSelector::Identifier(id) => {
             if !access.uses_credential_identifiers {
                 return Err(reject(
-                    ErrorCode::InvalidCredentialRequest,
-                    "credential_identifier must not be used: the token response returned no credential_identifiers; send credential_configuration_id (OID4VCI 1.0 Section 8.2)",
+                    ErrorCode::UnknownCredentialIdentifier,
+                    "this access token issued no credential_identifiers (the token response had no authorization_details); send credential_configuration_id (OID4VCI 1.0 Section 8.2)",
                 ));
             }
             return access

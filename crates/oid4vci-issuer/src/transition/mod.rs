@@ -2,6 +2,7 @@
 //! plus values the service generated (random tokens), records an event, and returns the output
 //! or the error response. No I/O, no clock, no randomness: every rule is unit-testable.
 
+pub mod authorization;
 pub mod credential;
 pub mod deferred;
 pub mod notification;

@@ -1,0 +1,574 @@
+//! The embedded authorization server: `POST /par`, the `/authorize` login page and its form, and
+//! the `authorization_code` grant of the token endpoint.
+
+use super::*;
+use crate::transition::authorization::{
+    self as authz, Decision, DecisionInput, DecisionOutcome, PushInput,
+};
+use oid4vci_authorization::{
+    request_uri, AuthorizationPolicy, AuthorizationRequest, LoginPrefill, UserDirectory,
+};
+use oid4vci_types::SecretString;
+
+/// The embedded authorization server's settings and users.
+#[derive(Clone)]
+pub(super) struct AuthorizationServer {
+    policy: AuthorizationPolicy,
+    users: Arc<dyn UserDirectory>,
+}
+
+/// The answer to a pushed authorization request (RFC 9126 §2.2), sent with `201 Created`.
+/// `Debug` hides the `request_uri`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParResponse {
+    /// Single-use reference to the pushed request.
+    pub request_uri: String,
+    /// Seconds until `request_uri` expires.
+    pub expires_in: u64,
+}
+
+impl std::fmt::Debug for ParResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParResponse")
+            .field("request_uri", &"<redacted>")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// A credential the login page names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialChoice {
+    /// The configuration id.
+    pub id: String,
+    /// Its display name (the id when the metadata has none).
+    pub name: String,
+}
+
+/// Everything the login and consent page shows. Render every field escaped: `client_id`,
+/// `wallet_issuer` and `user_hint` come from the wallet.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LoginPage {
+    /// The Credential Issuer Identifier.
+    pub issuer: String,
+    /// The issuer's display name, if the metadata has one.
+    pub issuer_name: Option<String>,
+    /// The client asking.
+    pub client_id: String,
+    /// The credentials asked for.
+    pub credentials: Vec<CredentialChoice>,
+    /// The `request_uri` (a hidden form field).
+    pub request_uri: String,
+    /// The anti-CSRF token bound to this request (a hidden form field).
+    pub form_token: String,
+    /// Values to prefill the login form with.
+    pub prefill: Option<LoginPrefill>,
+    /// The wallet's `user_hint`, if any.
+    pub user_hint: Option<String>,
+    /// An error to show (wrong password).
+    pub error: Option<String>,
+}
+
+impl std::fmt::Debug for LoginPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginPage")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("credentials", &self.credentials)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the user did with the login form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginAction {
+    /// Log in and approve.
+    Approve {
+        /// User name.
+        username: String,
+        /// Password.
+        password: SecretString,
+    },
+    /// Deny the request.
+    Deny,
+}
+
+/// The submitted login form. `Debug` hides the `request_uri` (the token and password are
+/// [`SecretString`]s).
+#[derive(Clone, PartialEq, Eq)]
+pub struct LoginForm {
+    /// The hidden `request_uri`.
+    pub request_uri: String,
+    /// The hidden anti-CSRF token.
+    pub form_token: SecretString,
+    /// What the user did.
+    pub action: LoginAction,
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("request_uri", &"<redacted>")
+            .field("form_token", &self.form_token)
+            .field("action", &self.action)
+            .finish()
+    }
+}
+
+/// Where the browser goes after the form. `Debug` hides the redirect (it carries the code).
+#[derive(Clone, PartialEq, Eq)]
+pub enum AuthorizationOutcome {
+    /// Redirect (303) to the wallet's `redirect_uri` with `code` (or `error`), `state` and `iss`.
+    Redirect(String),
+    /// Show the page again (wrong password).
+    Retry(Box<LoginPage>),
+}
+
+impl std::fmt::Debug for AuthorizationOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuthorizationOutcome::Redirect(_) => f.write_str("Redirect(<redacted>)"),
+            AuthorizationOutcome::Retry(page) => f.debug_tuple("Retry").field(page).finish(),
+        }
+    }
+}
+
+fn no_server() -> ErrorResponse {
+    reject(
+        ErrorCode::InvalidRequest,
+        "this issuer has no authorization endpoint (only the pre-authorized code flow)",
+    )
+}
+
+impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
+    /// Enables the embedded authorization server (authorization code flow with PAR and PKCE)
+    /// with these rules and users.
+    pub fn with_authorization_server(
+        mut self,
+        policy: AuthorizationPolicy,
+        users: Arc<dyn UserDirectory>,
+    ) -> Self {
+        self.authorization = Some(AuthorizationServer { policy, users });
+        self
+    }
+
+    /// The authorization server's rules, when it is enabled.
+    pub fn authorization_policy(&self) -> Option<&AuthorizationPolicy> {
+        self.authorization.as_ref().map(|a| &a.policy)
+    }
+
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer_id().trim_end_matches('/'))
+    }
+
+    pub(super) fn add_authorization_endpoints(&self, metadata: &mut AuthorizationServerMetadata) {
+        metadata.authorization_endpoint = Some(self.endpoint("/authorize"));
+        metadata.response_types_supported = Some(vec!["code".into()]);
+        if let Some(grants) = metadata.grant_types_supported.as_mut() {
+            grants.push("authorization_code".into());
+        }
+        let scopes: Vec<&str> = self
+            .config
+            .metadata
+            .credential_configurations_supported
+            .values()
+            .filter_map(|c| c.scope.as_deref())
+            .collect();
+        let extra = [
+            (
+                "pushed_authorization_request_endpoint",
+                json!(self.endpoint("/par")),
+            ),
+            ("require_pushed_authorization_requests", json!(true)),
+            ("code_challenge_methods_supported", json!(["S256"])),
+            (
+                "authorization_response_iss_parameter_supported",
+                json!(true),
+            ),
+            ("response_modes_supported", json!(["query"])),
+            ("scopes_supported", json!(scopes)),
+        ];
+        for (k, v) in extra {
+            metadata.extra.insert(k.into(), v);
+        }
+    }
+
+    /// `POST /par` (RFC 9126): checks and stores an authorization request, answering a
+    /// single-use `request_uri`. With `issuer_state` the request joins that offer's session;
+    /// without, it starts a new session for the configurations `scope` or
+    /// `authorization_details` name. A `DPoP` proof binds the future code to its key
+    /// (RFC 9449 §10); wallet attestation headers are verified as at the token endpoint.
+    pub async fn pushed_authorization_request(
+        &self,
+        body: &[u8],
+        facts: HttpFacts,
+    ) -> Outcome<ParResponse> {
+        let now = self.clock.now();
+        let server = self.authorization.as_ref().ok_or_else(no_server)?;
+        let checked =
+            AuthorizationRequest::from_form(body, &server.policy.redirect).and_then(|r| {
+                let ids = r.configurations(&self.config.metadata)?;
+                Ok((r, ids))
+            });
+        let (mut request, configuration_ids) = match checked {
+            Ok(c) => c,
+            Err(e) => return Err(self.refuse_par(body, e, now).await),
+        };
+        let offer_state = request.issuer_state.as_deref().map(SecretHash::of);
+        if let Some(hash) = &offer_state {
+            // Cheap rejection first: nothing is consumed for an unknown issuer_state.
+            if self
+                .store
+                .find(LookupKind::IssuerState, hash)
+                .await
+                .map_err(server_error)?
+                .is_none()
+            {
+                return Err(reject(
+                    ErrorCode::InvalidRequest,
+                    "unknown issuer_state: it must come from a credential offer of this issuer",
+                ));
+            }
+        } else if configuration_ids.is_empty() {
+            return Err(reject(ErrorCode::InvalidRequest, "name the credentials: send scope (see scope in the issuer metadata) or authorization_details of type openid_credential, or the issuer_state of an offer"));
+        }
+        let attested = self
+            .check_client_attestation(&facts, Some(&request.client_id), now)
+            .await?;
+        if let Some(a) = &attested {
+            request.client_id = a.client_id.clone();
+        }
+        if let Some(proof) = self
+            .check_dpop(&facts, &self.endpoint("/par"), None, now)
+            .await?
+        {
+            request.bind_dpop(&proof.jkt)?;
+        }
+        let uri = request_uri::from_secret(&random_token(self.secrets.as_ref(), 32));
+        let policy = &server.policy;
+        let input = PushInput {
+            request_uri_hash: SecretHash::of(&uri),
+            request_uri_ttl: policy.request_uri_ttl,
+            wallet_attested: attested.is_some(),
+            from_offer: offer_state.is_some(),
+            now,
+        };
+        match &offer_state {
+            Some(hash) => {
+                let unknown = || reject(ErrorCode::InvalidRequest, "unknown issuer_state");
+                self.apply(Load::Lookup(LookupKind::IssuerState, hash), unknown, |s| {
+                    authz::push(s, request.clone(), configuration_ids.clone(), input)
+                })
+                .await?;
+            }
+            None => {
+                let mut session = Session {
+                    id: random_token(self.secrets.as_ref(), 16),
+                    version: 0,
+                    credential_issuer: self.issuer_id().to_owned(),
+                    configuration_ids: configuration_ids.clone(),
+                    pre_authorized: None,
+                    issuer_state: None,
+                    offer_id_hash: None,
+                    claims: Default::default(),
+                    subject_id: None,
+                    flags: Default::default(),
+                    state: SessionState::AuthorizationRequested,
+                    created_at: now,
+                    offer_expires_at: now.saturating_add(policy.request_uri_ttl),
+                    // Kept only as long as the request can be used, until the user approves.
+                    expires_at: now
+                        .saturating_add(policy.request_uri_ttl)
+                        .saturating_add(policy.login_ttl),
+                    access: None,
+                    deferred: Vec::new(),
+                    notification_hashes: Vec::new(),
+                    events: Vec::new(),
+                    events_dropped: 0,
+                    authorization: None,
+                };
+                authz::push(&mut session, request, configuration_ids, input)?;
+                self.store.insert(&session).await.map_err(server_error)?;
+                self.observe(None, &session);
+            }
+        }
+        Ok(ParResponse {
+            request_uri: uri,
+            expires_in: policy.request_uri_ttl,
+        })
+    }
+
+    /// Logs a refused pushed request on the offer its `issuer_state` names, if any.
+    async fn refuse_par(&self, body: &[u8], error: ErrorResponse, now: u64) -> ErrorResponse {
+        let state = oid4vci_types::parse::parse_form(body, ErrorCode::InvalidRequest)
+            .ok()
+            .and_then(|mut p| p.remove("issuer_state"));
+        let Some(state) = state else {
+            return error;
+        };
+        let found = self
+            .store
+            .find(LookupKind::IssuerState, &SecretHash::of(&state))
+            .await;
+        match found {
+            Ok(Some(session)) => {
+                self.refuse(&session.id, EventKind::ParRejected, error, json!({}), now)
+                    .await
+            }
+            Ok(None) => error,
+            Err(e) => server_error(e),
+        }
+    }
+
+    /// `GET /authorize?client_id=…&request_uri=…`: the login and consent page of a pushed
+    /// request. The `request_uri` is used up by this call (RFC 9126 §2.2); requests without one
+    /// are refused, since pushed authorization requests are required (HAIP).
+    pub async fn authorization_page(
+        &self,
+        client_id: Option<&str>,
+        request_uri: Option<&str>,
+    ) -> Outcome<LoginPage> {
+        let now = self.clock.now();
+        let server = self.authorization.as_ref().ok_or_else(no_server)?;
+        let Some(uri) = request_uri else {
+            return Err(reject(ErrorCode::InvalidRequest, format!("this authorization server requires pushed authorization requests: POST the request to {} and send the request_uri it returns (RFC 9126)", self.endpoint("/par"))));
+        };
+        let unknown = || {
+            reject(
+                ErrorCode::Other("invalid_request_uri".into()),
+                "unknown, expired or already used request_uri: push the authorization request again",
+            )
+        };
+        request_uri::secret_of(uri).ok_or_else(unknown)?;
+        let form_token = random_token(self.secrets.as_ref(), 24);
+        let hash = SecretHash::of(uri);
+        let login_ttl = server.policy.login_ttl;
+        let session = self
+            .apply(Load::Lookup(LookupKind::RequestUri, &hash), unknown, |s| {
+                authz::serve_page(
+                    s,
+                    &hash,
+                    client_id,
+                    SecretHash::of(&form_token),
+                    login_ttl,
+                    now,
+                )?;
+                Ok(s.clone())
+            })
+            .await?;
+        Ok(self.login_page(&session, uri, &form_token, server, None))
+    }
+
+    fn login_page(
+        &self,
+        session: &Session,
+        request_uri: &str,
+        form_token: &str,
+        server: &AuthorizationServer,
+        error: Option<String>,
+    ) -> LoginPage {
+        let metadata = &self.config.metadata;
+        let auth = session.authorization.as_ref();
+        let credentials = auth
+            .map(|a| a.configuration_ids.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| {
+                let name = metadata
+                    .credential_configurations_supported
+                    .get(&id)
+                    .and_then(|c| c.credential_metadata.as_ref())
+                    .and_then(|m| m.display.as_ref())
+                    .and_then(|d| d.first())
+                    .and_then(|d| d.name.clone())
+                    .unwrap_or_else(|| id.clone());
+                CredentialChoice { id, name }
+            })
+            .collect();
+        LoginPage {
+            issuer: self.issuer_id().to_owned(),
+            issuer_name: metadata
+                .display
+                .as_ref()
+                .and_then(|d| d.first())
+                .and_then(|d| d.name.clone()),
+            client_id: auth
+                .map(|a| a.request.client_id.clone())
+                .unwrap_or_default(),
+            credentials,
+            request_uri: request_uri.to_owned(),
+            form_token: form_token.to_owned(),
+            prefill: server.users.prefill(),
+            user_hint: auth.and_then(|a| a.request.user_hint.clone()),
+            error,
+        }
+    }
+
+    /// `POST /authorize`: the user's decision on the login page. Approval redirects with a
+    /// single-use `code` (valid `code_ttl` seconds); denial — or too many wrong passwords —
+    /// with `error=access_denied`; a wrong password shows the page again. Every redirect carries
+    /// `state` and `iss` (RFC 9207).
+    pub async fn authorization_decision(&self, form: LoginForm) -> Outcome<AuthorizationOutcome> {
+        let now = self.clock.now();
+        let server = self.authorization.as_ref().ok_or_else(no_server)?;
+        let unknown = || {
+            reject(
+                ErrorCode::Other("invalid_request_uri".into()),
+                "unknown or expired authorization request: start again from the wallet",
+            )
+        };
+        request_uri::secret_of(&form.request_uri).ok_or_else(unknown)?;
+        let user = match &form.action {
+            LoginAction::Approve { username, password } => {
+                Some(server.users.authenticate(username, password.expose()))
+            }
+            LoginAction::Deny => None,
+        };
+        let code = random_token(self.secrets.as_ref(), 32);
+        let hash = SecretHash::of(&form.request_uri);
+        let policy = &server.policy;
+        let (outcome, session) = self
+            .apply(Load::Lookup(LookupKind::RequestUri, &hash), unknown, |s| {
+                let decision = match &user {
+                    Some(found) => Decision::Approve(found.clone()),
+                    None => Decision::Deny,
+                };
+                let input = DecisionInput {
+                    form_token: form.form_token.expose(),
+                    code_hash: SecretHash::of(&code),
+                    code_ttl: policy.code_ttl,
+                    session_ttl: self.config.session_ttl,
+                    max_login_attempts: policy.max_login_attempts,
+                    now,
+                };
+                let outcome = authz::decide(s, decision, input)?;
+                Ok((outcome, s.clone()))
+            })
+            .await?;
+        let Some(request) = session.authorization.as_ref().map(|a| &a.request) else {
+            return Err(unknown());
+        };
+        let issuer = self.authorization_server_metadata().issuer;
+        Ok(match outcome {
+            DecisionOutcome::Approved => {
+                AuthorizationOutcome::Redirect(request.redirect_with(&issuer, &[("code", &code)]))
+            }
+            DecisionOutcome::Denied => AuthorizationOutcome::Redirect(request.redirect_with(
+                &issuer,
+                &[
+                    ("error", "access_denied"),
+                    ("error_description", "the user denied the request"),
+                ],
+            )),
+            DecisionOutcome::LoginFailed => AuthorizationOutcome::Retry(Box::new(self.login_page(
+                &session,
+                &form.request_uri,
+                form.form_token.expose(),
+                server,
+                Some("Wrong user name or password.".into()),
+            ))),
+        })
+    }
+
+    /// The `authorization_code` grant of `POST /token`. The code is looked up before the DPoP
+    /// proof's and attestation PoP's `jti` are consumed (cheap rejections first).
+    pub(super) async fn token_authorization_code(
+        &self,
+        request: TokenRequest,
+        facts: HttpFacts,
+    ) -> Outcome<TokenResponse> {
+        let now = self.clock.now();
+        if self.authorization.is_none() {
+            return Err(reject(
+                ErrorCode::UnsupportedGrantType,
+                "this issuer has no authorization endpoint, so it issues no authorization codes",
+            ));
+        }
+        let TokenGrant::AuthorizationCode { code, .. } = &request.grant else {
+            return Err(reject(
+                ErrorCode::UnsupportedGrantType,
+                "expected the authorization_code grant",
+            ));
+        };
+        let hash = SecretHash::of(code.expose());
+        let not_found = || {
+            reject(
+                ErrorCode::InvalidGrant,
+                "unknown or expired authorization code",
+            )
+        };
+        if self
+            .store
+            .find(LookupKind::AuthorizationCode, &hash)
+            .await
+            .map_err(server_error)?
+            .is_none()
+        {
+            return Err(not_found());
+        }
+        let token_endpoint = self.endpoint("/token");
+        let dpop = self.check_dpop(&facts, &token_endpoint, None, now).await;
+        let attestation = self
+            .check_client_attestation(&facts, request.client_id.as_deref(), now)
+            .await;
+        let access_token = random_token(self.secrets.as_ref(), 32);
+        let secrets = Arc::clone(&self.secrets);
+        let mut new_identifier =
+            move |config: &str| format!("{config}.{}", random_token(secrets.as_ref(), 12));
+        let granted = self
+            .apply(
+                Load::Lookup(LookupKind::AuthorizationCode, &hash),
+                not_found,
+                |session| {
+                    let checked = dpop.as_ref().and_then(|d| Ok((d, attestation.as_ref()?)));
+                    let (dpop, attested) = match checked {
+                        Ok(c) => c,
+                        Err(e) => {
+                            credential::record_rejection(
+                                session,
+                                EventKind::TokenRejected,
+                                e,
+                                json!({}),
+                                now,
+                            );
+                            return Err(e.clone());
+                        }
+                    };
+                    let granted = authz::redeem_authorization_code(
+                        session,
+                        &request,
+                        &hash,
+                        token::TokenInput {
+                            metadata: &self.config.metadata,
+                            access_token_hash: SecretHash::of(&access_token),
+                            expires_in: self.config.access_token_ttl,
+                            new_identifier: &mut new_identifier,
+                            dpop_jkt: dpop.as_ref().map(|d| d.jkt.clone()),
+                            attested_client: attested.as_ref().map(|a| a.client_id.clone()),
+                            now,
+                        },
+                    )?;
+                    if self.config.draft13_c_nonce {
+                        session.record(
+                            EventKind::NonceIssued,
+                            now,
+                            json!({"via": "token_response"}),
+                        );
+                    }
+                    Ok(granted)
+                },
+            )
+            .await?;
+        let mut response = TokenResponse::bearer(access_token, self.config.access_token_ttl);
+        if matches!(dpop, Ok(Some(_))) {
+            response.token_type = "DPoP".into();
+        }
+        response.authorization_details = granted.authorization_details;
+        if self.config.draft13_c_nonce {
+            response.c_nonce = Some(self.key.mint(self.secrets.as_ref(), now));
+            response.c_nonce_expires_in = Some(self.config.nonce_ttl);
+        }
+        Ok(response)
+    }
+}

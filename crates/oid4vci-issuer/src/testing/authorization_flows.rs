@@ -1,0 +1,133 @@
+//! Authorization-code scenarios any store runs (through [`super::flows::run_issuer_flows`]):
+//! the whole flow through the service, and the single-use rules under 50 concurrent callers.
+
+use super::count_successes;
+use super::flows::{scenario_issuer, CONFIG};
+use crate::service::{AuthorizationOutcome, LoginAction, LoginForm};
+use crate::session::SessionState;
+use crate::store::SessionStore;
+use crate::{HttpFacts, Issuer, SdJwtVcMinter};
+use oid4vci_authorization::{AuthorizationPolicy, CodeChallenge, DemoUser};
+use oid4vci_types::{ErrorCode, TokenGrant, TokenRequest};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const REDIRECT: &str = "https://wallet.example/cb";
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    pollster::block_on(f)
+}
+
+fn issuer<S: SessionStore>(store: S) -> Issuer<S, SdJwtVcMinter> {
+    let (issuer, _clock) = scenario_issuer(store);
+    let claims = BTreeMap::from([(CONFIG.to_owned(), json!({"age_over_18": true}))]);
+    issuer.with_authorization_server(
+        AuthorizationPolicy::default(),
+        Arc::new(DemoUser::new("erika", "pw", claims)),
+    )
+}
+
+fn push<S: SessionStore>(issuer: &Issuer<S, SdJwtVcMinter>) -> String {
+    let body = format!(
+        "response_type=code&client_id=w&redirect_uri={}&authorization_details={}&code_challenge_method=S256&code_challenge={}",
+        form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        form_urlencoded::byte_serialize(
+            json!([{"type": "openid_credential", "credential_configuration_id": CONFIG}])
+                .to_string()
+                .as_bytes()
+        )
+        .collect::<String>(),
+        CodeChallenge::of_verifier(VERIFIER).as_str()
+    );
+    block(issuer.pushed_authorization_request(body.as_bytes(), HttpFacts::default()))
+        .expect("pushed")
+        .request_uri
+}
+
+fn code_token_request(code: &str) -> TokenRequest {
+    let mut request = TokenRequest::pre_authorized("unused", None);
+    request.grant = TokenGrant::AuthorizationCode {
+        code: code.into(),
+        redirect_uri: Some(REDIRECT.into()),
+        code_verifier: Some(VERIFIER.into()),
+    };
+    request
+}
+
+/// PAR → the page (served once among 50 concurrent loads) → approval → the code, redeemed by
+/// exactly one of 50 concurrent token requests; the others are second redemptions, so the token
+/// is revoked and the session says so (RFC 6749 §4.1.2).
+pub fn authorization_code_redeemed_once<S: SessionStore>(store: S) {
+    let issuer = issuer(store);
+    let uri = push(&issuer);
+    let pages = std::sync::Mutex::new(Vec::new());
+    let served =
+        count_successes(
+            |_| match block(issuer.authorization_page(Some("w"), Some(&uri))) {
+                Ok(page) => pages.lock().map(|mut p| p.push(page)).is_ok(),
+                Err(_) => false,
+            },
+        );
+    assert_eq!(
+        served, 1,
+        "a request_uri serves the page once among 50 callers"
+    );
+    let page = pages.into_inner().expect("lock").pop().expect("the page");
+    assert_eq!(
+        page.credentials.first().map(|c| c.id.as_str()),
+        Some(CONFIG)
+    );
+    let outcome = block(issuer.authorization_decision(LoginForm {
+        request_uri: uri,
+        form_token: page.form_token.clone().into(),
+        action: LoginAction::Approve {
+            username: "erika".into(),
+            password: "pw".into(),
+        },
+    }))
+    .expect("decision");
+    let AuthorizationOutcome::Redirect(location) = outcome else {
+        panic!("approval redirects");
+    };
+    let code = url_param(&location, "code").expect("a code in the redirect");
+    let shown = format!("{:?}", AuthorizationOutcome::Redirect(location.clone()));
+    assert!(!shown.contains(&code), "Debug never shows the code");
+    assert_eq!(
+        url_param(&location, "iss").as_deref(),
+        Some(super::flows::ISSUER)
+    );
+
+    let granted = count_successes(|_| {
+        block(issuer.token(code_token_request(&code), HttpFacts::default()))
+            .is_ok_and(|t| t.authorization_details.is_some())
+    });
+    assert_eq!(
+        granted, 1,
+        "an authorization code is redeemed once among 50 callers"
+    );
+    let again = block(issuer.token(code_token_request(&code), HttpFacts::default()));
+    assert_eq!(
+        again.map(|_| ()).unwrap_err().error,
+        ErrorCode::InvalidGrant
+    );
+    let session = block(issuer.store().find(
+        crate::LookupKind::AuthorizationCode,
+        &crate::SecretHash::of(&code),
+    ))
+    .expect("store")
+    .expect("session");
+    assert_eq!(session.state, SessionState::Revoked);
+    assert!(
+        session.access.is_none(),
+        "the token the code issued is revoked"
+    );
+}
+
+fn url_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}

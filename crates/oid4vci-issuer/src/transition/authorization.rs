@@ -1,0 +1,547 @@
+//! Authorization-code flow transitions (embedded authorization server): a pushed request
+//! (RFC 9126), the login page, the user's decision, and the code exchange at the token endpoint
+//! (RFC 6749 §4.1.3 with PKCE, RFC 7636 §4.6).
+//!
+//! States: `offered` (or a fresh session) → `authorization_requested` → `authorized` (or
+//! `authorization_denied`) → `token_issued` → … ; a second redemption of a code → `revoked`.
+
+use super::reject;
+use super::token::{TokenGranted, TokenInput};
+use crate::clock::UnixTime;
+use crate::event::EventKind;
+use crate::secrets::SecretHash;
+use crate::session::{
+    details, AccessGrant, AuthorizationState, AuthorizationStep, GrantedCredential, Session,
+    SessionState,
+};
+use oid4vci_authorization::{AuthenticatedUser, AuthorizationRequest};
+use oid4vci_types::{AuthorizationDetail, ErrorCode, ErrorResponse, TokenGrant, TokenRequest};
+use serde_json::{json, Value};
+
+fn fail(
+    session: &mut Session,
+    kind: EventKind,
+    now: UnixTime,
+    error: ErrorResponse,
+) -> ErrorResponse {
+    fail_with(session, kind, now, error, json!({}))
+}
+
+fn fail_with(
+    session: &mut Session,
+    kind: EventKind,
+    now: UnixTime,
+    error: ErrorResponse,
+    extra: Value,
+) -> ErrorResponse {
+    super::credential::record_rejection(session, kind, &error, extra, now);
+    error
+}
+
+/// What the service supplies with a pushed request.
+#[derive(Clone, Copy, Debug)]
+pub struct PushInput {
+    /// Hash of the freshly generated `request_uri`.
+    pub request_uri_hash: SecretHash,
+    /// How long the `request_uri` is valid.
+    pub request_uri_ttl: u64,
+    /// A wallet attestation authenticated the client.
+    pub wallet_attested: bool,
+    /// The request is bound to this session's offer through `issuer_state`.
+    pub from_offer: bool,
+    /// Now.
+    pub now: UnixTime,
+}
+
+/// Stores a pushed authorization request in `session` (fresh, or the offer `issuer_state` named).
+///
+/// Rules for an offer: it must not be used up or expired (`invalid_request`); the configurations
+/// asked for must have been offered (none asked: all offered ones); an offer made with
+/// `require_wallet_attestation` needs an attested client (`invalid_client`). A pending request
+/// of the same offer is replaced.
+pub fn push(
+    session: &mut Session,
+    request: AuthorizationRequest,
+    configuration_ids: Vec<String>,
+    input: PushInput,
+) -> Result<(), ErrorResponse> {
+    let now = input.now;
+    let kind = EventKind::ParRejected;
+    if input.from_offer {
+        if !matches!(
+            session.state,
+            SessionState::Offered | SessionState::AuthorizationRequested
+        ) {
+            return Err(fail(
+                session,
+                kind,
+                now,
+                reject(
+                    ErrorCode::InvalidRequest,
+                    "the offer this issuer_state belongs to was already used",
+                ),
+            ));
+        }
+        if now > session.offer_expires_at {
+            return Err(fail(
+                session,
+                kind,
+                now,
+                reject(
+                    ErrorCode::InvalidRequest,
+                    "the offer this issuer_state belongs to has expired",
+                ),
+            ));
+        }
+        if let Some(id) = configuration_ids
+            .iter()
+            .find(|id| !session.configuration_ids.contains(id))
+        {
+            let code = if request.authorization_details.is_some() {
+                ErrorCode::InvalidAuthorizationDetails
+            } else {
+                ErrorCode::InvalidScope
+            };
+            let error = reject(
+                code,
+                format!("credential configuration {id} was not offered with this issuer_state"),
+            );
+            return Err(fail(session, kind, now, error));
+        }
+        if session.flags.require_wallet_attestation && !input.wallet_attested {
+            return Err(fail(session, kind, now, reject(ErrorCode::InvalidClient, "this offer requires wallet attestation: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP with the pushed authorization request (OID4VCI 1.0 Appendix E)")));
+        }
+    }
+    let configuration_ids = if configuration_ids.is_empty() {
+        session.configuration_ids.clone()
+    } else {
+        configuration_ids
+    };
+    session.record(
+        EventKind::ParReceived,
+        now,
+        details([
+            ("client_id", json!(request.client_id)),
+            ("redirect_uri", json!(request.redirect_uri)),
+            ("credential_configuration_ids", json!(configuration_ids)),
+            ("scope", json!(request.scope)),
+            (
+                "authorization_details",
+                json!(request.authorization_details.is_some()),
+            ),
+            ("issuer_state", json!(input.from_offer)),
+            ("dpop_bound", json!(request.dpop_jkt.is_some())),
+            ("wallet_attested", json!(input.wallet_attested)),
+            ("wallet_issuer", json!(request.wallet_issuer)),
+            ("user_hint", json!(request.user_hint)),
+        ]),
+    );
+    session.authorization = Some(AuthorizationState {
+        request,
+        configuration_ids,
+        from_offer: input.from_offer,
+        wallet_attested: input.wallet_attested,
+        step: AuthorizationStep::Requested {
+            request_uri_hash: input.request_uri_hash,
+            request_uri_expires_at: now.saturating_add(input.request_uri_ttl),
+            form_token_hash: None,
+            login_expires_at: 0,
+            failed_logins: 0,
+        },
+    });
+    session.state = SessionState::AuthorizationRequested;
+    Ok(())
+}
+
+fn unknown_request_uri() -> ErrorResponse {
+    reject(
+        ErrorCode::Other("invalid_request_uri".into()),
+        "unknown, expired or already used request_uri: push the authorization request again",
+    )
+}
+
+/// Serves the login page for a `request_uri` (found by its hash): once only, before it expires,
+/// to the client that pushed it (RFC 9126 §4). Stores the hash of the form's anti-CSRF token.
+pub fn serve_page(
+    session: &mut Session,
+    request_uri_hash: &SecretHash,
+    client_id: Option<&str>,
+    form_token_hash: SecretHash,
+    login_ttl: u64,
+    now: UnixTime,
+) -> Result<(), ErrorResponse> {
+    let kind = EventKind::AuthorizationRejected;
+    let Some(auth) = session.authorization.as_mut() else {
+        return Err(unknown_request_uri());
+    };
+    let expected_client = auth.request.client_id.clone();
+    let AuthorizationStep::Requested {
+        request_uri_hash: stored,
+        request_uri_expires_at,
+        form_token_hash: served,
+        login_expires_at,
+        ..
+    } = &mut auth.step
+    else {
+        return Err(unknown_request_uri());
+    };
+    if !stored.ct_eq(request_uri_hash) {
+        return Err(unknown_request_uri());
+    }
+    if served.is_some() {
+        let error = reject(ErrorCode::Other("invalid_request_uri".into()), "this request_uri was already used (RFC 9126 Section 2.2: one-time use); push the authorization request again");
+        return Err(fail(session, kind, now, error));
+    }
+    if now > *request_uri_expires_at {
+        let error = reject(
+            ErrorCode::Other("invalid_request_uri".into()),
+            "this request_uri has expired; push the authorization request again",
+        );
+        return Err(fail(session, kind, now, error));
+    }
+    *served = Some(form_token_hash);
+    *login_expires_at = now.saturating_add(login_ttl);
+    match client_id {
+        Some(id) if id == expected_client => {}
+        _ => {
+            let error = reject(ErrorCode::InvalidRequest, "client_id must be sent and be the client that pushed the request (RFC 9126 Section 4)");
+            // The request_uri is used up all the same: a guessed client cannot retry it.
+            return Err(fail(session, kind, now, error));
+        }
+    }
+    session.record(
+        EventKind::AuthorizationRequested,
+        now,
+        details([("client_id", json!(expected_client))]),
+    );
+    Ok(())
+}
+
+/// What the user did on the login page.
+#[derive(Debug)]
+pub enum Decision {
+    /// Submitted the login form; `Some` when the directory accepted the credentials.
+    Approve(Option<AuthenticatedUser>),
+    /// Pressed "Deny".
+    Deny,
+}
+
+/// What follows from the user's decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecisionOutcome {
+    /// A code is out: redirect with it.
+    Approved,
+    /// Denied (by the user, or after too many wrong passwords): redirect with `access_denied`.
+    Denied,
+    /// Wrong credentials: show the page again.
+    LoginFailed,
+}
+
+/// What the service supplies with a decision.
+#[derive(Clone, Copy, Debug)]
+pub struct DecisionInput<'a> {
+    /// The form's anti-CSRF token as submitted.
+    pub form_token: &'a str,
+    /// Hash of the freshly generated authorization code.
+    pub code_hash: SecretHash,
+    /// Code lifetime.
+    pub code_ttl: u64,
+    /// Session lifetime from approval.
+    pub session_ttl: u64,
+    /// Wrong passwords allowed.
+    pub max_login_attempts: u32,
+    /// Now.
+    pub now: UnixTime,
+}
+
+/// Applies the user's decision to the request behind a served login page.
+///
+/// The form token must be the one served (`invalid_request` otherwise: a forged or replayed
+/// form); the page must not have expired. Approval issues the code (single-use, `code_ttl`) and,
+/// for requests not bound to an offer, takes the claims from the user directory.
+pub fn decide(
+    session: &mut Session,
+    decision: Decision,
+    input: DecisionInput<'_>,
+) -> Result<DecisionOutcome, ErrorResponse> {
+    let now = input.now;
+    let kind = EventKind::AuthorizationRejected;
+    let Some(auth) = session.authorization.as_mut() else {
+        return Err(unknown_request_uri());
+    };
+    let AuthorizationStep::Requested {
+        form_token_hash,
+        login_expires_at,
+        failed_logins,
+        ..
+    } = &mut auth.step
+    else {
+        let error = reject(
+            ErrorCode::InvalidRequest,
+            "this authorization request was already decided",
+        );
+        return Err(fail(session, kind, now, error));
+    };
+    if !form_token_hash.is_some_and(|h| h.matches(input.form_token)) {
+        let error = reject(
+            ErrorCode::InvalidRequest,
+            "the login form token is wrong (forged or stale form); reload the page from the wallet",
+        );
+        return Err(fail(session, kind, now, error));
+    }
+    if now > *login_expires_at {
+        let error = reject(
+            ErrorCode::InvalidRequest,
+            "the login page has expired; start again from the wallet",
+        );
+        return Err(fail(session, kind, now, error));
+    }
+    let user = match decision {
+        Decision::Deny => {
+            auth.step = AuthorizationStep::Denied;
+            session.state = SessionState::AuthorizationDenied;
+            session.record(
+                EventKind::AuthorizationDenied,
+                now,
+                json!({"reason": "the user denied the request"}),
+            );
+            return Ok(DecisionOutcome::Denied);
+        }
+        Decision::Approve(None) => {
+            *failed_logins = failed_logins.saturating_add(1);
+            let failed = *failed_logins;
+            session.record(
+                EventKind::LoginFailed,
+                now,
+                json!({"failed_logins": failed}),
+            );
+            if failed >= input.max_login_attempts {
+                if let Some(a) = session.authorization.as_mut() {
+                    a.step = AuthorizationStep::Denied;
+                }
+                session.state = SessionState::AuthorizationDenied;
+                session.record(
+                    EventKind::AuthorizationDenied,
+                    now,
+                    json!({"reason": "too many wrong passwords"}),
+                );
+                return Ok(DecisionOutcome::Denied);
+            }
+            return Ok(DecisionOutcome::LoginFailed);
+        }
+        Decision::Approve(Some(user)) => user,
+    };
+    let configuration_ids = auth.configuration_ids.clone();
+    let from_offer = auth.from_offer;
+    auth.step = AuthorizationStep::Authorized {
+        code_hash: input.code_hash,
+        code_expires_at: now.saturating_add(input.code_ttl),
+    };
+    if !from_offer {
+        for id in &configuration_ids {
+            if let Some(claims) = user.claims.get(id) {
+                session.claims.insert(id.clone(), claims.clone());
+            }
+        }
+        session.subject_id = Some(user.subject.clone());
+    }
+    session.expires_at = session
+        .expires_at
+        .max(now.saturating_add(input.session_ttl));
+    session.state = SessionState::Authorized;
+    session.record(
+        EventKind::AuthorizationApproved,
+        now,
+        details([
+            ("subject", json!(user.subject)),
+            ("credential_configuration_ids", json!(configuration_ids)),
+        ]),
+    );
+    Ok(DecisionOutcome::Approved)
+}
+
+/// Redeems the authorization code of `session` (found by that code's hash) at the token endpoint.
+///
+/// Rules: the code is single-use — a second redemption fails and revokes the access token the
+/// first one issued (RFC 6749 §4.1.2); it expires after `code_ttl`; `redirect_uri` must be the
+/// one of the request, `code_verifier` must match the PKCE challenge, `client_id` (when sent) the
+/// client it was issued to (`invalid_grant`); a code bound with `dpop_jkt` needs a DPoP proof by
+/// that key (RFC 9449 §10); a request authenticated by wallet attestation at PAR (or an offer
+/// requiring it) needs it again (`invalid_client`).
+pub fn redeem_authorization_code(
+    session: &mut Session,
+    request: &TokenRequest,
+    code_hash: &SecretHash,
+    input: TokenInput<'_>,
+) -> Result<TokenGranted, ErrorResponse> {
+    let now = input.now;
+    let kind = EventKind::TokenRejected;
+    let TokenGrant::AuthorizationCode {
+        redirect_uri,
+        code_verifier,
+        ..
+    } = &request.grant
+    else {
+        return Err(reject(
+            ErrorCode::UnsupportedGrantType,
+            "expected the authorization_code grant",
+        ));
+    };
+    let invalid_code = || {
+        reject(
+            ErrorCode::InvalidGrant,
+            "unknown or expired authorization code",
+        )
+    };
+    let Some(auth) = session.authorization.as_ref() else {
+        return Err(invalid_code());
+    };
+    match &auth.step {
+        AuthorizationStep::Exchanged { code_hash: used } if used.ct_eq(code_hash) => {
+            let revoked = session.access.take().is_some();
+            session.state = SessionState::Revoked;
+            session.record(
+                EventKind::CodeReuseDetected,
+                now,
+                json!({"tokens_revoked": revoked}),
+            );
+            let error = reject(ErrorCode::InvalidGrant, "the authorization code was already used; the access token it issued is revoked (RFC 6749 Section 4.1.2)");
+            return Err(fail(session, kind, now, error));
+        }
+        AuthorizationStep::Authorized {
+            code_hash: issued,
+            code_expires_at,
+        } if issued.ct_eq(code_hash) => {
+            if now > *code_expires_at {
+                return Err(fail(
+                    session,
+                    kind,
+                    now,
+                    reject(
+                        ErrorCode::InvalidGrant,
+                        "the authorization code has expired",
+                    ),
+                ));
+            }
+        }
+        _ => return Err(invalid_code()),
+    }
+    let client_id = auth.request.client_id.clone();
+    if request.client_id.as_ref().is_some_and(|c| *c != client_id) {
+        return Err(fail(
+            session,
+            kind,
+            now,
+            reject(
+                ErrorCode::InvalidGrant,
+                "the authorization code was issued to another client_id",
+            ),
+        ));
+    }
+    if redirect_uri.as_deref() != Some(auth.request.redirect_uri.as_str()) {
+        return Err(fail(session, kind, now, reject(ErrorCode::InvalidGrant, "redirect_uri must be sent and equal the one of the authorization request (RFC 6749 Section 4.1.3)")));
+    }
+    let Some(verifier) = code_verifier else {
+        return Err(fail(
+            session,
+            kind,
+            now,
+            reject(
+                ErrorCode::InvalidRequest,
+                "code_verifier is required (PKCE, RFC 7636 Section 4.5)",
+            ),
+        ));
+    };
+    if let Err(why) = auth.request.code_challenge.verify(verifier.expose()) {
+        return Err(fail(
+            session,
+            kind,
+            now,
+            reject(ErrorCode::InvalidGrant, why),
+        ));
+    }
+    if let Some(bound) = &auth.request.dpop_jkt {
+        if input.dpop_jkt.as_deref() != Some(bound.as_str()) {
+            return Err(fail(session, kind, now, reject(ErrorCode::InvalidGrant, "the authorization code is bound to a DPoP key (dpop_jkt): send a DPoP proof signed by that key (RFC 9449 Section 10)")));
+        }
+    }
+    if session.flags.dpop_required && input.dpop_jkt.is_none() {
+        return Err(fail(session, kind, now, reject(ErrorCode::InvalidDpopProof, "this offer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request")));
+    }
+    if (auth.wallet_attested || session.flags.require_wallet_attestation)
+        && input.attested_client.is_none()
+    {
+        return Err(fail(session, kind, now, reject(ErrorCode::InvalidClient, "this authorization requires wallet attestation at the token endpoint too (OID4VCI 1.0 Appendix E)")));
+    }
+    if input
+        .attested_client
+        .as_ref()
+        .is_some_and(|c| *c != client_id)
+    {
+        return Err(fail(
+            session,
+            kind,
+            now,
+            reject(
+                ErrorCode::InvalidGrant,
+                "the wallet attestation names another client than the authorization request",
+            ),
+        ));
+    }
+    let configuration_ids = auth.configuration_ids.clone();
+    let uses_identifiers = auth.request.authorization_details.is_some();
+    let granted: Vec<GrantedCredential> = configuration_ids
+        .iter()
+        .map(|id| GrantedCredential {
+            configuration_id: id.clone(),
+            credential_identifiers: vec![(input.new_identifier)(id)],
+        })
+        .collect();
+    let authorization_details = uses_identifiers.then(|| {
+        granted
+            .iter()
+            .map(|g| {
+                let mut d = AuthorizationDetail::for_configuration(g.configuration_id.clone());
+                d.credential_identifiers = Some(g.credential_identifiers.clone());
+                d
+            })
+            .collect()
+    });
+    if let Some(a) = session.authorization.as_mut() {
+        a.step = AuthorizationStep::Exchanged {
+            code_hash: *code_hash,
+        };
+    }
+    session.access = Some(AccessGrant {
+        token_hash: input.access_token_hash,
+        expires_at: now.saturating_add(input.expires_in),
+        client_id: Some(client_id.clone()),
+        granted,
+        uses_credential_identifiers: uses_identifiers,
+        dpop_jkt: input.dpop_jkt.clone(),
+    });
+    session.state = SessionState::TokenIssued;
+    session.record(
+        EventKind::CodeExchanged,
+        now,
+        details([
+            ("grant_type", json!("authorization_code")),
+            ("credential_configuration_ids", json!(configuration_ids)),
+            ("client_id", json!(client_id)),
+            ("wallet_attested", json!(input.attested_client.is_some())),
+            ("authorization_details", json!(uses_identifiers)),
+            (
+                "token_type",
+                json!(if input.dpop_jkt.is_some() {
+                    "DPoP"
+                } else {
+                    "Bearer"
+                }),
+            ),
+        ]),
+    );
+    Ok(TokenGranted {
+        authorization_details,
+        configuration_ids,
+    })
+}

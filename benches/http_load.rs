@@ -3,17 +3,26 @@
 //! the axum routers, and the run reports flows per second and p50/p99 latency per endpoint.
 //!
 //! Bounded in count and time, loopback only, not part of `cargo test`:
-//! `cargo bench --bench http_load` (env: `LOAD_FLOWS` default 600 per store, `LOAD_WALLETS` 8).
+//! `cargo bench --bench http_load` (env: `LOAD_FLOWS` default 600 per store, `LOAD_WALLETS` 8,
+//! `LOAD_CREDENTIALS` default 4000 per store, `LOAD_CONNECTIONS` 32).
+//!
+//! A credential-endpoint-only scenario follows (MemoryStore, SqliteStore NORMAL): access tokens
+//! and nonces are prepared beforehand (and the proofs signed), then `LOAD_CONNECTIONS` concurrent
+//! connections send `POST /credential` — every check on: bearer token lookup, proof signature,
+//! nonce consumed in the store, SD-JWT VC minted, session stored — reporting requests/s and
+//! p50/p99.
 //! Stores: MemoryStore, SqliteStore (file, WAL, synchronous=NORMAL) and (FULL), PostgresStore on
 //! a throw-away loopback PostgreSQL (fsync on) with `synchronous_commit` on and off, and two
 //! issuer instances on one PostgreSQL database and one server key, each wallet's requests spread
 //! over both (the Postgres rows are skipped, with a message, where no PostgreSQL can be had).
 
 use oid4vci::issuer::testing::TestWallet;
-use oid4vci::issuer::{Issuer, IssuerConfig, MemoryStore, SdJwtVcMinter, SessionStore};
+use oid4vci::issuer::{
+    HttpFacts, Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore,
+};
 use oid4vci::store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use oid4vci::types::{
-    CredentialConfiguration, CredentialIssuerMetadata, PRE_AUTHORIZED_CODE_GRANT_TYPE,
+    CredentialConfiguration, CredentialIssuerMetadata, TokenRequest, PRE_AUTHORIZED_CODE_GRANT_TYPE,
 };
 use oid4vci_store_postgres::test_server::TestServer;
 use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
@@ -67,6 +76,142 @@ fn serve_on<S: SessionStore>(
     let app =
         oid4vci::axum::router(issuer.clone(), None).merge(oid4vci::axum::admin_router(issuer));
     tokio::spawn(async move { axum::serve(listener, app).await });
+}
+
+async fn serve_issuer<S: SessionStore>(store: S) -> (String, Arc<Issuer<S, SdJwtVcMinter>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let mut metadata = CredentialIssuerMetadata::new(base.clone());
+    metadata
+        .credential_configurations_supported
+        .insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
+    let issuer = Arc::new(Issuer::new(
+        IssuerConfig::new(metadata),
+        store,
+        SdJwtVcMinter::generate(),
+    ));
+    let app = oid4vci::axum::router(issuer.clone(), None)
+        .merge(oid4vci::axum::admin_router(issuer.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, issuer)
+}
+
+/// One prepared credential request: a live access token and a request body with a fresh proof.
+async fn prepare_credential_request<S: SessionStore>(
+    issuer: &Issuer<S, SdJwtVcMinter>,
+    base: &str,
+    wallet: &TestWallet,
+) -> (String, Value) {
+    let created = issuer
+        .create_offer(OfferSpec {
+            credential_configuration_ids: vec![CONFIG.into()],
+            pre_authorized: true,
+            claims: Some(json!({"age_over_18": true})),
+            ..OfferSpec::default()
+        })
+        .await
+        .expect("offer");
+    let code = created.pre_authorized_code().cloned().expect("code");
+    let token = issuer
+        .token(
+            TokenRequest::pre_authorized(code, None),
+            HttpFacts::default(),
+        )
+        .await
+        .expect("token");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let proof = wallet.proof(base, Some(&issuer.nonce().c_nonce), now);
+    (
+        token.access_token.expose().to_owned(),
+        json!({"credential_configuration_id": CONFIG, "proofs": {"jwt": [proof]}}),
+    )
+}
+
+/// The credential endpoint alone under `connections` concurrent connections.
+async fn credential_only<S: SessionStore>(
+    label: &str,
+    store: S,
+    requests: usize,
+    connections: usize,
+) {
+    let (base, issuer) = serve_issuer(store).await;
+    let prepared: Vec<(String, Value)> = {
+        let tasks: Vec<_> = (0..connections)
+            .map(|i| {
+                let (issuer, base) = (issuer.clone(), base.clone());
+                let n = requests / connections + usize::from(i < requests % connections);
+                tokio::spawn(async move {
+                    let wallet = TestWallet::new();
+                    let mut out = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        out.push(prepare_credential_request(&issuer, &base, &wallet).await);
+                    }
+                    out
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(requests);
+        for t in tasks {
+            all.extend(t.await.expect("prepare"));
+        }
+        all
+    };
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .expect("client");
+    let prepared = Arc::new(prepared);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (http, base, prepared, next) =
+                (http.clone(), base.clone(), prepared.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while start.elapsed() < TIME_CAP {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((token, body)) = prepared.get(i) else {
+                        break;
+                    };
+                    let sent = Instant::now();
+                    let response = http
+                        .post(format!("{base}/credential"))
+                        .bearer_auth(token)
+                        .json(body)
+                        .send()
+                        .await
+                        .expect("request");
+                    let status = response.status();
+                    let reply: Value = response.json().await.unwrap_or(Value::Null);
+                    latencies.push(sent.elapsed());
+                    assert!(
+                        status.is_success() && reply["credentials"][0]["credential"].is_string(),
+                        "credential: {status} {reply}"
+                    );
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap_or_default());
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    println!(
+        "{label} credential endpoint only: {} requests in {:.2} s = {:.0} requests/s ({connections} connections), p50 {:.2} ms, p99 {:.2} ms",
+        all.len(),
+        elapsed.as_secs_f64(),
+        all.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&all, 0.50).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3,
+    );
 }
 
 async fn timed(lat: &Latencies, name: &'static str, request: reqwest::RequestBuilder) -> Value {
@@ -249,7 +394,7 @@ fn main() {
         let normal = SqliteOptions::default().synchronous(Synchronous::Normal);
         run(
             "SqliteStore WAL NORMAL",
-            SqliteStore::open_with(dir.join("normal.db"), normal).expect("db"),
+            SqliteStore::open_with(dir.join("normal.db"), normal.clone()).expect("db"),
             flows,
             wallets,
         )
@@ -259,6 +404,24 @@ fn main() {
             SqliteStore::open(dir.join("full.db")).expect("db"),
             flows / 4,
             wallets,
+        )
+        .await;
+        let credentials = if smoke {
+            8
+        } else {
+            env_usize("LOAD_CREDENTIALS", 4000)
+        };
+        let connections = if smoke {
+            2
+        } else {
+            env_usize("LOAD_CONNECTIONS", 32)
+        };
+        credential_only("MemoryStore", MemoryStore::new(), credentials, connections).await;
+        credential_only(
+            "SqliteStore WAL NORMAL",
+            SqliteStore::open_with(dir.join("credential-normal.db"), normal).expect("db"),
+            credentials,
+            connections,
         )
         .await;
         let _ = std::fs::remove_dir_all(&dir);

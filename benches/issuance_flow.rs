@@ -16,22 +16,28 @@
 //!   session's `synchronous_commit` on (each commit waits for its WAL flush) or off. Skipped, with
 //!   a message, where no PostgreSQL can be had.
 //! - `signature_baseline/verify_proof_plus_sign_sd_jwt`: one P-256 ECDSA verify of a real proof
-//!   plus one P-256 ECDSA sign of a real SD-JWT signing input: the signature work inside a flow.
+//!   plus one P-256 ECDSA sign of a real SD-JWT signing input, on the same crypto backend as the
+//!   issuer (`oid4vci_proof::crypto::BACKEND`): the signature work inside a flow.
+//!
+//! - concurrency sweep (after criterion, not a criterion benchmark): `T` threads (1, 2, 4, 8, 16)
+//!   run complete flows at once on one issuer per store, proofs prepared beforehand (nonces are
+//!   stateless, so a wallet can sign before the flow starts); flows/s is wall-clock throughput.
+//!   This is where group commit shows: concurrent flows share the SQLite fsyncs.
 //!
 //! Run: `cargo bench --bench issuance_flow`. After criterion's report a summary prints flows/s per
 //! store and the share of a flow's time that is signature work (means over every timed iteration,
-//! warm-up included).
+//! warm-up included), then the concurrency sweep; the sweep is also written as CSV to
+//! `target/bench-results/issuance_concurrency.csv` (input of `scripts/plot_concurrency.py`).
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use oid4vci_issuer::testing::flows::{scenario_issuer, CONFIG, ISSUER, T0};
 use oid4vci_issuer::testing::TestWallet;
 use oid4vci_issuer::{HttpFacts, Issuer, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore};
+use oid4vci_proof::PublicKey;
 use oid4vci_store_postgres::test_server::TestServer;
 use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use oid4vci_types::{CredentialRequest, TokenRequest};
-use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{Signature, VerifyingKey};
 use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -179,16 +185,13 @@ fn issuance_flows(c: &mut Criterion) {
     }
 }
 
-fn split_jws(jws: &str) -> (String, Signature) {
+fn split_jws(jws: &str) -> (String, Vec<u8>) {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
     let jws = jws.split('~').next().expect("jws");
     let (input, sig) = jws.rsplit_once('.').expect("three segments");
     let sig = URL_SAFE_NO_PAD.decode(sig).expect("base64url signature");
-    (
-        input.to_owned(),
-        Signature::from_slice(&sig).expect("64-byte signature"),
-    )
+    (input.to_owned(), sig)
 }
 
 fn signature_baseline(c: &mut Criterion) {
@@ -198,8 +201,7 @@ fn signature_baseline(c: &mut Criterion) {
     let (_, credential) = one_flow(&issuer, &wallet);
     let (sd_jwt_input, _) = split_jws(&credential);
     let (proof_input, proof_sig) = split_jws(&wallet.proof(ISSUER, Some("nonce"), T0));
-    let holder = p256::PublicKey::from_jwk_str(&wallet.public_jwk().to_string()).expect("jwk");
-    let holder = VerifyingKey::from(&holder);
+    let holder = PublicKey::from_jwk_value(&wallet.public_jwk()).expect("jwk");
     let issuer_key = issuer.minter().signing_key().clone();
 
     let mut group = c.benchmark_group("signature_baseline");
@@ -210,9 +212,15 @@ fn signature_baseline(c: &mut Criterion) {
             let start = Instant::now();
             for _ in 0..iters {
                 holder
-                    .verify(black_box(proof_input.as_bytes()), black_box(&proof_sig))
+                    .verify(
+                        holder.alg(),
+                        black_box(proof_input.as_bytes()),
+                        black_box(&proof_sig),
+                    )
                     .expect("proof signature verifies");
-                let sig: Signature = issuer_key.sign(black_box(sd_jwt_input.as_bytes()));
+                let sig = issuer_key
+                    .sign(black_box(sd_jwt_input.as_bytes()))
+                    .expect("sign");
                 black_box(sig);
             }
             let total = start.elapsed();
@@ -223,14 +231,124 @@ fn signature_baseline(c: &mut Criterion) {
     group.finish();
 }
 
+/// Flows with a proof signed beforehand: create_offer → token → credential (the nonce in the
+/// proof was minted before timing began).
+fn prepared_flow<S: SessionStore>(issuer: &Issuer<S, SdJwtVcMinter>, proof: String) {
+    let created = block(issuer.create_offer(offer())).expect("offer");
+    let code = created
+        .pre_authorized_code()
+        .cloned()
+        .expect("pre-authorized code");
+    let token = block(issuer.token(
+        TokenRequest::pre_authorized(code, None),
+        HttpFacts::default(),
+    ))
+    .expect("token");
+    let response = block(issuer.credential(
+        CredentialRequest::for_configuration(CONFIG, vec![proof]),
+        HttpFacts::bearer(token.access_token.expose()),
+    ))
+    .expect("credential");
+    black_box(response);
+}
+
+/// Wall-clock flows/s with `threads` concurrent flows for about `budget`.
+fn sweep_point<S: SessionStore>(
+    issuer: &Issuer<S, SdJwtVcMinter>,
+    threads: usize,
+    budget: Duration,
+) -> f64 {
+    let wallet = TestWallet::new();
+    // Calibrate: prepare enough proofs for the budget at a generous rate.
+    let per_thread = 40 + (budget.as_secs_f64() * 4000.0 / threads as f64) as usize;
+    let proofs: Vec<Vec<String>> = (0..threads)
+        .map(|_| {
+            (0..per_thread)
+                .map(|_| wallet.proof(ISSUER, Some(&issuer.nonce().c_nonce), T0))
+                .collect()
+        })
+        .collect();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for batch in proofs {
+            let done = &done;
+            scope.spawn(move || {
+                for proof in batch {
+                    if start.elapsed() >= budget {
+                        break;
+                    }
+                    prepared_flow(issuer, proof);
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    done.into_inner() as f64 / start.elapsed().as_secs_f64()
+}
+
+fn concurrency_sweep() {
+    let threads = [1usize, 2, 4, 8, 16];
+    let budget = Duration::from_millis(1500);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows = Vec::new();
+    println!(
+        "
+concurrency sweep: flows/s (wall clock, proofs signed beforehand, {} ms per point)",
+        budget.as_millis()
+    );
+    let mut report = |store: &str, t: usize, fps: f64| {
+        println!("  {store:<36} {t:>2} concurrent flows {fps:>8.0} flows/s");
+        rows.push(format!("{store},{t},{fps:.1}"));
+    };
+    let (memory, _clock) = scenario_issuer(MemoryStore::new());
+    for t in threads {
+        report("memory_store", t, sweep_point(&memory, t, budget));
+    }
+    // The last one commits every write alone (one fsync each): the write path before group
+    // commit, measured in the same run.
+    for (name, synchronous, group) in [
+        ("sqlite_wal_normal", Synchronous::Normal, true),
+        ("sqlite_wal_full", Synchronous::Full, true),
+        (
+            "sqlite_wal_full_one_fsync_per_write",
+            Synchronous::Full,
+            false,
+        ),
+    ] {
+        let store = SqliteStore::open_with(
+            dir.path().join(format!("sweep-{name}.db")),
+            SqliteOptions::default()
+                .synchronous(synchronous)
+                .group_commit(group),
+        )
+        .expect("open sqlite");
+        let commits_before = store.commit_count();
+        let (issuer, _clock) = scenario_issuer(store);
+        for t in threads {
+            report(name, t, sweep_point(&issuer, t, budget));
+        }
+        // Group commit at work: writes per commit over the whole sweep (4 writes per flow).
+        let commits = issuer.store().commit_count() - commits_before;
+        println!("  {name:<36} {commits} commits over the sweep");
+    }
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-results");
+    if std::fs::create_dir_all(&out).is_ok() {
+        let csv = format!("store,concurrency,flows_per_s\n{}\n", rows.join("\n"));
+        let _ = std::fs::write(out.join("issuance_concurrency.csv"), csv);
+    }
+}
+
 fn print_summary() {
     let Some(baseline) = mean("verify_proof_plus_sign_sd_jwt") else {
         return;
     };
     println!("\nissuance_flow summary (means over all timed iterations)");
     println!(
-        "  signature work of one flow (1 ES256 verify + 1 ES256 sign): {:>9.1} µs",
-        baseline.as_secs_f64() * 1e6
+        "  signature work of one flow (1 ES256 verify + 1 ES256 sign, {}): {:>9.1} µs = bound {:.0} flows/s",
+        oid4vci_proof::crypto::BACKEND,
+        baseline.as_secs_f64() * 1e6,
+        1.0 / baseline.as_secs_f64()
     );
     for store in [
         "memory_store",
@@ -243,7 +361,7 @@ fn print_summary() {
         if let Some(flow) = mean(store) {
             let secs = flow.as_secs_f64();
             println!(
-                "  {store:<24} {:>9.1} µs/flow  {:>8.0} flows/s  signature share {:>5.1} %",
+                "  {store:<24} {:>9.1} µs/flow  {:>8.0} flows/s  = {:>5.1} % of the signature-only bound",
                 secs * 1e6,
                 1.0 / secs,
                 100.0 * baseline.as_secs_f64() / secs
@@ -256,8 +374,8 @@ criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
     targets = signature_baseline, issuance_flows
 }
 
@@ -265,4 +383,5 @@ fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
     print_summary();
+    concurrency_sweep();
 }

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use clap::{Args, Subcommand, ValueEnum};
+use oid4vci_proof::{Alg, SigningKey};
 use oid4vci_proof::{
     ClientIdentity, NonceCheck, ProofContext, ProofError, ProofPolicy, ProofValidator, PublicKey,
     ValidatedProofs, KEY_ATTESTATION_TYP, PROOF_TYP,
@@ -360,110 +361,57 @@ fn invalid_json(e: &ProofError, skipped: &[&str]) -> Result<String, String> {
     serde_json::to_string_pretty(&out).map_err(|e| e.to_string())
 }
 
-/// A signing key for `proof make`.
-enum Signer {
-    P256(p256::ecdsa::SigningKey),
-    Ed25519(ed25519_dalek::SigningKey),
-}
+/// A signing key for `proof make` (backend-neutral: `oid4vci_proof::crypto::SigningKey`).
+struct Signer(SigningKey);
 
 impl Signer {
-    fn generate(alg: AlgArg) -> Signer {
-        match alg {
-            AlgArg::Es256 => Signer::P256(p256::ecdsa::SigningKey::random(&mut rand_core::OsRng)),
-            AlgArg::EdDsa => {
-                Signer::Ed25519(ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng))
-            }
-        }
+    fn generate(alg: AlgArg) -> Result<Signer, String> {
+        let alg = match alg {
+            AlgArg::Es256 => Alg::Es256,
+            AlgArg::EdDsa => Alg::EdDsa,
+        };
+        SigningKey::generate(alg)
+            .map(Signer)
+            .map_err(|e| e.to_string())
     }
 
     fn from_private_jwk(text: &str) -> Result<Signer, String> {
         let v: Value =
             serde_json::from_str(text).map_err(|e| format!("key file is not JSON: {e}"))?;
-        let d = v["d"]
-            .as_str()
-            .and_then(|d| URL_SAFE_NO_PAD.decode(d).ok())
-            .ok_or("key file has no base64url private member d")?;
-        let signer = match (v["kty"].as_str(), v["crv"].as_str()) {
-            (Some("EC"), Some("P-256")) => Signer::P256(
-                p256::ecdsa::SigningKey::from_slice(&d)
-                    .map_err(|_| "d is not a valid P-256 private key")?,
-            ),
-            (Some("OKP"), Some("Ed25519")) => {
-                let seed: [u8; 32] = d
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| "Ed25519 d must be 32 bytes")?;
-                Signer::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed))
-            }
-            _ => return Err("key file must be an EC P-256 or OKP Ed25519 private JWK".into()),
-        };
-        // If the file carries public members, they must belong to d.
-        let public = signer.public().to_jwk();
-        for m in ["x", "y"] {
-            if let Some(given) = v.get(m) {
-                if public.get(m) != Some(given) {
-                    return Err(format!(
-                        "key file member {m} does not match its private key d"
-                    ));
-                }
-            }
-        }
-        Ok(signer)
+        let m = v
+            .as_object()
+            .ok_or("key file must be a JSON object (a private JWK)")?;
+        // Covers: d present and base64url, kty/crv supported, d valid, x/y (if given) match d.
+        SigningKey::from_jwk(m)
+            .map(Signer)
+            .map_err(|e| format!("key file: {e}"))
     }
 
     fn public(&self) -> PublicKey {
-        match self {
-            Signer::P256(k) => PublicKey::P256(*k.verifying_key()),
-            Signer::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
-        }
+        self.0.public_key().clone()
     }
 
-    fn private_jwk(&self) -> Value {
-        let mut jwk = self.public().to_jwk();
-        let d = match self {
-            Signer::P256(k) => URL_SAFE_NO_PAD.encode(k.to_bytes()),
-            Signer::Ed25519(k) => URL_SAFE_NO_PAD.encode(k.to_bytes()),
-        };
-        jwk.insert("d".into(), d.into());
-        Value::Object(jwk)
+    fn private_jwk(&self) -> Result<Value, String> {
+        self.0
+            .to_private_jwk()
+            .map(Value::Object)
+            .map_err(|e| e.to_string())
     }
 
-    fn sign(&self, input: &[u8]) -> Vec<u8> {
-        match self {
-            Signer::P256(k) => {
-                let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(k, input);
-                sig.to_bytes().to_vec()
-            }
-            Signer::Ed25519(k) => ed25519_dalek::Signer::sign(k, input).to_bytes().to_vec(),
-        }
+    fn sign(&self, input: &[u8]) -> Result<Vec<u8>, String> {
+        self.0.sign(input).map_err(|e| e.to_string())
     }
 
     /// PKCS#8 DER of the private key, for rcgen.
     fn pkcs8(&self) -> Result<Vec<u8>, String> {
-        match self {
-            Signer::P256(k) => {
-                use p256::pkcs8::EncodePrivateKey as _;
-                k.to_pkcs8_der()
-                    .map(|d| d.as_bytes().to_vec())
-                    .map_err(|e| e.to_string())
-            }
-            Signer::Ed25519(k) => {
-                // RFC 8410 OneAsymmetricKey v1: fixed prefix + 32-byte seed.
-                let mut der = vec![
-                    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04,
-                    0x22, 0x04, 0x20,
-                ];
-                der.extend_from_slice(&k.to_bytes());
-                Ok(der)
-            }
-        }
+        self.0.to_pkcs8().map_err(|e| e.to_string())
     }
 
     /// A self-signed certificate for this key (valid from one day ago for one year).
     fn self_signed_cert(&self, now: u64) -> Result<Vec<u8>, String> {
-        let alg = match self {
-            Signer::P256(_) => &rcgen::PKCS_ECDSA_P256_SHA256,
-            Signer::Ed25519(_) => &rcgen::PKCS_ED25519,
+        let alg = match self.0.alg() {
+            Alg::Es256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            Alg::EdDsa => &rcgen::PKCS_ED25519,
         };
         let der = self.pkcs8()?;
         let key = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der.into(), alg)
@@ -490,10 +438,10 @@ impl Signer {
 fn make(args: &MakeArgs) -> Result<String, String> {
     let signer = match &args.key {
         Some(path) => Signer::from_private_jwk(&read_file(path)?)?,
-        None => Signer::generate(args.alg),
+        None => Signer::generate(args.alg)?,
     };
     if let Some(path) = &args.save_key {
-        write_private(path, &signer.private_jwk().to_string())?;
+        write_private(path, &signer.private_jwk()?.to_string())?;
     }
     let public = signer.public();
     let iat = now_or(args.iat)?;
@@ -522,7 +470,7 @@ fn make(args: &MakeArgs) -> Result<String, String> {
         URL_SAFE_NO_PAD.encode(header.to_string()),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    let sig = signer.sign(input.as_bytes());
+    let sig = signer.sign(input.as_bytes())?;
     Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
 }
 

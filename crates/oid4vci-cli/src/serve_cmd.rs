@@ -182,16 +182,25 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .or(file.issuer_url.clone())
         .unwrap_or_else(|| url.clone());
     let (signing_key, server_key) = crate::serve_keys::load_or_create(&keys_file)?;
-    let (signing_key, chain) =
-        crate::serve_certs::issuer_key_and_chain(&file, &keys_file, signing_key)?;
+    // The certificate and mdoc code work on the P-256 key itself; the SD-JWT minter on the
+    // crypto backend's key. Both are the same 32-byte scalar.
+    let scalar = signing_key.to_raw().map_err(|e| e.to_string())?;
+    let p256_key = p256::ecdsa::SigningKey::from_slice(&scalar)
+        .map_err(|e| format!("the issuer key is not a P-256 key: {e}"))?;
+    let (p256_key, chain) = crate::serve_certs::issuer_key_and_chain(&file, &keys_file, p256_key)?;
+    let signing_key =
+        oid4vci_proof::SigningKey::from_raw(oid4vci_proof::Alg::Es256, &p256_key.to_bytes())
+            .map_err(|e| e.to_string())?;
     let encryption =
         crate::serve_encryption::load_or_create(&crate::serve_encryption::path_for(&keys_file))?;
     let credentials = file.credentials();
     let x5c = chain.without_trust_anchor();
     let minter = FormatMinter {
         sd_jwt: SdJwtVcMinter::new(signing_key.clone(), "issuer-key-1").with_x5c(x5c.clone()),
-        mdoc: oid4vci_mdoc::MdocMinter::new(signing_key, x5c).map_err(|e| e.to_string())?,
+        mdoc: oid4vci_mdoc::MdocMinter::new(p256_key, x5c.clone()).map_err(|e| e.to_string())?,
     };
+    // The issuer key signs the metadata as well (Section 12.2.3), with the same kid and x5c.
+    let metadata_signer = SdJwtVcMinter::new(signing_key, "issuer-key-1").with_x5c(x5c);
     let jwks = json!({"keys": [minter.sd_jwt.public_jwk()]});
     let sync = if args.sqlite_sync == "normal" {
         Synchronous::Normal
@@ -217,6 +226,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut built = Issuer::new(config, store, minter)
         .with_server_key(server_key)
         .with_encryption(Arc::new(encryption))
+        .with_metadata_signer(Arc::new(metadata_signer), 24 * 3600)
         .with_event_observer(Arc::new(LogEvents))
         .with_authorization_server(policy, Arc::new(demo_user.user.clone()));
     if let Some(verifier) = external {

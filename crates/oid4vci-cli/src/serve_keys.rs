@@ -4,12 +4,13 @@
 //! then hard-linked into place, which fails if the file already exists, so when several instances
 //! start together exactly one file appears, whole, and every instance uses it.
 
+use oid4vci_proof::{Alg, SigningKey};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
 
 /// The signing key and the server key.
-pub type Keys = (p256::ecdsa::SigningKey, [u8; 32]);
+pub type Keys = (SigningKey, [u8; 32]);
 
 fn parse(path: &Path, text: &str) -> Result<Keys, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -19,7 +20,7 @@ fn parse(path: &Path, text: &str) -> Result<Keys, String> {
             .ok_or_else(|| format!("{}: no {name}", path.display()))
             .and_then(|s| hex::decode(s).map_err(|e| format!("{}: {name}: {e}", path.display())))
     };
-    let key = p256::ecdsa::SigningKey::from_slice(&field("signing_key")?)
+    let key = SigningKey::from_raw(Alg::Es256, &field("signing_key")?)
         .map_err(|e| format!("{}: bad signing key: {e}", path.display()))?;
     let server: [u8; 32] = field("server_key")?
         .try_into()
@@ -34,12 +35,12 @@ pub fn load_or_create(path: &Path) -> Result<Keys, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     }
-    let key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+    let key = SigningKey::generate(Alg::Es256).map_err(|e| e.to_string())?;
+    let raw = key.to_raw().map_err(|e| e.to_string())?;
     let mut server = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut server);
     let text =
-        json!({"signing_key": hex::encode(key.to_bytes()), "server_key": hex::encode(server)})
-            .to_string();
+        json!({"signing_key": hex::encode(raw), "server_key": hex::encode(server)}).to_string();
     if create_once(path, text.as_bytes())? {
         Ok((key, server))
     } else {

@@ -10,7 +10,6 @@ use crate::clock::UnixTime;
 use oid4vci_proof::{jws, jwt_time};
 use oid4vci_proof::{Alg, PublicKey};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// The `typ` of a DPoP proof JWT (RFC 9449 §4.2).
 pub const DPOP_TYP: &str = "dpop+jwt";
@@ -77,7 +76,7 @@ fn same_url(a: &str, b: &str) -> bool {
 
 /// The `ath` value for an access token: base64url(SHA-256(token)).
 pub fn access_token_hash(token: &str) -> String {
-    jws::b64url_encode(&Sha256::digest(token.as_bytes()))
+    jws::b64url_encode(&oid4vci_proof::crypto::sha256(token.as_bytes()))
 }
 
 /// Verifies one DPoP header value (RFC 9449 §4.3). Errors are human-readable reasons.

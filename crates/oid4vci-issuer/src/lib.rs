@@ -82,6 +82,8 @@ pub use event::{Event, EventKind, EventObserver};
 pub use format_minter::FormatMinter;
 pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 pub use nonce::ServerKey;
+/// The backend-neutral issuer/holder signing key (re-exported from `oid4vci_proof::crypto`).
+pub use oid4vci_proof::crypto::SigningKey;
 pub use proof_check::{
     CheckedProofs, ProofCapabilities, ProofCheck, ProofCheckInput, ProofRejection,
     StandardProofCheck,

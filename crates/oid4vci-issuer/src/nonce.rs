@@ -7,9 +7,8 @@ use crate::clock::UnixTime;
 use crate::secrets::SecretSource;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use oid4vci_proof::crypto;
 use oid4vci_proof::{NonceRejection, NonceVerifier};
-use sha2::Sha256;
 use std::fmt;
 use subtle::ConstantTimeEq;
 
@@ -50,12 +49,8 @@ impl ServerKey {
 
     fn mac(&self, data: &[u8]) -> [u8; MAC_LEN] {
         let mut out = [0u8; MAC_LEN];
-        // HMAC accepts keys of any length, so this cannot fail.
-        if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) {
-            mac.update(data);
-            let full = mac.finalize().into_bytes();
-            out.copy_from_slice(full.get(..MAC_LEN).unwrap_or(&[0u8; MAC_LEN]));
-        }
+        let full = crypto::hmac_sha256(&self.key, data);
+        out.copy_from_slice(full.get(..MAC_LEN).unwrap_or(&[0u8; MAC_LEN]));
         out
     }
 
@@ -65,12 +60,7 @@ impl ServerKey {
         data.extend_from_slice(label.as_bytes());
         data.push(0);
         data.extend_from_slice(input.as_bytes());
-        let mut out = [0u8; 32];
-        if let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) {
-            mac.update(&data);
-            out.copy_from_slice(&mac.finalize().into_bytes());
-        }
-        URL_SAFE_NO_PAD.encode(out)
+        URL_SAFE_NO_PAD.encode(crypto::hmac_sha256(&self.key, &data))
     }
 
     /// Mints a nonce issued at `now`.

@@ -1,14 +1,14 @@
 //! [`SdJwtVcMinter`]: issues IETF SD-JWT VCs (`dc+sd-jwt`, OID4VCI 1.0 Appendix A.3) signed with
-//! ES256, the holder key bound in `cnf.jwk`, every top-level claim selectively disclosable.
+//! ES256 (or EdDSA), the holder key bound in `cnf.jwk`, every top-level claim selectively
+//! disclosable. Signing and digests go through the crypto backend of `oid4vci-proof`.
 
 use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use oid4vci_proof::crypto::{self, SigningKey};
+use oid4vci_proof::Alg;
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// Claims that are never made selectively disclosable (SD-JWT VC registered claims).
@@ -16,7 +16,7 @@ const ALWAYS_DISCLOSED: [&str; 9] = [
     "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "_sd", "_sd_alg",
 ];
 
-/// Mints SD-JWT VCs with an ES256 issuer key.
+/// Mints SD-JWT VCs with an ES256 (P-256) or EdDSA (Ed25519) issuer key.
 pub struct SdJwtVcMinter {
     key: SigningKey,
     kid: String,
@@ -36,7 +36,9 @@ impl fmt::Debug for SdJwtVcMinter {
 }
 
 impl SdJwtVcMinter {
-    /// A minter signing with `key`; `kid` names it in the JWS header and the issuer's JWKS.
+    /// A minter signing with `key` (its algorithm names the JWS `alg`); `kid` names it in the JWS
+    /// header and the issuer's JWKS. Keys are loaded backend-neutrally, e.g. with
+    /// [`SigningKey::from_pkcs8`] or [`SigningKey::from_raw`].
     pub fn new(key: SigningKey, kid: impl Into<String>) -> Self {
         SdJwtVcMinter {
             key,
@@ -53,20 +55,24 @@ impl SdJwtVcMinter {
         self
     }
 
-    /// A minter with a freshly generated key.
+    /// A minter with a freshly generated ES256 key.
+    ///
+    /// # Panics
+    /// Only if the operating system's random number generator fails.
     pub fn generate() -> Self {
-        SdJwtVcMinter::new(SigningKey::random(&mut OsRng), "issuer-key-1")
+        match SigningKey::generate(Alg::Es256) {
+            Ok(key) => SdJwtVcMinter::new(key, "issuer-key-1"),
+            Err(e) => panic!("cannot generate an issuer key: {e}"),
+        }
     }
 
     /// The issuer's public key as a JWK with `kid`, `alg` and `use`.
     pub fn public_jwk(&self) -> Value {
-        let mut jwk = p256_jwk(self.key.verifying_key());
-        if let Value::Object(m) = &mut jwk {
-            m.insert("kid".into(), Value::String(self.kid.clone()));
-            m.insert("alg".into(), Value::String("ES256".into()));
-            m.insert("use".into(), Value::String("sig".into()));
-        }
-        jwk
+        let mut m = self.key.public_jwk();
+        m.insert("kid".into(), Value::String(self.kid.clone()));
+        m.insert("alg".into(), Value::String(self.key.alg().as_str().into()));
+        m.insert("use".into(), Value::String("sig".into()));
+        Value::Object(m)
     }
 
     /// The signing key (to persist it).
@@ -79,7 +85,7 @@ impl SdJwtVcMinter {
         OsRng.fill_bytes(&mut salt);
         let array = json!([URL_SAFE_NO_PAD.encode(salt), name, value]);
         let encoded = URL_SAFE_NO_PAD.encode(array.to_string());
-        let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(encoded.as_bytes()));
+        let digest = URL_SAFE_NO_PAD.encode(crypto::sha256(encoded.as_bytes()));
         (encoded, digest)
     }
 
@@ -122,21 +128,9 @@ impl SdJwtVcMinter {
         }
         payload.insert("_sd".into(), Value::Array(digests));
         payload.insert("_sd_alg".into(), json!("sha-256"));
-        let mut header = json!({"alg": "ES256", "typ": "dc+sd-jwt", "kid": self.kid});
-        if let (false, Value::Object(h)) = (self.x5c.is_empty(), &mut header) {
-            let chain = self.x5c.iter().map(|der| json!(STANDARD.encode(der)));
-            h.insert("x5c".into(), Value::Array(chain.collect()));
-        }
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(Value::Object(payload).to_string())
-        );
-        let signature: Signature = self.key.sign(signing_input.as_bytes());
-        let mut out = format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature.to_bytes())
-        );
+        let mut header = Map::new();
+        header.insert("typ".into(), json!("dc+sd-jwt"));
+        let mut out = self.sign_jws(header, payload).map_err(MintError)?;
         for d in disclosures {
             out.push('~');
             out.push_str(&d);
@@ -146,18 +140,45 @@ impl SdJwtVcMinter {
     }
 }
 
-/// A P-256 public key as a JWK.
-pub fn p256_jwk(key: &VerifyingKey) -> Value {
-    let point = key.to_encoded_point(false);
-    let x = point
-        .x()
-        .map(|x| URL_SAFE_NO_PAD.encode(x))
-        .unwrap_or_default();
-    let y = point
-        .y()
-        .map(|y| URL_SAFE_NO_PAD.encode(y))
-        .unwrap_or_default();
-    json!({"kty": "EC", "crv": "P-256", "x": x, "y": y})
+impl SdJwtVcMinter {
+    /// Signs a compact JWS with the issuer key: `header` gains `alg`, `kid` and, when a chain
+    /// is set, `x5c`.
+    fn sign_jws(
+        &self,
+        mut header: Map<String, Value>,
+        payload: Map<String, Value>,
+    ) -> Result<String, String> {
+        header.insert("alg".into(), json!(self.key.alg().as_str()));
+        header.insert("kid".into(), json!(self.kid));
+        if !self.x5c.is_empty() {
+            let chain = self.x5c.iter().map(|der| json!(STANDARD.encode(der)));
+            header.insert("x5c".into(), Value::Array(chain.collect()));
+        }
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(Value::Object(header).to_string()),
+            URL_SAFE_NO_PAD.encode(Value::Object(payload).to_string())
+        );
+        let signature = self
+            .key
+            .sign(signing_input.as_bytes())
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
+    }
+}
+
+/// The issuer key signs the metadata too (Section 12.2.3), with the same `kid` and `x5c`.
+impl crate::signed_metadata::MetadataSigner for SdJwtVcMinter {
+    fn sign_jwt(
+        &self,
+        header: Map<String, Value>,
+        claims: Map<String, Value>,
+    ) -> Result<String, String> {
+        self.sign_jws(header, claims)
+    }
 }
 
 impl CredentialMinter for SdJwtVcMinter {

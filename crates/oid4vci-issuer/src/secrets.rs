@@ -5,7 +5,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
 
@@ -52,7 +51,7 @@ pub struct SecretHash([u8; 32]);
 impl SecretHash {
     /// Hashes a secret.
     pub fn of(secret: &str) -> Self {
-        SecretHash(Sha256::digest(secret.as_bytes()).into())
+        SecretHash(oid4vci_proof::crypto::sha256(secret.as_bytes()))
     }
 
     /// True when `secret` hashes to this value; the comparison takes constant time.

@@ -10,7 +10,6 @@ use oid4vci_issuer::{
     SessionFlags,
 };
 use oid4vci_types::{CredentialRequest, ErrorCode, TokenRequest};
-use p256::pkcs8::DecodePrivateKey;
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer as CertIssuer,
     KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
@@ -53,7 +52,7 @@ fn new_provider(cn: &str) -> Provider {
         .der()
         .to_vec();
     let signer = TestWallet::from_key(
-        p256::ecdsa::SigningKey::from_pkcs8_der(&leaf_key.serialize_der()).expect("pkcs8"),
+        oid4vci_proof::crypto::SigningKey::from_pkcs8(&leaf_key.serialize_der()).expect("pkcs8"),
     );
     Provider {
         root_der,

@@ -179,15 +179,15 @@ fn read_varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
 /// Encodes a key as a `did:key` (P-256 compressed 0x1200 or Ed25519 0xed).
 pub fn encode_did_key(key: &PublicKey) -> String {
     let mut bytes = Vec::with_capacity(35);
-    match key {
-        PublicKey::P256(vk) => {
+    match key.to_sec1_compressed() {
+        Some(compressed) => {
             bytes.extend_from_slice(&[0x80, 0x24]);
-            bytes.extend_from_slice(vk.to_encoded_point(true).as_bytes());
+            bytes.extend_from_slice(&compressed);
         }
-        PublicKey::Ed25519(vk) => {
+        None => {
             bytes.push(0xed);
             bytes.push(0x01);
-            bytes.extend_from_slice(vk.as_bytes());
+            bytes.extend_from_slice(&key.to_bytes());
         }
     }
     format!(
@@ -212,9 +212,10 @@ mod tests {
 
     #[test]
     fn encode_decode_roundtrip() {
-        let p = PublicKey::P256(
-            *p256::ecdsa::SigningKey::random(&mut rand_core::OsRng).verifying_key(),
-        );
+        let p = crate::crypto::SigningKey::generate(crate::Alg::Es256)
+            .unwrap()
+            .public_key()
+            .clone();
         let did = encode_did_key(&p);
         assert!(did.starts_with("did:key:zDn"));
         let id = did.trim_start_matches("did:key:");
@@ -228,9 +229,10 @@ mod tests {
             resolve_builtin(&format!("{did}#key-1"), false),
             Err(DidKeyError::FragmentMismatch { .. })
         ));
-        let e = PublicKey::Ed25519(
-            ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng).verifying_key(),
-        );
+        let e = crate::crypto::SigningKey::generate(crate::Alg::EdDsa)
+            .unwrap()
+            .public_key()
+            .clone();
         let did = encode_did_key(&e);
         assert!(did.starts_with("did:key:z6Mk"));
         assert_eq!(resolve_builtin(&did, false).unwrap(), e);
@@ -238,9 +240,10 @@ mod tests {
 
     #[test]
     fn did_jwk() {
-        let e = PublicKey::Ed25519(
-            ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng).verifying_key(),
-        );
+        let e = crate::crypto::SigningKey::generate(crate::Alg::EdDsa)
+            .unwrap()
+            .public_key()
+            .clone();
         let id =
             crate::jws::b64url_encode(serde_json::Value::Object(e.to_jwk()).to_string().as_bytes());
         assert_eq!(

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use ed25519_dalek::Verifier as _;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+
+use crate::crypto::imp;
 
 use crate::jws::{b64url_decode, b64url_encode};
 
@@ -96,13 +96,50 @@ pub enum SignatureError {
     Mismatch,
 }
 
-/// A holder or issuer public key.
-#[derive(Clone, PartialEq, Eq)]
-pub enum PublicKey {
-    /// NIST P-256 (ES256).
-    P256(p256::ecdsa::VerifyingKey),
-    /// Ed25519 (EdDSA).
-    Ed25519(ed25519_dalek::VerifyingKey),
+/// A holder or issuer public key (P-256 or Ed25519), parsed once and verified through the active
+/// crypto backend (see [`crate::crypto`]). It never exposes a backend type: keys go in and out
+/// as JWK, SEC1, SPKI DER and multicodec bytes.
+#[derive(Clone)]
+pub struct PublicKey(Inner);
+
+#[derive(Clone)]
+enum Inner {
+    P256 {
+        uncompressed: [u8; 65],
+        key: imp::P256Key,
+    },
+    Ed25519 {
+        bytes: [u8; 32],
+        key: imp::Ed25519Key,
+    },
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &PublicKey) -> bool {
+        match (&self.0, &other.0) {
+            (
+                Inner::P256 {
+                    uncompressed: a, ..
+                },
+                Inner::P256 {
+                    uncompressed: b, ..
+                },
+            ) => a == b,
+            (Inner::Ed25519 { bytes: a, .. }, Inner::Ed25519 { bytes: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match &self.0 {
+            Inner::P256 { uncompressed, .. } => uncompressed.hash(state),
+            Inner::Ed25519 { bytes, .. } => bytes.hash(state),
+        }
+    }
 }
 
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
@@ -132,13 +169,10 @@ impl PublicKey {
             (Some("EC"), Some("P-256")) => {
                 let x = coordinate(jwk, "x", 32)?;
                 let y = coordinate(jwk, "y", 32)?;
-                let mut sec1 = Vec::with_capacity(65);
-                sec1.push(4);
-                sec1.extend_from_slice(&x);
-                sec1.extend_from_slice(&y);
-                p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
-                    .map(PublicKey::P256)
-                    .map_err(|_| KeyError::InvalidPoint("P-256"))
+                let mut sec1 = [4u8; 65];
+                sec1[1..33].copy_from_slice(&x);
+                sec1[33..].copy_from_slice(&y);
+                Self::p256_from_sec1(&sec1)
             }
             (Some("OKP"), Some("Ed25519")) => {
                 let x = coordinate(jwk, "x", 32)?;
@@ -171,9 +205,9 @@ impl PublicKey {
                 bytes.len()
             )));
         }
-        p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
-            .map(PublicKey::P256)
-            .map_err(|_| KeyError::InvalidPoint("P-256"))
+        imp::p256_parse(bytes)
+            .map(|(key, uncompressed)| PublicKey(Inner::P256 { uncompressed, key }))
+            .ok_or(KeyError::InvalidPoint("P-256"))
     }
 
     /// Ed25519 key from its 32-byte encoding. Small-order ("weak") keys are refused.
@@ -184,12 +218,13 @@ impl PublicKey {
                 bytes.len()
             ))
         })?;
-        let vk = ed25519_dalek::VerifyingKey::from_bytes(&arr)
-            .map_err(|_| KeyError::InvalidPoint("Ed25519"))?;
-        if vk.is_weak() {
-            return Err(KeyError::InvalidPoint("Ed25519 (small-order point)"));
+        match imp::ed25519_parse(&arr) {
+            Ok(key) => Ok(PublicKey(Inner::Ed25519 { bytes: arr, key })),
+            Err(imp::Ed25519Reject::NotAPoint) => Err(KeyError::InvalidPoint("Ed25519")),
+            Err(imp::Ed25519Reject::SmallOrder) => {
+                Err(KeyError::InvalidPoint("Ed25519 (small-order point)"))
+            }
         }
-        Ok(PublicKey::Ed25519(vk))
     }
 
     /// Parses a DER `SubjectPublicKeyInfo` (id-ecPublicKey/prime256v1 or id-Ed25519).
@@ -239,37 +274,73 @@ impl PublicKey {
 
     /// The key type name used in diagnostics (`"P-256"`, `"Ed25519"`).
     pub fn kind(&self) -> &'static str {
-        match self {
-            PublicKey::P256(_) => "P-256",
-            PublicKey::Ed25519(_) => "Ed25519",
+        match self.0 {
+            Inner::P256 { .. } => "P-256",
+            Inner::Ed25519 { .. } => "Ed25519",
         }
     }
 
     /// The one algorithm this key verifies.
     pub fn alg(&self) -> Alg {
-        match self {
-            PublicKey::P256(_) => Alg::Es256,
-            PublicKey::Ed25519(_) => Alg::EdDsa,
+        match self.0 {
+            Inner::P256 { .. } => Alg::Es256,
+            Inner::Ed25519 { .. } => Alg::EdDsa,
         }
+    }
+
+    /// The SEC1 encoding: 65-byte uncompressed P-256 point, or for Ed25519 its 32-byte
+    /// encoding (RFC 8032 §5.1.2).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match &self.0 {
+            Inner::P256 { uncompressed, .. } => uncompressed.to_vec(),
+            Inner::Ed25519 { bytes, .. } => bytes.to_vec(),
+        }
+    }
+
+    /// The 33-byte compressed SEC1 encoding of a P-256 key (`None` for Ed25519).
+    pub fn to_sec1_compressed(&self) -> Option<[u8; 33]> {
+        match &self.0 {
+            Inner::P256 { uncompressed, .. } => {
+                let mut out = [0u8; 33];
+                out[0] = 2 | (uncompressed[64] & 1);
+                out[1..].copy_from_slice(&uncompressed[1..33]);
+                Some(out)
+            }
+            Inner::Ed25519 { .. } => None,
+        }
+    }
+
+    /// The DER `SubjectPublicKeyInfo` (RFC 5480 for P-256, RFC 8410 for Ed25519).
+    pub fn to_spki_der(&self) -> Vec<u8> {
+        // Fixed AlgorithmIdentifier prefixes: id-ecPublicKey + prime256v1, and id-Ed25519.
+        const P256_PREFIX: [u8; 26] = [
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ];
+        const ED25519_PREFIX: [u8; 12] = [
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        let (prefix, key): (&[u8], &[u8]) = match &self.0 {
+            Inner::P256 { uncompressed, .. } => (&P256_PREFIX, uncompressed),
+            Inner::Ed25519 { bytes, .. } => (&ED25519_PREFIX, bytes),
+        };
+        [prefix, key].concat()
     }
 
     /// The public JWK with only the required members (`kty`, `crv`, `x`[, `y`]).
     pub fn to_jwk(&self) -> Map<String, Value> {
         let mut m = Map::new();
-        match self {
-            PublicKey::P256(vk) => {
-                let point = vk.to_encoded_point(false);
+        match &self.0 {
+            Inner::P256 { uncompressed, .. } => {
                 m.insert("kty".into(), "EC".into());
                 m.insert("crv".into(), "P-256".into());
-                if let (Some(x), Some(y)) = (point.x(), point.y()) {
-                    m.insert("x".into(), b64url_encode(x).into());
-                    m.insert("y".into(), b64url_encode(y).into());
-                }
+                m.insert("x".into(), b64url_encode(&uncompressed[1..33]).into());
+                m.insert("y".into(), b64url_encode(&uncompressed[33..]).into());
             }
-            PublicKey::Ed25519(vk) => {
+            Inner::Ed25519 { bytes, .. } => {
                 m.insert("kty".into(), "OKP".into());
                 m.insert("crv".into(), "Ed25519".into());
-                m.insert("x".into(), b64url_encode(vk.as_bytes()).into());
+                m.insert("x".into(), b64url_encode(bytes).into());
             }
         }
         m
@@ -279,19 +350,18 @@ impl PublicKey {
     pub fn thumbprint(&self) -> String {
         // Required members in lexicographic order, no whitespace (RFC 7638 §3.2). Built by hand
         // so it does not depend on serde_json's map ordering (`preserve_order`).
-        let canonical = match self {
-            PublicKey::P256(vk) => {
-                let point = vk.to_encoded_point(false);
-                let x = point.x().map(|x| b64url_encode(x)).unwrap_or_default();
-                let y = point.y().map(|y| b64url_encode(y)).unwrap_or_default();
+        let canonical = match &self.0 {
+            Inner::P256 { uncompressed, .. } => {
+                let x = b64url_encode(&uncompressed[1..33]);
+                let y = b64url_encode(&uncompressed[33..]);
                 format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#)
             }
-            PublicKey::Ed25519(vk) => {
-                let x = b64url_encode(vk.as_bytes());
+            Inner::Ed25519 { bytes, .. } => {
+                let x = b64url_encode(bytes);
                 format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#)
             }
         };
-        b64url_encode(&Sha256::digest(canonical.as_bytes()))
+        b64url_encode(&crate::crypto::sha256(canonical.as_bytes()))
     }
 
     /// Verifies a JWS signature over `signing_input`. ES256 signatures must be exactly 64
@@ -314,19 +384,14 @@ impl PublicKey {
                 len: signature.len(),
             });
         }
-        match self {
-            PublicKey::P256(vk) => {
-                let sig = p256::ecdsa::Signature::from_slice(signature)
-                    .map_err(|_| SignatureError::Mismatch)?;
-                vk.verify(signing_input, &sig)
-                    .map_err(|_| SignatureError::Mismatch)
-            }
-            PublicKey::Ed25519(vk) => {
-                let sig = ed25519_dalek::Signature::from_slice(signature)
-                    .map_err(|_| SignatureError::Mismatch)?;
-                vk.verify_strict(signing_input, &sig)
-                    .map_err(|_| SignatureError::Mismatch)
-            }
+        let ok = match &self.0 {
+            Inner::P256 { key, .. } => imp::p256_verify(key, signing_input, signature),
+            Inner::Ed25519 { key, .. } => imp::ed25519_verify(key, signing_input, signature),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(SignatureError::Mismatch)
         }
     }
 }
@@ -371,7 +436,8 @@ mod tests {
     #[test]
     fn p256_roundtrip_sign_verify() {
         let sk = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
-        let pk = PublicKey::P256(*sk.verifying_key());
+        let pk = PublicKey::p256_from_sec1(sk.verifying_key().to_encoded_point(false).as_bytes())
+            .unwrap();
         let jwk = pk.to_jwk();
         assert_eq!(PublicKey::from_jwk(&jwk).unwrap(), pk);
         let sig: p256::ecdsa::Signature = sk.sign(b"hello");
@@ -399,7 +465,7 @@ mod tests {
     #[test]
     fn ed25519_roundtrip_and_weak_keys() {
         let sk = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
-        let pk = PublicKey::Ed25519(sk.verifying_key());
+        let pk = PublicKey::ed25519_from_bytes(sk.verifying_key().as_bytes()).unwrap();
         assert_eq!(PublicKey::from_jwk(&pk.to_jwk()).unwrap(), pk);
         let sig = ed25519_dalek::Signer::sign(&sk, b"m");
         assert!(pk.verify(Alg::EdDsa, b"m", &sig.to_bytes()).is_ok());
@@ -412,7 +478,10 @@ mod tests {
     #[test]
     fn jwk_rejections() {
         let sk = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
-        let mut jwk = PublicKey::P256(*sk.verifying_key()).to_jwk();
+        let mut jwk =
+            PublicKey::p256_from_sec1(sk.verifying_key().to_encoded_point(false).as_bytes())
+                .unwrap()
+                .to_jwk();
         jwk.insert("d".into(), b64url_encode(&sk.to_bytes()).into());
         assert!(matches!(PublicKey::from_jwk(&jwk), Err(KeyError::PrivateMembers(m)) if m == "d"));
         jwk.remove("d");

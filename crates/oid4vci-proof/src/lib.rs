@@ -13,6 +13,8 @@
 //!   trust anchors, and `key_attestation`s; the exclusivity rules of Appendix F.1 enforced.
 //! * `aud`, `iat` window, `exp`/`nbf` ([`jwt_time`]), `iss` and `nonce` per Appendix F.1/F.4 and Section 8.3.1.2: a wrong or
 //!   expired nonce is `invalid_nonce`, everything else `invalid_proof`.
+//! * Signatures, digests and MACs through one backend seam ([`crypto`]): `aws-lc-rs` (default
+//!   feature) or pure-Rust `rustcrypto`; both give identical verdicts on every test vector.
 //! * Batches (`proofs.jwt`): at most `batch_size`, same nonce, distinct keys, failing index.
 //!
 //! Every failure is a [`ProofError`] with a stable [`code`](ProofError::code) and a
@@ -21,18 +23,18 @@
 //! ## Example
 //!
 //! ```
-//! use oid4vci_proof::{ClientIdentity, NonceCheck, ProofContext, ProofPolicy, ProofValidator, PublicKey};
-//! use p256::ecdsa::{signature::Signer, Signature, SigningKey};
+//! use oid4vci_proof::{Alg, ClientIdentity, NonceCheck, ProofContext, ProofPolicy, ProofValidator};
+//! use oid4vci_proof::crypto::SigningKey;
 //! use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64, Engine};
 //!
 //! // The wallet: a P-256 key and a proof for issuer https://issuer.example, c_nonce "n-0S6_WzA2Mj".
-//! let wallet_key = SigningKey::from_slice(&[7u8; 32]).unwrap();
-//! let jwk = serde_json::Value::Object(PublicKey::P256(*wallet_key.verifying_key()).to_jwk());
+//! let wallet_key = SigningKey::from_raw(Alg::Es256, &[7u8; 32]).unwrap();
+//! let jwk = serde_json::Value::Object(wallet_key.public_jwk());
 //! let header = serde_json::json!({"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": jwk});
 //! let claims = serde_json::json!({"aud": "https://issuer.example", "iat": 1_700_000_000, "nonce": "n-0S6_WzA2Mj"});
 //! let signing_input = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
-//! let signature: Signature = wallet_key.sign(signing_input.as_bytes());
-//! let jwt = format!("{signing_input}.{}", B64.encode(signature.to_bytes()));
+//! let signature = wallet_key.sign(signing_input.as_bytes()).unwrap();
+//! let jwt = format!("{signing_input}.{}", B64.encode(signature));
 //!
 //! // The issuer.
 //! let validator = ProofValidator::new(ProofPolicy::default());
@@ -44,7 +46,7 @@
 //! };
 //! let proof = validator.validate(&jwt, &ctx).unwrap();
 //! assert_eq!(proof.key_source().as_str(), "jwk");
-//! assert_eq!(proof.holder_keys()[0], PublicKey::P256(*wallet_key.verifying_key()));
+//! assert_eq!(&proof.holder_keys()[0], wallet_key.public_key());
 //!
 //! // A stale nonce is `invalid_nonce`, with a diagnostic for the wallet developer.
 //! let stale = ProofContext { nonce: NonceCheck::Equals("another-nonce"), ..ctx };
@@ -59,6 +61,7 @@
 
 mod attestation;
 mod checks;
+pub mod crypto;
 mod diagnostic;
 pub mod did_key;
 mod error;
@@ -71,6 +74,7 @@ mod source;
 mod validator;
 pub mod x5c;
 
+pub use crypto::{SignError, SigningKey};
 pub use diagnostic::{
     is_valid_error_description, sanitize_error_description, Diagnostic, MAX_ERROR_DESCRIPTION_LEN,
 };
@@ -84,10 +88,8 @@ pub use policy::{
 pub use source::KeySource;
 pub use validator::{ProofClaims, ProofHeader, ProofValidator, ValidatedProof, ValidatedProofs};
 
-/// Re-export of the `ed25519-dalek` crate, whose types appear in [`PublicKey::Ed25519`].
-pub use ed25519_dalek;
-/// Re-export of the `p256` crate, whose types appear in [`PublicKey::P256`].
-pub use p256;
+/// Re-export of the active crypto backend crate(s) (see [`crypto`]).
+pub use crypto::backend;
 
 /// The `typ` of a `jwt` key proof (OID4VCI 1.0 Appendix F.1).
 pub const PROOF_TYP: &str = checks::PROOF_TYP;

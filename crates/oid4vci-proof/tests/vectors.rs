@@ -199,7 +199,10 @@ fn rfc7515_a3_and_rfc8037() {
     assert!(PublicKey::from_jwk(obj(&a3["jwk_private"])).is_err());
     let d = oid4vci_proof::jws::b64url_decode(s(&a3["jwk_private"], "d")).unwrap();
     let sk = p256::ecdsa::SigningKey::from_slice(&d).unwrap();
-    assert_eq!(PublicKey::P256(*sk.verifying_key()), key);
+    assert_eq!(
+        PublicKey::p256_from_sec1(sk.verifying_key().to_encoded_point(false).as_bytes()).unwrap(),
+        key
+    );
 
     let verify = |jws: &str| {
         let parsed_sig = jws.rsplit_once('.').unwrap();

@@ -11,9 +11,7 @@ use crate::{
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oid4vci_types::*;
-use p256::ecdsa::signature::Verifier;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// The issuer identifier of the scenarios.
@@ -91,12 +89,13 @@ pub fn verify_sd_jwt(
     let segments: Vec<&str> = jws.split('.').collect();
     assert_eq!(segments.len(), 3);
     let sig_bytes = URL_SAFE_NO_PAD.decode(segments[2]).expect("sig");
-    let sig = p256::ecdsa::Signature::from_slice(&sig_bytes).expect("64-byte signature");
-    minter
-        .signing_key()
-        .verifying_key()
-        .verify(format!("{}.{}", segments[0], segments[1]).as_bytes(), &sig)
-        .expect("issuer signature verifies");
+    let key = minter.signing_key().public_key();
+    key.verify(
+        key.alg(),
+        format!("{}.{}", segments[0], segments[1]).as_bytes(),
+        &sig_bytes,
+    )
+    .expect("issuer signature verifies");
     let header: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segments[0]).expect("b64")).expect("json");
     assert_eq!(header["typ"], "dc+sd-jwt");
@@ -116,7 +115,7 @@ pub fn verify_sd_jwt(
         .collect();
     let mut claims = serde_json::Map::new();
     for d in parts.filter(|d| !d.is_empty()) {
-        let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(d.as_bytes()));
+        let digest = URL_SAFE_NO_PAD.encode(oid4vci_proof::crypto::sha256(d.as_bytes()));
         assert!(
             digests.contains(&digest.as_str()),
             "disclosure digest listed in _sd"

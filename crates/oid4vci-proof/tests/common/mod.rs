@@ -56,8 +56,13 @@ impl TestKey {
     }
     pub fn public(&self) -> PublicKey {
         match self {
-            TestKey::P256(k) => PublicKey::P256(*k.verifying_key()),
-            TestKey::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
+            TestKey::P256(k) => {
+                PublicKey::p256_from_sec1(k.verifying_key().to_encoded_point(false).as_bytes())
+                    .expect("valid key")
+            }
+            TestKey::Ed25519(k) => {
+                PublicKey::ed25519_from_bytes(k.verifying_key().as_bytes()).expect("valid key")
+            }
         }
     }
     pub fn jwk(&self) -> Value {

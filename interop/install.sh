@@ -21,6 +21,11 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
+# Tests run in parallel and each calls this script: one install at a time, the others wait and
+# then find node_modules up to date.
+exec 9>"$here/.install.lock"
+flock 9
+
 stamp="node_modules/.package-lock.json" # written by npm ci after a complete install
 if [ -f "$stamp" ] && [ ! "package-lock.json" -nt "$stamp" ] && [ ! "package.json" -nt "$stamp" ]; then
   echo "interop: node_modules is up to date"

@@ -10,6 +10,9 @@
 //! | [`issuer`] | `oid4vci-issuer` | sessions, the `Issuer` service, ports, `MemoryStore` |
 //! | `store_sqlite` (feature `sqlite`) | `oid4vci-store-sqlite` | durable `SqliteStore` |
 //! | `axum` (feature `axum`) | `oid4vci-axum` | HTTP routers |
+//! | `jwe` (feature `jwe`) | `oid4vci-jwe` | encrypted credential requests and responses |
+//! | `mdoc` (feature `mdoc`) | `oid4vci-mdoc` | the mso_mdoc minter |
+//! | `store_postgres` (feature `postgres`) | `oid4vci-store-postgres` | PostgreSQL `PostgresStore` |
 //!
 //! ```
 //! use oid4vci::types::{CredentialOffer, CredentialOfferRequest};
@@ -41,3 +44,15 @@ pub use oid4vci_store_sqlite as store_sqlite;
 /// The axum adapter.
 #[cfg(feature = "axum")]
 pub use oid4vci_axum as axum;
+
+/// Encrypted credential requests and responses (JWE).
+#[cfg(feature = "jwe")]
+pub use oid4vci_jwe as jwe;
+
+/// The mso_mdoc (ISO/IEC 18013-5) minter.
+#[cfg(feature = "mdoc")]
+pub use oid4vci_mdoc as mdoc;
+
+/// The PostgreSQL session store.
+#[cfg(feature = "postgres")]
+pub use oid4vci_store_postgres as store_postgres;

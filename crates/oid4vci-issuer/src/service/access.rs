@@ -126,16 +126,33 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 },
             )
             .await?;
+        Ok(self.token_response(
+            access_token,
+            matches!(dpop, Ok(Some(_))),
+            granted.authorization_details,
+            now,
+        ))
+    }
+
+    /// The token response for a granted code, whichever grant it was: DPoP or Bearer, the
+    /// granted `authorization_details`, and the draft-13 `c_nonce` when enabled.
+    pub(super) fn token_response(
+        &self,
+        access_token: String,
+        dpop_bound: bool,
+        authorization_details: Option<Vec<oid4vci_types::AuthorizationDetail>>,
+        now: u64,
+    ) -> TokenResponse {
         let mut response = TokenResponse::bearer(access_token, self.config.access_token_ttl);
-        if matches!(dpop, Ok(Some(_))) {
+        if dpop_bound {
             response.token_type = "DPoP".into();
         }
-        response.authorization_details = granted.authorization_details;
+        response.authorization_details = authorization_details;
         if self.config.draft13_c_nonce {
             response.c_nonce = Some(self.key.mint(self.secrets.as_ref(), now));
             response.c_nonce_expires_in = Some(self.config.nonce_ttl);
         }
-        Ok(response)
+        response
     }
 
     /// Verifies the `DPoP` header, if any, for a request to `url` and consumes its `jti`.

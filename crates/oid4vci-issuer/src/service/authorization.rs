@@ -560,15 +560,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 },
             )
             .await?;
-        let mut response = TokenResponse::bearer(access_token, self.config.access_token_ttl);
-        if matches!(dpop, Ok(Some(_))) {
-            response.token_type = "DPoP".into();
-        }
-        response.authorization_details = granted.authorization_details;
-        if self.config.draft13_c_nonce {
-            response.c_nonce = Some(self.key.mint(self.secrets.as_ref(), now));
-            response.c_nonce_expires_in = Some(self.config.nonce_ttl);
-        }
-        Ok(response)
+        Ok(self.token_response(
+            access_token,
+            matches!(dpop, Ok(Some(_))),
+            granted.authorization_details,
+            now,
+        ))
     }
 }

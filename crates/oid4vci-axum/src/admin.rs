@@ -87,13 +87,30 @@ pub struct SubmitClaimsBody {
     pub claims: Value,
 }
 
-/// The operator router: `POST /admin/offers`, `GET /admin/sessions/{id}`,
-/// `POST /admin/sessions/{id}/claims`.
+/// `POST /admin/sessions/{id}/revoke` (and `…/credentials/{list}/{idx}/revoke`) body; the body
+/// may also be empty.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    /// Why, for the session's log (at most 256 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The operator router: `POST /admin/offers`, `GET /admin/sessions/{id}` (with the status of
+/// each issued credential when status lists are on), `POST /admin/sessions/{id}/claims`,
+/// `POST /admin/sessions/{id}/revoke` (every credential of the session) and
+/// `POST /admin/sessions/{id}/credentials/{list}/{idx}/revoke` (one credential).
 pub fn admin_router<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, M>>) -> Router {
     Router::new()
         .route("/admin/offers", post(create_offer::<S, M>))
         .route("/admin/sessions/{id}", get(inspect::<S, M>))
         .route("/admin/sessions/{id}/claims", post(submit_claims::<S, M>))
+        .route("/admin/sessions/{id}/revoke", post(revoke_session::<S, M>))
+        .route(
+            "/admin/sessions/{id}/credentials/{list}/{idx}/revoke",
+            post(revoke_credential::<S, M>),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(issuer)
 }
@@ -108,7 +125,10 @@ fn admin_error(e: &IssuerError) -> Response {
         );
     }
     let (status, code) = match e {
-        IssuerError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::InvalidRequest),
+        IssuerError::NotFound | IssuerError::UnknownCredential(_) => {
+            (StatusCode::NOT_FOUND, ErrorCode::InvalidRequest)
+        }
+        IssuerError::Signing(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError),
         IssuerError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::ServerError),
         IssuerError::Contention => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -199,4 +219,56 @@ async fn submit_claims<S: SessionStore, M: CredentialMinter>(
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => admin_error(&e),
     }
+}
+
+/// An optional JSON body: empty is the default.
+fn optional_body<T: serde::de::DeserializeOwned + Default>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, Response> {
+    match body {
+        Ok(b) if b.iter().all(u8::is_ascii_whitespace) => Ok(T::default()),
+        other => parse_body(headers, other),
+    }
+}
+
+async fn revoke<S: SessionStore, M: CredentialMinter>(
+    issuer: &Issuer<S, M>,
+    id: &str,
+    only: Option<(u32, u32)>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body: RevokeBody = match optional_body(headers, body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    match issuer.revoke(id, only, body.reason.as_deref()).await {
+        Ok(revocation) => Json(revocation).into_response(),
+        Err(e) => admin_error(&e),
+    }
+}
+
+async fn revoke_session<S: SessionStore, M: CredentialMinter>(
+    State(issuer): State<Arc<Issuer<S, M>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    revoke(&issuer, &id, None, &headers, body).await
+}
+
+async fn revoke_credential<S: SessionStore, M: CredentialMinter>(
+    State(issuer): State<Arc<Issuer<S, M>>>,
+    Path((id, list, idx)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let (Ok(list), Ok(idx)) = (list.parse::<u32>(), idx.parse::<u32>()) else {
+        let e = IssuerError::UnknownCredential(format!(
+            "{list}/{idx} is not a status list number and index"
+        ));
+        return admin_error(&e);
+    };
+    revoke(&issuer, &id, Some((list, idx)), &headers, body).await
 }

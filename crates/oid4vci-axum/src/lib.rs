@@ -12,7 +12,11 @@
 //!   redirects (`303`) with `code`, `state` and `iss`. Bodies are limited to 64 KiB; malformed or oversized bodies get the
 //!   spec's JSON error, never a 500. An access token in the query string is refused.
 //! - [`admin_router`] serves the operator API (`POST /admin/offers`, `GET /admin/sessions/{id}`,
-//!   `POST /admin/sessions/{id}/claims`); mount it behind your own authentication.
+//!   `POST /admin/sessions/{id}/claims`, `POST /admin/sessions/{id}/revoke` and
+//!   `POST /admin/sessions/{id}/credentials/{list}/{idx}/revoke`); mount it behind your own
+//!   authentication.
+//! - With status lists on (`Issuer::with_status_lists`), [`router`] also serves
+//!   `GET /status-lists/{list}`, the signed Status List Tokens.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -36,8 +40,9 @@ mod admin;
 mod authorize;
 mod login_page;
 mod reply;
+mod status_list;
 mod wallet;
 
-pub use admin::{admin_router, CreateOfferBody, CreateOfferReply, SubmitClaimsBody};
+pub use admin::{admin_router, CreateOfferBody, CreateOfferReply, RevokeBody, SubmitClaimsBody};
 pub use reply::{error_reply, MAX_BODY_BYTES};
 pub use wallet::router;

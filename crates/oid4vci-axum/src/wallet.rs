@@ -27,13 +27,17 @@ type Shared<S, M> = State<Arc<App<S, M>>>;
 /// The wallet-facing router: metadata (`/.well-known/openid-credential-issuer`,
 /// `/.well-known/oauth-authorization-server`, and `/.well-known/jwt-vc-issuer` when `jwks` is
 /// given), `GET /credential-offer/{id}`, `POST /token`, `/nonce`, `/credential`,
-/// `/deferred_credential`, `/notification`, and the embedded authorization server's `POST /par`
-/// and `GET`/`POST /authorize` (answering errors unless it is enabled).
+/// `/deferred_credential`, `/notification`, the embedded authorization server's `POST /par`
+/// and `GET`/`POST /authorize` (answering errors unless it is enabled), and
+/// `GET /status-lists/{list}`: the signed Status List Tokens (`application/statuslist+jwt`,
+/// `Cache-Control: public, max-age=<ttl>`, `ETag` and `If-None-Match`, CORS open; `404` unless
+/// status lists are on and the list exists, `406` when `Accept` excludes the JWT form).
 pub fn router<S: SessionStore, M: CredentialMinter>(
     issuer: Arc<Issuer<S, M>>,
     jwks: Option<Value>,
 ) -> Router {
     let authorization = crate::authorize::routes(issuer.clone());
+    let status_lists = crate::status_list::routes(issuer.clone());
     let app = Arc::new(App { issuer, jwks });
     Router::new()
         .route(
@@ -65,6 +69,7 @@ pub fn router<S: SessionStore, M: CredentialMinter>(
         .route("/notification", post(notification::<S, M>))
         .with_state(app)
         .merge(authorization)
+        .merge(status_lists)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 

@@ -22,6 +22,18 @@ pub enum IssuerError {
     /// A feature the offer asked for is not implemented.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The issuer's configuration is inconsistent (for example status-list sizes).
+    #[error("invalid configuration: {0}")]
+    InvalidConfiguration(String),
+    /// A revocation request breaks a rule (for example an overlong reason).
+    #[error("invalid revocation: {0}")]
+    InvalidRevocation(String),
+    /// The session has no credential with that status-list entry.
+    #[error("unknown credential: {0}")]
+    UnknownCredential(String),
+    /// The issuer key could not sign (a status list token).
+    #[error("signing failed: {0}")]
+    Signing(String),
     /// The session kept changing under us.
     #[error("the session is busy; retry")]
     Contention,

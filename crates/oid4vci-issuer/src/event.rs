@@ -65,6 +65,9 @@ pub enum EventKind {
     CodeExchanged,
     /// An authorization code was presented again: the tokens it issued are revoked.
     CodeReuseDetected,
+    /// The operator revoked credentials of the session (details: the status-list entries, the
+    /// reason).
+    CredentialRevoked,
     /// A JWT access token of an external authorization server was accepted (it starts the
     /// session; details: authorization server, client, configurations).
     ExternalTokenAccepted,

@@ -45,6 +45,7 @@ mod tests {
             configuration: config,
             claims: &Value::Null,
             holder_keys: &[],
+            statuses: &[],
             subject_id: None,
             now: 0,
         };

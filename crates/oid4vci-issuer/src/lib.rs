@@ -70,6 +70,7 @@ pub mod secrets;
 pub mod service;
 pub mod session;
 pub mod signed_metadata;
+pub mod status_list;
 pub mod store;
 pub mod testing;
 pub mod transition;
@@ -91,12 +92,14 @@ pub use proof_check::{
 pub use sd_jwt::SdJwtVcMinter;
 pub use secrets::{OsSecretSource, SecretHash, SecretSource};
 pub use service::{
-    AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, HttpFacts, Issuer,
-    LoginAction, LoginForm, LoginPage, OfferCreated, ParResponse,
+    AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, CredentialStatus,
+    HttpFacts, Issuer, LoginAction, LoginForm, LoginPage, OfferCreated, ParResponse, Revocation,
+    StatusListToken,
 };
 pub use session::{
     AuthorizationState, AuthorizationStep, LookupKind, Session, SessionFlags, SessionState,
     SessionSummary,
 };
 pub use signed_metadata::MetadataSigner;
-pub use store::{MemoryStore, SessionStore, StoreError};
+pub use status_list::{StatusListConfig, StatusReference};
+pub use store::{MemoryStore, SessionStore, StatusEntry, StatusListStore, StoreError};

@@ -18,6 +18,10 @@ pub struct MintRequest<'a> {
     pub claims: &'a Value,
     /// Holder public keys (JWKs), one credential per key; empty when no binding is required.
     pub holder_keys: &'a [Value],
+    /// Status-list entries, one per credential in the order of the holder keys (one when there
+    /// are none); empty when the issuer keeps no status lists. Minters put each in its
+    /// credential (`status` claim of an SD-JWT VC, `status` of an mdoc MSO).
+    pub statuses: &'a [crate::status_list::StatusReference],
     /// The operator's subject identifier, if any.
     pub subject_id: Option<&'a str>,
     /// Issuance time.

@@ -3,6 +3,7 @@
 //! disclosable. Signing and digests go through the crypto backend of `oid4vci-proof`.
 
 use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
+use crate::status_list::StatusReference;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oid4vci_proof::crypto::{self, SigningKey};
@@ -89,11 +90,13 @@ impl SdJwtVcMinter {
         (encoded, digest)
     }
 
-    /// Issues one SD-JWT VC for one holder key (or none).
+    /// Issues one SD-JWT VC for one holder key (or none), with the `status` claim of its
+    /// status-list entry when there is one.
     pub fn issue(
         &self,
         request: &MintRequest<'_>,
         holder_key: Option<&Value>,
+        status: Option<&StatusReference>,
     ) -> Result<String, MintError> {
         let vct = request
             .configuration
@@ -125,6 +128,9 @@ impl SdJwtVcMinter {
         payload.insert("vct".into(), json!(vct));
         if let Some(jwk) = holder_key {
             payload.insert("cnf".into(), json!({ "jwk": jwk }));
+        }
+        if let Some(status) = status {
+            payload.insert("status".into(), status.claim());
         }
         payload.insert("_sd".into(), Value::Array(digests));
         payload.insert("_sd_alg".into(), json!("sha-256"));
@@ -189,13 +195,19 @@ impl CredentialMinter for SdJwtVcMinter {
                 request.configuration.format
             )));
         }
+        let count = request.holder_keys.len().max(1);
+        if !request.statuses.is_empty() && request.statuses.len() != count {
+            return Err(MintError(format!(
+                "{} status-list entries for {count} credentials",
+                request.statuses.len()
+            )));
+        }
+        let status = |i: usize| request.statuses.get(i);
         let credentials = if request.holder_keys.is_empty() {
-            vec![Value::String(self.issue(&request, None)?)]
+            vec![Value::String(self.issue(&request, None, status(0))?)]
         } else {
-            request
-                .holder_keys
-                .iter()
-                .map(|k| self.issue(&request, Some(k)).map(Value::String))
+            (request.holder_keys.iter().enumerate())
+                .map(|(i, k)| self.issue(&request, Some(k), status(i)).map(Value::String))
                 .collect::<Result<_, _>>()?
         };
         Ok(MintOutcome::Issued(credentials))

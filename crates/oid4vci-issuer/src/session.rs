@@ -316,6 +316,7 @@ impl Session {
             version: self.version,
             events: self.events.clone(),
             events_dropped: self.events_dropped,
+            credentials: Vec::new(),
         }
     }
 }
@@ -362,6 +363,10 @@ pub struct SessionSummary {
     pub events: Vec<Event>,
     /// Events dropped from the front of the log.
     pub events_dropped: u64,
+    /// The credentials issued in the session and their status, when the issuer keeps status
+    /// lists (filled by [`Issuer::inspect`](crate::Issuer::inspect)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<crate::service::CredentialStatus>,
 }
 
 /// Details for an event: a JSON object from key/value pairs.

@@ -32,6 +32,8 @@ pub struct MdocContent<'a> {
     pub valid_until: u64,
     /// The DER certificates for `x5chain`, the document signer first.
     pub x5chain: &'a [Vec<u8>],
+    /// The status-list entry (`uri`, `idx`) for the MSO's `status`, if any.
+    pub status: Option<(&'a str, u32)>,
 }
 
 fn text(s: &str) -> Cbor {
@@ -120,7 +122,7 @@ pub fn issuer_signed(
         .device_key
         .to_cbor_value()
         .map_err(|e| MdocError::Encoding(e.to_string()))?;
-    let mso = Cbor::Map(vec![
+    let mut mso = vec![
         (text("version"), text("1.0")),
         (text("digestAlgorithm"), text("SHA-256")),
         (text("valueDigests"), Cbor::Map(value_digests)),
@@ -137,7 +139,18 @@ pub fn issuer_signed(
                 (text("validUntil"), tdate(content.valid_until)?),
             ]),
         ),
-    ]);
+    ];
+    if let Some((uri, idx)) = content.status {
+        let entry = Cbor::Map(vec![
+            (text("idx"), Cbor::Integer(idx.into())),
+            (text("uri"), text(uri)),
+        ]);
+        mso.push((
+            text("status"),
+            Cbor::Map(vec![(text("status_list"), entry)]),
+        ));
+    }
+    let mso = Cbor::Map(mso);
     let payload = encode(&tag24(&mso)?)?;
     let x5chain = match content.x5chain {
         [] => return Err(MdocError::NoCertificate),

@@ -7,7 +7,7 @@ use crate::limits::MdocLimits;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use coset::{iana, CoseKey, CoseKeyBuilder};
-use oid4vci_issuer::{CredentialMinter, MintError, MintOutcome, MintRequest};
+use oid4vci_issuer::{CredentialMinter, MintError, MintOutcome, MintRequest, StatusReference};
 use oid4vci_proof::{Alg, PublicKey};
 use oid4vci_types::CredentialFormat;
 use serde_json::Value;
@@ -74,6 +74,20 @@ impl<K: MsoSigner> MdocMinter<K> {
         holder_jwk: &Value,
         now: u64,
     ) -> Result<String, MdocError> {
+        self.issue_with_status(doctype, claims, holder_jwk, None, now)
+    }
+
+    /// [`issue`](Self::issue) with the MSO's `status` naming a status-list entry
+    /// (`{"status_list": {"idx": …, "uri": …}}`, draft-ietf-oauth-status-list; ISO/IEC
+    /// 18013-5:2025 MSO `status`).
+    pub fn issue_with_status(
+        &self,
+        doctype: &str,
+        claims: &Value,
+        holder_jwk: &Value,
+        status: Option<&StatusReference>,
+        now: u64,
+    ) -> Result<String, MdocError> {
         let namespaces = namespaces(claims, doctype, &self.limits)?;
         let content = MdocContent {
             doctype,
@@ -82,6 +96,7 @@ impl<K: MsoSigner> MdocMinter<K> {
             signed: now,
             valid_until: now.saturating_add(self.validity),
             x5chain: &self.x5chain,
+            status: status.map(|s| (s.uri.as_str(), s.idx)),
         };
         let bytes = issuer_signed(content, &self.limits, |m| self.key.sign_es256(m))?;
         Ok(URL_SAFE_NO_PAD.encode(bytes))
@@ -127,11 +142,17 @@ impl<K: MsoSigner> CredentialMinter for MdocMinter<K> {
         if request.holder_keys.is_empty() {
             return Err(MdocError::MissingHolderKey.into());
         }
-        let credentials = request
-            .holder_keys
-            .iter()
-            .map(|key| {
-                self.issue(doctype, request.claims, key, request.now)
+        if !request.statuses.is_empty() && request.statuses.len() != request.holder_keys.len() {
+            return Err(MintError(format!(
+                "{} status-list entries for {} credentials",
+                request.statuses.len(),
+                request.holder_keys.len()
+            )));
+        }
+        let credentials = (request.holder_keys.iter().enumerate())
+            .map(|(i, key)| {
+                let status = request.statuses.get(i);
+                self.issue_with_status(doctype, request.claims, key, status, request.now)
                     .map(Value::String)
             })
             .collect::<Result<_, _>>()?;

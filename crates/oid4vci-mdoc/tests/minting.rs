@@ -179,6 +179,7 @@ fn request<'a>(
         configuration,
         claims,
         holder_keys: keys,
+        statuses: &[],
         subject_id: None,
         now: NOW,
     }

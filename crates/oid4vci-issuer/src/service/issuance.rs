@@ -96,18 +96,22 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             }
         };
         let claims = session.claims.get(&configuration_id);
+        let mut statuses = Vec::new();
         let outcome = match claims {
             None => MintOutcome::Pending,
             Some(claims) => {
-                self.mint(
-                    &session,
-                    &configuration_id,
-                    claims,
-                    &checked.holder_keys,
-                    EventKind::CredentialRejected,
-                    now,
-                )
-                .await?
+                let (outcome, reserved) = self
+                    .mint(
+                        &session,
+                        &configuration_id,
+                        claims,
+                        &checked.holder_keys,
+                        EventKind::CredentialRejected,
+                        now,
+                    )
+                    .await?;
+                statuses = reserved;
+                outcome
             }
         };
         match outcome {
@@ -121,6 +125,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                         &configuration_id,
                         count,
                         &checked.key_source,
+                        &statuses,
                         Some(hash),
                         now,
                     )
@@ -278,7 +283,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .await?;
             return Ok(pending());
         };
-        let minted = self
+        let (minted, statuses) = self
             .mint(
                 &session,
                 &entry.configuration_id,
@@ -303,7 +308,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         self.apply(
             Load::Lookup(LookupKind::TransactionId, &tx_hash),
             not_found,
-            |s| deferred::collect(s, &tx_hash, Some(n_hash), count, now),
+            |s| deferred::collect(s, &tx_hash, Some(n_hash), count, &statuses, now),
         )
         .await?;
         Ok((

@@ -97,12 +97,14 @@ mod encrypted;
 mod external;
 mod issuance;
 mod operator;
+mod status;
 
 pub use authorization::{
     AuthorizationOutcome, CredentialChoice, LoginAction, LoginForm, LoginPage, ParResponse,
 };
 pub use encrypted::{CredentialBody, CredentialReply};
 pub use operator::OfferCreated;
+pub use status::{CredentialStatus, Revocation, StatusListToken, MAX_REASON_LEN};
 
 /// An OID4VCI issuer over a [`SessionStore`] and a [`CredentialMinter`].
 pub struct Issuer<S, M> {
@@ -118,6 +120,7 @@ pub struct Issuer<S, M> {
     external: Option<external::ExternalAuthorization>,
     encryption: Option<Arc<dyn crate::encryption::MessageEncryption>>,
     metadata_signer: Option<(Arc<dyn crate::signed_metadata::MetadataSigner>, u64)>,
+    status_lists: Option<Arc<status::StatusLists>>,
 }
 
 impl<S, M> std::fmt::Debug for Issuer<S, M> {
@@ -165,6 +168,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             external: None,
             encryption: None,
             metadata_signer: None,
+            status_lists: None,
         }
     }
 
@@ -421,8 +425,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         }
     }
 
-    /// Mints credentials; a minter failure is logged as `kind` and answered
-    /// `credential_request_denied` (the minter's message stays in the log).
+    /// Reserves the credentials' status-list entries (when status lists are on) and mints them;
+    /// a minter failure is logged as `kind` and answered `credential_request_denied` (the
+    /// minter's message stays in the log). Entries of credentials not issued in the end
+    /// (deferred by the minter, or failed) stay reserved and valid: decoys in the list.
     async fn mint(
         &self,
         session: &Session,
@@ -431,7 +437,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         holder_keys: &[Value],
         kind: EventKind,
         now: u64,
-    ) -> Outcome<MintOutcome> {
+    ) -> Outcome<(MintOutcome, Vec<crate::status_list::StatusReference>)> {
         let Some(configuration) = self
             .config
             .metadata
@@ -443,17 +449,21 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 "the credential configuration no longer exists",
             ));
         };
+        let statuses = self
+            .reserve_statuses(&session.id, holder_keys.len().max(1))
+            .await?;
         let request = MintRequest {
             issuer: self.issuer_id(),
             configuration_id,
             configuration,
             claims,
             holder_keys,
+            statuses: &statuses,
             subject_id: session.subject_id.as_deref(),
             now,
         };
         match self.minter.mint(request).await {
-            Ok(outcome) => Ok(outcome),
+            Ok(outcome) => Ok((outcome, statuses)),
             Err(e) => {
                 let error = reject(
                     ErrorCode::CredentialRequestDenied,

@@ -220,11 +220,14 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
 
     /// The session's summary and event log.
     pub async fn inspect(&self, session_id: &str) -> Result<SessionSummary, IssuerError> {
-        self.store
+        let mut summary = self
+            .store
             .get(session_id)
             .await?
             .map(|s| s.summary())
-            .ok_or(IssuerError::NotFound)
+            .ok_or(IssuerError::NotFound)?;
+        summary.credentials = self.credential_statuses(session_id).await?;
+        Ok(summary)
     }
 
     /// Supplies claims for a configuration of a session (deferred issuance).

@@ -1,10 +1,11 @@
 //! [`MemoryStore`]: a [`SessionStore`] in process memory, for tests and single-process services.
 
+use super::status::{StatusEntry, StatusListStore};
 use super::{SessionStore, StoreError};
 use crate::clock::UnixTime;
 use crate::secrets::SecretHash;
 use crate::session::{LookupKind, Session};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Default)]
@@ -12,6 +13,8 @@ struct Inner {
     sessions: HashMap<String, Session>,
     index: HashMap<(LookupKind, SecretHash), String>,
     nonces: HashMap<SecretHash, UnixTime>,
+    /// Status-list entries by (list, idx): status and owning session.
+    statuses: BTreeMap<(u32, u32), (u8, String)>,
 }
 
 impl Inner {
@@ -35,7 +38,7 @@ impl Inner {
     }
 }
 
-/// Sessions in a mutex-guarded map. Clones share the same sessions.
+/// Sessions (and status-list entries) in a mutex-guarded map. Clones share the same sessions.
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,
@@ -137,5 +140,68 @@ impl SessionStore for MemoryStore {
         }
         inner.nonces.retain(|_, exp| *exp >= now);
         Ok(expired.len() as u64)
+    }
+}
+
+impl StatusListStore for MemoryStore {
+    async fn reserve_statuses(
+        &self,
+        list: u32,
+        candidates: &[u32],
+        session_id: &str,
+    ) -> Result<Vec<u32>, StoreError> {
+        let mut inner = self.lock()?;
+        let mut reserved = Vec::with_capacity(candidates.len());
+        for &idx in candidates {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                inner.statuses.entry((list, idx))
+            {
+                slot.insert((crate::status_list::VALID, session_id.to_owned()));
+                reserved.push(idx);
+            }
+        }
+        Ok(reserved)
+    }
+
+    async fn reserved_count(&self, list: u32) -> Result<u64, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner.statuses.range((list, 0)..=(list, u32::MAX)).count() as u64)
+    }
+
+    async fn last_list(&self) -> Result<u32, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .statuses
+            .keys()
+            .next_back()
+            .map_or(0, |(list, _)| *list))
+    }
+
+    async fn set_status(&self, list: u32, idx: u32, status: u8) -> Result<Option<u8>, StoreError> {
+        let mut inner = self.lock()?;
+        Ok(inner
+            .statuses
+            .get_mut(&(list, idx))
+            .map(|(current, _)| std::mem::replace(current, status)))
+    }
+
+    async fn non_valid_statuses(&self, list: u32) -> Result<Vec<StatusEntry>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .statuses
+            .range((list, 0)..=(list, u32::MAX))
+            .filter(|(_, (status, _))| *status != crate::status_list::VALID)
+            .map(|(&(list, idx), &(status, _))| StatusEntry { list, idx, status })
+            .collect())
+    }
+
+    async fn session_statuses(&self, session_id: &str) -> Result<Vec<StatusEntry>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .statuses
+            .iter()
+            .filter(|(_, (_, owner))| owner == session_id)
+            .map(|(&(list, idx), &(status, _))| StatusEntry { list, idx, status })
+            .collect())
     }
 }

@@ -3,8 +3,10 @@
 //! and a nonce is consumed once.
 
 mod memory;
+pub(crate) mod status;
 
 pub use memory::MemoryStore;
+pub use status::{StatusEntry, StatusListStore};
 
 use crate::clock::UnixTime;
 use crate::secrets::SecretHash;

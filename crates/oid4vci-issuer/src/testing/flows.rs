@@ -21,7 +21,7 @@ pub const CONFIG: &str = "eu.europa.ec.av.1";
 /// Start time of the scenario clock.
 pub const T0: u64 = 1_780_000_000;
 
-fn block<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
 }
 
@@ -42,7 +42,7 @@ pub fn scenario_issuer<S: SessionStore>(store: S) -> (Issuer<S, SdJwtVcMinter>, 
     (issuer, clock)
 }
 
-fn offer(claims: Option<Value>, tx: Option<TxCodeSpec>) -> OfferSpec {
+pub(crate) fn offer(claims: Option<Value>, tx: Option<TxCodeSpec>) -> OfferSpec {
     OfferSpec {
         credential_configuration_ids: vec![CONFIG.into()],
         pre_authorized: true,
@@ -53,14 +53,14 @@ fn offer(claims: Option<Value>, tx: Option<TxCodeSpec>) -> OfferSpec {
     }
 }
 
-fn code_of(created: &crate::OfferCreated) -> SecretString {
+pub(crate) fn code_of(created: &crate::OfferCreated) -> SecretString {
     created
         .pre_authorized_code()
         .cloned()
         .unwrap_or_else(|| SecretString::new(""))
 }
 
-fn event_types<S: SessionStore, M: crate::CredentialMinter>(
+pub(crate) fn event_types<S: SessionStore, M: crate::CredentialMinter>(
     issuer: &Issuer<S, M>,
     id: &str,
 ) -> Vec<String> {
@@ -308,7 +308,7 @@ pub fn tx_code_flow_with_lockout<S: SessionStore>(store: S) {
     assert_eq!(summary.events[1].details["error"], "invalid_grant");
 }
 
-fn redeem<S: SessionStore>(
+pub(crate) fn redeem<S: SessionStore>(
     issuer: &Issuer<S, SdJwtVcMinter>,
     created: &crate::OfferCreated,
 ) -> String {
@@ -320,7 +320,7 @@ fn redeem<S: SessionStore>(
     token.access_token.expose().to_owned()
 }
 
-fn jwt_request(proofs: Vec<String>) -> CredentialRequest {
+pub(crate) fn jwt_request(proofs: Vec<String>) -> CredentialRequest {
     CredentialRequest::for_configuration(CONFIG, proofs)
 }
 

@@ -13,9 +13,12 @@
 pub mod authorization_flows;
 mod authorization_server;
 pub mod flows;
+pub mod status_flows;
+mod status_store;
 mod wallet;
 
 pub use authorization_server::TestAuthorizationServer;
+pub use status_store::run_status_store_contract;
 pub use wallet::TestWallet;
 
 use crate::secrets::SecretHash;

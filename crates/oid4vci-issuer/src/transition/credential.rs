@@ -6,6 +6,7 @@ use crate::clock::UnixTime;
 use crate::event::EventKind;
 use crate::secrets::SecretHash;
 use crate::session::{details, DeferredIssuance, Session, SessionState};
+use crate::status_list::StatusReference;
 use oid4vci_types::{
     CredentialIssuerMetadata, CredentialRequest, CredentialSelector, ErrorCode, ErrorResponse,
 };
@@ -148,6 +149,7 @@ pub fn record_issued(
     configuration_id: &str,
     count: usize,
     key_source: &str,
+    statuses: &[StatusReference],
     notification_hash: Option<SecretHash>,
     now: UnixTime,
 ) {
@@ -157,15 +159,13 @@ pub fn record_issued(
     if session.state != SessionState::Deferred {
         session.state = SessionState::Issued;
     }
-    session.record(
-        EventKind::CredentialIssued,
-        now,
-        details([
-            ("credential_configuration_id", json!(configuration_id)),
-            ("count", json!(count)),
-            ("key_source", json!(key_source)),
-        ]),
-    );
+    let mut d = details([
+        ("credential_configuration_id", json!(configuration_id)),
+        ("count", json!(count)),
+        ("key_source", json!(key_source)),
+    ]);
+    add_statuses(&mut d, statuses);
+    session.record(EventKind::CredentialIssued, now, d);
 }
 
 /// Records a deferred issuance under the hash of its `transaction_id`.
@@ -194,4 +194,12 @@ pub fn record_deferred(
             ("reason", json!(reason)),
         ]),
     );
+}
+
+/// Adds the credentials' status-list entries (`[{"uri", "idx"}]`) to event details.
+pub(crate) fn add_statuses(details: &mut Value, statuses: &[StatusReference]) {
+    if let (Value::Object(map), false) = (details, statuses.is_empty()) {
+        let list = statuses.iter().map(|r| json!({"uri": r.uri, "idx": r.idx}));
+        map.insert("status_list".into(), Value::Array(list.collect()));
+    }
 }

@@ -33,6 +33,7 @@ pub fn collect(
     transaction_hash: &SecretHash,
     notification_hash: Option<SecretHash>,
     count: usize,
+    statuses: &[crate::status_list::StatusReference],
     now: UnixTime,
 ) -> Result<(), ErrorResponse> {
     let Some(entry) = session
@@ -53,14 +54,12 @@ pub fn collect(
     if session.deferred.iter().all(|d| d.collected) {
         session.state = SessionState::Issued;
     }
-    session.record(
-        EventKind::DeferredCredentialIssued,
-        now,
-        details([
-            ("credential_configuration_id", json!(configuration_id)),
-            ("count", json!(count)),
-        ]),
-    );
+    let mut d = details([
+        ("credential_configuration_id", json!(configuration_id)),
+        ("count", json!(count)),
+    ]);
+    super::credential::add_statuses(&mut d, statuses);
+    session.record(EventKind::DeferredCredentialIssued, now, d);
     Ok(())
 }
 

@@ -1,0 +1,153 @@
+//! `GET /status-lists/{list}`: the signed Status List Tokens (draft-ietf-oauth-status-list §8).
+
+use crate::reply::error_reply;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use oid4vci_issuer::status_list::STATUS_LIST_MEDIA_TYPE;
+use oid4vci_issuer::{CredentialMinter, Issuer, SessionStore};
+use oid4vci_types::{ErrorCode, ErrorResponse};
+use std::sync::Arc;
+
+/// The route of the status lists, matching [`StatusListConfig::new`]'s URIs
+/// (`{credential_issuer}/status-lists/{list}`).
+///
+/// [`StatusListConfig::new`]: oid4vci_issuer::StatusListConfig::new
+pub(crate) fn routes<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, M>>) -> Router {
+    Router::new()
+        .route("/status-lists/{list}", get(status_list::<S, M>))
+        .with_state(issuer)
+}
+
+/// True when the `Accept` header admits the JWT form (absent, `*/*`, `application/*` or the
+/// media type itself, with a non-zero `q`).
+fn accepts_jwt(headers: &HeaderMap) -> bool {
+    let mut values = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    values.flat_map(|v| v.split(',')).any(|range| {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim();
+        let refused = parts.any(|p| {
+            let p = p.trim();
+            p.strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        !refused
+            && ["*/*", "application/*", STATUS_LIST_MEDIA_TYPE]
+                .iter()
+                .any(|m| media.eq_ignore_ascii_case(m))
+    })
+}
+
+fn not_found() -> Response {
+    let mut r = error_reply(
+        &ErrorResponse::new(ErrorCode::InvalidRequest).with_description("no such status list"),
+    );
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
+async fn status_list<S: SessionStore, M: CredentialMinter>(
+    State(issuer): State<Arc<Issuer<S, M>>>,
+    Path(list): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    // Digits only, no sign or leading zero: one spelling per list.
+    let number = Some(list.as_str())
+        .filter(|l| !l.is_empty() && l.len() <= 10 && !l.starts_with('0'))
+        .filter(|l| l.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|l| l.parse::<u32>().ok());
+    let Some(number) = number else {
+        return not_found();
+    };
+    if !accepts_jwt(&headers) {
+        let mut r = error_reply(
+            &ErrorResponse::new(ErrorCode::InvalidRequest).with_description(format!(
+                "status lists are served as {STATUS_LIST_MEDIA_TYPE} only"
+            )),
+        );
+        *r.status_mut() = StatusCode::NOT_ACCEPTABLE;
+        return r;
+    }
+    let token = match issuer.status_list_token(number).await {
+        Ok(Some(token)) => token,
+        Ok(None) => return not_found(),
+        Err(e) => {
+            let store_down = matches!(
+                e,
+                oid4vci_issuer::IssuerError::Store(oid4vci_issuer::StoreError::Unavailable(_))
+            );
+            let mut body = ErrorResponse::new(ErrorCode::ServerError)
+                .with_description(format!("the status list could not be served: {e}"));
+            if store_down {
+                body = body.with_retry_after(2);
+            }
+            return error_reply(&body);
+        }
+    };
+    let mut reply = HeaderMap::new();
+    let cache = format!("public, max-age={}", token.max_age);
+    for (name, value) in [
+        (header::CACHE_CONTROL, cache.as_str()),
+        (header::ETAG, token.etag.as_str()),
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        (header::VARY, "Accept"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            reply.insert(name, v);
+        }
+    }
+    let unchanged = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == token.etag
+        });
+    if unchanged {
+        return (StatusCode::NOT_MODIFIED, reply).into_response();
+    }
+    reply.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(STATUS_LIST_MEDIA_TYPE),
+    );
+    (StatusCode::OK, reply, token.jwt).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_jwt;
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    fn accept(value: Option<&'static str>) -> bool {
+        let mut h = HeaderMap::new();
+        if let Some(v) = value {
+            h.insert(header::ACCEPT, HeaderValue::from_static(v));
+        }
+        accepts_jwt(&h)
+    }
+
+    #[test]
+    fn accept_header_negotiation() {
+        assert!(accept(None));
+        assert!(accept(Some("application/statuslist+jwt")));
+        assert!(accept(Some(
+            "application/statuslist+cwt, application/statuslist+jwt;q=0.5"
+        )));
+        assert!(accept(Some("*/*")));
+        assert!(!accept(Some("application/statuslist+cwt")));
+        assert!(!accept(Some("application/statuslist+jwt;q=0")));
+        assert!(!accept(Some("text/html")));
+    }
+}

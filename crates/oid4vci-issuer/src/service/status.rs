@@ -1,0 +1,347 @@
+//! Status lists in the service: index reservation at issuance, revocation by the operator, and
+//! the signed Status List Tokens relying parties fetch (see [`crate::status_list`]).
+
+use super::*;
+use crate::clock::UnixTime;
+use crate::status_list::{StatusBits, StatusListConfig, StatusReference, INVALID, VALID};
+use crate::store::status::DynStatusListStore;
+use crate::store::{StatusEntry, StatusListStore};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Rounds of random picks before a reservation gives up (each round re-draws only the
+/// collisions; below the fill limit a pick collides at most three times in four).
+const MAX_RESERVE_ROUNDS: usize = 32;
+/// Reservations between two checks of the current list's fill (also checked after a collision).
+const FILL_CHECK_EVERY: u32 = 32;
+/// Longest operator-given revocation reason kept in the log.
+pub const MAX_REASON_LEN: usize = 256;
+
+/// A signed Status List Token ready to serve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusListToken {
+    /// The compact JWS (`application/statuslist+jwt`).
+    pub jwt: String,
+    /// A strong entity tag for it (quoted, for `ETag` and `If-None-Match`).
+    pub etag: String,
+    /// Seconds a client may cache it (`Cache-Control: max-age`): the token's `ttl`.
+    pub max_age: u64,
+}
+
+/// What a revocation did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// The session.
+    pub session_id: String,
+    /// Entries this call revoked.
+    pub revoked: Vec<StatusReference>,
+    /// Entries that were revoked already (revocation is idempotent).
+    pub already_revoked: Vec<StatusReference>,
+    /// False when the session itself was swept meanwhile, so the revocation is not in its log
+    /// (the entries are revoked all the same).
+    pub logged: bool,
+}
+
+/// A credential of a session and its status, for [`Issuer::credential_statuses`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialStatus {
+    /// Where its status is kept.
+    pub status_list: StatusReference,
+    /// `valid` or `revoked`.
+    pub status: String,
+}
+
+struct Cached {
+    built_at: UnixTime,
+    token: StatusListToken,
+}
+
+/// The issuer's status lists: the configuration, the store, the list new credentials go to,
+/// and the last token built per list.
+pub(crate) struct StatusLists {
+    config: StatusListConfig,
+    store: Arc<dyn DynStatusListStore>,
+    /// The list new credentials go to; 0 until the store was asked.
+    current: AtomicU32,
+    /// Reservations since the current list's fill was last read from the store.
+    since_check: AtomicU32,
+    /// The current list's fill as last read, plus what this issuer reserved in it since (other
+    /// instances' reservations show at the next read).
+    known_fill: AtomicU64,
+    tokens: Mutex<HashMap<u32, Cached>>,
+}
+
+impl StatusLists {
+    fn reference(&self, list: u32, idx: u32) -> StatusReference {
+        StatusReference {
+            list,
+            idx,
+            uri: self.config.uri(list),
+        }
+    }
+
+    fn forget_token(&self, list: u32) {
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.remove(&list);
+        }
+    }
+
+    /// The list to reserve in: the first not yet filled to the limit. The store is asked when
+    /// this issuer's own count reaches the limit, after a collision (`force_check`), and every
+    /// [`FILL_CHECK_EVERY`] reservations (for other instances' reservations).
+    async fn current_list(&self, force_check: bool) -> Result<u32, StoreError> {
+        let mut list = self.current.load(Ordering::Acquire);
+        let checks_due = self.since_check.fetch_add(1, Ordering::AcqRel) >= FILL_CHECK_EVERY;
+        let full = self.known_fill.load(Ordering::Acquire) >= u64::from(self.config.fill_limit);
+        if list != 0 && !force_check && !checks_due && !full {
+            return Ok(list);
+        }
+        self.since_check.store(0, Ordering::Release);
+        if list == 0 {
+            list = self.store.last().await?.max(1);
+        }
+        let mut fill = self.store.count(list).await?;
+        while fill >= u64::from(self.config.fill_limit) {
+            list = list
+                .checked_add(1)
+                .ok_or_else(|| StoreError::Backend("every status list number is in use".into()))?;
+            fill = self.store.count(list).await?;
+        }
+        self.known_fill.store(fill, Ordering::Release);
+        self.current.fetch_max(list, Ordering::AcqRel);
+        Ok(list)
+    }
+}
+
+impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
+    /// Gives every credential a status-list entry (a `status` claim, or the mdoc MSO's `status`),
+    /// serves the lists as signed Status List Tokens ([`status_list_token`](Self::status_list_token))
+    /// and lets the operator revoke ([`revoke`](Self::revoke)). `store` keeps the entries:
+    /// usually a clone of the session store (every store of this workspace is both).
+    pub fn with_status_lists(
+        mut self,
+        config: StatusListConfig,
+        store: impl StatusListStore,
+    ) -> Result<Self, IssuerError> {
+        config
+            .validate()
+            .map_err(IssuerError::InvalidConfiguration)?;
+        self.status_lists = Some(Arc::new(StatusLists {
+            config,
+            store: Arc::new(store),
+            current: AtomicU32::new(0),
+            since_check: AtomicU32::new(0),
+            known_fill: AtomicU64::new(0),
+            tokens: Mutex::new(HashMap::new()),
+        }));
+        Ok(self)
+    }
+
+    /// The status-list configuration, when status lists are on.
+    pub fn status_list_config(&self) -> Option<&StatusListConfig> {
+        self.status_lists.as_ref().map(|s| &s.config)
+    }
+
+    /// Reserves `count` random entries for credentials of `session_id` (none when status lists
+    /// are off).
+    pub(super) async fn reserve_statuses(
+        &self,
+        session_id: &str,
+        count: usize,
+    ) -> Outcome<Vec<StatusReference>> {
+        let Some(lists) = &self.status_lists else {
+            return Ok(Vec::new());
+        };
+        let capacity = u64::from(lists.config.capacity);
+        let mut list = lists.current_list(false).await.map_err(server_error)?;
+        let mut reserved: Vec<StatusReference> = Vec::with_capacity(count);
+        for _ in 0..MAX_RESERVE_ROUNDS {
+            let wanted = count.saturating_sub(reserved.len());
+            if wanted == 0 {
+                break;
+            }
+            let candidates: Vec<u32> = (0..wanted)
+                .map(|_| {
+                    let mut bytes = [0u8; 8];
+                    self.secrets.fill(&mut bytes);
+                    // capacity <= 2^24, so the remainder fits and its bias is below 2^-40.
+                    u32::try_from(u64::from_le_bytes(bytes) % capacity).unwrap_or(0)
+                })
+                .collect();
+            let got = lists
+                .store
+                .reserve(list, &candidates, session_id)
+                .await
+                .map_err(server_error)?;
+            let collided = got.len() < wanted;
+            lists
+                .known_fill
+                .fetch_add(got.len() as u64, Ordering::AcqRel);
+            reserved.extend(got.into_iter().map(|idx| lists.reference(list, idx)));
+            if collided {
+                list = lists.current_list(true).await.map_err(server_error)?;
+            }
+        }
+        if reserved.len() < count {
+            return Err(reject(
+                ErrorCode::CredentialRequestDenied,
+                "no free status-list entry was found; retry later",
+            ));
+        }
+        Ok(reserved)
+    }
+
+    /// The signed Status List Token of list `list` (`None` for a list that does not exist).
+    /// Tokens are rebuilt at most every `min(ttl, 60)` seconds, and at once after a revocation
+    /// through this issuer.
+    pub async fn status_list_token(
+        &self,
+        list: u32,
+    ) -> Result<Option<StatusListToken>, IssuerError> {
+        let Some(lists) = &self.status_lists else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let refresh = lists.config.ttl.min(60);
+        if let Ok(tokens) = lists.tokens.lock() {
+            if let Some(c) = tokens.get(&list) {
+                if now < c.built_at.saturating_add(refresh) && now >= c.built_at {
+                    return Ok(Some(c.token.clone()));
+                }
+            }
+        }
+        if list == 0
+            || list
+                > lists
+                    .store
+                    .last()
+                    .await?
+                    .max(lists.current.load(Ordering::Acquire))
+        {
+            return Ok(None);
+        }
+        let mut bits = StatusBits::new(lists.config.capacity);
+        for entry in lists.store.non_valid(list).await? {
+            bits.set(entry.idx, entry.status);
+        }
+        let config = &lists.config;
+        let jwt = crate::status_list::sign_token(
+            config.signer.as_ref(),
+            &config.uri(list),
+            &bits,
+            now,
+            config.ttl,
+            config.lifetime,
+        )
+        .map_err(IssuerError::Signing)?;
+        let etag = format!(
+            "\"{}\"",
+            SecretHash::of(&jwt).to_hex().get(..32).unwrap_or("")
+        );
+        let token = StatusListToken {
+            jwt,
+            etag,
+            max_age: config.ttl,
+        };
+        if let Ok(mut tokens) = lists.tokens.lock() {
+            tokens.insert(
+                list,
+                Cached {
+                    built_at: now,
+                    token: token.clone(),
+                },
+            );
+        }
+        Ok(Some(token))
+    }
+
+    /// Revokes the credentials of a session: all of them, or only the one at `only`
+    /// (`(list, idx)`). Works after the session was swept (credentials outlive sessions); the
+    /// session's log records it while the session exists. Idempotent.
+    pub async fn revoke(
+        &self,
+        session_id: &str,
+        only: Option<(u32, u32)>,
+        reason: Option<&str>,
+    ) -> Result<Revocation, IssuerError> {
+        let Some(lists) = &self.status_lists else {
+            return Err(IssuerError::Unsupported(
+                "revocation needs status lists (Issuer::with_status_lists)".into(),
+            ));
+        };
+        if reason.is_some_and(|r| r.chars().count() > MAX_REASON_LEN) {
+            return Err(IssuerError::InvalidRevocation(format!(
+                "the reason must be at most {MAX_REASON_LEN} characters"
+            )));
+        }
+        let mut entries = lists.store.of_session(session_id).await?;
+        if let Some((list, idx)) = only {
+            entries.retain(|e| e.list == list && e.idx == idx);
+            if entries.is_empty() {
+                return Err(IssuerError::UnknownCredential(format!(
+                    "session {session_id} has no credential at status list {list}, index {idx}"
+                )));
+            }
+        }
+        if entries.is_empty() && self.store.get(session_id).await?.is_none() {
+            return Err(IssuerError::NotFound);
+        }
+        let mut revoked = Vec::new();
+        let mut already_revoked = Vec::new();
+        for StatusEntry { list, idx, .. } in entries {
+            match lists.store.set(list, idx, INVALID).await? {
+                Some(VALID) => revoked.push(lists.reference(list, idx)),
+                Some(_) => already_revoked.push(lists.reference(list, idx)),
+                None => {}
+            }
+            lists.forget_token(list);
+        }
+        let mut logged = self.store.get(session_id).await?.is_some();
+        if !revoked.is_empty() {
+            let now = self.clock.now();
+            let details = json!({
+                "status_list": revoked.iter().map(|r| json!({"uri": r.uri, "idx": r.idx})).collect::<Vec<_>>(),
+                "reason": reason,
+            });
+            let stored = self
+                .record(session_id, |s| {
+                    s.record(EventKind::CredentialRevoked, now, details.clone())
+                })
+                .await;
+            // The entries are revoked either way; say whether the log has it.
+            logged &= stored.is_ok();
+        }
+        Ok(Revocation {
+            session_id: session_id.to_owned(),
+            revoked,
+            already_revoked,
+            logged,
+        })
+    }
+
+    /// The status of every credential issued in a session (empty when status lists are off).
+    pub async fn credential_statuses(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<CredentialStatus>, IssuerError> {
+        let Some(lists) = &self.status_lists else {
+            return Ok(Vec::new());
+        };
+        Ok(lists
+            .store
+            .of_session(session_id)
+            .await?
+            .into_iter()
+            .map(|e| CredentialStatus {
+                status_list: lists.reference(e.list, e.idx),
+                status: if e.status == VALID {
+                    "valid"
+                } else {
+                    "revoked"
+                }
+                .into(),
+            })
+            .collect())
+    }
+}

@@ -10,6 +10,9 @@
 //!   notification ids) are indexed by their SHA-256 hash (hex) in `session_lookups`, where
 //!   `UNIQUE(kind, hash)` keeps one secret from pointing at two sessions. Consumed nonces are
 //!   rows of `consumed_nonces`; `INSERT OR IGNORE` changing a row means first use.
+//! - **Status lists.** The store is also a [`StatusListStore`](oid4vci_issuer::StatusListStore)
+//!   (revocation): each reserved index is a row of `status_entries` keyed by `(list, idx)`, so an
+//!   index goes to one credential only; rows outlive the session that issued them.
 //! - **Atomicity.** [`update`](SessionStore::update) is a compare-and-swap in one `IMMEDIATE`
 //!   transaction: `UPDATE … WHERE id = ? AND version = ?`, then the session's lookups are
 //!   replaced. Among concurrent writers holding the same version exactly one wins, including
@@ -31,7 +34,8 @@
 //!   loser re-reads and retries within the same batch.
 //! - **Commits per flow.** One complete pre-authorized flow (offer, token, nonce consumption,
 //!   credential; the event log is part of the session row) makes 4 writes, each durable before
-//!   it is acknowledged. Under concurrency the writes of many flows share each fsync.
+//!   it is acknowledged, and a fifth (the status-list reservation) when the issuer keeps status
+//!   lists. Under concurrency the writes of many flows share each fsync.
 //!
 //! ```
 //! use oid4vci_issuer::{HttpFacts, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter};
@@ -77,6 +81,7 @@
 #![warn(missing_docs)]
 
 mod schema;
+mod status;
 mod worker;
 
 pub use schema::SCHEMA_VERSION;

@@ -37,8 +37,23 @@ CREATE TABLE consumed_nonces (
 CREATE INDEX consumed_nonces_by_expiry ON consumed_nonces (expires_at);
 ";
 
+/// Version 2: status-list entries (revocation), one row per reserved index, found by list and
+/// by the session whose credential holds it. Not tied to `sessions`: credentials (and so their
+/// entries) outlive the sessions that issued them.
+const V2: &str = "
+CREATE TABLE status_entries (
+    list        INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    status      INTEGER NOT NULL,
+    session_id  TEXT    NOT NULL,
+    PRIMARY KEY (list, idx)
+) WITHOUT ROWID;
+CREATE INDEX status_entries_by_session ON status_entries (session_id);
+CREATE INDEX status_entries_not_valid ON status_entries (list, idx) WHERE status <> 0;
+";
+
 /// Every migration, in order; the schema version of this build is its length.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -35,7 +35,37 @@ fn a_new_file_is_created_at_the_latest_version_in_wal_mode() {
                 .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
         })
         .expect("tables");
-    assert_eq!(tables, ["consumed_nonces", "session_lookups", "sessions"]);
+    assert_eq!(
+        tables,
+        ["consumed_nonces", "session_lookups", "sessions", "status_entries"]
+    );
+}
+
+#[test]
+fn a_version_1_database_gains_status_entries_and_keeps_its_sessions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v1.db");
+    let store = SqliteStore::open(&path).expect("open");
+    let session = sample_session("s1", 1_000);
+    block(store.insert(&session)).expect("insert");
+    drop(store);
+    // Take the file back to what version 1 wrote.
+    let raw = Connection::open(&path).expect("raw");
+    raw.execute_batch("DROP TABLE status_entries; PRAGMA user_version = 1;")
+        .expect("downgrade");
+    drop(raw);
+
+    let store = SqliteStore::open(&path).expect("reopen migrates");
+    assert_eq!(store.schema_version().expect("version"), 2);
+    assert_eq!(block(store.get("s1")).expect("get"), Some(session));
+    let reserved = block(oid4vci_issuer::StatusListStore::reserve_statuses(
+        &store,
+        1,
+        &[4],
+        "s1",
+    ))
+    .expect("the new table works");
+    assert_eq!(reserved, [4]);
 }
 
 #[test]

@@ -16,6 +16,11 @@
 //!   = $2`) that re-indexes the lookups in the same statement; among concurrent writers holding the
 //!   same version, in any number of processes, exactly one wins. A nonce is consumed by `INSERT …
 //!   ON CONFLICT DO NOTHING`: only the first insert of a hash changes a row.
+//! - **Status lists.** The store is also a [`StatusListStore`](oid4vci_issuer::StatusListStore)
+//!   (revocation): each reserved index is a row of `oid4vci_status_entries` keyed by
+//!   `(list, idx)`; a reservation is one `INSERT … ON CONFLICT DO NOTHING`, a status change one
+//!   function call holding the row lock, so instances never hand out an index twice or lose a
+//!   revocation.
 //! - **Migrations.** Versioned in this crate ([`SCHEMA_VERSION`]) and applied by
 //!   [`PostgresStore::connect`] in one transaction under an advisory lock, so instances starting
 //!   at once are safe; a database from a newer build is refused.
@@ -64,6 +69,7 @@
 
 mod error;
 mod schema;
+mod status;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 

@@ -86,8 +86,43 @@ END
 $$;
 "#;
 
+/// Version 2: status-list entries (revocation), one row per reserved index, keyed by
+/// `(list, idx)` so an index goes to one credential only, found by session too. Not tied to
+/// `oid4vci_sessions`: credentials (and their entries) outlive the sessions that issued them.
+/// `oid4vci_set_status` changes a status under the row lock and returns the previous one.
+const V2: &str = r#"
+CREATE TABLE oid4vci_status_entries (
+    list        BIGINT   NOT NULL,
+    idx         BIGINT   NOT NULL,
+    status      SMALLINT NOT NULL,
+    session_id  TEXT     NOT NULL,
+    PRIMARY KEY (list, idx)
+);
+CREATE INDEX oid4vci_status_entries_by_session ON oid4vci_status_entries (session_id);
+CREATE INDEX oid4vci_status_entries_not_valid ON oid4vci_status_entries (list, idx)
+    WHERE status <> 0;
+
+CREATE FUNCTION oid4vci_set_status(p_list BIGINT, p_idx BIGINT, p_status SMALLINT)
+RETURNS SMALLINT LANGUAGE plpgsql AS $$
+DECLARE
+    previous SMALLINT;
+BEGIN
+    SELECT status INTO previous FROM oid4vci_status_entries
+        WHERE list = p_list AND idx = p_idx FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF previous <> p_status THEN
+        UPDATE oid4vci_status_entries SET status = p_status
+            WHERE list = p_list AND idx = p_idx;
+    END IF;
+    RETURN previous;
+END
+$$;
+"#;
+
 /// Every migration, in order; the schema version of this build is its length.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -28,7 +28,11 @@ fn entries(
         .map_err(sql_error("preparing the status query"))?;
     let rows = stmt
         .query_map([param], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })
         .map_err(sql_error("reading status entries"))?;
     let mut out = Vec::new();
@@ -120,13 +124,9 @@ impl StatusListStore for SqliteStore {
         last.map_or(Ok(0), |l| index_column(l, "list"))
     }
 
-    async fn set_status(
-        &self,
-        list: u32,
-        idx: u32,
-        status: u8,
-    ) -> Result<Option<u8>, StoreError> {
-        self.write(move |conn| set_on(conn, list, idx, status)).await
+    async fn set_status(&self, list: u32, idx: u32, status: u8) -> Result<Option<u8>, StoreError> {
+        self.write(move |conn| set_on(conn, list, idx, status))
+            .await
     }
 
     async fn non_valid_statuses(&self, list: u32) -> Result<Vec<StatusEntry>, StoreError> {

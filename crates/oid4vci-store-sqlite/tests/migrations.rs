@@ -37,7 +37,12 @@ fn a_new_file_is_created_at_the_latest_version_in_wal_mode() {
         .expect("tables");
     assert_eq!(
         tables,
-        ["consumed_nonces", "session_lookups", "sessions", "status_entries"]
+        [
+            "consumed_nonces",
+            "session_lookups",
+            "sessions",
+            "status_entries"
+        ]
     );
 }
 

@@ -3,19 +3,24 @@
 //
 //   node interop/admin.mjs <issuer-url> <admin-token> offer '<CreateOfferBody JSON>'
 //   node interop/admin.mjs <issuer-url> <admin-token> session <session-id>
+//   node interop/admin.mjs <issuer-url> <admin-token> revoke <session-id>
 //
 // Exit 0 on a 2xx reply, 1 otherwise, 2 on bad usage.
 
 const [base, token, verb, arg] = process.argv.slice(2)
-if (!base || !token || !['offer', 'session'].includes(verb) || !arg) {
-  console.error("usage: admin.mjs <issuer-url> <admin-token> offer '<json>' | session <id>")
+if (!base || !token || !['offer', 'session', 'revoke'].includes(verb) || !arg) {
+  console.error("usage: admin.mjs <issuer-url> <admin-token> offer '<json>' | session <id> | revoke <id>")
   process.exit(2)
 }
 const headers = { authorization: `Bearer ${token}` }
+const json = { ...headers, 'content-type': 'application/json' }
+const session = `${base}/admin/sessions/${encodeURIComponent(arg)}`
 const request =
   verb === 'offer'
-    ? fetch(`${base}/admin/offers`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: arg })
-    : fetch(`${base}/admin/sessions/${encodeURIComponent(arg)}`, { headers })
+    ? fetch(`${base}/admin/offers`, { method: 'POST', headers: json, body: arg })
+    : verb === 'revoke'
+      ? fetch(`${session}/revoke`, { method: 'POST', headers: json, body: JSON.stringify({ reason: 'interop test' }) })
+      : fetch(session, { headers })
 try {
   const response = await request
   const text = await response.text()

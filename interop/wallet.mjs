@@ -857,6 +857,7 @@ async function main() {
         alg: args.alg,
         holder: holderDid ? holderDid.didUrl : publicJwk,
         sd_jwt_header: verified.header,
+        credential: entry.credential,
         notification_status: notification,
         grant: preAuth ? 'pre-authorized_code' : 'authorization_code',
         token_type: accessTokenResponse.token_type,

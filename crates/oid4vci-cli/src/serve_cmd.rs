@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use clap::Args;
 use oid4vci_issuer::{
     Event, EventObserver, FormatMinter, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter,
-    SessionStore,
+    SessionStore, StatusListConfig,
 };
 use oid4vci_store_sqlite::Synchronous;
 use serde_json::json;
@@ -200,7 +200,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         mdoc: oid4vci_mdoc::MdocMinter::new(p256_key, x5c.clone()).map_err(|e| e.to_string())?,
     };
     // The issuer key signs the metadata as well (Section 12.2.3), with the same kid and x5c.
-    let metadata_signer = SdJwtVcMinter::new(signing_key, "issuer-key-1").with_x5c(x5c);
+    // And the status lists (revocation), with the same kid and x5c.
+    let metadata_signer = Arc::new(SdJwtVcMinter::new(signing_key, "issuer-key-1").with_x5c(x5c));
     let jwks = json!({"keys": [minter.sd_jwt.public_jwk()]});
     let sync = if args.sqlite_sync == "normal" {
         Synchronous::Normal
@@ -223,10 +224,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     let (demo_user, policy) = crate::serve_authorization::demo_user_and_policy(&file, &credentials);
     let external = crate::serve_authorization::external_verifier(&file, &issuer_url)?;
-    let mut built = Issuer::new(config, store, minter)
+    let status_lists = StatusListConfig::new(&issuer_url, metadata_signer.clone());
+    let mut built = Issuer::new(config, store.clone(), minter)
+        .with_status_lists(status_lists, store)
+        .map_err(|e| e.to_string())?
         .with_server_key(server_key)
         .with_encryption(Arc::new(encryption))
-        .with_metadata_signer(Arc::new(metadata_signer), 24 * 3600)
+        .with_metadata_signer(metadata_signer, 24 * 3600)
         .with_event_observer(Arc::new(LogEvents))
         .with_authorization_server(policy, Arc::new(demo_user.user.clone()));
     if let Some(verifier) = external {
@@ -261,6 +265,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("credential issuer: {issuer_url}");
     println!("sessions:          {}", store_choice.describe());
     println!("admin token:       {admin_token}");
+    if let Some(lists) = issuer.status_list_config() {
+        println!(
+            "status lists:      {} (revoke: POST /admin/sessions/{{id}}/revoke)",
+            lists.uri(1)
+        );
+    }
     let chain_file = (file.issuer_chain_pem.clone())
         .unwrap_or_else(|| crate::serve_certs::chain_path(&keys_file));
     println!(

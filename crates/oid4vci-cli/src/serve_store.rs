@@ -1,7 +1,11 @@
 //! Where `oid4vci serve` keeps sessions: SQLite (`--db FILE`, the default) or PostgreSQL
-//! (`--store postgres://…`, for several instances behind one database).
+//! (`--store postgres://…`, for several instances behind one database), with the status-list
+//! entries (revocation) beside them.
 
-use oid4vci_issuer::{LookupKind, SecretHash, Session, SessionStore, StoreError, UnixTime};
+use oid4vci_issuer::{
+    LookupKind, SecretHash, Session, SessionStore, StatusEntry, StatusListStore, StoreError,
+    UnixTime,
+};
 use oid4vci_store_postgres::PostgresStore;
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use std::path::{Path, PathBuf};
@@ -155,6 +159,55 @@ impl SessionStore for ServeStore {
         match self {
             ServeStore::Sqlite(s) => s.sweep_expired(now).await,
             ServeStore::Postgres(s) => s.sweep_expired(now).await,
+        }
+    }
+}
+
+impl StatusListStore for ServeStore {
+    async fn reserve_statuses(
+        &self,
+        list: u32,
+        candidates: &[u32],
+        session_id: &str,
+    ) -> Result<Vec<u32>, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.reserve_statuses(list, candidates, session_id).await,
+            ServeStore::Postgres(s) => s.reserve_statuses(list, candidates, session_id).await,
+        }
+    }
+
+    async fn reserved_count(&self, list: u32) -> Result<u64, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.reserved_count(list).await,
+            ServeStore::Postgres(s) => s.reserved_count(list).await,
+        }
+    }
+
+    async fn last_list(&self) -> Result<u32, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.last_list().await,
+            ServeStore::Postgres(s) => s.last_list().await,
+        }
+    }
+
+    async fn set_status(&self, list: u32, idx: u32, status: u8) -> Result<Option<u8>, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.set_status(list, idx, status).await,
+            ServeStore::Postgres(s) => s.set_status(list, idx, status).await,
+        }
+    }
+
+    async fn non_valid_statuses(&self, list: u32) -> Result<Vec<StatusEntry>, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.non_valid_statuses(list).await,
+            ServeStore::Postgres(s) => s.non_valid_statuses(list).await,
+        }
+    }
+
+    async fn session_statuses(&self, session_id: &str) -> Result<Vec<StatusEntry>, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.session_statuses(session_id).await,
+            ServeStore::Postgres(s) => s.session_statuses(session_id).await,
         }
     }
 }

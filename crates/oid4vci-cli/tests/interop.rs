@@ -272,6 +272,58 @@ fn npm_wallet_library_obtains_sd_jwt_vcs_from_the_demo_issuer() {
 /// library, the code redeemed by the library; from an offer with `issuer_state` and from the
 /// metadata alone, by `scope` and by `authorization_details`, Bearer and DPoP.
 #[test]
+fn npm_status_list_library_sees_a_revocation() {
+    install_npm_packages();
+    let server = start_server("status");
+    let created = admin_offer(
+        &server,
+        r#"{"credential_configuration_ids":["identity_credential"],"claims":{"given_name":"Erika"}}"#,
+    );
+    let out = wallet(
+        &server,
+        created["credential_offer_uri"].as_str().expect("uri"),
+        &[],
+    );
+    let credential = out["credential"].as_str().expect("the wallet's credential");
+    let check = || {
+        let (ok, status) = node(
+            &server.cert,
+            "status-list.mjs",
+            &["--credential", credential],
+        );
+        assert!(ok && status["ok"] == true, "status check failed: {status}");
+        status
+    };
+    let before = check();
+    assert_eq!(before["status"], 0, "valid when issued: {before}");
+    assert_eq!(
+        before["uri"],
+        format!("{}/status-lists/1", server.url),
+        "{before}"
+    );
+    assert_eq!(before["bits"], 1);
+    assert_eq!(
+        before["x5c"], true,
+        "signed with the issuer's certificate chain"
+    );
+    let session = created["session_id"].as_str().expect("session id");
+    let (ok, revoked) = node(
+        &server.cert,
+        "admin.mjs",
+        &[&server.url, ADMIN_TOKEN, "revoke", session],
+    );
+    assert!(ok, "admin revoke failed: {revoked}");
+    assert_eq!(revoked["revoked"][0]["idx"], before["idx"], "{revoked}");
+    let after = check();
+    assert_eq!(after["status"], 1, "INVALID once revoked: {after}");
+    let events = session_events(&server, session);
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("credential_revoked")
+    );
+}
+
+#[test]
 fn npm_wallet_library_completes_the_authorization_code_flow() {
     install_npm_packages();
     let server = start_server("authorization-code");

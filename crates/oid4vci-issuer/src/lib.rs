@@ -17,6 +17,9 @@
 //!   requests, a login page model, PKCE-checked code exchange; the rules are in
 //!   `oid4vci-authorization`, the states (`authorization_requested` → `authorized` →
 //!   `token_issued`) in [`Session`].
+//! - Revocation (`Issuer::with_status_lists`): every credential gets a random entry of an IETF
+//!   Token Status List ([`status_list`]), kept in a [`StatusListStore`]; `Issuer::revoke` flips
+//!   it and logs `credential_revoked`; `Issuer::status_list_token` builds the signed list.
 //! - Secrets (codes, tokens, transaction and notification ids) come from the CSPRNG, are stored
 //!   only as SHA-256 hashes, compared in constant time and never printed by `Debug`. Nonces are
 //!   stateless (HMAC'd timestamps) and consumed once through the store.

@@ -128,6 +128,11 @@ impl Server {
     /// Creates a pre-authorized offer for one configuration with `claims`; returns the
     /// pre-authorized code.
     pub fn offer(&self, configuration_id: &str, claims: &Value) -> String {
+        self.offer_in_session(configuration_id, claims).1
+    }
+
+    /// Like [`Server::offer`], and also returns the session id.
+    pub fn offer_in_session(&self, configuration_id: &str, claims: &Value) -> (String, String) {
         let auth = format!("Bearer {ADMIN_TOKEN}");
         let body = json!({"credential_configuration_ids": [configuration_id], "claims": claims});
         let (status, created) = self.json(
@@ -140,11 +145,16 @@ impl Server {
             &body.to_string(),
         );
         assert_eq!(status, 201, "{created}");
-        created["credential_offer"]["grants"]
+        let code = created["credential_offer"]["grants"]
             ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
             .as_str()
             .expect("pre-authorized code")
-            .to_owned()
+            .to_owned();
+        let session = created["session_id"]
+            .as_str()
+            .expect("session id")
+            .to_owned();
+        (session, code)
     }
 
     /// The whole pre-authorized flow as a wallet: token, nonce, credential request with a key
@@ -155,7 +165,18 @@ impl Server {
         claims: &Value,
         wallet: &TestWallet,
     ) -> (u16, Value) {
-        let code = self.offer(configuration_id, claims);
+        let (_, status, body) = self.obtain_in_session(configuration_id, claims, wallet);
+        (status, body)
+    }
+
+    /// Like [`Server::obtain`], and also returns the session id.
+    pub fn obtain_in_session(
+        &self,
+        configuration_id: &str,
+        claims: &Value,
+        wallet: &TestWallet,
+    ) -> (String, u16, Value) {
+        let (session, code) = self.offer_in_session(configuration_id, claims);
         let form = format!(
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"
         );
@@ -179,7 +200,7 @@ impl Server {
             "proofs": {"jwt": [proof]},
         });
         let bearer = format!("Bearer {access}");
-        self.json(
+        let (status, body) = self.json(
             "POST",
             "/credential",
             &[
@@ -187,7 +208,8 @@ impl Server {
                 ("Content-Type", "application/json"),
             ],
             &body.to_string(),
-        )
+        );
+        (session, status, body)
     }
 }
 

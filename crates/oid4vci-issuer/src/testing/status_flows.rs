@@ -72,12 +72,11 @@ pub fn status_of(credential: &str) -> (String, u32) {
     (uri, u32::try_from(idx).expect("idx fits"))
 }
 
-/// Verifies a Status List Token as a relying party would (signature by `signer`, `typ`, `sub`,
+/// Verifies a Status List Token as a relying party would (signature by `key`, `typ`, `sub`,
 /// `iat`/`exp`/`ttl`) and returns its decompressed statuses, one per entry.
-pub fn decode_status_list(jwt: &str, signer: &SdJwtVcMinter, uri: &str) -> Vec<u8> {
+pub fn decode_status_list(jwt: &str, key: &oid4vci_proof::PublicKey, uri: &str) -> Vec<u8> {
     let segments: Vec<&str> = jwt.split('.').collect();
     assert_eq!(segments.len(), 3, "a compact JWS");
-    let key = signer.signing_key().public_key();
     let signature = URL_SAFE_NO_PAD.decode(segments[2]).expect("signature");
     key.verify(
         key.alg(),
@@ -118,7 +117,7 @@ fn served_revoked<S: SessionStore, M: crate::CredentialMinter>(
         .expect("token")
         .expect("the list exists");
     let uri = format!("{ISSUER}/status-lists/{list}");
-    let statuses = decode_status_list(&token.jwt, signer, &uri);
+    let statuses = decode_status_list(&token.jwt, signer.signing_key().public_key(), &uri);
     assert_eq!(statuses.len(), CAPACITY as usize, "one status per entry");
     (0u32..)
         .zip(statuses)

@@ -11,6 +11,9 @@
 //! - `issuance_flow/sqlite_wal_full`: `SqliteStore` on a file in a temp dir, WAL, the default
 //!   `synchronous = FULL` (each commit synced).
 //! - `issuance_flow/sqlite_wal_normal`: the same with `synchronous = NORMAL`.
+//! - `issuance_flow/memory_store_status_lists`, `issuance_flow/sqlite_wal_normal_status_lists`:
+//!   the same with revocation on (`Issuer::with_status_lists`, default list size): every
+//!   credential reserves a random status-list entry (one more store write) and carries `status`.
 //! - `issuance_flow/postgres_sync_commit_on` / `_off`: `PostgresStore` on a throw-away PostgreSQL
 //!   on loopback (started by `oid4vci_store_postgres::test_server`, `fsync` on), with the
 //!   session's `synchronous_commit` on (each commit waits for its WAL flush) or off. Skipped, with
@@ -32,14 +35,17 @@
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use oid4vci_issuer::testing::flows::{scenario_issuer, CONFIG, ISSUER, T0};
 use oid4vci_issuer::testing::TestWallet;
-use oid4vci_issuer::{HttpFacts, Issuer, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore};
+use oid4vci_issuer::{
+    HttpFacts, Issuer, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore, StatusListConfig,
+    StatusListStore,
+};
 use oid4vci_proof::PublicKey;
 use oid4vci_store_postgres::test_server::TestServer;
 use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use oid4vci_types::{CredentialRequest, TokenRequest};
 use std::hint::black_box;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn block<F: std::future::Future>(f: F) -> F::Output {
@@ -143,9 +149,22 @@ fn bench_store<S: SessionStore>(
     group.finish();
 }
 
+/// A scenario issuer keeping status lists (default sizes) in `store`.
+fn with_status_lists<S: SessionStore + StatusListStore + Clone>(
+    store: S,
+) -> Issuer<S, SdJwtVcMinter> {
+    let (issuer, _clock) = scenario_issuer(store.clone());
+    let config = StatusListConfig::new(ISSUER, Arc::new(SdJwtVcMinter::generate()));
+    issuer
+        .with_status_lists(config, store)
+        .expect("status-list configuration")
+}
+
 fn issuance_flows(c: &mut Criterion) {
     let (memory, _clock) = scenario_issuer(MemoryStore::new());
     bench_store(c, "memory_store", &memory);
+    let memory_status = with_status_lists(MemoryStore::new());
+    bench_store(c, "memory_store_status_lists", &memory_status);
 
     let in_memory = SqliteStore::open_in_memory().expect("open sqlite in memory");
     let (sqlite_memory, _clock) = scenario_issuer(in_memory);
@@ -164,6 +183,16 @@ fn issuance_flows(c: &mut Criterion) {
         let (issuer, _clock) = scenario_issuer(store);
         bench_store(c, name, &issuer);
     }
+    let store = SqliteStore::open_with(
+        dir.path().join("status_lists.db"),
+        SqliteOptions::default().synchronous(Synchronous::Normal),
+    )
+    .expect("open sqlite");
+    bench_store(
+        c,
+        "sqlite_wal_normal_status_lists",
+        &with_status_lists(store),
+    );
 
     // A durable server (fsync on), unlike the test suites' fast one.
     let server = match TestServer::start(&[]) {
@@ -352,16 +381,18 @@ fn print_summary() {
     );
     for store in [
         "memory_store",
+        "memory_store_status_lists",
         "sqlite_in_memory",
         "sqlite_wal_full",
         "sqlite_wal_normal",
+        "sqlite_wal_normal_status_lists",
         "postgres_sync_commit_on",
         "postgres_sync_commit_off",
     ] {
         if let Some(flow) = mean(store) {
             let secs = flow.as_secs_f64();
             println!(
-                "  {store:<24} {:>9.1} µs/flow  {:>8.0} flows/s  = {:>5.1} % of the signature-only bound",
+                "  {store:<32} {:>9.1} µs/flow  {:>8.0} flows/s  = {:>5.1} % of the signature-only bound",
                 secs * 1e6,
                 1.0 / secs,
                 100.0 * baseline.as_secs_f64() / secs

@@ -35,6 +35,10 @@ pub struct IssuerConfig {
     pub offer_uri_base: String,
     /// Trusted wallet providers for wallet attestation (Appendix E); `None` disables it.
     pub wallet_attestation: Option<crate::client_attestation::WalletAttestationTrust>,
+    /// Largest credential a minter may hand back, in bytes of its JSON form (default 1 MiB):
+    /// a misbehaving minter's oversized output is refused (`credential_request_denied`, the
+    /// reason in the log) instead of being stored or sent.
+    pub max_credential_bytes: usize,
 }
 
 impl IssuerConfig {
@@ -57,6 +61,7 @@ impl IssuerConfig {
             draft13_c_nonce: true,
             offer_uri_base,
             wallet_attestation: None,
+            max_credential_bytes: 1 << 20,
         }
     }
 }

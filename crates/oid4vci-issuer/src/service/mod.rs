@@ -5,7 +5,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{IssuerConfig, OfferSpec};
 use crate::error::IssuerError;
 use crate::event::{new_events, EventKind, EventObserver};
-use crate::minter::{CredentialMinter, MintOutcome, MintRequest};
+use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 use crate::nonce::ServerKey;
 use crate::proof_check::{ProofCheck, ProofCheckInput, StandardProofCheck};
 use crate::secrets::{random_digits, random_token, OsSecretSource, SecretHash, SecretSource};
@@ -462,7 +462,15 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             subject_id: session.subject_id.as_deref(),
             now,
         };
-        match self.minter.mint(request).await {
+        let minted = self.minter.mint(request).await.and_then(|outcome| {
+            check_minted(
+                &outcome,
+                holder_keys.len(),
+                self.config.max_credential_bytes,
+            )
+            .map(|()| outcome)
+        });
+        match minted {
             Ok(outcome) => Ok((outcome, statuses)),
             Err(e) => {
                 let error = reject(
@@ -475,6 +483,39 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             }
         }
     }
+}
+
+/// What a minter hands back must be what the issuer can send: at least one credential, at most
+/// one per holder key (one without keys), each a string or a JSON object of at most
+/// `max_bytes`.
+fn check_minted(outcome: &MintOutcome, keys: usize, max_bytes: usize) -> Result<(), MintError> {
+    let MintOutcome::Issued(credentials) = outcome else {
+        return Ok(());
+    };
+    let most = keys.max(1);
+    if credentials.is_empty() || credentials.len() > most {
+        return Err(MintError(format!(
+            "the minter returned {} credentials for {keys} holder key(s); expected 1 to {most}",
+            credentials.len()
+        )));
+    }
+    for (i, credential) in credentials.iter().enumerate() {
+        let size = match credential {
+            Value::String(s) => s.len(),
+            Value::Object(_) => serde_json::to_vec(credential).map_or(usize::MAX, |v| v.len()),
+            _ => {
+                return Err(MintError(format!(
+                    "credential {i} from the minter is neither a string nor a JSON object"
+                )))
+            }
+        };
+        if size > max_bytes {
+            return Err(MintError(format!(
+                "credential {i} from the minter is {size} bytes, over max_credential_bytes ({max_bytes})"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Internal marker for "the session was swept meanwhile" in [`Issuer::record`].

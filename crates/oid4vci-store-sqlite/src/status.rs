@@ -98,7 +98,9 @@ impl StatusListStore for SqliteStore {
             return Ok(Vec::new());
         }
         let (candidates, session) = (candidates.to_vec(), session_id.to_owned());
-        self.write(move |conn| reserve_on(conn, list, &candidates, &session))
+        // Followed by the credential's synced write before the credential is handed out; a
+        // reservation lost before that belonged to no credential.
+        self.write_unsynced(move |conn| reserve_on(conn, list, &candidates, &session))
             .await
     }
 

@@ -11,6 +11,16 @@
 //! not even on power loss). If the commit fails, every write of the batch reports the failure
 //! and none took effect.
 //!
+//! Writes that need no sync of their own (`WriteOp::unsynced`: a consumed nonce, a reserved
+//! status-list entry) open their batch with `synchronous = NORMAL` (SQLite changes the level
+//! only between transactions): its commit is atomic, visible at once to every connection and
+//! safe from process crashes, but not fsynced. Unsynced writes join any open batch; a write that
+//! needs a sync never joins a relaxed one: that is committed first and a synced batch opens. Nothing is lost that matters: the
+//! issuer answers a wallet only after the request's next, synced write, and syncing the WAL makes
+//! every earlier frame of it durable too; a power loss before that loses only a consumption or a
+//! reservation whose credential was never handed out. (Only with `synchronous = FULL`; with
+//! `NORMAL` no commit syncs anyway.)
+//!
 //! Reads run in the same order, inside the open batch: they see the batch's earlier writes, so a
 //! caller that lost a compare-and-swap re-reads the newest version at once and can retry within
 //! the same batch. Anything the service stores because of such a read is itself a write of this
@@ -34,6 +44,8 @@ const MAX_JOBS_PER_BATCH: usize = 1024;
 pub(crate) trait Write: Send {
     fn run(&mut self, conn: &Connection) -> bool;
     fn finish(self: Box<Self>, commit_error: Option<&str>);
+    /// Whether its commit must be synced before it is answered (see the module docs).
+    fn needs_sync(&self) -> bool;
 }
 
 /// A write operation and the channel its caller waits on.
@@ -41,6 +53,7 @@ pub(crate) struct WriteOp<T, F> {
     op: Option<F>,
     result: Option<Result<T, StoreError>>,
     reply: futures_channel::oneshot::Sender<Result<T, StoreError>>,
+    needs_sync: bool,
 }
 
 impl<T, F> WriteOp<T, F>
@@ -56,6 +69,18 @@ where
             op: Some(op),
             result: None,
             reply,
+            needs_sync: true,
+        }
+    }
+
+    /// A write whose commit need not be synced before it is answered (see the module docs).
+    pub(crate) fn unsynced(
+        op: F,
+        reply: futures_channel::oneshot::Sender<Result<T, StoreError>>,
+    ) -> Self {
+        WriteOp {
+            needs_sync: false,
+            ..WriteOp::new(op, reply)
         }
     }
 }
@@ -82,6 +107,10 @@ where
         // The caller may have given up waiting; then nobody needs the answer.
         let _ = self.reply.send(outcome);
     }
+
+    fn needs_sync(&self) -> bool {
+        self.needs_sync
+    }
 }
 
 pub(crate) type WriteJob = Box<dyn Write>;
@@ -97,7 +126,24 @@ enum Job {
 pub(crate) struct Workers {
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
-    commits: Arc<AtomicU64>,
+    counts: Arc<Counts>,
+}
+
+/// Commits so far, and how many of them skipped the sync of `synchronous = FULL`.
+#[derive(Default)]
+struct Counts {
+    commits: AtomicU64,
+    relaxed: AtomicU64,
+}
+
+/// How the worker commits.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CommitPolicy {
+    /// Most writes per transaction (1: no group commit).
+    pub(crate) max_batch: usize,
+    /// True when the connection syncs every commit (`synchronous = FULL` on a file): then a
+    /// batch of only unsynced writes is committed with `NORMAL`.
+    pub(crate) syncs_every_commit: bool,
 }
 
 fn stopped() -> StoreError {
@@ -106,20 +152,24 @@ fn stopped() -> StoreError {
 
 impl Workers {
     /// Starts the worker thread on `conn`.
-    pub(crate) fn start(conn: Connection, max_batch: usize) -> Result<Self, StoreError> {
+    pub(crate) fn start(conn: Connection, policy: CommitPolicy) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
-        let commits = Arc::new(AtomicU64::new(0));
-        let counter = commits.clone();
+        let counts = Arc::new(Counts::default());
+        let counter = counts.clone();
+        let policy = CommitPolicy {
+            max_batch: policy.max_batch.clamp(1, MAX_BATCH),
+            ..policy
+        };
         let thread = std::thread::Builder::new()
             .name("oid4vci-sqlite".into())
-            .spawn(move || run(&conn, &rx, &counter, max_batch.clamp(1, MAX_BATCH)))
+            .spawn(move || run(&conn, &rx, &counter, policy))
             .map_err(|e| {
                 StoreError::Backend(format!("sqlite: cannot start the store thread: {e}"))
             })?;
         Ok(Workers {
             jobs: Some(tx),
             thread: Some(thread),
-            commits,
+            counts,
         })
     }
 
@@ -141,7 +191,13 @@ impl Workers {
 
     /// Write transactions committed so far.
     pub(crate) fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.counts.commits.load(Ordering::Relaxed)
+    }
+
+    /// Of those, the ones committed without the sync the connection would have done (batches
+    /// of only unsynced writes, with `synchronous = FULL`).
+    pub(crate) fn relaxed_commits(&self) -> u64 {
+        self.counts.relaxed.load(Ordering::Relaxed)
     }
 }
 
@@ -155,16 +211,35 @@ impl Drop for Workers {
     }
 }
 
-/// The batch being built: whether a transaction is open, and the writes awaiting its commit.
+/// The batch being built: whether a transaction is open, whether it commits without a sync,
+/// and the writes awaiting its commit.
 struct Batch {
     open: bool,
+    relaxed: bool,
     committed_later: Vec<WriteJob>,
 }
 
-fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>, commits: &AtomicU64, max_batch: usize) {
-    let mut batch = Batch {
-        open: false,
-        committed_later: Vec::new(),
+/// The worker's state: the connection, its commit policy, the open batch, the counters, and
+/// the `synchronous` level the connection is at (changeable only outside a transaction).
+struct Worker<'a> {
+    conn: &'a Connection,
+    policy: CommitPolicy,
+    counts: &'a Counts,
+    batch: Batch,
+    at_normal: bool,
+}
+
+fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>, counts: &Counts, policy: CommitPolicy) {
+    let mut worker = Worker {
+        conn,
+        policy,
+        counts,
+        batch: Batch {
+            open: false,
+            relaxed: false,
+            committed_later: Vec::new(),
+        },
+        at_normal: false,
     };
     while let Ok(first) = jobs.recv() {
         // Bounded, so that a steady stream of jobs cannot hold back the commit indefinitely.
@@ -173,79 +248,117 @@ fn run(conn: &Connection, jobs: &mpsc::Receiver<Job>, commits: &AtomicU64, max_b
         while let Some(job) = next.take() {
             match job {
                 Job::Read(read) => read(conn),
-                Job::Write(write) => add_write(conn, &mut batch, write),
+                Job::Write(write) => worker.add_write(write),
             }
             handled += 1;
-            if batch.committed_later.len() < max_batch && handled < MAX_JOBS_PER_BATCH {
+            if worker.batch.committed_later.len() < policy.max_batch && handled < MAX_JOBS_PER_BATCH
+            {
                 next = jobs.try_recv().ok();
             }
         }
-        if batch.open {
-            let error = conn
-                .execute_batch("COMMIT")
-                .err()
-                .map(|e| format!("sqlite: committing: {e}"));
-            if error.is_none() {
-                commits.fetch_add(1, Ordering::Relaxed);
-            }
-            finish(conn, &mut batch, error);
-        }
+        worker.commit();
     }
-    if batch.open {
-        finish(
-            conn,
-            &mut batch,
-            Some("sqlite: the store closed mid-batch".into()),
-        );
+    if worker.batch.open {
+        worker.finish(Some("sqlite: the store closed mid-batch".into()));
     }
 }
 
-/// Runs one write in its own savepoint inside the open batch (opening it if needed).
-fn add_write(conn: &Connection, batch: &mut Batch, mut write: WriteJob) {
-    if !batch.open {
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            write.finish(Some(&format!(
-                "sqlite: starting the write transaction: {e}"
-            )));
+impl Worker<'_> {
+    /// Puts the connection at `synchronous = NORMAL` (`relaxed`) or back at `FULL`; only called
+    /// between transactions, and only when the policy relaxes anything.
+    fn set_level(&mut self, relaxed: bool) -> Result<(), String> {
+        if self.at_normal == relaxed {
+            return Ok(());
+        }
+        let level = if relaxed { "NORMAL" } else { "FULL" };
+        self.conn
+            .execute_batch(&format!("PRAGMA synchronous = {level}"))
+            .map_err(|e| format!("sqlite: setting synchronous = {level}: {e}"))?;
+        self.at_normal = relaxed;
+        Ok(())
+    }
+
+    /// Opens a batch for `write`: relaxed when the policy allows and `write` needs no sync.
+    fn begin(&mut self, write: &WriteJob) -> Result<(), String> {
+        let relaxed = self.policy.syncs_every_commit && !write.needs_sync();
+        self.set_level(relaxed)?;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| format!("sqlite: starting the write transaction: {e}"))?;
+        self.batch.open = true;
+        self.batch.relaxed = relaxed;
+        Ok(())
+    }
+
+    /// Commits the open batch (if any) and answers its writes.
+    fn commit(&mut self) {
+        if !self.batch.open {
             return;
         }
-        batch.open = true;
-    }
-    if let Err(e) = conn.execute_batch("SAVEPOINT op") {
-        let msg = format!("sqlite: opening a savepoint: {e}");
-        write.finish(Some(&msg));
-        finish(conn, batch, Some(msg));
-        return;
-    }
-    if write.run(conn) {
-        match conn.execute_batch("RELEASE op") {
-            Ok(()) => batch.committed_later.push(write),
-            Err(e) => {
-                let msg = format!("sqlite: releasing a savepoint: {e}");
-                batch.committed_later.push(write);
-                finish(conn, batch, Some(msg));
+        let error = self
+            .conn
+            .execute_batch("COMMIT")
+            .err()
+            .map(|e| format!("sqlite: committing: {e}"));
+        if error.is_none() {
+            self.counts.commits.fetch_add(1, Ordering::Relaxed);
+            if self.batch.relaxed {
+                self.counts.relaxed.fetch_add(1, Ordering::Relaxed);
             }
         }
-    } else {
-        match conn.execute_batch("ROLLBACK TO op; RELEASE op") {
-            // It changed nothing: its own error can be answered now.
-            Ok(()) => write.finish(None),
-            Err(e) => {
-                let msg = format!("sqlite: rolling a savepoint back: {e}");
-                write.finish(None);
-                finish(conn, batch, Some(msg));
-            }
-        }
+        self.finish(error);
     }
-}
 
-/// Ends the batch: on `error`, rolls it back (if still open); then answers its writes.
-fn finish(conn: &Connection, batch: &mut Batch, error: Option<String>) {
-    if error.is_some() && !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
+    /// Runs one write in its own savepoint inside the open batch. A write that needs a sync
+    /// does not join a relaxed batch: that one is committed first (cheaply), and a synced batch
+    /// opens for it.
+    fn add_write(&mut self, mut write: WriteJob) {
+        if self.batch.open && self.batch.relaxed && write.needs_sync() {
+            self.commit();
+        }
+        if !self.batch.open {
+            if let Err(e) = self.begin(&write) {
+                write.finish(Some(&e));
+                return;
+            }
+        }
+        let conn = self.conn;
+        if let Err(e) = conn.execute_batch("SAVEPOINT op") {
+            let msg = format!("sqlite: opening a savepoint: {e}");
+            write.finish(Some(&msg));
+            self.finish(Some(msg));
+            return;
+        }
+        if write.run(conn) {
+            match conn.execute_batch("RELEASE op") {
+                Ok(()) => self.batch.committed_later.push(write),
+                Err(e) => {
+                    let msg = format!("sqlite: releasing a savepoint: {e}");
+                    self.batch.committed_later.push(write);
+                    self.finish(Some(msg));
+                }
+            }
+        } else {
+            match conn.execute_batch("ROLLBACK TO op; RELEASE op") {
+                // It changed nothing: its own error can be answered now.
+                Ok(()) => write.finish(None),
+                Err(e) => {
+                    let msg = format!("sqlite: rolling a savepoint back: {e}");
+                    write.finish(None);
+                    self.finish(Some(msg));
+                }
+            }
+        }
     }
-    batch.open = false;
-    for write in batch.committed_later.drain(..) {
-        write.finish(error.as_deref());
+
+    /// Ends the batch: on `error`, rolls it back (if still open); then answers its writes.
+    fn finish(&mut self, error: Option<String>) {
+        if error.is_some() && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.batch.open = false;
+        for write in self.batch.committed_later.drain(..) {
+            write.finish(error.as_deref());
+        }
     }
 }

@@ -113,3 +113,93 @@ fn without_group_commit_every_write_commits_alone() {
     assert_eq!(firsts, CONCURRENT_CALLERS);
     assert_eq!(store.commit_count() - before, CONCURRENT_CALLERS as u64);
 }
+
+/// One pre-authorized flow (offer, token, nonce, credential) on `issuer`.
+fn one_flow<M: oid4vci_issuer::CredentialMinter>(issuer: &oid4vci_issuer::Issuer<SqliteStore, M>) {
+    use oid4vci_issuer::testing::flows::{CONFIG, ISSUER, T0};
+    use oid4vci_issuer::{HttpFacts, OfferSpec};
+    use oid4vci_types::{CredentialRequest, TokenRequest};
+    let created = block(issuer.create_offer(OfferSpec {
+        credential_configuration_ids: vec![CONFIG.into()],
+        pre_authorized: true,
+        claims: Some(serde_json::json!({"age_over_18": true})),
+        ..OfferSpec::default()
+    }))
+    .expect("offer");
+    let code = created.pre_authorized_code().cloned().expect("code");
+    let token = block(issuer.token(
+        TokenRequest::pre_authorized(code, None),
+        HttpFacts::default(),
+    ))
+    .expect("token");
+    let nonce = issuer.nonce().c_nonce;
+    let proof = oid4vci_issuer::testing::TestWallet::new().proof(ISSUER, Some(&nonce), T0);
+    block(issuer.credential(
+        CredentialRequest::for_configuration(CONFIG, vec![proof]),
+        HttpFacts::bearer(token.access_token.expose()),
+    ))
+    .expect("credential");
+}
+
+#[test]
+fn a_flow_syncs_three_times_on_full_and_only_nonces_and_reservations_skip_the_sync() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path().join("full.db")).expect("open");
+    let (issuer, _clock) = oid4vci_issuer::testing::flows::scenario_issuer(store.clone());
+    let (commits, relaxed) = (store.commit_count(), store.relaxed_commit_count());
+    one_flow(&issuer);
+    assert_eq!(
+        store.commit_count() - commits,
+        4,
+        "offer, token, nonce, credential"
+    );
+    assert_eq!(
+        store.relaxed_commit_count() - relaxed,
+        1,
+        "only the nonce consumption skips its sync"
+    );
+    let (issuer, _clock, _signer) =
+        oid4vci_issuer::testing::status_flows::status_issuer(store.clone(), 512);
+    let (commits, relaxed) = (store.commit_count(), store.relaxed_commit_count());
+    one_flow(&issuer);
+    assert_eq!(
+        store.commit_count() - commits,
+        5,
+        "and the status-list reservation"
+    );
+    assert_eq!(store.relaxed_commit_count() - relaxed, 2);
+    // Relaxed commits are still commits: another connection sees the nonce consumed at once.
+    let other = SqliteStore::open(dir.path().join("full.db")).expect("second connection");
+    let nonce = SecretHash::of("relaxed-nonce");
+    assert!(block(store.consume_nonce(&nonce, 2_000)).expect("consume"));
+    assert!(
+        !block(other.consume_nonce(&nonce, 2_000)).expect("consume"),
+        "a relaxed commit is visible to every connection"
+    );
+    // A session write after it is synced again.
+    let relaxed = store.relaxed_commit_count();
+    block(store.insert(&sample_session("after", 1_000))).expect("insert");
+    assert_eq!(store.relaxed_commit_count(), relaxed);
+    drop((issuer, store, other));
+    let reopened = SqliteStore::open(dir.path().join("full.db")).expect("reopen");
+    assert!(
+        !block(reopened.consume_nonce(&nonce, 2_000)).expect("consume"),
+        "and survives the store being closed and reopened"
+    );
+}
+
+#[test]
+fn with_synchronous_normal_nothing_is_relaxed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = oid4vci_store_sqlite::SqliteOptions::default()
+        .synchronous(oid4vci_store_sqlite::Synchronous::Normal);
+    let store = SqliteStore::open_with(dir.path().join("normal.db"), options).expect("open");
+    let (issuer, _clock) = oid4vci_issuer::testing::flows::scenario_issuer(store.clone());
+    one_flow(&issuer);
+    assert_eq!(store.commit_count(), 4);
+    assert_eq!(
+        store.relaxed_commit_count(),
+        0,
+        "NORMAL never syncs a commit anyway"
+    );
+}

@@ -13,8 +13,11 @@ use std::sync::Mutex;
 /// Rounds of random picks before a reservation gives up (each round re-draws only the
 /// collisions; below the fill limit a pick collides at most three times in four).
 const MAX_RESERVE_ROUNDS: usize = 32;
-/// Reservations between two checks of the current list's fill (also checked after a collision).
-const FILL_CHECK_EVERY: u32 = 32;
+/// Reservations between two reads of the current list's fill from the store (it is also read
+/// after a collision, and when this issuer's own count reaches the limit). Only other
+/// instances' reservations go unseen in between: at most this many per instance, far below the
+/// half-empty list the fill limit keeps, and a count is a scan in SQL stores.
+const FILL_CHECK_EVERY: u32 = 256;
 /// Longest operator-given revocation reason kept in the log.
 pub const MAX_REASON_LEN: usize = 256;
 

@@ -15,6 +15,10 @@ struct Inner {
     nonces: HashMap<SecretHash, UnixTime>,
     /// Status-list entries by (list, idx): status and owning session.
     statuses: BTreeMap<(u32, u32), (u8, String)>,
+    /// Reserved entries per list (so the issuer's fill checks are not a scan).
+    reserved_per_list: HashMap<u32, u64>,
+    /// The entries of each session's credentials.
+    statuses_by_session: HashMap<String, Vec<(u32, u32)>>,
 }
 
 impl Inner {
@@ -160,12 +164,20 @@ impl StatusListStore for MemoryStore {
                 reserved.push(idx);
             }
         }
+        if !reserved.is_empty() {
+            *inner.reserved_per_list.entry(list).or_default() += reserved.len() as u64;
+            inner
+                .statuses_by_session
+                .entry(session_id.to_owned())
+                .or_default()
+                .extend(reserved.iter().map(|&idx| (list, idx)));
+        }
         Ok(reserved)
     }
 
     async fn reserved_count(&self, list: u32) -> Result<u64, StoreError> {
         let inner = self.lock()?;
-        Ok(inner.statuses.range((list, 0)..=(list, u32::MAX)).count() as u64)
+        Ok(inner.reserved_per_list.get(&list).copied().unwrap_or(0))
     }
 
     async fn last_list(&self) -> Result<u32, StoreError> {
@@ -197,11 +209,21 @@ impl StatusListStore for MemoryStore {
 
     async fn session_statuses(&self, session_id: &str) -> Result<Vec<StatusEntry>, StoreError> {
         let inner = self.lock()?;
-        Ok(inner
-            .statuses
-            .iter()
-            .filter(|(_, (_, owner))| owner == session_id)
-            .map(|(&(list, idx), &(status, _))| StatusEntry { list, idx, status })
-            .collect())
+        let mut entries: Vec<StatusEntry> = inner
+            .statuses_by_session
+            .get(session_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(list, idx)| {
+                let (status, _) = inner.statuses.get(&(list, idx))?;
+                Some(StatusEntry {
+                    list,
+                    idx,
+                    status: *status,
+                })
+            })
+            .collect();
+        entries.sort_unstable();
+        Ok(entries)
     }
 }

@@ -10,16 +10,9 @@ use ciborium::Value as Cbor;
 use ed25519_dalek::Signer;
 use oid4vci_issuer::testing::TestWallet;
 use serde_json::{json, Value};
-use support::{pem_certificates, temp_dir, Server};
+use support::{map_get, pem_certificates, temp_dir, Server};
 
 const AV: &str = "eu.europa.ec.av.1";
-
-fn map_get<'a>(map: &'a Cbor, key: &str) -> Option<&'a Cbor> {
-    map.as_map()?
-        .iter()
-        .find(|(k, _)| k.as_text() == Some(key))
-        .map(|(_, v)| v)
-}
 
 #[test]
 fn the_demo_serves_the_age_verification_mdoc_with_its_ds_certificate() {

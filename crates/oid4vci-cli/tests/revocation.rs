@@ -11,7 +11,7 @@ use oid4vci_issuer::testing::status_flows::{decode_status_list, status_of};
 use oid4vci_issuer::testing::TestWallet;
 use oid4vci_proof::PublicKey;
 use serde_json::{json, Value};
-use support::{temp_dir, Server, ADMIN_TOKEN};
+use support::{map_get, temp_dir, Server, ADMIN_TOKEN};
 
 const ACCEPT_JWT: (&str, &str) = ("Accept", "application/statuslist+jwt");
 
@@ -52,13 +52,6 @@ fn admin(server: &Server, path: &str, body: &str) -> (u16, Value) {
         ],
         body,
     )
-}
-
-fn map_get<'a>(map: &'a Cbor, key: &str) -> Option<&'a Cbor> {
-    map.as_map()?
-        .iter()
-        .find(|(k, _)| k.as_text() == Some(key))
-        .map(|(_, v)| v)
 }
 
 /// The `status.status_list` of an mdoc's MSO: `(uri, idx)`.

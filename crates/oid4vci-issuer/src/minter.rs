@@ -28,6 +28,25 @@ pub struct MintRequest<'a> {
     pub now: UnixTime,
 }
 
+impl MintRequest<'_> {
+    /// The status-list entry of credential `i` (`None` when the issuer keeps no status lists).
+    /// Fails when the issuer's entries do not match the `credentials` the minter will issue:
+    /// each credential needs its own entry.
+    pub fn status(
+        &self,
+        i: usize,
+        credentials: usize,
+    ) -> Result<Option<&crate::status_list::StatusReference>, MintError> {
+        if !self.statuses.is_empty() && self.statuses.len() != credentials {
+            return Err(MintError(format!(
+                "{} status-list entries for {credentials} credentials",
+                self.statuses.len()
+            )));
+        }
+        Ok(self.statuses.get(i))
+    }
+}
+
 /// What the minter did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MintOutcome {

@@ -196,18 +196,18 @@ impl CredentialMinter for SdJwtVcMinter {
             )));
         }
         let count = request.holder_keys.len().max(1);
-        if !request.statuses.is_empty() && request.statuses.len() != count {
-            return Err(MintError(format!(
-                "{} status-list entries for {count} credentials",
-                request.statuses.len()
-            )));
-        }
-        let status = |i: usize| request.statuses.get(i);
         let credentials = if request.holder_keys.is_empty() {
-            vec![Value::String(self.issue(&request, None, status(0))?)]
+            vec![Value::String(self.issue(
+                &request,
+                None,
+                request.status(0, count)?,
+            )?)]
         } else {
             (request.holder_keys.iter().enumerate())
-                .map(|(i, k)| self.issue(&request, Some(k), status(i)).map(Value::String))
+                .map(|(i, k)| {
+                    self.issue(&request, Some(k), request.status(i, count)?)
+                        .map(Value::String)
+                })
                 .collect::<Result<_, _>>()?
         };
         Ok(MintOutcome::Issued(credentials))

@@ -3,15 +3,12 @@
 //! that are neither strings nor objects are refused with `credential_request_denied`, the reason
 //! is logged, and the session stays usable.
 
-use oid4vci_issuer::testing::flows::{CONFIG, ISSUER, T0};
-use oid4vci_issuer::testing::TestWallet;
+use oid4vci_issuer::testing::flows::{request_credentials, CONFIG, ISSUER, T0};
 use oid4vci_issuer::{
-    CredentialMinter, EventKind, HttpFacts, Issuer, IssuerConfig, ManualClock, MemoryStore,
-    MintError, MintOutcome, MintRequest, OfferSpec,
+    CredentialMinter, EventKind, Issuer, IssuerConfig, ManualClock, MemoryStore, MintError,
+    MintOutcome, MintRequest,
 };
-use oid4vci_types::{
-    CredentialConfiguration, CredentialIssuerMetadata, CredentialRequest, ErrorCode, TokenRequest,
-};
+use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata, ErrorCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -52,29 +49,11 @@ fn attempt(
     issuer: &Issuer<MemoryStore, ScriptedMinter>,
     claims: Value,
 ) -> (String, Result<Value, ErrorCode>) {
-    let created = block(issuer.create_offer(OfferSpec {
-        credential_configuration_ids: vec![CONFIG.into()],
-        pre_authorized: true,
-        claims: Some(claims),
-        ..OfferSpec::default()
-    }))
-    .expect("offer");
-    let code = created.pre_authorized_code().cloned().expect("code");
-    let token = block(issuer.token(
-        TokenRequest::pre_authorized(code, None),
-        HttpFacts::default(),
-    ))
-    .expect("token");
-    let nonce = issuer.nonce().c_nonce;
-    let proof = TestWallet::new().proof(ISSUER, Some(&nonce), T0);
-    let response = block(issuer.credential(
-        CredentialRequest::for_configuration(CONFIG, vec![proof]),
-        HttpFacts::bearer(token.access_token.expose()),
-    ));
+    let (session, response) = request_credentials(issuer, claims, 1);
     let outcome = response
         .map(|r| r.credentials.expect("issued")[0].credential.clone())
         .map_err(|e| e.error);
-    (created.session_id, outcome)
+    (session, outcome)
 }
 
 fn refused_with(issuer: &Issuer<MemoryStore, ScriptedMinter>, claims: Value, reason: &str) {

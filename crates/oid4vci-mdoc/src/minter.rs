@@ -142,18 +142,13 @@ impl<K: MsoSigner> CredentialMinter for MdocMinter<K> {
         if request.holder_keys.is_empty() {
             return Err(MdocError::MissingHolderKey.into());
         }
-        if !request.statuses.is_empty() && request.statuses.len() != request.holder_keys.len() {
-            return Err(MintError(format!(
-                "{} status-list entries for {} credentials",
-                request.statuses.len(),
-                request.holder_keys.len()
-            )));
-        }
+        let count = request.holder_keys.len();
         let credentials = (request.holder_keys.iter().enumerate())
             .map(|(i, key)| {
-                let status = request.statuses.get(i);
+                let status = request.status(i, count)?;
                 self.issue_with_status(doctype, request.claims, key, status, request.now)
                     .map(Value::String)
+                    .map_err(MintError::from)
             })
             .collect::<Result<_, _>>()?;
         Ok(MintOutcome::Issued(credentials))

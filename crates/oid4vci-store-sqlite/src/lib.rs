@@ -390,19 +390,6 @@ impl SqliteStore {
         self.workers.relaxed_commits()
     }
 
-    /// Like [`write`](Self::write), for a write that need not be synced before it is answered:
-    /// one whose loss on power failure can only undo something no wallet has been answered for.
-    async fn write_unsynced<T, F>(&self, op: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let (tx, rx) = futures_channel::oneshot::channel();
-        self.workers.write(Box::new(WriteOp::unsynced(op, tx)))?;
-        rx.await
-            .map_err(|_| StoreError::Backend("sqlite: the store's thread has stopped".into()))?
-    }
-
     /// Runs `op` on the store thread inside the current group commit; resolves once committed
     /// (or at once with its own error, if it failed and so changed nothing).
     async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
@@ -410,8 +397,27 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.submit_write(op, true).await
+    }
+
+    /// Like [`write`](Self::write), for a write that need not be synced before it is answered:
+    /// one whose loss on power failure can only undo something no wallet has been answered for.
+    async fn write_unsynced<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.submit_write(op, false).await
+    }
+
+    async fn submit_write<T, F>(&self, op: F, needs_sync: bool) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let (tx, rx) = futures_channel::oneshot::channel();
-        self.workers.write(Box::new(WriteOp::new(op, tx)))?;
+        self.workers
+            .write(Box::new(WriteOp::new(op, tx, needs_sync)))?;
         rx.await
             .map_err(|_| StoreError::Backend("sqlite: the store's thread has stopped".into()))?
     }

@@ -11,7 +11,7 @@
 //! not even on power loss). If the commit fails, every write of the batch reports the failure
 //! and none took effect.
 //!
-//! Writes that need no sync of their own (`WriteOp::unsynced`: a consumed nonce, a reserved
+//! Writes that need no sync of their own (`needs_sync` false: a consumed nonce, a reserved
 //! status-list entry) open their batch with `synchronous = NORMAL` (SQLite changes the level
 //! only between transactions): its commit is atomic, visible at once to every connection and
 //! safe from process crashes, but not fsynced. Unsynced writes join any open batch; a write that
@@ -61,26 +61,18 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
+    /// `needs_sync`: whether its commit must be synced before it is answered (see the module
+    /// docs).
     pub(crate) fn new(
         op: F,
         reply: futures_channel::oneshot::Sender<Result<T, StoreError>>,
+        needs_sync: bool,
     ) -> Self {
         WriteOp {
             op: Some(op),
             result: None,
             reply,
-            needs_sync: true,
-        }
-    }
-
-    /// A write whose commit need not be synced before it is answered (see the module docs).
-    pub(crate) fn unsynced(
-        op: F,
-        reply: futures_channel::oneshot::Sender<Result<T, StoreError>>,
-    ) -> Self {
-        WriteOp {
-            needs_sync: false,
-            ..WriteOp::new(op, reply)
+            needs_sync,
         }
     }
 }
@@ -142,7 +134,7 @@ pub(crate) struct CommitPolicy {
     /// Most writes per transaction (1: no group commit).
     pub(crate) max_batch: usize,
     /// True when the connection syncs every commit (`synchronous = FULL` on a file): then a
-    /// batch of only unsynced writes is committed with `NORMAL`.
+    /// batch opened by an unsynced write is committed at `NORMAL`.
     pub(crate) syncs_every_commit: bool,
 }
 

@@ -116,29 +116,9 @@ fn without_group_commit_every_write_commits_alone() {
 
 /// One pre-authorized flow (offer, token, nonce, credential) on `issuer`.
 fn one_flow<M: oid4vci_issuer::CredentialMinter>(issuer: &oid4vci_issuer::Issuer<SqliteStore, M>) {
-    use oid4vci_issuer::testing::flows::{CONFIG, ISSUER, T0};
-    use oid4vci_issuer::{HttpFacts, OfferSpec};
-    use oid4vci_types::{CredentialRequest, TokenRequest};
-    let created = block(issuer.create_offer(OfferSpec {
-        credential_configuration_ids: vec![CONFIG.into()],
-        pre_authorized: true,
-        claims: Some(serde_json::json!({"age_over_18": true})),
-        ..OfferSpec::default()
-    }))
-    .expect("offer");
-    let code = created.pre_authorized_code().cloned().expect("code");
-    let token = block(issuer.token(
-        TokenRequest::pre_authorized(code, None),
-        HttpFacts::default(),
-    ))
-    .expect("token");
-    let nonce = issuer.nonce().c_nonce;
-    let proof = oid4vci_issuer::testing::TestWallet::new().proof(ISSUER, Some(&nonce), T0);
-    block(issuer.credential(
-        CredentialRequest::for_configuration(CONFIG, vec![proof]),
-        HttpFacts::bearer(token.access_token.expose()),
-    ))
-    .expect("credential");
+    let claims = serde_json::json!({"age_over_18": true});
+    let (_, response) = oid4vci_issuer::testing::flows::request_credentials(issuer, claims, 1);
+    response.expect("credential");
 }
 
 #[test]

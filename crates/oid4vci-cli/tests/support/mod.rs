@@ -213,6 +213,14 @@ impl Server {
     }
 }
 
+/// The value under text key `key` of a CBOR map.
+pub fn map_get<'a>(map: &'a ciborium::Value, key: &str) -> Option<&'a ciborium::Value> {
+    map.as_map()?
+        .iter()
+        .find(|(k, _)| k.as_text() == Some(key))
+        .map(|(_, v)| v)
+}
+
 /// A fresh temporary directory, removed when dropped.
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")

@@ -96,22 +96,18 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             }
         };
         let claims = session.claims.get(&configuration_id);
-        let mut statuses = Vec::new();
-        let outcome = match claims {
-            None => MintOutcome::Pending,
+        let (outcome, statuses) = match claims {
+            None => (MintOutcome::Pending, Vec::new()),
             Some(claims) => {
-                let (outcome, reserved) = self
-                    .mint(
-                        &session,
-                        &configuration_id,
-                        claims,
-                        &checked.holder_keys,
-                        EventKind::CredentialRejected,
-                        now,
-                    )
-                    .await?;
-                statuses = reserved;
-                outcome
+                self.mint(
+                    &session,
+                    &configuration_id,
+                    claims,
+                    &checked.holder_keys,
+                    EventKind::CredentialRejected,
+                    now,
+                )
+                .await?
             }
         };
         match outcome {

@@ -287,7 +287,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 )));
             }
         }
-        if entries.is_empty() && self.store.get(session_id).await?.is_none() {
+        let session_exists = self.store.get(session_id).await?.is_some();
+        if entries.is_empty() && !session_exists {
             return Err(IssuerError::NotFound);
         }
         let mut revoked = Vec::new();
@@ -300,7 +301,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             }
             lists.forget_token(list);
         }
-        let mut logged = self.store.get(session_id).await?.is_some();
+        let mut logged = session_exists;
         if !revoked.is_empty() {
             let now = self.clock.now();
             let details = json!({

@@ -308,8 +308,8 @@ pub fn tx_code_flow_with_lockout<S: SessionStore>(store: S) {
     assert_eq!(summary.events[1].details["error"], "invalid_grant");
 }
 
-pub(crate) fn redeem<S: SessionStore>(
-    issuer: &Issuer<S, SdJwtVcMinter>,
+pub(crate) fn redeem<S: SessionStore, M: crate::CredentialMinter>(
+    issuer: &Issuer<S, M>,
     created: &crate::OfferCreated,
 ) -> String {
     let token = block(issuer.token(
@@ -318,6 +318,24 @@ pub(crate) fn redeem<S: SessionStore>(
     ))
     .expect("token");
     token.access_token.expose().to_owned()
+}
+
+/// One whole pre-authorized flow at [`T0`]: an offer of [`CONFIG`] with `claims`, its token, a
+/// nonce, and a credential request with one `jwt` proof per fresh wallet key (`proofs` of
+/// them). Returns the session id and the credential endpoint's answer.
+pub fn request_credentials<S: SessionStore, M: crate::CredentialMinter>(
+    issuer: &Issuer<S, M>,
+    claims: Value,
+    proofs: usize,
+) -> (String, Result<CredentialResponse, ErrorResponse>) {
+    let created = block(issuer.create_offer(offer(Some(claims), None))).expect("offer");
+    let token = redeem(issuer, &created);
+    let nonce = issuer.nonce().c_nonce;
+    let proofs = (0..proofs)
+        .map(|_| TestWallet::new().proof(ISSUER, Some(&nonce), T0))
+        .collect();
+    let response = block(issuer.credential(jwt_request(proofs), HttpFacts::bearer(&token)));
+    (created.session_id, response)
 }
 
 pub(crate) fn jwt_request(proofs: Vec<String>) -> CredentialRequest {

@@ -8,7 +8,10 @@
 //! oid4vci_issuer::testing::status_flows::run_status_flows(oid4vci_issuer::MemoryStore::new);
 //! ```
 
-use super::flows::{block, event_types, jwt_request, offer, redeem, scenario_issuer, ISSUER, T0};
+use super::flows::{
+    block, event_types, jwt_request, offer, redeem, request_credentials, scenario_issuer, ISSUER,
+    T0,
+};
 use super::TestWallet;
 use crate::status_list::{StatusListConfig, STATUS_LIST_TYP};
 use crate::{
@@ -31,15 +34,25 @@ pub fn status_issuer<S: SessionStore + StatusListStore + Clone>(
     store: S,
     fill_limit: u32,
 ) -> (Issuer<S, SdJwtVcMinter>, ManualClock, Arc<SdJwtVcMinter>) {
-    let (issuer, clock) = scenario_issuer(store.clone());
     let signer = Arc::new(SdJwtVcMinter::generate());
-    let mut config = StatusListConfig::new(ISSUER, signer.clone());
+    let (issuer, clock) = status_issuer_signed_by(store, fill_limit, signer.clone());
+    (issuer, clock, signer)
+}
+
+/// [`status_issuer`] with lists signed by `signer`.
+fn status_issuer_signed_by<S: SessionStore + StatusListStore + Clone>(
+    store: S,
+    fill_limit: u32,
+    signer: Arc<SdJwtVcMinter>,
+) -> (Issuer<S, SdJwtVcMinter>, ManualClock) {
+    let (issuer, clock) = scenario_issuer(store.clone());
+    let mut config = StatusListConfig::new(ISSUER, signer);
     config.capacity = CAPACITY;
     config.fill_limit = fill_limit;
     let issuer = issuer
         .with_status_lists(config, store)
         .expect("valid status-list configuration");
-    (issuer, clock, signer)
+    (issuer, clock)
 }
 
 /// Runs every scenario with fresh stores from `make_store`.
@@ -132,22 +145,15 @@ fn issue<S: SessionStore>(
     issuer: &Issuer<S, SdJwtVcMinter>,
     count: usize,
 ) -> (String, Vec<String>) {
-    let created =
-        block(issuer.create_offer(offer(Some(json!({"age_over_18": true})), None))).expect("offer");
-    let token = redeem(issuer, &created);
-    let nonce = issuer.nonce().c_nonce;
-    let proofs = (0..count)
-        .map(|_| TestWallet::new().proof(ISSUER, Some(&nonce), T0))
-        .collect();
-    let response = block(issuer.credential(jwt_request(proofs), HttpFacts::bearer(&token)))
-        .expect("credentials");
+    let (session, response) = request_credentials(issuer, json!({"age_over_18": true}), count);
     let credentials = response
+        .expect("credentials")
         .credentials
         .expect("issued now")
         .iter()
         .map(|c| c.credential.as_str().expect("SD-JWT").to_owned())
         .collect();
-    (created.session_id, credentials)
+    (session, credentials)
 }
 
 /// A batch of three gets three distinct entries of list 1; revoking one and then the session
@@ -406,12 +412,7 @@ where
         block(issuer.revoke(&session, Some((1, idx)), None)).expect("revoke");
         (session, credentials, signer)
     };
-    let store = open();
-    let (issuer, _clock) = scenario_issuer(store.clone());
-    let mut config = StatusListConfig::new(ISSUER, signer.clone());
-    config.capacity = CAPACITY;
-    config.fill_limit = 512;
-    let issuer = issuer.with_status_lists(config, store).expect("config");
+    let (issuer, _clock) = status_issuer_signed_by(open(), 512, signer.clone());
     let first = status_of(&credentials[0]).1;
     assert_eq!(served_revoked(&issuer, &signer, 1), BTreeSet::from([first]));
     let statuses = block(issuer.credential_statuses(&session)).expect("statuses");

@@ -115,7 +115,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 let notification_id = random_token(self.secrets.as_ref(), 16);
                 let hash = SecretHash::of(&notification_id);
                 let count = credentials.len();
-                self.record(&session.id, |s| {
+                let id = session.id.clone();
+                self.record_from(Some(session), &id, |s| {
                     credential::record_issued(
                         s,
                         &configuration_id,
@@ -139,7 +140,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 } else {
                     "minter deferred issuance"
                 };
-                self.record(&session.id, |s| {
+                let id = session.id.clone();
+                self.record_from(Some(session), &id, |s| {
                     credential::record_deferred(
                         s,
                         &configuration_id,

@@ -388,9 +388,21 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     }
 
     /// Applies `f` to the session with this id (a vanished session is not an error).
-    async fn record(&self, session_id: &str, mut f: impl FnMut(&mut Session)) -> Outcome<()> {
+    async fn record(&self, session_id: &str, f: impl FnMut(&mut Session)) -> Outcome<()> {
+        self.record_from(None, session_id, f).await
+    }
+
+    /// [`record`](Self::record) starting from `loaded`, the session as this request loaded it:
+    /// no second read when nothing changed it since (a version conflict reloads it).
+    async fn record_from(
+        &self,
+        loaded: Option<Session>,
+        session_id: &str,
+        mut f: impl FnMut(&mut Session),
+    ) -> Outcome<()> {
         let outcome = self
-            .apply(
+            .apply_from(
+                loaded,
                 Load::Id(session_id),
                 || ErrorResponse::new(ErrorCode::Other(GONE.into())),
                 |s| {

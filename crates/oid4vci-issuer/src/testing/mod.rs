@@ -188,6 +188,34 @@ fn updates_compare_and_swap<S: SessionStore>(store: S) {
         ),
         "version must step by one"
     );
+    // An update that would take another session's key changes nothing, its own keys included.
+    let other = sample_session("s2", 1_000);
+    block(store.insert(&other)).expect("insert s2");
+    let mut thief = other.clone();
+    thief.version = 1;
+    thief.offer_id_hash = None;
+    thief.access = loaded.access.clone();
+    assert!(
+        matches!(block(store.update(&thief, 0)), Err(StoreError::LookupTaken)),
+        "an update must not take a key another session holds"
+    );
+    let kept = block(store.get("s2")).expect("get").expect("present");
+    assert_eq!(kept, other, "a refused update leaves the session as it was");
+    let offer = SecretHash::of("offer-s2");
+    assert_eq!(
+        block(store.find(LookupKind::OfferId, &offer))
+            .expect("find")
+            .map(|s| s.id),
+        Some("s2".into()),
+        "a refused update leaves the session's keys indexed"
+    );
+    assert_eq!(
+        block(store.find(LookupKind::AccessToken, &token))
+            .expect("find")
+            .map(|s| s.id),
+        Some("s1".into()),
+        "the key stays with its owner"
+    );
     let mut ghost = sample_session("ghost", 1_000);
     ghost.version = 1;
     ghost.pre_authorized = None;

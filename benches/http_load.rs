@@ -16,6 +16,12 @@
 //! issuer instances on one PostgreSQL database and one server key, each wallet's requests spread
 //! over both (the Postgres rows are skipped, with a message, where no PostgreSQL can be had).
 
+/// The `oid4vci` binary's allocator, unless the `bench-system-allocator` feature asks for the
+/// system's.
+#[cfg(not(feature = "bench-system-allocator"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use oid4vci::issuer::testing::TestWallet;
 use oid4vci::issuer::{
     HttpFacts, Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore,

@@ -32,6 +32,12 @@
 //! warm-up included), then the concurrency sweep; the sweep is also written as CSV to
 //! `target/bench-results/issuance_concurrency.csv` (input of `scripts/plot_concurrency.py`).
 
+/// The `oid4vci` binary's allocator, unless the `bench-system-allocator` feature asks for the
+/// system's.
+#[cfg(not(feature = "bench-system-allocator"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use oid4vci_issuer::testing::flows::{scenario_issuer, CONFIG, ISSUER, T0};
 use oid4vci_issuer::testing::TestWallet;

@@ -16,6 +16,12 @@
 //! `cargo bench --bench proof_validation --no-default-features --features rustcrypto`.
 //! After criterion's report, a summary prints interleaved means and the target ratios.
 
+/// The `oid4vci` binary's allocator, unless the `bench-system-allocator` feature asks for the
+/// system's.
+#[cfg(not(feature = "bench-system-allocator"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -24,6 +24,11 @@ mod serve_keys;
 mod serve_limits;
 mod serve_store;
 
+/// The binary's allocator (see the `mimalloc` feature in Cargo.toml).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code for a usage or I/O error (clap uses the same for argument errors).
 pub const EXIT_USAGE: u8 = 2;
 

@@ -85,6 +85,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod checkpoint;
 mod schema;
 mod status;
 mod worker;
@@ -365,6 +366,15 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(sql_error("enabling foreign keys"))?;
         schema::migrate(&mut conn, schema::MIGRATIONS)?;
+        let checkpointer = match &path {
+            Some(path) => Some(checkpoint::Checkpointer::start(
+                &mut conn,
+                path,
+                options.busy_timeout,
+                options.synchronous.pragma_value(),
+            )?),
+            None => None,
+        };
         Ok(SqliteStore {
             workers: Arc::new(Workers::start(
                 conn,
@@ -378,6 +388,7 @@ impl SqliteStore {
                         && matches!(options.synchronous, Synchronous::Full),
                     idle_spin: options.idle_spin,
                 },
+                checkpointer,
             )?),
             path,
         })
@@ -406,6 +417,14 @@ impl SqliteStore {
     /// [relaxed](Self::relaxed_commit_count) ones).
     pub fn commit_count(&self) -> u64 {
         self.workers.commits()
+    }
+
+    /// How many WAL checkpoints the store's checkpoint thread has completed. A file store
+    /// copies its write-ahead log back into the database file on a thread of its own, once the
+    /// log holds 1000 pages, without blocking the store thread's commits (SQLite would do it
+    /// inside the commit that crossed the line). Always 0 in memory.
+    pub fn checkpoint_count(&self) -> u64 {
+        self.workers.checkpoints()
     }
 
     /// Of [`commit_count`](Self::commit_count), the commits made without a sync although the

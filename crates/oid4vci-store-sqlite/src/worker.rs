@@ -35,6 +35,8 @@ use std::time::{Duration, Instant};
 use oid4vci_issuer::StoreError;
 use rusqlite::Connection;
 
+use crate::checkpoint::Checkpointer;
+
 /// Largest number of writes committed together.
 pub(crate) const MAX_BATCH: usize = 128;
 /// Most jobs (reads, failed and successful writes) handled before the batch is committed.
@@ -120,6 +122,8 @@ pub(crate) struct Workers {
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
     counts: Arc<Counts>,
+    /// File databases only; stops after the connection it is hooked to is closed.
+    checkpointer: Option<Checkpointer>,
 }
 
 /// Commits so far, and how many of them skipped the sync of `synchronous = FULL`.
@@ -147,8 +151,12 @@ fn stopped() -> StoreError {
 }
 
 impl Workers {
-    /// Starts the worker thread on `conn`.
-    pub(crate) fn start(conn: Connection, policy: CommitPolicy) -> Result<Self, StoreError> {
+    /// Starts the worker thread on `conn` (hooked up to `checkpointer`, if any).
+    pub(crate) fn start(
+        conn: Connection,
+        policy: CommitPolicy,
+        checkpointer: Option<Checkpointer>,
+    ) -> Result<Self, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let counts = Arc::new(Counts::default());
         let counter = counts.clone();
@@ -166,6 +174,7 @@ impl Workers {
             jobs: Some(tx),
             thread: Some(thread),
             counts,
+            checkpointer,
         })
     }
 
@@ -190,6 +199,11 @@ impl Workers {
         self.counts.commits.load(Ordering::Relaxed)
     }
 
+    /// Background WAL checkpoints completed so far (0 for an in-memory database).
+    pub(crate) fn checkpoints(&self) -> u64 {
+        self.checkpointer.as_ref().map_or(0, Checkpointer::count)
+    }
+
     /// Of those, the ones committed without the sync the connection would have done (batches
     /// of only unsynced writes, with `synchronous = FULL`).
     pub(crate) fn relaxed_commits(&self) -> u64 {
@@ -204,6 +218,8 @@ impl Drop for Workers {
             // A thread that panicked has already answered its callers with "stopped".
             let _ = t.join();
         }
+        // The connection is closed now, and with it the checkpoint thread's wake-up channel.
+        self.checkpointer = None;
     }
 }
 

@@ -103,15 +103,17 @@ impl SessionStore for MemoryStore {
         let current = inner
             .sessions
             .get(&session.id)
-            .ok_or(StoreError::NotFound)?
-            .clone();
+            .ok_or(StoreError::NotFound)?;
         if current.version != expected_version || session.version != expected_version + 1 {
             return Err(StoreError::VersionConflict);
         }
+        let old_keys = current.lookup_keys();
         if !inner.index_is_free(session) {
             return Err(StoreError::LookupTaken);
         }
-        inner.unindex(&current);
+        for key in old_keys {
+            inner.index.remove(&key);
+        }
         inner.reindex(session);
         inner.sessions.insert(session.id.clone(), session.clone());
         Ok(())

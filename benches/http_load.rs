@@ -3,8 +3,8 @@
 //! the axum routers, and the run reports flows per second and p50/p99 latency per endpoint.
 //!
 //! Bounded in count and time, loopback only, not part of `cargo test`:
-//! `cargo bench --bench http_load` (env: `LOAD_FLOWS` default 600 per store, `LOAD_WALLETS` 8,
-//! `LOAD_CREDENTIALS` default 4000 per store, `LOAD_CONNECTIONS` 32).
+//! `cargo bench --bench http_load` (env: `LOAD_FLOWS` default 2000 per store, `LOAD_WALLETS` 8,
+//! `LOAD_CREDENTIALS` default 16000 per store, `LOAD_CONNECTIONS` 32).
 //!
 //! A credential-endpoint-only scenario follows (MemoryStore, SqliteStore NORMAL): access tokens
 //! and nonces are prepared beforehand (and the proofs signed), then `LOAD_CONNECTIONS` concurrent
@@ -382,7 +382,7 @@ fn main() {
     let flows = if smoke {
         4
     } else {
-        env_usize("LOAD_FLOWS", 600)
+        env_usize("LOAD_FLOWS", 2000)
     };
     let wallets = if smoke {
         2
@@ -415,7 +415,7 @@ fn main() {
         let credentials = if smoke {
             8
         } else {
-            env_usize("LOAD_CREDENTIALS", 4000)
+            env_usize("LOAD_CREDENTIALS", 16000)
         };
         let connections = if smoke {
             2

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oid4vci_proof::crypto::{self, SigningKey};
 use oid4vci_proof::Alg;
+use rand_core::{OsRng, RngCore};
 use serde_json::{json, Map, Value};
 use std::fmt;
 
@@ -82,7 +83,7 @@ impl SdJwtVcMinter {
 
     fn disclosure(name: &str, value: &Value) -> (String, String) {
         let mut salt = [0u8; 16];
-        crypto::fill_random(&mut salt);
+        OsRng.fill_bytes(&mut salt);
         let array = json!([URL_SAFE_NO_PAD.encode(salt), name, value]);
         let encoded = URL_SAFE_NO_PAD.encode(array.to_string());
         let digest = URL_SAFE_NO_PAD.encode(crypto::sha256(encoded.as_bytes()));

@@ -3,6 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use subtle::ConstantTimeEq;
@@ -13,14 +14,13 @@ pub trait SecretSource: Send + Sync + 'static {
     fn fill(&self, out: &mut [u8]);
 }
 
-/// The crypto backend's CSPRNG ([`oid4vci_proof::crypto::fill_random`]): AWS-LC's DRBG,
-/// seeded from the operating system, with aws-lc-rs; the operating system's with rustcrypto.
+/// The operating system's CSPRNG.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OsSecretSource;
 
 impl SecretSource for OsSecretSource {
     fn fill(&self, out: &mut [u8]) {
-        oid4vci_proof::crypto::fill_random(out);
+        OsRng.fill_bytes(out);
     }
 }
 

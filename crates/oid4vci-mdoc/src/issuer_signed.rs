@@ -6,7 +6,7 @@ use crate::error::MdocError;
 use crate::limits::MdocLimits;
 use ciborium::Value as Cbor;
 use coset::{iana, AsCborValue, CoseKey, CoseSign1Builder, HeaderBuilder};
-use rand_core::{OsRng, RngCore as _};
+use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
 /// CBOR tag 24: encoded CBOR data item (RFC 8949 §3.4.5.1).
@@ -93,7 +93,7 @@ pub fn issuer_signed(
         let mut digests = Vec::with_capacity(elements.len());
         for ((name, value), id) in elements.iter().zip(ids) {
             let mut salt = vec![0u8; SALT_LEN];
-            oid4vci_proof::crypto::fill_random(&mut salt);
+            OsRng.fill_bytes(&mut salt);
             let item = Cbor::Map(vec![
                 (text("digestID"), Cbor::Integer(id.into())),
                 (text("random"), Cbor::Bytes(salt)),

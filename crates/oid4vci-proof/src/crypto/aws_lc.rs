@@ -87,15 +87,6 @@ pub(crate) fn ed25519_verify(key: &Ed25519Key, msg: &[u8], sig: &[u8]) -> bool {
     key.0.verify_sig(msg, sig).is_ok()
 }
 
-pub(crate) fn fill_random(out: &mut [u8]) {
-    // AWS-LC fails only when the operating system gives it no entropy, where `OsRng` (the
-    // rustcrypto backend's source) panics too: no secret may come from anything weaker.
-    #[allow(clippy::panic)]
-    if aws_lc_rs::rand::fill(out).is_err() {
-        panic!("the operating system's random number generator failed");
-    }
-}
-
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     let d = digest::digest(&digest::SHA256, data);
     let mut out = [0u8; 32];

@@ -67,16 +67,6 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     imp::sha256(data)
 }
 
-/// Fills `out` from a cryptographically secure random number generator: AWS-LC's (a DRBG in
-/// user space, seeded and reseeded from the operating system, no system call per use) with the
-/// aws-lc-rs backend, the operating system's with rustcrypto.
-///
-/// # Panics
-/// Only if the operating system's random number generator fails (as `rand_core::OsRng`).
-pub fn fill_random(out: &mut [u8]) {
-    imp::fill_random(out)
-}
-
 /// HMAC-SHA-256 of `data` under `key` (any key length).
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     imp::hmac_sha256(key, data)

@@ -54,10 +54,6 @@ pub(crate) fn ed25519_verify(key: &Ed25519Key, msg: &[u8], sig: &[u8]) -> bool {
         .unwrap_or(false)
 }
 
-pub(crate) fn fill_random(out: &mut [u8]) {
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, out);
-}
-
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }

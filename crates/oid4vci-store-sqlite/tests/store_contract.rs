@@ -3,8 +3,9 @@
 
 use oid4vci_issuer::testing::{count_successes, run_store_contract, sample_session};
 use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
-use oid4vci_store_sqlite::SqliteStore;
+use oid4vci_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 fn block<F: std::future::Future>(f: F) -> F::Output {
     pollster::block_on(f)
@@ -24,6 +25,23 @@ fn file_store_keeps_the_store_contract() {
             .path()
             .join(format!("contract-{}.db", n.fetch_add(1, Ordering::SeqCst)));
         SqliteStore::open(path).expect("open file")
+    });
+}
+
+#[test]
+fn file_store_that_sleeps_at_once_and_commits_each_write_alone_keeps_the_store_contract() {
+    // The other side of two options: no polling before the store thread sleeps, no group
+    // commit.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let n = AtomicUsize::new(0);
+    run_store_contract(|| {
+        let path = dir
+            .path()
+            .join(format!("plain-{}.db", n.fetch_add(1, Ordering::SeqCst)));
+        let options = SqliteOptions::default()
+            .idle_spin(Duration::ZERO)
+            .group_commit(false);
+        SqliteStore::open_with(path, options).expect("open file")
     });
 }
 

@@ -9,10 +9,17 @@
 //!
 //! The log starts over only when a checkpoint has copied all of it, and the store keeps
 //! committing while the thread copies, so the thread alone would chase the writer forever.
-//! Once it is within [`CATCH_UP`] pages, the next commit's hook copies that remainder itself
-//! (a small checkpoint on the store thread), and the following write starts the log over.
-//! Should the thread fall far behind (the WAL past [`INLINE_AT`] pages), the commit
-//! checkpoints inline as SQLite would have, so the WAL cannot grow without bound.
+//! Once the log holds its restart size and the thread is within [`CATCH_UP`] pages of its end,
+//! the next commit's hook copies that remainder itself (a small checkpoint on the store
+//! thread), and the following write starts the log over. That step syncs the log and the
+//! database: 1–9 ms on the store thread while requests queue behind it. With `synchronous =
+//! NORMAL` those are the only syncs a loaded store makes, so the log restarts late
+//! ([`RESTART_AT_NORMAL`] pages: the SQLite credential endpoint's p99 fell from 9.8–10.9 to
+//! 7.8–8.3 ms against restarting at 1000); with `FULL` every commit syncs anyway, and
+//! restarting late cost a quarter of the 8-flow throughput (1908–2103 against 2614–2682
+//! flows/s), so it restarts at [`BACKGROUND_AT`] (figures in BENCHMARKS.md). Should the thread
+//! fall far behind (the WAL past [`INLINE_AT`] pages), the commit checkpoints inline as SQLite
+//! would have, so the WAL cannot grow without bound.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +35,10 @@ use crate::schema::sql_error;
 
 /// WAL pages after which the background thread is woken (SQLite's own autocheckpoint size).
 pub(crate) const BACKGROUND_AT: i32 = 1000;
+/// With `synchronous = NORMAL`, the WAL pages (16 MiB of 4 KiB pages) from which the store
+/// thread copies the last pages itself so that the log can start over; [`BACKGROUND_AT`] with
+/// `FULL`.
+const RESTART_AT_NORMAL: i32 = 4 * BACKGROUND_AT;
 /// WAL pages after which a commit checkpoints inline (the background thread is far behind).
 const INLINE_AT: i32 = 16 * BACKGROUND_AT;
 /// Pages not yet copied by the last background checkpoint below which the store thread copies
@@ -68,13 +79,20 @@ pub(crate) struct Checkpointer {
 impl Checkpointer {
     /// Opens a second connection to the database at `path` (with the store's `busy_timeout`
     /// and `synchronous` pragma value), starts its thread, and hooks `store` (the store
-    /// thread's connection, in WAL mode) up to wake it.
+    /// thread's connection, in WAL mode) up to wake it. `commits_sync`: the store runs
+    /// `synchronous = FULL`.
     pub(crate) fn start(
         store: &mut Connection,
         path: &Path,
         busy_timeout: Duration,
         synchronous: &str,
+        commits_sync: bool,
     ) -> Result<Self, StoreError> {
+        let restart_at = if commits_sync {
+            BACKGROUND_AT
+        } else {
+            RESTART_AT_NORMAL
+        };
         let conn =
             Connection::open(path).map_err(sql_error("opening the checkpoint connection"))?;
         conn.busy_timeout(busy_timeout).map_err(sql_error(
@@ -113,7 +131,10 @@ impl Checkpointer {
                 last_pages = pages;
                 if pages >= BACKGROUND_AT {
                     let (log, copied) = progress.load();
-                    let caught_up = log > 0 && log <= pages && pages - copied <= CATCH_UP;
+                    let caught_up = pages >= restart_at
+                        && log > 0
+                        && log <= pages
+                        && pages - copied <= CATCH_UP;
                     if caught_up || pages >= INLINE_AT {
                         // The commit has happened whatever this returns: never report an error.
                         let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);

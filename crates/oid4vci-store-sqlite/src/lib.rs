@@ -380,6 +380,7 @@ impl SqliteStore {
                 path,
                 options.busy_timeout,
                 options.synchronous.pragma_value(),
+                matches!(options.synchronous, Synchronous::Full),
             )?),
             None => None,
         };

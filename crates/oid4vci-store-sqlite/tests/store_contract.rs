@@ -16,33 +16,32 @@ fn in_memory_store_keeps_the_store_contract() {
     run_store_contract(|| SqliteStore::open_in_memory().expect("open in memory"));
 }
 
-#[test]
-fn file_store_keeps_the_store_contract() {
+/// Runs the contract on fresh database files in a temporary directory, opened with `options`.
+fn contract_on_files(options: SqliteOptions) {
     let dir = tempfile::tempdir().expect("tempdir");
     let n = AtomicUsize::new(0);
     run_store_contract(|| {
         let path = dir
             .path()
             .join(format!("contract-{}.db", n.fetch_add(1, Ordering::SeqCst)));
-        SqliteStore::open(path).expect("open file")
+        SqliteStore::open_with(path, options.clone()).expect("open file")
     });
+}
+
+#[test]
+fn file_store_keeps_the_store_contract() {
+    contract_on_files(SqliteOptions::default());
 }
 
 #[test]
 fn file_store_that_sleeps_at_once_and_commits_each_write_alone_keeps_the_store_contract() {
     // The other side of two options: no polling before the store thread sleeps, no group
     // commit.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let n = AtomicUsize::new(0);
-    run_store_contract(|| {
-        let path = dir
-            .path()
-            .join(format!("plain-{}.db", n.fetch_add(1, Ordering::SeqCst)));
-        let options = SqliteOptions::default()
+    contract_on_files(
+        SqliteOptions::default()
             .idle_spin(Duration::ZERO)
-            .group_commit(false);
-        SqliteStore::open_with(path, options).expect("open file")
-    });
+            .group_commit(false),
+    );
 }
 
 #[test]

@@ -201,19 +201,16 @@ fn updates_compare_and_swap<S: SessionStore>(store: S) {
     );
     let kept = block(store.get("s2")).expect("get").expect("present");
     assert_eq!(kept, other, "a refused update leaves the session as it was");
-    let offer = SecretHash::of("offer-s2");
+    let owner =
+        |kind, hash: &SecretHash| block(store.find(kind, hash)).expect("find").map(|s| s.id);
     assert_eq!(
-        block(store.find(LookupKind::OfferId, &offer))
-            .expect("find")
-            .map(|s| s.id),
-        Some("s2".into()),
+        owner(LookupKind::OfferId, &SecretHash::of("offer-s2")).as_deref(),
+        Some("s2"),
         "a refused update leaves the session's keys indexed"
     );
     assert_eq!(
-        block(store.find(LookupKind::AccessToken, &token))
-            .expect("find")
-            .map(|s| s.id),
-        Some("s1".into()),
+        owner(LookupKind::AccessToken, &token).as_deref(),
+        Some("s1"),
         "the key stays with its owner"
     );
     let mut ghost = sample_session("ghost", 1_000);

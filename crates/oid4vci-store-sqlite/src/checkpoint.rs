@@ -32,6 +32,7 @@ use rusqlite::wal::CheckpointMode;
 use rusqlite::Connection;
 
 use crate::schema::sql_error;
+use crate::Synchronous;
 
 /// WAL pages after which the background thread is woken (SQLite's own autocheckpoint size).
 pub(crate) const BACKGROUND_AT: i32 = 1000;
@@ -78,27 +79,24 @@ pub(crate) struct Checkpointer {
 
 impl Checkpointer {
     /// Opens a second connection to the database at `path` (with the store's `busy_timeout`
-    /// and `synchronous` pragma value), starts its thread, and hooks `store` (the store
-    /// thread's connection, in WAL mode) up to wake it. `commits_sync`: the store runs
-    /// `synchronous = FULL`.
+    /// and `synchronous`), starts its thread, and hooks `store` (the store thread's
+    /// connection, in WAL mode) up to wake it.
     pub(crate) fn start(
         store: &mut Connection,
         path: &Path,
         busy_timeout: Duration,
-        synchronous: &str,
-        commits_sync: bool,
+        synchronous: Synchronous,
     ) -> Result<Self, StoreError> {
-        let restart_at = if commits_sync {
-            BACKGROUND_AT
-        } else {
-            RESTART_AT_NORMAL
+        let restart_at = match synchronous {
+            Synchronous::Full => BACKGROUND_AT,
+            Synchronous::Normal => RESTART_AT_NORMAL,
         };
         let conn =
             Connection::open(path).map_err(sql_error("opening the checkpoint connection"))?;
         conn.busy_timeout(busy_timeout).map_err(sql_error(
             "setting the checkpoint connection's busy timeout",
         ))?;
-        conn.pragma_update(None, "synchronous", synchronous)
+        conn.pragma_update(None, "synchronous", synchronous.pragma_value())
             .map_err(sql_error("setting the checkpoint connection's synchronous"))?;
         // One wake-up pending is enough: the checkpoint it runs covers every commit before it.
         let (wake, woken) = mpsc::sync_channel::<()>(1);

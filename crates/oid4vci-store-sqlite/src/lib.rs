@@ -379,8 +379,7 @@ impl SqliteStore {
                 &mut conn,
                 path,
                 options.busy_timeout,
-                options.synchronous.pragma_value(),
-                matches!(options.synchronous, Synchronous::Full),
+                options.synchronous,
             )?),
             None => None,
         };

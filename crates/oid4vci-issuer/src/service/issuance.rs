@@ -115,8 +115,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 let notification_id = random_token(self.secrets.as_ref(), 16);
                 let hash = SecretHash::of(&notification_id);
                 let count = credentials.len();
-                let id = session.id.clone();
-                self.record_from(Some(session), &id, |s| {
+                self.record_loaded(session, |s| {
                     credential::record_issued(
                         s,
                         &configuration_id,
@@ -140,8 +139,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 } else {
                     "minter deferred issuance"
                 };
-                let id = session.id.clone();
-                self.record_from(Some(session), &id, |s| {
+                self.record_loaded(session, |s| {
                     credential::record_deferred(
                         s,
                         &configuration_id,

@@ -395,8 +395,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         self.record_from(None, session_id, f).await
     }
 
-    /// [`record`](Self::record) starting from `loaded`, the session as this request loaded it:
-    /// no second read when nothing changed it since (a version conflict reloads it).
+    /// [`record`](Self::record) starting from `session`, as this request loaded it: no second
+    /// read when nothing changed it since (a version conflict reloads it).
+    async fn record_loaded(&self, session: Session, f: impl FnMut(&mut Session)) -> Outcome<()> {
+        let id = session.id.clone();
+        self.record_from(Some(session), &id, f).await
+    }
+
     async fn record_from(
         &self,
         loaded: Option<Session>,

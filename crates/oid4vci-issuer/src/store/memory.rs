@@ -29,8 +29,9 @@ impl Inner {
             .all(|k| self.index.get(k).is_none_or(|owner| *owner == session.id))
     }
 
-    fn unindex(&mut self, session: &Session) {
-        for key in session.lookup_keys() {
+    /// Drops `keys` (a session's [`Session::lookup_keys`]) from the index.
+    fn unindex(&mut self, keys: Vec<(LookupKind, SecretHash)>) {
+        for key in keys {
             self.index.remove(&key);
         }
     }
@@ -111,9 +112,7 @@ impl SessionStore for MemoryStore {
         if !inner.index_is_free(session) {
             return Err(StoreError::LookupTaken);
         }
-        for key in old_keys {
-            inner.index.remove(&key);
-        }
+        inner.unindex(old_keys);
         inner.reindex(session);
         inner.sessions.insert(session.id.clone(), session.clone());
         Ok(())
@@ -141,7 +140,7 @@ impl SessionStore for MemoryStore {
             .cloned()
             .collect();
         for s in &expired {
-            inner.unindex(s);
+            inner.unindex(s.lookup_keys());
             inner.sessions.remove(&s.id);
         }
         inner.nonces.retain(|_, exp| *exp >= now);

@@ -91,19 +91,3 @@ pub trait EventObserver: Send + Sync + 'static {
     /// One stored event of session `session_id`.
     fn observe(&self, session_id: &str, event: &Event);
 }
-
-/// Events in `after` that `before` did not have (the log only grows at its end).
-pub(crate) fn new_events<'a>(
-    before: Option<&crate::session::Session>,
-    after: &'a crate::session::Session,
-) -> &'a [Event] {
-    let (old_len, old_dropped) =
-        before.map_or((0, 0), |b| (b.events.len() as u64, b.events_dropped));
-    let added =
-        (after.events.len() as u64 + after.events_dropped).saturating_sub(old_len + old_dropped);
-    let start = after
-        .events
-        .len()
-        .saturating_sub(usize::try_from(added).unwrap_or(usize::MAX));
-    after.events.get(start..).unwrap_or_default()
-}

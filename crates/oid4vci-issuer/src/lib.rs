@@ -2,14 +2,16 @@
 //!
 //! The heart of an OID4VCI 1.0 issuer: one issuance session from offer to notification.
 //!
-//! - [`Session`] is plain data; the rules live in pure transitions ([`transition`]) that take a
-//!   session, the request and `now`, record an [`Event`], and return the output or the spec's
-//!   error body.
+//! - [`Session`] is plain data; the rules live in the session state machine: one table of which
+//!   step each [`SessionState`] admits (below), and pure steps that take a session, the request
+//!   and `now`, record an [`Event`], and return the output or the spec's error body.
 //! - [`Issuer`] is the service: one method per endpoint (`metadata`, `credential_offer`, `token`,
 //!   `nonce`, `credential`, `deferred_credential`, `notification`) and the operator API
-//!   (`create_offer`, `inspect`, `submit_claims`). It loads a session, applies a transition, and
-//!   stores it with compare-and-swap on the session's version, so a pre-authorized code is
-//!   redeemed once and a nonce consumed once even under concurrent requests.
+//!   (`create_offer`, `inspect`, `submit_claims`). It loads a session, applies one step, and
+//!   stores it through one commit loop with compare-and-swap on the session's version; on a
+//!   conflict the whole step (the table and its guards) runs again on the fresh session, so a
+//!   pre-authorized code is redeemed once, a nonce consumed once, and a concurrent revocation
+//!   never undone.
 //! - Ports, each small: [`SessionStore`] (with [`MemoryStore`] here and a contract suite in
 //!   [`testing`]), [`Clock`], [`SecretSource`], [`CredentialMinter`] (with [`SdJwtVcMinter`]),
 //!   [`ProofCheck`] (with [`StandardProofCheck`] on `oid4vci-proof`).
@@ -53,6 +55,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
+//!
+//! ## Session states
+//!
+#![doc = include_str!("machine/states.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -65,6 +71,7 @@ pub mod error;
 pub mod event;
 pub mod external_as;
 pub mod format_minter;
+mod machine;
 pub mod minter;
 pub mod nonce;
 pub mod proof_check;
@@ -75,8 +82,8 @@ pub mod session;
 pub mod signed_metadata;
 pub mod status_list;
 pub mod store;
+mod summary;
 pub mod testing;
-pub mod transition;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};
@@ -95,14 +102,13 @@ pub use proof_check::{
 pub use sd_jwt::SdJwtVcMinter;
 pub use secrets::{OsSecretSource, SecretHash, SecretSource};
 pub use service::{
-    AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, CredentialStatus,
-    HttpFacts, Issuer, LoginAction, LoginForm, LoginPage, OfferCreated, ParResponse, Revocation,
-    StatusListToken,
+    AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, HttpFacts, Issuer,
+    LoginAction, LoginForm, LoginPage, OfferCreated, ParResponse, Revocation, StatusListToken,
 };
 pub use session::{
     AuthorizationState, AuthorizationStep, LookupKind, Session, SessionFlags, SessionState,
-    SessionSummary,
 };
 pub use signed_metadata::MetadataSigner;
 pub use status_list::{StatusListConfig, StatusReference};
 pub use store::{MemoryStore, SessionStore, StatusEntry, StatusListStore, StoreError};
+pub use summary::{CredentialStatus, GrantsSummary, SessionSummary};

@@ -1,5 +1,5 @@
-//! [`Session`]: one issuance, as plain data. Transitions in [`crate::transition`] take a session
-//! and return the next one; nothing here does I/O or reads the clock.
+//! [`Session`]: one issuance, as plain data. The steps of the state machine take a session and
+//! change it; nothing here does I/O or reads the clock.
 
 use crate::clock::UnixTime;
 use crate::event::{Event, EventKind, MAX_EVENTS};
@@ -291,82 +291,19 @@ impl Session {
         }
         keys
     }
-
-    /// The operator's view: everything but secrets.
-    pub fn summary(&self) -> SessionSummary {
-        SessionSummary {
-            session_id: self.id.clone(),
-            state: self.state,
-            credential_issuer: self.credential_issuer.clone(),
-            credential_configuration_ids: self.configuration_ids.clone(),
-            grants: GrantsSummary {
-                pre_authorized_code: self.pre_authorized.is_some(),
-                tx_code_required: self
-                    .pre_authorized
-                    .as_ref()
-                    .is_some_and(|p| p.tx_code.is_some()),
-                authorization_code: self.issuer_state.is_some(),
-            },
-            claims_present: self.claims.keys().cloned().collect(),
-            subject_id: self.subject_id.clone(),
-            flags: self.flags.clone(),
-            created_at: self.created_at,
-            offer_expires_at: self.offer_expires_at,
-            expires_at: self.expires_at,
-            version: self.version,
-            events: self.events.clone(),
-            events_dropped: self.events_dropped,
-            credentials: Vec::new(),
-        }
-    }
 }
 
-/// Which grants an offer carries.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GrantsSummary {
-    /// The pre-authorized code grant is offered.
-    pub pre_authorized_code: bool,
-    /// A transaction code is required with it.
-    pub tx_code_required: bool,
-    /// The authorization code grant is offered.
-    pub authorization_code: bool,
-}
-
-/// What [`Issuer::inspect`](crate::Issuer::inspect) returns: a session without its secrets.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SessionSummary {
-    /// The session id.
-    pub session_id: String,
-    /// Where it stands.
-    pub state: SessionState,
-    /// The issuer identifier.
-    pub credential_issuer: String,
-    /// Offered configurations.
-    pub credential_configuration_ids: Vec<String>,
-    /// Offered grants.
-    pub grants: GrantsSummary,
-    /// Configurations that have claims.
-    pub claims_present: Vec<String>,
-    /// The subject.
-    pub subject_id: Option<String>,
-    /// Flags.
-    pub flags: SessionFlags,
-    /// Creation time.
-    pub created_at: UnixTime,
-    /// Offer expiry.
-    pub offer_expires_at: UnixTime,
-    /// Session expiry.
-    pub expires_at: UnixTime,
-    /// Stored version.
-    pub version: u64,
-    /// The event log.
-    pub events: Vec<Event>,
-    /// Events dropped from the front of the log.
-    pub events_dropped: u64,
-    /// The credentials issued in the session and their status, when the issuer keeps status
-    /// lists (filled by [`Issuer::inspect`](crate::Issuer::inspect)).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub credentials: Vec<crate::service::CredentialStatus>,
+/// Events in `after` that `before` did not have (the log only grows at its end).
+pub(crate) fn new_events<'a>(before: Option<&Session>, after: &'a Session) -> &'a [Event] {
+    let (old_len, old_dropped) =
+        before.map_or((0, 0), |b| (b.events.len() as u64, b.events_dropped));
+    let added =
+        (after.events.len() as u64 + after.events_dropped).saturating_sub(old_len + old_dropped);
+    let start = after
+        .events
+        .len()
+        .saturating_sub(usize::try_from(added).unwrap_or(usize::MAX));
+    after.events.get(start..).unwrap_or_default()
 }
 
 /// Details for an event: a JSON object from key/value pairs.

@@ -1,41 +1,27 @@
 //! Offer by reference, token, nonce, and the access-token (and DPoP) checks of later requests.
 
 use super::*;
+use crate::machine::offer::RetrieveOffer;
+use crate::machine::token::{self, Code, RedeemCode};
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// `GET credential_offer_uri` (Section 4.1.3): the offer by reference.
     pub async fn credential_offer(&self, offer_id: &str) -> Outcome<CredentialOffer> {
         let now = self.clock.now();
         let hash = SecretHash::of(offer_id);
-        let not_found = || {
+        fn not_found() -> ErrorResponse {
             reject(
                 ErrorCode::InvalidRequest,
                 "unknown or expired credential offer",
             )
-        };
+        }
         let code = self.key.derive("pre-authorized_code", offer_id);
-        self.apply(
-            Load::Lookup(LookupKind::OfferId, &hash),
+        let mut step = RetrieveOffer {
+            code: &code,
             not_found,
-            |session| {
-                if now > session.offer_expires_at {
-                    return Err(not_found());
-                }
-                session.record(EventKind::OfferRetrieved, now, json!({}));
-                let mut offer = CredentialOffer::new(
-                    session.credential_issuer.clone(),
-                    session.configuration_ids.clone(),
-                );
-                if let Some(p) = &session.pre_authorized {
-                    offer = offer.with_pre_authorized_code(code.clone(), p.tx_code.clone());
-                }
-                if let Some(state) = &session.issuer_state {
-                    offer = offer.with_authorization_code(Some(state.clone()));
-                }
-                Ok(offer)
-            },
-        )
-        .await
+        };
+        let load = Load::Lookup(LookupKind::OfferId, &hash);
+        self.step(None, load, not_found, &mut step, now).await
     }
 
     /// `POST /token` (Section 6).
@@ -78,60 +64,61 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         } else {
             (Ok(None), Ok(None))
         };
+        let load = Load::Lookup(LookupKind::PreAuthorizedCode, &hash);
+        self.redeem_code(
+            Code::PreAuthorized,
+            Some(found),
+            load,
+            not_found,
+            &request,
+            dpop,
+            attestation,
+            now,
+        )
+        .await
+    }
+
+    /// Redeems a code at the token endpoint, after its DPoP proof and wallet attestation were
+    /// verified (`dpop`, `attestation`: their verdicts, a refusal logged by the step).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn redeem_code(
+        &self,
+        code: Code<'_>,
+        loaded: Option<Session>,
+        load: Load<'_>,
+        not_found: impl FnOnce() -> ErrorResponse,
+        request: &TokenRequest,
+        dpop: Outcome<Option<crate::dpop::VerifiedDpop>>,
+        attestation: Outcome<Option<crate::client_attestation::VerifiedClientAttestation>>,
+        now: u64,
+    ) -> Outcome<TokenResponse> {
         let access_token = random_token(self.secrets.as_ref(), 32);
         let secrets = Arc::clone(&self.secrets);
         let mut new_identifier =
             move |config: &str| format!("{config}.{}", random_token(secrets.as_ref(), 12));
-        let granted = self
-            .apply_from(
-                Some(found),
-                Load::Lookup(LookupKind::PreAuthorizedCode, &hash),
-                not_found,
-                |session| {
-                    let checked = dpop.as_ref().and_then(|d| Ok((d, attestation.as_ref()?)));
-                    let (dpop, attested) = match checked {
-                        Ok(c) => c,
-                        Err(e) => {
-                            credential::record_rejection(
-                                session,
-                                EventKind::TokenRejected,
-                                e,
-                                json!({}),
-                                now,
-                            );
-                            return Err(e.clone());
-                        }
-                    };
-                    let granted = token::redeem_pre_authorized_code(
-                        session,
-                        &request,
-                        token::TokenInput {
-                            metadata: &self.config.metadata,
-                            access_token_hash: SecretHash::of(&access_token),
-                            expires_in: self.config.access_token_ttl,
-                            new_identifier: &mut new_identifier,
-                            dpop_jkt: dpop.as_ref().map(|d| d.jkt.clone()),
-                            attested_client: attested.as_ref().map(|a| a.client_id.clone()),
-                            now,
-                        },
-                    )?;
-                    if self.config.draft13_c_nonce {
-                        session.record(
-                            EventKind::NonceIssued,
-                            now,
-                            json!({"via": "token_response"}),
-                        );
-                    }
-                    Ok(granted)
-                },
-            )
-            .await?;
-        Ok(self.token_response(
-            access_token,
-            matches!(dpop, Ok(Some(_))),
-            granted.authorization_details,
-            now,
-        ))
+        let presented = match (&dpop, &attestation) {
+            (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+            _ => Ok(()),
+        };
+        let dpop_jkt = dpop.ok().flatten().map(|d| d.jkt);
+        let dpop_bound = dpop_jkt.is_some();
+        let mut step = RedeemCode {
+            code,
+            request,
+            presented,
+            input: token::TokenInput {
+                metadata: &self.config.metadata,
+                access_token_hash: SecretHash::of(&access_token),
+                expires_in: self.config.access_token_ttl,
+                new_identifier: &mut new_identifier,
+                dpop_jkt,
+                attested_client: attestation.ok().flatten().map(|a| a.client_id),
+                now,
+            },
+            nonce_in_response: self.config.draft13_c_nonce,
+        };
+        let granted = self.step(loaded, load, not_found, &mut step, now).await?;
+        Ok(self.token_response(access_token, dpop_bound, granted.authorization_details, now))
     }
 
     /// The token response for a granted code, whichever grant it was: DPoP or Bearer, the

@@ -2,9 +2,10 @@
 //! the `authorization_code` grant of the token endpoint.
 
 use super::*;
-use crate::transition::authorization::{
-    self as authz, Decision, DecisionInput, DecisionOutcome, PushInput,
+use crate::machine::authorization::{
+    Decide, Decision, DecisionInput, DecisionOutcome, Push, PushInput, ServePage,
 };
+use crate::machine::token::Code;
 use oid4vci_authorization::{
     request_uri, AuthorizationPolicy, AuthorizationRequest, LoginPrefill, UserDirectory,
 };
@@ -254,20 +255,23 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             from_offer: offer_state.is_some(),
             now,
         };
+        let mut step = Push {
+            request,
+            configuration_ids,
+            input,
+        };
         match &offer_state {
             Some(hash) => {
                 let unknown = || reject(ErrorCode::InvalidRequest, "unknown issuer_state");
-                self.apply(Load::Lookup(LookupKind::IssuerState, hash), unknown, |s| {
-                    authz::push(s, request.clone(), configuration_ids.clone(), input)
-                })
-                .await?;
+                let load = Load::Lookup(LookupKind::IssuerState, hash);
+                self.step(None, load, unknown, &mut step, now).await?;
             }
             None => {
                 let mut session = Session {
                     id: random_token(self.secrets.as_ref(), 16),
                     version: 0,
                     credential_issuer: self.issuer_id().to_owned(),
-                    configuration_ids: configuration_ids.clone(),
+                    configuration_ids: step.configuration_ids.clone(),
                     pre_authorized: None,
                     issuer_state: None,
                     offer_id_hash: None,
@@ -288,9 +292,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     events_dropped: 0,
                     authorization: None,
                 };
-                authz::push(&mut session, request, configuration_ids, input)?;
-                self.store.insert(&session).await.map_err(server_error)?;
-                self.observe(None, &session);
+                machine::apply(&mut session, &mut step, now)?;
+                self.commit_new(&session).await.map_err(server_error)?;
             }
         }
         Ok(ParResponse {
@@ -313,7 +316,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .await;
         match found {
             Ok(Some(session)) => {
-                self.refuse(&session.id, EventKind::ParRejected, error, json!({}), now)
+                self.refuse(session, EventKind::ParRejected, error, json!({}), now)
                     .await
             }
             Ok(None) => error,
@@ -344,19 +347,14 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let form_token = random_token(self.secrets.as_ref(), 24);
         let hash = SecretHash::of(uri);
         let login_ttl = server.policy.login_ttl;
-        let session = self
-            .apply(Load::Lookup(LookupKind::RequestUri, &hash), unknown, |s| {
-                authz::serve_page(
-                    s,
-                    &hash,
-                    client_id,
-                    SecretHash::of(&form_token),
-                    login_ttl,
-                    now,
-                )?;
-                Ok(s.clone())
-            })
-            .await?;
+        let mut step = ServePage {
+            request_uri_hash: hash,
+            client_id,
+            form_token_hash: SecretHash::of(&form_token),
+            login_ttl,
+        };
+        let load = Load::Lookup(LookupKind::RequestUri, &hash);
+        let session = self.step(None, load, unknown, &mut step, now).await?;
         Ok(self.login_page(&session, uri, &form_token, server, None))
     }
 
@@ -428,24 +426,22 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let code = random_token(self.secrets.as_ref(), 32);
         let hash = SecretHash::of(&form.request_uri);
         let policy = &server.policy;
-        let (outcome, session) = self
-            .apply(Load::Lookup(LookupKind::RequestUri, &hash), unknown, |s| {
-                let decision = match &user {
-                    Some(found) => Decision::Approve(found.clone()),
-                    None => Decision::Deny,
-                };
-                let input = DecisionInput {
-                    form_token: form.form_token.expose(),
-                    code_hash: SecretHash::of(&code),
-                    code_ttl: policy.code_ttl,
-                    session_ttl: self.config.session_ttl,
-                    max_login_attempts: policy.max_login_attempts,
-                    now,
-                };
-                let outcome = authz::decide(s, decision, input)?;
-                Ok((outcome, s.clone()))
-            })
-            .await?;
+        let mut step = Decide {
+            decision: match user {
+                Some(found) => Decision::Approve(found),
+                None => Decision::Deny,
+            },
+            input: DecisionInput {
+                form_token: form.form_token.expose(),
+                code_hash: SecretHash::of(&code),
+                code_ttl: policy.code_ttl,
+                session_ttl: self.config.session_ttl,
+                max_login_attempts: policy.max_login_attempts,
+                now,
+            },
+        };
+        let load = Load::Lookup(LookupKind::RequestUri, &hash);
+        let (outcome, session) = self.step(None, load, unknown, &mut step, now).await?;
         let Some(request) = session.authorization.as_ref().map(|a| &a.request) else {
             return Err(unknown());
         };
@@ -512,59 +508,18 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let attestation = self
             .check_client_attestation(&facts, request.client_id.as_deref(), now)
             .await;
-        let access_token = random_token(self.secrets.as_ref(), 32);
-        let secrets = Arc::clone(&self.secrets);
-        let mut new_identifier =
-            move |config: &str| format!("{config}.{}", random_token(secrets.as_ref(), 12));
-        let granted = self
-            .apply(
-                Load::Lookup(LookupKind::AuthorizationCode, &hash),
-                not_found,
-                |session| {
-                    let checked = dpop.as_ref().and_then(|d| Ok((d, attestation.as_ref()?)));
-                    let (dpop, attested) = match checked {
-                        Ok(c) => c,
-                        Err(e) => {
-                            credential::record_rejection(
-                                session,
-                                EventKind::TokenRejected,
-                                e,
-                                json!({}),
-                                now,
-                            );
-                            return Err(e.clone());
-                        }
-                    };
-                    let granted = authz::redeem_authorization_code(
-                        session,
-                        &request,
-                        &hash,
-                        token::TokenInput {
-                            metadata: &self.config.metadata,
-                            access_token_hash: SecretHash::of(&access_token),
-                            expires_in: self.config.access_token_ttl,
-                            new_identifier: &mut new_identifier,
-                            dpop_jkt: dpop.as_ref().map(|d| d.jkt.clone()),
-                            attested_client: attested.as_ref().map(|a| a.client_id.clone()),
-                            now,
-                        },
-                    )?;
-                    if self.config.draft13_c_nonce {
-                        session.record(
-                            EventKind::NonceIssued,
-                            now,
-                            json!({"via": "token_response"}),
-                        );
-                    }
-                    Ok(granted)
-                },
-            )
-            .await?;
-        Ok(self.token_response(
-            access_token,
-            matches!(dpop, Ok(Some(_))),
-            granted.authorization_details,
+        let load = Load::Lookup(LookupKind::AuthorizationCode, &hash);
+        let code = Code::Authorization(&hash);
+        self.redeem_code(
+            code,
+            None,
+            load,
+            not_found,
+            &request,
+            dpop,
+            attestation,
             now,
-        ))
+        )
+        .await
     }
 }

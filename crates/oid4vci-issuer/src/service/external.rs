@@ -135,11 +135,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 ("dpop_bound", json!(grant.dpop_jkt.is_some())),
             ]),
         );
-        match self.store.insert(&session).await {
-            Ok(()) => {
-                self.observe(None, &session);
-                Ok(session)
-            }
+        match self.commit_new(&session).await {
+            Ok(()) => Ok(session),
             Err(StoreError::LookupTaken) => self
                 .store
                 .find(LookupKind::AccessToken, hash)

@@ -1,6 +1,9 @@
 //! Credential, deferred credential and notification endpoints.
 
 use super::*;
+use crate::machine::credential::{CredentialOutcome, RequestCredential};
+use crate::machine::deferred::{self, Collect};
+use crate::machine::notification::Notify;
 use crate::proof_check::CheckedProofs;
 use oid4vci_types::{CredentialConfiguration, CredentialResponseEncryption};
 
@@ -47,7 +50,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     ) -> Outcome<CredentialResponse> {
         let now = self.clock.now();
         let metadata = &self.config.metadata;
-        let (session, _) = self
+        let (session, token_hash) = self
             .session_for_token(
                 &facts,
                 &metadata.credential_endpoint,
@@ -60,13 +63,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             Ok(id) => id,
             Err(e) => {
                 return Err(self
-                    .refuse(
-                        &session.id,
-                        EventKind::CredentialRejected,
-                        e,
-                        json!({}),
-                        now,
-                    )
+                    .refuse(session, EventKind::CredentialRejected, e, json!({}), now)
                     .await)
             }
         };
@@ -91,7 +88,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     _ => EventKind::CredentialRejected,
                 };
                 return Err(self
-                    .refuse(&session.id, kind, error, json!({"code": code}), now)
+                    .refuse(session, kind, error, json!({"code": code}), now)
                     .await);
             }
         };
@@ -110,53 +107,45 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 .await?
             }
         };
-        match outcome {
+        let (recorded, response) = match outcome {
             MintOutcome::Issued(credentials) => {
                 let notification_id = random_token(self.secrets.as_ref(), 16);
-                let hash = SecretHash::of(&notification_id);
-                let count = credentials.len();
-                self.record_loaded(session, |s| {
-                    credential::record_issued(
-                        s,
-                        &configuration_id,
-                        count,
-                        &checked.key_source,
-                        &statuses,
-                        Some(hash),
-                        now,
-                    )
-                })
-                .await?;
+                let recorded = CredentialOutcome::Issued {
+                    count: credentials.len(),
+                    key_source: checked.key_source,
+                    statuses,
+                    notification_hash: SecretHash::of(&notification_id),
+                };
                 let mut response = CredentialResponse::issued(credentials, Some(notification_id));
                 self.add_draft13_members(&mut response, &facts, now);
-                Ok(response)
+                (recorded, response)
             }
             MintOutcome::Pending => {
                 let transaction_id = random_token(self.secrets.as_ref(), 24);
-                let hash = SecretHash::of(&transaction_id);
-                let reason = if claims.is_none() {
-                    "claims not yet submitted"
-                } else {
-                    "minter deferred issuance"
+                let recorded = CredentialOutcome::Deferred {
+                    holder_keys: checked.holder_keys,
+                    transaction_hash: SecretHash::of(&transaction_id),
+                    response_encryption: request.credential_response_encryption.clone(),
+                    reason: if claims.is_none() {
+                        "claims not yet submitted"
+                    } else {
+                        "minter deferred issuance"
+                    },
                 };
-                self.record_loaded(session, |s| {
-                    credential::record_deferred(
-                        s,
-                        &configuration_id,
-                        checked.holder_keys.clone(),
-                        hash,
-                        request.credential_response_encryption.clone(),
-                        reason,
-                        now,
-                    )
-                })
-                .await?;
-                Ok(CredentialResponse::deferred(
-                    transaction_id,
-                    self.config.deferred_interval,
-                ))
+                let response =
+                    CredentialResponse::deferred(transaction_id, self.config.deferred_interval);
+                (recorded, response)
             }
-        }
+        };
+        let mut step = RequestCredential {
+            token_hash,
+            configuration_id: &configuration_id,
+            outcome: recorded,
+        };
+        let id = session.id.clone();
+        self.step(Some(session), Load::Id(&id), gone, &mut step, now)
+            .await?;
+        Ok(response)
     }
 
     /// Checks proofs and consumes their nonce; errors carry the diagnostic code for the log.
@@ -246,7 +235,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .deferred_credential_endpoint
             .clone()
             .unwrap_or_default();
-        let (session, _) = self
+        let (session, token_hash) = self
             .session_for_token(&facts, &url, credential::TokenUse::FollowUp, now)
             .await?;
         let tx_hash = SecretHash::of(&request.transaction_id);
@@ -254,7 +243,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             Ok(e) => e.clone(),
             Err(e) => {
                 return Err(self
-                    .refuse(&session.id, EventKind::DeferredRejected, e, json!({}), now)
+                    .refuse(session, EventKind::DeferredRejected, e, json!({}), now)
                     .await)
             }
         };
@@ -272,11 +261,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             )
         };
         let Some(claims) = session.claims.get(&entry.configuration_id) else {
-            let details = json!({"credential_configuration_id": entry.configuration_id});
-            self.record(&session.id, |s| {
-                s.record(EventKind::DeferredPending, now, details.clone())
-            })
-            .await?;
+            let entry = machine::Log {
+                kind: EventKind::DeferredPending,
+                details: json!({"credential_configuration_id": entry.configuration_id}),
+            };
+            let id = session.id.clone();
+            self.log(Some(session), &id, entry, now).await?;
             return Ok(pending());
         };
         let (minted, statuses) = self
@@ -293,20 +283,22 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             return Ok(pending());
         };
         let notification_id = random_token(self.secrets.as_ref(), 16);
-        let n_hash = SecretHash::of(&notification_id);
-        let count = credentials.len();
         let not_found = || {
             reject(
                 ErrorCode::InvalidTransactionId,
                 "unknown or already used transaction_id",
             )
         };
-        self.apply(
-            Load::Lookup(LookupKind::TransactionId, &tx_hash),
-            not_found,
-            |s| deferred::collect(s, &tx_hash, Some(n_hash), count, &statuses, now),
-        )
-        .await?;
+        let mut step = Collect {
+            token_hash,
+            transaction_hash: tx_hash,
+            notification_hash: SecretHash::of(&notification_id),
+            count: credentials.len(),
+            statuses,
+        };
+        let id = session.id.clone();
+        self.step(Some(session), Load::Id(&id), not_found, &mut step, now)
+            .await?;
         Ok((
             CredentialResponse::issued(credentials, Some(notification_id)),
             sealing,
@@ -326,19 +318,24 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .notification_endpoint
             .clone()
             .unwrap_or_default();
-        let (session, _) = self
+        let (session, token_hash) = self
             .session_for_token(&facts, &url, credential::TokenUse::FollowUp, now)
             .await?;
-        let id_hash = SecretHash::of(&request.notification_id);
-        let gone = || {
-            reject(
-                ErrorCode::InvalidToken,
-                "the session of this access token no longer exists",
-            )
+        let mut step = Notify {
+            token_hash,
+            id_hash: SecretHash::of(&request.notification_id),
+            request: &request,
         };
-        self.apply(Load::Id(&session.id), gone, |s| {
-            notification::receive(s, &id_hash, &request, now)
-        })
-        .await
+        let id = session.id.clone();
+        self.step(Some(session), Load::Id(&id), gone, &mut step, now)
+            .await
     }
+}
+
+/// The refusal when the session of a valid access token was swept meanwhile.
+fn gone() -> ErrorResponse {
+    reject(
+        ErrorCode::InvalidToken,
+        "the session of this access token no longer exists",
+    )
 }

@@ -1,19 +1,21 @@
-//! [`Issuer`]: the service. One method per endpoint; each loads the session, applies a pure
-//! transition, and stores the result with compare-and-swap, retrying on a version conflict.
+//! [`Issuer`]: the service. One method per endpoint; each loads the session, applies one step
+//! of the state machine, and stores the result with compare-and-swap through the one commit
+//! loop, re-running the whole step on a version conflict.
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{IssuerConfig, OfferSpec};
 use crate::error::IssuerError;
-use crate::event::{new_events, EventKind, EventObserver};
+use crate::event::{EventKind, EventObserver};
+use crate::machine::{self, credential, reject, Step};
 use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 use crate::nonce::ServerKey;
 use crate::proof_check::{ProofCheck, ProofCheckInput, StandardProofCheck};
 use crate::secrets::{random_digits, random_token, OsSecretSource, SecretHash, SecretSource};
 use crate::session::{
-    details, LookupKind, PreAuthorizedGrantState, Session, SessionState, SessionSummary,
+    details, new_events, LookupKind, PreAuthorizedGrantState, Session, SessionState,
 };
 use crate::store::{SessionStore, StoreError};
-use crate::transition::{credential, deferred, notification, reject, token};
+use crate::summary::{CredentialStatus, SessionSummary};
 use oid4vci_types::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferRequest,
     CredentialRequest, CredentialResponse, DeferredCredentialRequest, ErrorCode, ErrorResponse,
@@ -23,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// How many times a transition is re-applied after a version conflict before giving up. Among k
+/// How many times a step is re-applied after a version conflict before giving up. Among k
 /// writers racing on one session each round has one winner, so the last needs k rounds; on a
 /// network database (several instances, real parallelism) 50 concurrent requests on one session
 /// need more than the 16 an in-process store got by with.
@@ -104,7 +106,7 @@ pub use authorization::{
 };
 pub use encrypted::{CredentialBody, CredentialReply};
 pub use operator::OfferCreated;
-pub use status::{CredentialStatus, Revocation, StatusListToken, MAX_REASON_LEN};
+pub use status::{Revocation, StatusListToken, MAX_REASON_LEN};
 
 /// An OID4VCI issuer over a [`SessionStore`] and a [`CredentialMinter`].
 pub struct Issuer<S, M> {
@@ -334,112 +336,107 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         metadata
     }
 
-    /// Loads a session, applies `f` to a working copy, and stores it if `f` changed it
-    /// (compare-and-swap on the version, re-loading and re-applying on conflict). `f` decides
-    /// the outcome; a change is stored even when the outcome is an error (rejections are logged).
-    async fn apply<T>(
+    /// The one commit loop. Loads the session (or starts from `loaded`, as the request just
+    /// loaded it), applies `step` to a working copy through the state machine, and stores the
+    /// copy if the step changed it (compare-and-swap on the version). On a version conflict the
+    /// session is loaded again and the whole step re-runs on it, the (state, step) table and
+    /// the step's guards included. The step's own refusal is stored too (refusals are logged);
+    /// the observer sees the events once the store accepted them. `Ok(None)`: no such session.
+    async fn commit<St: Step>(
         &self,
+        mut loaded: Option<Session>,
         load: Load<'_>,
-        not_found: impl Fn() -> ErrorResponse,
-        f: impl FnMut(&mut Session) -> Outcome<T>,
-    ) -> Outcome<T> {
-        self.apply_from(None, load, not_found, f).await
-    }
-
-    /// [`apply`](Self::apply) starting from a session the caller has just loaded through `load`
-    /// (a retry after a version conflict loads it again).
-    async fn apply_from<T>(
-        &self,
-        mut loaded_first: Option<Session>,
-        load: Load<'_>,
-        not_found: impl Fn() -> ErrorResponse,
-        mut f: impl FnMut(&mut Session) -> Outcome<T>,
-    ) -> Outcome<T> {
+        step: &mut St,
+        now: u64,
+    ) -> Result<Option<Outcome<St::Output>>, CommitFailure> {
         for _ in 0..MAX_CAS_RETRIES {
-            let original = match loaded_first.take() {
+            let original = match loaded.take() {
                 Some(session) => session,
                 None => {
-                    let loaded = match load {
+                    let found = match load {
                         Load::Lookup(kind, hash) => self.store.find(kind, hash).await,
                         Load::Id(id) => self.store.get(id).await,
                     };
-                    loaded.map_err(server_error)?.ok_or_else(&not_found)?
+                    match found.map_err(CommitFailure::Store)? {
+                        Some(session) => session,
+                        None => return Ok(None),
+                    }
                 }
             };
             let mut working = original.clone();
-            let outcome = f(&mut working);
+            let outcome = machine::apply(&mut working, step, now);
             // Most steps log an event: a longer log is a change without comparing the rest.
             let logged = working.events.len() != original.events.len()
                 || working.events_dropped != original.events_dropped;
             if !logged && working == original {
-                return outcome;
+                return Ok(Some(outcome));
             }
             working.version = original.version + 1;
             match self.store.update(&working, original.version).await {
                 Ok(()) => {
                     self.observe(Some(&original), &working);
-                    return outcome;
+                    return Ok(Some(outcome));
                 }
                 Err(StoreError::VersionConflict) => continue,
-                Err(e) => return Err(server_error(e)),
+                Err(e) => return Err(CommitFailure::Store(e)),
             }
         }
-        Err(reject(
-            ErrorCode::TemporarilyUnavailable,
-            "the session is busy; retry",
-        ))
+        Err(CommitFailure::Busy)
     }
 
-    /// Applies `f` to the session with this id (a vanished session is not an error).
-    async fn record(&self, session_id: &str, f: impl FnMut(&mut Session)) -> Outcome<()> {
-        self.record_from(None, session_id, f).await
+    /// [`commit`](Self::commit) for a wallet endpoint: a missing session is `not_found()`,
+    /// store failures and contention their wire errors.
+    async fn step<St: Step>(
+        &self,
+        loaded: Option<Session>,
+        load: Load<'_>,
+        not_found: impl FnOnce() -> ErrorResponse,
+        step: &mut St,
+        now: u64,
+    ) -> Outcome<St::Output> {
+        match self.commit(loaded, load, step, now).await {
+            Ok(Some(outcome)) => outcome,
+            Ok(None) => Err(not_found()),
+            Err(failure) => Err(failure.into_response()),
+        }
     }
 
-    /// [`record`](Self::record) starting from `session`, as this request loaded it: no second
-    /// read when nothing changed it since (a version conflict reloads it).
-    async fn record_loaded(&self, session: Session, f: impl FnMut(&mut Session)) -> Outcome<()> {
-        let id = session.id.clone();
-        self.record_from(Some(session), &id, f).await
+    /// Stores a new session (its first events are reported to the observer).
+    async fn commit_new(&self, session: &Session) -> Result<(), StoreError> {
+        self.store.insert(session).await?;
+        self.observe(None, session);
+        Ok(())
     }
 
-    async fn record_from(
+    /// Logs an event on a session (a vanished session is not an error).
+    async fn log(
         &self,
         loaded: Option<Session>,
         session_id: &str,
-        mut f: impl FnMut(&mut Session),
+        mut entry: machine::Log,
+        now: u64,
     ) -> Outcome<()> {
-        let outcome = self
-            .apply_from(
-                loaded,
-                Load::Id(session_id),
-                || ErrorResponse::new(ErrorCode::Other(GONE.into())),
-                |s| {
-                    f(s);
-                    Ok(())
-                },
-            )
-            .await;
-        match outcome {
-            Err(e) if e.error == ErrorCode::Other(GONE.into()) => Ok(()),
-            other => other,
+        match self
+            .commit(loaded, Load::Id(session_id), &mut entry, now)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(failure) => Err(failure.into_response()),
         }
     }
 
     /// Logs a refusal on the session and returns it for the wallet.
     async fn refuse(
         &self,
-        session_id: &str,
+        session: Session,
         kind: EventKind,
         error: ErrorResponse,
         extra: Value,
         now: u64,
     ) -> ErrorResponse {
-        let logged = self
-            .record(session_id, |s| {
-                credential::record_rejection(s, kind, &error, extra.clone(), now)
-            })
-            .await;
-        match logged {
+        let entry = machine::refusal_log(kind, &error, extra);
+        let id = session.id.clone();
+        match self.log(Some(session), &id, entry, now).await {
             Ok(()) => error,
             Err(store_error) => store_error,
         }
@@ -498,7 +495,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     "the credential could not be issued",
                 );
                 Err(self
-                    .refuse(&session.id, kind, error, json!({"minter": e.0}), now)
+                    .refuse(session.clone(), kind, error, json!({"minter": e.0}), now)
                     .await)
             }
         }
@@ -538,10 +535,37 @@ fn check_minted(outcome: &MintOutcome, keys: usize, max_bytes: usize) -> Result<
     Ok(())
 }
 
-/// Internal marker for "the session was swept meanwhile" in [`Issuer::record`].
-const GONE: &str = "session_gone";
+/// Why the commit loop stored nothing.
+#[derive(Debug)]
+enum CommitFailure {
+    /// The store failed.
+    Store(StoreError),
+    /// The session kept changing under us ([`MAX_CAS_RETRIES`] conflicts in a row).
+    Busy,
+}
 
-/// How [`Issuer::apply`] finds the session.
+impl CommitFailure {
+    fn into_response(self) -> ErrorResponse {
+        match self {
+            CommitFailure::Store(e) => server_error(e),
+            CommitFailure::Busy => reject(
+                ErrorCode::TemporarilyUnavailable,
+                "the session is busy; retry",
+            ),
+        }
+    }
+}
+
+impl From<CommitFailure> for IssuerError {
+    fn from(failure: CommitFailure) -> Self {
+        match failure {
+            CommitFailure::Store(e) => IssuerError::Store(e),
+            CommitFailure::Busy => IssuerError::Contention,
+        }
+    }
+}
+
+/// How [`Issuer::commit`] finds the session.
 #[derive(Clone, Copy)]
 enum Load<'a> {
     /// By the hash of a secret.

@@ -1,6 +1,7 @@
 //! The operator API: create offers, inspect sessions, submit claims, sweep.
 
 use super::*;
+use crate::machine::deferred::SubmitClaims;
 
 /// What `create_offer` returns.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -203,8 +204,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 ("claims", json!(spec.claims.is_some())),
             ]),
         );
-        self.store.insert(&session).await?;
-        self.observe(None, &session);
+        self.commit_new(&session).await?;
         let reference = format!(
             "{}/{offer_id}",
             self.config.offer_uri_base.trim_end_matches('/')
@@ -224,7 +224,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .store
             .get(session_id)
             .await?
-            .map(|s| s.summary())
+            .map(|s| crate::summary::summary(&s))
             .ok_or(IssuerError::NotFound)?;
         summary.credentials = self.credential_statuses(session_id).await?;
         Ok(summary)
@@ -238,23 +238,20 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         claims: Value,
     ) -> Result<(), IssuerError> {
         let now = self.clock.now();
-        for _ in 0..MAX_CAS_RETRIES {
-            let mut session = self
-                .store
-                .get(session_id)
-                .await?
-                .ok_or(IssuerError::NotFound)?;
-            let expected = session.version;
-            deferred::submit_claims(&mut session, configuration_id, claims.clone(), now)
-                .map_err(IssuerError::InvalidClaims)?;
-            session.version = expected + 1;
-            match self.store.update(&session, expected).await {
-                Ok(()) => return Ok(()),
-                Err(StoreError::VersionConflict) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        let mut step = SubmitClaims {
+            configuration_id,
+            claims: &claims,
+        };
+        match self
+            .commit(None, Load::Id(session_id), &mut step, now)
+            .await?
+        {
+            Some(Ok(())) => Ok(()),
+            Some(Err(refused)) => Err(IssuerError::InvalidClaims(
+                refused.error_description.unwrap_or_default(),
+            )),
+            None => Err(IssuerError::NotFound),
         }
-        Err(IssuerError::Contention)
     }
 
     /// Deletes expired sessions and nonce records; returns how many sessions went.

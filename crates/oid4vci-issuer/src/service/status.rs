@@ -46,15 +46,6 @@ pub struct Revocation {
     pub logged: bool,
 }
 
-/// A credential of a session and its status, for [`Issuer::credential_statuses`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CredentialStatus {
-    /// Where its status is kept.
-    pub status_list: StatusReference,
-    /// `valid` or `revoked`.
-    pub status: String,
-}
-
 struct Cached {
     built_at: UnixTime,
     token: StatusListToken,
@@ -308,11 +299,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 "status_list": revoked.iter().map(|r| json!({"uri": r.uri, "idx": r.idx})).collect::<Vec<_>>(),
                 "reason": reason,
             });
-            let stored = self
-                .record(session_id, |s| {
-                    s.record(EventKind::CredentialRevoked, now, details.clone())
-                })
-                .await;
+            let entry = crate::machine::Log {
+                kind: EventKind::CredentialRevoked,
+                details,
+            };
+            let stored = self.log(None, session_id, entry, now).await;
             // The entries are revoked either way; say whether the log has it.
             logged &= stored.is_ok();
         }

@@ -1,6 +1,7 @@
-//! Notification endpoint transition (Section 11).
+//! Notification endpoint step (Section 11).
 
-use super::reject;
+use super::credential::{authorize, TokenUse};
+use super::{reject, Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
 use crate::secrets::SecretHash;
@@ -8,10 +9,36 @@ use crate::session::{details, Session, SessionState};
 use oid4vci_types::{ErrorCode, ErrorResponse, NotificationRequest};
 use serde_json::json;
 
+/// A notification as a step: the access token is checked on the session as it stands.
+pub(crate) struct Notify<'a> {
+    /// Hash of the access token presented.
+    pub token_hash: SecretHash,
+    /// Hash of the `notification_id`.
+    pub id_hash: SecretHash,
+    /// The request.
+    pub request: &'a NotificationRequest,
+}
+
+impl Step for Notify<'_> {
+    type Output = ();
+    fn kind(&self) -> StepKind {
+        StepKind::Notify
+    }
+    fn run(
+        &mut self,
+        session: &mut Session,
+        _: Admission,
+        now: UnixTime,
+    ) -> Result<(), ErrorResponse> {
+        authorize(session, &self.token_hash, now, TokenUse::FollowUp)?;
+        receive(session, &self.id_hash, self.request, now)
+    }
+}
+
 /// Records a notification. The id must be one this session handed out (`invalid_notification_id`,
 /// logged as `notification_rejected`). Repeated identical notifications succeed (Section 11:
 /// idempotent).
-pub fn receive(
+fn receive(
     session: &mut Session,
     id_hash: &SecretHash,
     request: &NotificationRequest,
@@ -19,14 +46,12 @@ pub fn receive(
 ) -> Result<(), ErrorResponse> {
     if !session.notification_hashes.iter().any(|h| h.ct_eq(id_hash)) {
         let error = reject(ErrorCode::InvalidNotificationId, "unknown notification_id");
-        super::credential::record_rejection(
+        return Err(super::refuse(
             session,
             EventKind::NotificationRejected,
-            &error,
-            json!({}),
+            error,
             now,
-        );
-        return Err(error);
+        ));
     }
     session.state = SessionState::Notified;
     session.record(

@@ -1,7 +1,7 @@
-//! Credential endpoint transitions (Section 8): authorize the token, select the configuration,
+//! Credential endpoint steps (Section 8): authorize the token, select the configuration,
 //! record the outcome.
 
-use super::reject;
+use super::{reject, Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
 use crate::secrets::SecretHash;
@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 /// How long an access token is honoured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenUse {
+pub(crate) enum TokenUse {
     /// Requesting credentials: only until the token's own expiry.
     Issuance,
     /// Collecting a deferred credential or sending a notification, which may come long after the
@@ -25,7 +25,7 @@ pub enum TokenUse {
 
 /// Checks the access token belongs to this session (constant-time) and has not expired
 /// (Section 8.3.1.1 → `invalid_token`, 401).
-pub fn authorize(
+pub(crate) fn authorize(
     session: &Session,
     token_hash: &SecretHash,
     now: UnixTime,
@@ -56,7 +56,7 @@ pub fn authorize(
 /// otherwise, also when the token response had none); a configuration id
 /// must exist (`unknown_credential_configuration`) and be granted (`insufficient_scope`, 403);
 /// draft 13's `format` is matched against the metadata.
-pub fn select_configuration(
+pub(crate) fn select_configuration(
     session: &Session,
     request: &CredentialRequest,
     metadata: &CredentialIssuerMetadata,
@@ -125,37 +125,116 @@ pub fn select_configuration(
     Ok(configuration_id)
 }
 
-/// Records a refusal at the credential endpoint (`proof_rejected` for proof errors).
-pub fn record_rejection(
-    session: &mut Session,
-    kind: EventKind,
-    error: &ErrorResponse,
-    extra: Value,
-    now: UnixTime,
-) {
-    let mut d = details([
-        ("error", json!(error.error.as_str())),
-        ("reason", json!(error.error_description)),
-    ]);
-    if let (Value::Object(map), Value::Object(more)) = (&mut d, extra) {
-        map.extend(more);
+/// What a credential request came to, once its proofs were checked and the minter ran.
+pub(crate) enum CredentialOutcome {
+    /// Credentials were minted.
+    Issued {
+        /// How many.
+        count: usize,
+        /// Where the holder keys came from (for the log).
+        key_source: String,
+        /// Their status-list entries.
+        statuses: Vec<StatusReference>,
+        /// Hash of the `notification_id` handed out with them.
+        notification_hash: SecretHash,
+    },
+    /// Issuance is deferred.
+    Deferred {
+        /// The holder keys to bind the credentials to later.
+        holder_keys: Vec<Value>,
+        /// Hash of the `transaction_id` handed out.
+        transaction_hash: SecretHash,
+        /// The request's response encryption, for the deferred response.
+        response_encryption: Option<oid4vci_types::CredentialResponseEncryption>,
+        /// Why (for the log).
+        reason: &'static str,
+    },
+}
+
+/// Recording a credential request's outcome as a step. The access token is checked again on
+/// the session as it stands at commit time: a token revoked or expired since the request
+/// loaded the session gets nothing.
+pub(crate) struct RequestCredential<'a> {
+    /// Hash of the access token the request presented.
+    pub token_hash: SecretHash,
+    /// The configuration issued.
+    pub configuration_id: &'a str,
+    /// The outcome.
+    pub outcome: CredentialOutcome,
+}
+
+impl Step for RequestCredential<'_> {
+    type Output = ();
+    fn kind(&self) -> StepKind {
+        StepKind::RequestCredential
     }
-    session.record(kind, now, d);
+    fn run(
+        &mut self,
+        session: &mut Session,
+        _: Admission,
+        now: UnixTime,
+    ) -> Result<(), ErrorResponse> {
+        if let Err(e) = authorize(session, &self.token_hash, now, TokenUse::Issuance) {
+            return Err(super::refuse(
+                session,
+                EventKind::CredentialRejected,
+                e,
+                now,
+            ));
+        }
+        match &self.outcome {
+            CredentialOutcome::Issued {
+                count,
+                key_source,
+                statuses,
+                notification_hash,
+            } => record_issued(
+                session,
+                self.configuration_id,
+                *count,
+                key_source,
+                statuses,
+                *notification_hash,
+                now,
+            ),
+            CredentialOutcome::Deferred {
+                holder_keys,
+                transaction_hash,
+                response_encryption,
+                reason,
+            } => record_deferred(
+                session,
+                self.configuration_id,
+                holder_keys.clone(),
+                *transaction_hash,
+                response_encryption.clone(),
+                reason,
+                now,
+            ),
+        }
+        Ok(())
+    }
+    fn refused(
+        &mut self,
+        session: &mut Session,
+        error: ErrorResponse,
+        now: UnixTime,
+    ) -> ErrorResponse {
+        super::refuse(session, EventKind::CredentialRejected, error, now)
+    }
 }
 
 /// Records issued credentials and the notification id handed out with them.
-pub fn record_issued(
+fn record_issued(
     session: &mut Session,
     configuration_id: &str,
     count: usize,
     key_source: &str,
     statuses: &[StatusReference],
-    notification_hash: Option<SecretHash>,
+    notification_hash: SecretHash,
     now: UnixTime,
 ) {
-    if let Some(h) = notification_hash {
-        session.notification_hashes.push(h);
-    }
+    session.notification_hashes.push(notification_hash);
     if session.state != SessionState::Deferred {
         session.state = SessionState::Issued;
     }
@@ -169,7 +248,7 @@ pub fn record_issued(
 }
 
 /// Records a deferred issuance under the hash of its `transaction_id`.
-pub fn record_deferred(
+fn record_deferred(
     session: &mut Session,
     configuration_id: &str,
     holder_keys: Vec<Value>,

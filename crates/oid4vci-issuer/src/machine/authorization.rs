@@ -5,8 +5,8 @@
 //! States: `offered` (or a fresh session) → `authorization_requested` → `authorized` (or
 //! `authorization_denied`) → `token_issued` → … ; a second redemption of a code → `revoked`.
 
-use super::reject;
 use super::token::{TokenGranted, TokenInput};
+use super::{reject, Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
 use crate::secrets::SecretHash;
@@ -16,7 +16,7 @@ use crate::session::{
 };
 use oid4vci_authorization::{AuthenticatedUser, AuthorizationRequest};
 use oid4vci_types::{AuthorizationDetail, ErrorCode, ErrorResponse, TokenGrant, TokenRequest};
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn fail(
     session: &mut Session,
@@ -24,23 +24,12 @@ fn fail(
     now: UnixTime,
     error: ErrorResponse,
 ) -> ErrorResponse {
-    fail_with(session, kind, now, error, json!({}))
-}
-
-fn fail_with(
-    session: &mut Session,
-    kind: EventKind,
-    now: UnixTime,
-    error: ErrorResponse,
-    extra: Value,
-) -> ErrorResponse {
-    super::credential::record_rejection(session, kind, &error, extra, now);
-    error
+    super::refuse(session, kind, error, now)
 }
 
 /// What the service supplies with a pushed request.
 #[derive(Clone, Copy, Debug)]
-pub struct PushInput {
+pub(crate) struct PushInput {
     /// Hash of the freshly generated `request_uri`.
     pub request_uri_hash: SecretHash,
     /// How long the `request_uri` is valid.
@@ -59,7 +48,44 @@ pub struct PushInput {
 /// asked for must have been offered (none asked: all offered ones); an offer made with
 /// `require_wallet_attestation` needs an attested client (`invalid_client`). A pending request
 /// of the same offer is replaced.
-pub fn push(
+pub(crate) struct Push {
+    /// The checked request.
+    pub request: AuthorizationRequest,
+    /// The configurations it names (none: all the offer's).
+    pub configuration_ids: Vec<String>,
+    /// What the service supplies.
+    pub input: PushInput,
+}
+
+impl Step for Push {
+    type Output = ();
+    fn kind(&self) -> StepKind {
+        StepKind::PushAuthorization
+    }
+    fn run(
+        &mut self,
+        session: &mut Session,
+        _: Admission,
+        _: UnixTime,
+    ) -> Result<(), ErrorResponse> {
+        push(
+            session,
+            self.request.clone(),
+            self.configuration_ids.clone(),
+            self.input,
+        )
+    }
+    fn refused(
+        &mut self,
+        session: &mut Session,
+        error: ErrorResponse,
+        now: UnixTime,
+    ) -> ErrorResponse {
+        fail(session, EventKind::ParRejected, now, error)
+    }
+}
+
+fn push(
     session: &mut Session,
     request: AuthorizationRequest,
     configuration_ids: Vec<String>,
@@ -68,20 +94,6 @@ pub fn push(
     let now = input.now;
     let kind = EventKind::ParRejected;
     if input.from_offer {
-        if !matches!(
-            session.state,
-            SessionState::Offered | SessionState::AuthorizationRequested
-        ) {
-            return Err(fail(
-                session,
-                kind,
-                now,
-                reject(
-                    ErrorCode::InvalidRequest,
-                    "the offer this issuer_state belongs to was already used",
-                ),
-            ));
-        }
         if now > session.offer_expires_at {
             return Err(fail(
                 session,
@@ -160,9 +172,44 @@ fn unknown_request_uri() -> ErrorResponse {
     )
 }
 
+/// Serving the login page as a step; returns the session as it then stands (the page shows it).
+pub(crate) struct ServePage<'a> {
+    /// Hash of the `request_uri`.
+    pub request_uri_hash: SecretHash,
+    /// The `client_id` of the browser's request.
+    pub client_id: Option<&'a str>,
+    /// Hash of the form's fresh anti-CSRF token.
+    pub form_token_hash: SecretHash,
+    /// How long the user has to decide.
+    pub login_ttl: u64,
+}
+
+impl Step for ServePage<'_> {
+    type Output = Session;
+    fn kind(&self) -> StepKind {
+        StepKind::ServeLoginPage
+    }
+    fn run(
+        &mut self,
+        session: &mut Session,
+        _: Admission,
+        now: UnixTime,
+    ) -> Result<Session, ErrorResponse> {
+        serve_page(
+            session,
+            &self.request_uri_hash,
+            self.client_id,
+            self.form_token_hash,
+            self.login_ttl,
+            now,
+        )?;
+        Ok(session.clone())
+    }
+}
+
 /// Serves the login page for a `request_uri` (found by its hash): once only, before it expires,
 /// to the client that pushed it (RFC 9126 §4). Stores the hash of the form's anti-CSRF token.
-pub fn serve_page(
+fn serve_page(
     session: &mut Session,
     request_uri_hash: &SecretHash,
     client_id: Option<&str>,
@@ -219,7 +266,7 @@ pub fn serve_page(
 
 /// What the user did on the login page.
 #[derive(Debug)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Submitted the login form; `Some` when the directory accepted the credentials.
     Approve(Option<AuthenticatedUser>),
     /// Pressed "Deny".
@@ -228,7 +275,7 @@ pub enum Decision {
 
 /// What follows from the user's decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DecisionOutcome {
+pub(crate) enum DecisionOutcome {
     /// A code is out: redirect with it.
     Approved,
     /// Denied (by the user, or after too many wrong passwords): redirect with `access_denied`.
@@ -239,7 +286,7 @@ pub enum DecisionOutcome {
 
 /// What the service supplies with a decision.
 #[derive(Clone, Copy, Debug)]
-pub struct DecisionInput<'a> {
+pub(crate) struct DecisionInput<'a> {
     /// The form's anti-CSRF token as submitted.
     pub form_token: &'a str,
     /// Hash of the freshly generated authorization code.
@@ -254,12 +301,48 @@ pub struct DecisionInput<'a> {
     pub now: UnixTime,
 }
 
+/// The user's decision as a step; returns the outcome and the session as it then stands.
+pub(crate) struct Decide<'a> {
+    /// What the user did.
+    pub decision: Decision,
+    /// What the service supplies.
+    pub input: DecisionInput<'a>,
+}
+
+impl Step for Decide<'_> {
+    type Output = (DecisionOutcome, Session);
+    fn kind(&self) -> StepKind {
+        StepKind::Decide
+    }
+    fn run(
+        &mut self,
+        session: &mut Session,
+        _: Admission,
+        _: UnixTime,
+    ) -> Result<(DecisionOutcome, Session), ErrorResponse> {
+        let decision = match &self.decision {
+            Decision::Approve(user) => Decision::Approve(user.clone()),
+            Decision::Deny => Decision::Deny,
+        };
+        let outcome = decide(session, decision, self.input)?;
+        Ok((outcome, session.clone()))
+    }
+    fn refused(
+        &mut self,
+        session: &mut Session,
+        error: ErrorResponse,
+        now: UnixTime,
+    ) -> ErrorResponse {
+        fail(session, EventKind::AuthorizationRejected, now, error)
+    }
+}
+
 /// Applies the user's decision to the request behind a served login page.
 ///
 /// The form token must be the one served (`invalid_request` otherwise: a forged or replayed
 /// form); the page must not have expired. Approval issues the code (single-use, `code_ttl`) and,
 /// for requests not bound to an offer, takes the claims from the user directory.
-pub fn decide(
+fn decide(
     session: &mut Session,
     decision: Decision,
     input: DecisionInput<'_>,
@@ -276,11 +359,7 @@ pub fn decide(
         ..
     } = &mut auth.step
     else {
-        let error = reject(
-            ErrorCode::InvalidRequest,
-            "this authorization request was already decided",
-        );
-        return Err(fail(session, kind, now, error));
+        return Err(unknown_request_uri());
     };
     if !form_token_hash.is_some_and(|h| h.matches(input.form_token)) {
         let error = reject(
@@ -368,11 +447,12 @@ pub fn decide(
 /// client it was issued to (`invalid_grant`); a code bound with `dpop_jkt` needs a DPoP proof by
 /// that key (RFC 9449 §10); a request authenticated by wallet attestation at PAR (or an offer
 /// requiring it) needs it again (`invalid_client`).
-pub fn redeem_authorization_code(
+pub(crate) fn redeem_authorization_code(
     session: &mut Session,
     request: &TokenRequest,
     code_hash: &SecretHash,
-    input: TokenInput<'_>,
+    admission: Admission,
+    input: &mut TokenInput<'_>,
 ) -> Result<TokenGranted, ErrorResponse> {
     let now = input.now;
     let kind = EventKind::TokenRejected;
@@ -396,8 +476,10 @@ pub fn redeem_authorization_code(
     let Some(auth) = session.authorization.as_ref() else {
         return Err(invalid_code());
     };
-    match &auth.step {
-        AuthorizationStep::Exchanged { code_hash: used } if used.ct_eq(code_hash) => {
+    match (admission, &auth.step) {
+        (Admission::Replay, AuthorizationStep::Exchanged { code_hash: used })
+            if used.ct_eq(code_hash) =>
+        {
             let revoked = session.access.take().is_some();
             session.state = SessionState::Revoked;
             session.record(
@@ -408,10 +490,13 @@ pub fn redeem_authorization_code(
             let error = reject(ErrorCode::InvalidGrant, "the authorization code was already used; the access token it issued is revoked (RFC 6749 Section 4.1.2)");
             return Err(fail(session, kind, now, error));
         }
-        AuthorizationStep::Authorized {
-            code_hash: issued,
-            code_expires_at,
-        } if issued.ct_eq(code_hash) => {
+        (
+            Admission::Proceed,
+            AuthorizationStep::Authorized {
+                code_hash: issued,
+                code_expires_at,
+            },
+        ) if issued.ct_eq(code_hash) => {
             if now > *code_expires_at {
                 return Err(fail(
                     session,

@@ -1,6 +1,7 @@
-//! Deferred credential endpoint and claim submission transitions (Section 9).
+//! Deferred credential endpoint and claim submission steps (Section 9).
 
-use super::reject;
+use super::credential::{authorize, TokenUse};
+use super::{reject, Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
 use crate::secrets::SecretHash;
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 
 /// Finds the uncollected deferred issuance for a transaction id (`invalid_transaction_id` if
 /// unknown or already collected, Section 9.3).
-pub fn pending_issuance<'a>(
+pub(crate) fn pending_issuance<'a>(
     session: &'a Session,
     transaction_hash: &SecretHash,
 ) -> Result<&'a DeferredIssuance, ErrorResponse> {
@@ -26,16 +27,41 @@ pub fn pending_issuance<'a>(
         })
 }
 
+/// Collecting a deferred credential as a step: the access token is checked again on the
+/// session as it stands, and the `transaction_id` must still be uncollected.
+pub(crate) struct Collect {
+    /// Hash of the access token presented.
+    pub token_hash: SecretHash,
+    /// Hash of the `transaction_id`.
+    pub transaction_hash: SecretHash,
+    /// Hash of the `notification_id` handed out with the credentials.
+    pub notification_hash: SecretHash,
+    /// How many credentials were minted.
+    pub count: usize,
+    /// Their status-list entries.
+    pub statuses: Vec<crate::status_list::StatusReference>,
+}
+
+impl Step for Collect {
+    type Output = ();
+    fn kind(&self) -> StepKind {
+        StepKind::CollectDeferred
+    }
+    fn run(
+        &mut self,
+        session: &mut Session,
+        _: Admission,
+        now: UnixTime,
+    ) -> Result<(), ErrorResponse> {
+        authorize(session, &self.token_hash, now, TokenUse::FollowUp)?;
+        collect(session, self, now)
+    }
+}
+
 /// Marks a deferred issuance collected (its `transaction_id` is invalid from now on) and records it.
 /// Fails if someone collected it first.
-pub fn collect(
-    session: &mut Session,
-    transaction_hash: &SecretHash,
-    notification_hash: Option<SecretHash>,
-    count: usize,
-    statuses: &[crate::status_list::StatusReference],
-    now: UnixTime,
-) -> Result<(), ErrorResponse> {
+fn collect(session: &mut Session, step: &Collect, now: UnixTime) -> Result<(), ErrorResponse> {
+    let (transaction_hash, count, statuses) = (&step.transaction_hash, step.count, &step.statuses);
     let Some(entry) = session
         .deferred
         .iter_mut()
@@ -48,9 +74,7 @@ pub fn collect(
     };
     entry.collected = true;
     let configuration_id = entry.configuration_id.clone();
-    if let Some(h) = notification_hash {
-        session.notification_hashes.push(h);
-    }
+    session.notification_hashes.push(step.notification_hash);
     if session.deferred.iter().all(|d| d.collected) {
         session.state = SessionState::Issued;
     }
@@ -63,8 +87,32 @@ pub fn collect(
     Ok(())
 }
 
+/// The operator's claims for a configuration of the session, as a step.
+pub(crate) struct SubmitClaims<'a> {
+    /// The configuration.
+    pub configuration_id: &'a str,
+    /// The claims (a JSON object).
+    pub claims: &'a Value,
+}
+
+impl Step for SubmitClaims<'_> {
+    type Output = ();
+    fn kind(&self) -> StepKind {
+        StepKind::SubmitClaims
+    }
+    fn run(
+        &mut self,
+        session: &mut Session,
+        _: Admission,
+        now: UnixTime,
+    ) -> Result<(), ErrorResponse> {
+        submit_claims(session, self.configuration_id, self.claims.clone(), now)
+            .map_err(|why| reject(ErrorCode::InvalidRequest, why))
+    }
+}
+
 /// Stores claims for a configuration of the session (operator action).
-pub fn submit_claims(
+fn submit_claims(
     session: &mut Session,
     configuration_id: &str,
     claims: Value,

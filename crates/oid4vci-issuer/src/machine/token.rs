@@ -1,6 +1,7 @@
-//! Token endpoint transition (Section 6): redeem a pre-authorized code once.
+//! Token endpoint steps (Section 6): redeem a pre-authorized code once, or an authorization
+//! code (the rules of that grant are in [`super::authorization`]).
 
-use super::reject;
+use super::{admission, reject, Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
 use crate::secrets::SecretHash;
@@ -12,7 +13,7 @@ use oid4vci_types::{
 use serde_json::json;
 
 /// What the service supplies besides the request.
-pub struct TokenInput<'a> {
+pub(crate) struct TokenInput<'a> {
     /// The issuer metadata (to resolve draft-13 `format` authorization details).
     pub metadata: &'a CredentialIssuerMetadata,
     /// Hash of the freshly generated access token.
@@ -20,7 +21,7 @@ pub struct TokenInput<'a> {
     /// Access token lifetime in seconds.
     pub expires_in: u64,
     /// Makes a new credential identifier for a configuration.
-    pub new_identifier: &'a mut dyn FnMut(&str) -> String,
+    pub new_identifier: &'a mut (dyn FnMut(&str) -> String + Send),
     /// Thumbprint of the key of a verified DPoP proof sent with the request.
     pub dpop_jkt: Option<String>,
     /// The client id a verified wallet attestation authenticated (it replaces `client_id`).
@@ -31,7 +32,7 @@ pub struct TokenInput<'a> {
 
 /// A successful exchange: what to put in the token response.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TokenGranted {
+pub(crate) struct TokenGranted {
     /// `authorization_details` for the response, when the request used them.
     pub authorization_details: Option<Vec<AuthorizationDetail>>,
     /// Granted configuration ids.
@@ -39,38 +40,105 @@ pub struct TokenGranted {
 }
 
 fn fail(session: &mut Session, now: UnixTime, error: ErrorResponse) -> ErrorResponse {
-    session.record(
-        EventKind::TokenRejected,
-        now,
-        details([
-            ("error", json!(error.error.as_str())),
-            ("reason", json!(error.error_description)),
-        ]),
-    );
-    error
+    super::refuse(session, EventKind::TokenRejected, error, now)
+}
+
+/// Which code a token request redeems.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Code<'a> {
+    /// The pre-authorized code of the session's offer.
+    PreAuthorized,
+    /// An authorization code of the embedded authorization server, by hash.
+    Authorization(&'a SecretHash),
+}
+
+/// A token request as a step: the grant's rules, after what the request presented (its DPoP
+/// proof and wallet attestation, verified before) was found acceptable.
+pub(crate) struct RedeemCode<'a> {
+    /// The code redeemed.
+    pub code: Code<'a>,
+    /// The request.
+    pub request: &'a TokenRequest,
+    /// The verdict on the request's DPoP proof and wallet attestation.
+    pub presented: Result<(), ErrorResponse>,
+    /// What the service supplies.
+    pub input: TokenInput<'a>,
+    /// Log `nonce_issued`: the token response carries a draft-13 `c_nonce`.
+    pub nonce_in_response: bool,
+}
+
+impl Step for RedeemCode<'_> {
+    type Output = TokenGranted;
+
+    fn kind(&self) -> StepKind {
+        match self.code {
+            Code::PreAuthorized => StepKind::RedeemPreAuthorizedCode,
+            Code::Authorization(_) => StepKind::RedeemAuthorizationCode,
+        }
+    }
+
+    fn run(
+        &mut self,
+        session: &mut Session,
+        admission: Admission,
+        now: UnixTime,
+    ) -> Result<TokenGranted, ErrorResponse> {
+        if let Err(e) = &self.presented {
+            return Err(fail(session, now, e.clone()));
+        }
+        let granted = match self.code {
+            Code::PreAuthorized => {
+                redeem_pre_authorized_code(session, self.request, &mut self.input)?
+            }
+            Code::Authorization(hash) => super::authorization::redeem_authorization_code(
+                session,
+                self.request,
+                hash,
+                admission,
+                &mut self.input,
+            )?,
+        };
+        if self.nonce_in_response {
+            session.record(
+                EventKind::NonceIssued,
+                now,
+                json!({"via": "token_response"}),
+            );
+        }
+        Ok(granted)
+    }
+
+    fn refused(
+        &mut self,
+        session: &mut Session,
+        error: ErrorResponse,
+        now: UnixTime,
+    ) -> ErrorResponse {
+        fail(session, now, error)
+    }
 }
 
 /// Whether the pre-authorized code of `session` could still be redeemed at `now` (not locked,
 /// not used, not expired): the cheap test the service makes before verifying a request's DPoP
 /// proof and wallet attestation. [`redeem_pre_authorized_code`] refuses every session for which
 /// this is false, so skipping those checks for it never lets a request through.
-pub fn can_redeem(session: &Session, now: UnixTime) -> bool {
-    session.state != SessionState::Locked
-        && session.pre_authorized.as_ref().is_some_and(|g| !g.redeemed)
+pub(crate) fn can_redeem(session: &Session, now: UnixTime) -> bool {
+    admission(session.state, StepKind::RedeemPreAuthorizedCode).is_ok()
+        && session.pre_authorized.is_some()
         && now <= session.offer_expires_at
 }
 
 /// Redeems the pre-authorized code of `session` (found by that code's hash).
 ///
-/// Rules: the code is single-use and expires with the offer; a locked session refuses; a
-/// transaction code is required iff the offer had a `tx_code` object (`invalid_request` when
+/// Rules (once the table admitted the step: not locked, no token yet): the code is single-use
+/// and expires with the offer; a transaction code is required iff the offer had a `tx_code` object (`invalid_request` when
 /// missing or unexpected, Section 6.3); a wrong one counts an attempt (`invalid_grant`), and
 /// reaching the limit invalidates the code (13.6.3); `authorization_details` may narrow the grant
 /// to offered configurations and make the response carry `credential_identifiers` (6.1.1, 6.2).
-pub fn redeem_pre_authorized_code(
+fn redeem_pre_authorized_code(
     session: &mut Session,
     request: &TokenRequest,
-    input: TokenInput<'_>,
+    input: &mut TokenInput<'_>,
 ) -> Result<TokenGranted, ErrorResponse> {
     let now = input.now;
     let TokenGrant::PreAuthorizedCode { tx_code, .. } = &request.grant else {
@@ -83,16 +151,6 @@ pub fn redeem_pre_authorized_code(
             ),
         ));
     };
-    if session.state == SessionState::Locked {
-        return Err(fail(
-            session,
-            now,
-            reject(
-                ErrorCode::InvalidGrant,
-                "the pre-authorized code was invalidated after too many wrong transaction codes",
-            ),
-        ));
-    }
     let Some(grant) = session.pre_authorized.as_mut() else {
         return Err(fail(
             session,
@@ -103,16 +161,6 @@ pub fn redeem_pre_authorized_code(
             ),
         ));
     };
-    if grant.redeemed {
-        return Err(fail(
-            session,
-            now,
-            reject(
-                ErrorCode::InvalidGrant,
-                "the pre-authorized code was already used",
-            ),
-        ));
-    }
     if now > session.offer_expires_at {
         return Err(fail(
             session,

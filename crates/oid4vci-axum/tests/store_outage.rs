@@ -6,7 +6,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use oid4vci_issuer::{
-    Issuer, IssuerConfig, LookupKind, MemoryStore, SdJwtVcMinter, SecretHash, Session,
+    Commit, Issuer, IssuerConfig, LookupKind, MemoryStore, SdJwtVcMinter, SecretHash, Session,
     SessionStore, StoreError, UnixTime,
 };
 use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata};
@@ -54,6 +54,10 @@ impl SessionStore for SwitchableStore {
     async fn update(&self, session: &Session, expected: u64) -> Result<(), StoreError> {
         self.check()?;
         self.inner.update(session, expected).await
+    }
+    async fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.commit(commit).await
     }
     async fn consume_nonce(&self, hash: &SecretHash, exp: UnixTime) -> Result<bool, StoreError> {
         self.check()?;

@@ -3,8 +3,8 @@
 //! entries (revocation) beside them.
 
 use oid4vci_issuer::{
-    LookupKind, SecretHash, Session, SessionStore, StatusEntry, StatusListStore, StoreError,
-    UnixTime,
+    Commit, LookupKind, SecretHash, Session, SessionStore, StatusEntry, StatusListStore,
+    StoreError, UnixTime,
 };
 use oid4vci_store_postgres::PostgresStore;
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
@@ -141,6 +141,13 @@ impl SessionStore for ServeStore {
         match self {
             ServeStore::Sqlite(s) => s.update(session, expected_version).await,
             ServeStore::Postgres(s) => s.update(session, expected_version).await,
+        }
+    }
+
+    async fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.commit(commit).await,
+            ServeStore::Postgres(s) => s.commit(commit).await,
         }
     }
 

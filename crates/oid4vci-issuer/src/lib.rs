@@ -110,5 +110,7 @@ pub use session::{
 };
 pub use signed_metadata::MetadataSigner;
 pub use status_list::{StatusListConfig, StatusReference};
-pub use store::{MemoryStore, SessionStore, StatusEntry, StatusListStore, StoreError};
+pub use store::{
+    Commit, MemoryStore, SessionStore, SessionWrite, StatusEntry, StatusListStore, StoreError,
+};
 pub use summary::{CredentialStatus, GrantsSummary, SessionSummary};

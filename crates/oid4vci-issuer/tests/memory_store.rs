@@ -1,11 +1,16 @@
 //! The store contract and every issuance scenario on [`MemoryStore`].
 
-use oid4vci_issuer::testing::{flows, run_store_contract};
+use oid4vci_issuer::testing::{flows, run_commit_contract, run_store_contract};
 use oid4vci_issuer::MemoryStore;
 
 #[test]
 fn memory_store_keeps_the_store_contract() {
     run_store_contract(MemoryStore::new);
+}
+
+#[test]
+fn memory_store_commits_a_request_whole() {
+    run_commit_contract(MemoryStore::new);
 }
 
 #[test]

@@ -12,8 +12,8 @@
 
 use oid4vci_issuer::testing::{flows, TestWallet};
 use oid4vci_issuer::{
-    Event, EventKind, EventObserver, HttpFacts, LookupKind, MemoryStore, OfferSpec, SecretHash,
-    Session, SessionState, SessionStore, StoreError, UnixTime,
+    Commit, Event, EventKind, EventObserver, HttpFacts, LookupKind, MemoryStore, OfferSpec,
+    SecretHash, Session, SessionState, SessionStore, StoreError, UnixTime,
 };
 use oid4vci_types::{CredentialRequest, TokenRequest};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,6 +71,12 @@ impl SessionStore for RevokingStore {
             self.revoke_concurrently(&session.id).await;
         }
         self.inner.update(session, expected_version).await
+    }
+    async fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            self.revoke_concurrently(&commit.write.session().id).await;
+        }
+        self.inner.commit(commit).await
     }
     async fn consume_nonce(
         &self,

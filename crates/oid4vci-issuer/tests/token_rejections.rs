@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use oid4vci_issuer::testing::{flows, TestWallet};
 use oid4vci_issuer::{
-    HttpFacts, LookupKind, MemoryStore, OfferSpec, SecretHash, Session, SessionStore, StoreError,
-    UnixTime,
+    Commit, HttpFacts, LookupKind, MemoryStore, OfferSpec, SecretHash, Session, SessionStore,
+    StoreError, UnixTime,
 };
 use oid4vci_types::{ErrorCode, SecretString, TokenRequest};
 use serde_json::json;
@@ -37,6 +37,11 @@ impl SessionStore for LedgerCountingStore {
     }
     async fn update(&self, session: &Session, expected_version: u64) -> Result<(), StoreError> {
         self.inner.update(session, expected_version).await
+    }
+    async fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
+        self.ledger_writes
+            .fetch_add(commit.nonces.len(), Ordering::SeqCst);
+        self.inner.commit(commit).await
     }
     async fn consume_nonce(
         &self,

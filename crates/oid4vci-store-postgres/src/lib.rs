@@ -77,7 +77,9 @@ pub use schema::SCHEMA_VERSION;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use error::{pg_error, pool_error, sqlstate};
-use oid4vci_issuer::{LookupKind, SecretHash, Session, SessionStore, StoreError, UnixTime};
+use oid4vci_issuer::{
+    Commit, LookupKind, SecretHash, Session, SessionStore, SessionWrite, StoreError, UnixTime,
+};
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
@@ -309,6 +311,23 @@ fn write_error(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> S
         } else {
             pg_error(context)(e)
         }
+    }
+}
+
+/// A failed `oid4vci_commit`: the statement was rolled back whole. A spent nonce or a taken
+/// status entry is named by the function's own SQLSTATE; deadlocks and serialization failures
+/// are retried as version conflicts; a lookup clash is `LookupTaken`.
+fn commit_error(e: tokio_postgres::Error) -> StoreError {
+    let message = e.as_db_error().map(|db| db.message().to_owned());
+    let numbers =
+        |text: &str| -> Vec<u32> { text.split(' ').filter_map(|n| n.parse().ok()).collect() };
+    match (sqlstate(&e), message.as_deref().map(numbers).as_deref()) {
+        (Some("OI001"), Some(&[index])) => StoreError::NonceUsed {
+            index: index as usize,
+        },
+        (Some("OI002"), Some(&[list, idx])) => StoreError::StatusTaken { list, idx },
+        (Some("40P01" | "40001"), _) => StoreError::VersionConflict,
+        _ => write_error("committing the request")(e),
     }
 }
 
@@ -578,6 +597,67 @@ impl SessionStore for PostgresStore {
             "not_found" => Err(StoreError::NotFound),
             other => Err(StoreError::Backend(format!(
                 "postgres: unexpected update outcome {other:?}"
+            ))),
+        }
+    }
+
+    async fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
+        let (session, expected) = match commit.write {
+            SessionWrite::Insert(session) => (session, None),
+            SessionWrite::Update {
+                session,
+                expected_version,
+            } => {
+                if expected_version.checked_add(1) != Some(session.version) {
+                    return Err(StoreError::VersionConflict);
+                }
+                (session, Some(version_column(expected_version)?))
+            }
+        };
+        let row = Row::of(session)?;
+        let nonces: Vec<String> = commit.nonces.iter().map(|(h, _)| h.to_hex()).collect();
+        let expiries: Vec<i64> = commit.nonces.iter().map(|(_, t)| time_column(*t)).collect();
+        let lists: Vec<i64> = commit.statuses.iter().map(|(l, _)| i64::from(*l)).collect();
+        let idxs: Vec<i64> = commit.statuses.iter().map(|(_, i)| i64::from(*i)).collect();
+        let outcome = self
+            .run(|pool| async move {
+                let client = pool.get().await.map_err(pool_error)?;
+                let stmt = client
+                    .prepare_cached(
+                        "SELECT oid4vci_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .await
+                    .map_err(pg_error("preparing the commit"))?;
+                let r = client
+                    .query_one(
+                        &stmt,
+                        &[
+                            &row.id,
+                            &expected,
+                            &row.version,
+                            &row.expires_at,
+                            &row.data,
+                            &row.kinds,
+                            &row.hashes,
+                            &nonces,
+                            &expiries,
+                            &lists,
+                            &idxs,
+                        ],
+                    )
+                    .await
+                    .map_err(commit_error)?;
+                r.try_get::<_, String>(0)
+                    .map_err(pg_error("reading the commit outcome"))
+            })
+            .await?;
+        match outcome.as_str() {
+            "ok" => Ok(()),
+            "duplicate" => Err(StoreError::Duplicate),
+            "version_conflict" => Err(StoreError::VersionConflict),
+            "not_found" => Err(StoreError::NotFound),
+            other => Err(StoreError::Backend(format!(
+                "postgres: unexpected commit outcome {other:?}"
             ))),
         }
     }

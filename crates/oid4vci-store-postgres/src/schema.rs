@@ -121,8 +121,63 @@ END
 $$;
 "#;
 
+/// Version 3: `oid4vci_commit`, a wallet request's whole effect as one statement — the session
+/// (insert, or compare-and-swap as `oid4vci_update_session`), the single-use values it consumed
+/// and the status entries it reserved. Outcomes that write nothing are returned ('duplicate',
+/// 'version_conflict', 'not_found'); a spent nonce or a taken entry raises (SQLSTATE `OI001`
+/// with the nonce's 0-based position, `OI002` with the list and index), which rolls the whole
+/// statement back, as a lookup clash (unique_violation) does.
+const V3: &str = r#"
+CREATE FUNCTION oid4vci_commit(
+    p_id TEXT, p_expected BIGINT, p_version BIGINT, p_expires_at BIGINT, p_data TEXT,
+    p_kinds TEXT[], p_hashes TEXT[], p_nonces TEXT[], p_nonce_expiries BIGINT[],
+    p_lists BIGINT[], p_idxs BIGINT[]
+) RETURNS TEXT LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_expected IS NULL THEN
+        INSERT INTO oid4vci_sessions (id, version, expires_at, data)
+            VALUES (p_id, p_version, p_expires_at, p_data)
+            ON CONFLICT (id) DO NOTHING;
+        IF NOT FOUND THEN
+            RETURN 'duplicate';
+        END IF;
+    ELSE
+        UPDATE oid4vci_sessions
+            SET version = p_version, expires_at = p_expires_at, data = p_data
+            WHERE id = p_id AND version = p_expected;
+        IF NOT FOUND THEN
+            IF EXISTS (SELECT 1 FROM oid4vci_sessions WHERE id = p_id) THEN
+                RETURN 'version_conflict';
+            END IF;
+            RETURN 'not_found';
+        END IF;
+        DELETE FROM oid4vci_session_lookups WHERE session_id = p_id;
+    END IF;
+    INSERT INTO oid4vci_session_lookups (kind, hash, session_id)
+        SELECT k, h, p_id FROM unnest(p_kinds, p_hashes) AS u (k, h);
+    FOR i IN 1 .. coalesce(array_length(p_nonces, 1), 0) LOOP
+        INSERT INTO oid4vci_consumed_nonces (hash, expires_at)
+            VALUES (p_nonces[i], p_nonce_expiries[i])
+            ON CONFLICT (hash) DO NOTHING;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION '%', i - 1 USING ERRCODE = 'OI001';
+        END IF;
+    END LOOP;
+    FOR i IN 1 .. coalesce(array_length(p_lists, 1), 0) LOOP
+        INSERT INTO oid4vci_status_entries (list, idx, status, session_id)
+            VALUES (p_lists[i], p_idxs[i], 0, p_id)
+            ON CONFLICT (list, idx) DO NOTHING;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION '% %', p_lists[i], p_idxs[i] USING ERRCODE = 'OI002';
+        END IF;
+    END LOOP;
+    RETURN 'ok';
+END
+$$;
+"#;
+
 /// Every migration, in order; the schema version of this build is its length.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

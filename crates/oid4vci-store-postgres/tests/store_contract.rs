@@ -3,7 +3,9 @@
 mod common;
 
 use common::{block, connect, fresh_store, server};
-use oid4vci_issuer::testing::{count_successes, flows, run_store_contract, sample_session};
+use oid4vci_issuer::testing::{
+    count_successes, flows, run_commit_contract, run_store_contract, sample_session,
+};
 use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
 
 #[test]
@@ -12,6 +14,14 @@ fn postgres_store_keeps_the_store_contract() {
         return;
     };
     run_store_contract(|| fresh_store(pg));
+}
+
+#[test]
+fn postgres_store_commits_a_request_whole() {
+    let Some(pg) = server("postgres_store_commits_a_request_whole") else {
+        return;
+    };
+    run_commit_contract(|| fresh_store(pg));
 }
 
 #[test]

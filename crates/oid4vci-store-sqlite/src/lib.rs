@@ -100,7 +100,9 @@ mod worker;
 
 pub use schema::SCHEMA_VERSION;
 
-use oid4vci_issuer::{LookupKind, SecretHash, Session, SessionStore, StoreError, UnixTime};
+use oid4vci_issuer::{
+    Commit, LookupKind, SecretHash, Session, SessionStore, SessionWrite, StoreError, UnixTime,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 use schema::sql_error;
 use std::collections::BTreeSet;
@@ -560,6 +562,30 @@ fn replace_lookups(conn: &Connection, row: &Row) -> Result<(), StoreError> {
     insert_lookups(conn, &row.id, new)
 }
 
+/// A [`Commit`] as one write (one savepoint: any refusal rolls all of it back).
+fn commit_on(
+    conn: &Connection,
+    row: &Row,
+    expected: Option<i64>,
+    nonces: &[(String, i64)],
+    statuses: &[(u32, u32)],
+) -> Result<(), StoreError> {
+    for (index, (hash, expires_at)) in nonces.iter().enumerate() {
+        if !consume_nonce_on(conn, hash, *expires_at)? {
+            return Err(StoreError::NonceUsed { index });
+        }
+    }
+    for &(list, idx) in statuses {
+        if status::reserve_on(conn, list, &[idx], &row.id)?.is_empty() {
+            return Err(StoreError::StatusTaken { list, idx });
+        }
+    }
+    match expected {
+        None => insert_on(conn, row),
+        Some(expected) => update_on(conn, row, expected),
+    }
+}
+
 fn consume_nonce_on(conn: &Connection, hash: &str, expires_at: i64) -> Result<bool, StoreError> {
     let inserted = conn
         .prepare_cached("INSERT OR IGNORE INTO consumed_nonces (hash, expires_at) VALUES (?1, ?2)")
@@ -645,6 +671,31 @@ impl SessionStore for SqliteStore {
         let row = Row::of(session)?;
         let expected = version_column(expected_version)?;
         self.write(move |conn| update_on(conn, &row, expected))
+            .await
+    }
+
+    async fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
+        let (session, expected) = match commit.write {
+            SessionWrite::Insert(session) => (session, None),
+            SessionWrite::Update {
+                session,
+                expected_version,
+            } => {
+                if expected_version.checked_add(1) != Some(session.version) {
+                    // Not a valid successor: nothing can be written.
+                    return Err(StoreError::VersionConflict);
+                }
+                (session, Some(version_column(expected_version)?))
+            }
+        };
+        let row = Row::of(session)?;
+        let nonces: Vec<(String, i64)> = commit
+            .nonces
+            .iter()
+            .map(|(hash, expires_at)| (hash.to_hex(), time_column(*expires_at)))
+            .collect();
+        let statuses = commit.statuses.to_vec();
+        self.write(move |conn| commit_on(conn, &row, expected, &nonces, &statuses))
             .await
     }
 

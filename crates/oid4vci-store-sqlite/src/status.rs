@@ -47,7 +47,7 @@ fn entries(
     Ok(out)
 }
 
-fn reserve_on(
+pub(crate) fn reserve_on(
     conn: &Connection,
     list: u32,
     candidates: &[u32],

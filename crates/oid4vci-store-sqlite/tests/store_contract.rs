@@ -1,7 +1,9 @@
 //! The `SessionStore` contract suite on SQLite: in memory, on a file, and on two stores sharing
 //! one file (as two processes would).
 
-use oid4vci_issuer::testing::{count_successes, run_store_contract, sample_session};
+use oid4vci_issuer::testing::{
+    count_successes, run_commit_contract, run_store_contract, sample_session,
+};
 use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,16 +18,24 @@ fn in_memory_store_keeps_the_store_contract() {
     run_store_contract(|| SqliteStore::open_in_memory().expect("open in memory"));
 }
 
-/// Runs the contract on fresh database files in a temporary directory, opened with `options`.
+#[test]
+fn in_memory_store_commits_a_request_whole() {
+    run_commit_contract(|| SqliteStore::open_in_memory().expect("open in memory"));
+}
+
+/// Runs the store and commit contracts on fresh database files in a temporary directory,
+/// opened with `options`.
 fn contract_on_files(options: SqliteOptions) {
     let dir = tempfile::tempdir().expect("tempdir");
     let n = AtomicUsize::new(0);
-    run_store_contract(|| {
+    let open = || {
         let path = dir
             .path()
             .join(format!("contract-{}.db", n.fetch_add(1, Ordering::SeqCst)));
         SqliteStore::open_with(path, options.clone()).expect("open file")
-    });
+    };
+    run_store_contract(open);
+    run_commit_contract(open);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! [`MemoryStore`]: a [`SessionStore`] in process memory, for tests and single-process services.
 
 use super::status::{StatusEntry, StatusListStore};
-use super::{SessionStore, StoreError};
+use super::{Commit, SessionStore, SessionWrite, StoreError};
 use crate::clock::UnixTime;
 use crate::secrets::SecretHash;
 use crate::session::{LookupKind, Session};
@@ -41,6 +41,55 @@ impl Inner {
             self.index.insert(key, session.id.clone());
         }
     }
+
+    /// The session write of a commit, checked but not applied: `Some(old keys)` for an update.
+    fn check_write(
+        &self,
+        write: &SessionWrite<'_>,
+    ) -> Result<Option<Vec<(LookupKind, SecretHash)>>, StoreError> {
+        let session = write.session();
+        let old_keys = match write {
+            SessionWrite::Insert(_) => {
+                if self.sessions.contains_key(&session.id) {
+                    return Err(StoreError::Duplicate);
+                }
+                None
+            }
+            SessionWrite::Update {
+                expected_version, ..
+            } => {
+                let current = self.sessions.get(&session.id).ok_or(StoreError::NotFound)?;
+                if current.version != *expected_version || session.version != expected_version + 1 {
+                    return Err(StoreError::VersionConflict);
+                }
+                Some(current.lookup_keys())
+            }
+        };
+        if !self.index_is_free(session) {
+            return Err(StoreError::LookupTaken);
+        }
+        Ok(old_keys)
+    }
+
+    fn write(&mut self, session: &Session, old_keys: Option<Vec<(LookupKind, SecretHash)>>) {
+        if let Some(keys) = old_keys {
+            self.unindex(keys);
+        }
+        self.reindex(session);
+        self.sessions.insert(session.id.clone(), session.clone());
+    }
+
+    fn reserve(&mut self, list: u32, idx: u32, session_id: &str) {
+        self.statuses.insert(
+            (list, idx),
+            (crate::status_list::VALID, session_id.to_owned()),
+        );
+        *self.reserved_per_list.entry(list).or_default() += 1;
+        self.statuses_by_session
+            .entry(session_id.to_owned())
+            .or_default()
+            .push((list, idx));
+    }
 }
 
 /// Sessions (and status-list entries) in a mutex-guarded map. Clones share the same sessions.
@@ -71,14 +120,8 @@ impl MemoryStore {
 impl SessionStore for MemoryStore {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
-        if inner.sessions.contains_key(&session.id) {
-            return Err(StoreError::Duplicate);
-        }
-        if !inner.index_is_free(session) {
-            return Err(StoreError::LookupTaken);
-        }
-        inner.reindex(session);
-        inner.sessions.insert(session.id.clone(), session.clone());
+        let old_keys = inner.check_write(&SessionWrite::Insert(session))?;
+        inner.write(session, old_keys);
         Ok(())
     }
 
@@ -101,20 +144,40 @@ impl SessionStore for MemoryStore {
 
     async fn update(&self, session: &Session, expected_version: u64) -> Result<(), StoreError> {
         let mut inner = self.lock()?;
-        let current = inner
-            .sessions
-            .get(&session.id)
-            .ok_or(StoreError::NotFound)?;
-        if current.version != expected_version || session.version != expected_version + 1 {
-            return Err(StoreError::VersionConflict);
+        let write = SessionWrite::Update {
+            session,
+            expected_version,
+        };
+        let old_keys = inner.check_write(&write)?;
+        inner.write(session, old_keys);
+        Ok(())
+    }
+
+    async fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {
+        let mut inner = self.lock()?;
+        // Every check first, under the one lock: a refused commit changes nothing.
+        let old_keys = inner.check_write(&commit.write)?;
+        for (index, (hash, _)) in commit.nonces.iter().enumerate() {
+            let repeated = commit.nonces.iter().take(index).any(|(h, _)| h == hash);
+            if repeated || inner.nonces.contains_key(hash) {
+                return Err(StoreError::NonceUsed { index });
+            }
         }
-        let old_keys = current.lookup_keys();
-        if !inner.index_is_free(session) {
-            return Err(StoreError::LookupTaken);
+        for (n, &(list, idx)) in commit.statuses.iter().enumerate() {
+            if commit.statuses.iter().take(n).any(|s| *s == (list, idx))
+                || inner.statuses.contains_key(&(list, idx))
+            {
+                return Err(StoreError::StatusTaken { list, idx });
+            }
         }
-        inner.unindex(old_keys);
-        inner.reindex(session);
-        inner.sessions.insert(session.id.clone(), session.clone());
+        let session = commit.write.session();
+        for &(hash, expires_at) in commit.nonces {
+            inner.nonces.insert(hash, expires_at);
+        }
+        for &(list, idx) in commit.statuses {
+            inner.reserve(list, idx, &session.id);
+        }
+        inner.write(session, old_keys);
         Ok(())
     }
 
@@ -158,20 +221,10 @@ impl StatusListStore for MemoryStore {
         let mut inner = self.lock()?;
         let mut reserved = Vec::with_capacity(candidates.len());
         for &idx in candidates {
-            if let std::collections::btree_map::Entry::Vacant(slot) =
-                inner.statuses.entry((list, idx))
-            {
-                slot.insert((crate::status_list::VALID, session_id.to_owned()));
+            if !inner.statuses.contains_key(&(list, idx)) {
+                inner.reserve(list, idx, session_id);
                 reserved.push(idx);
             }
-        }
-        if !reserved.is_empty() {
-            *inner.reserved_per_list.entry(list).or_default() += reserved.len() as u64;
-            inner
-                .statuses_by_session
-                .entry(session_id.to_owned())
-                .or_default()
-                .extend(reserved.iter().map(|&idx| (list, idx)));
         }
         Ok(reserved)
     }

@@ -36,6 +36,63 @@ pub enum StoreError {
     /// server shutting down); nothing was written. Retrying later may succeed.
     #[error("storage temporarily unavailable: {0}")]
     Unavailable(String),
+    /// A [`Commit`] named a single-use value that was consumed before: the one at this
+    /// position of [`Commit::nonces`]. Nothing was written.
+    #[error("single-use value {index} of the commit was already used")]
+    NonceUsed {
+        /// Its position in [`Commit::nonces`].
+        index: usize,
+    },
+    /// A [`Commit`] named a status-list entry another credential holds. Nothing was written.
+    #[error("status list {list} index {idx} is already reserved")]
+    StatusTaken {
+        /// The list.
+        list: u32,
+        /// The index.
+        idx: u32,
+    },
+}
+
+/// How a [`Commit`] writes its session.
+#[derive(Clone, Copy, Debug)]
+pub enum SessionWrite<'a> {
+    /// A new session (as [`SessionStore::insert`]).
+    Insert(&'a Session),
+    /// A changed session, stored only if its stored version is `expected_version` (as
+    /// [`SessionStore::update`]).
+    Update {
+        /// The session, with `version == expected_version + 1`.
+        session: &'a Session,
+        /// The version it was loaded at.
+        expected_version: u64,
+    },
+}
+
+impl SessionWrite<'_> {
+    /// The session written.
+    pub fn session(&self) -> &Session {
+        match self {
+            SessionWrite::Insert(session) | SessionWrite::Update { session, .. } => session,
+        }
+    }
+}
+
+/// The whole effect of one wallet request, written at once by [`SessionStore::commit`]: the
+/// session, the single-use values the request consumed (its `c_nonce`, its DPoP proof's and
+/// wallet attestation PoP's `jti`s) and the status-list entries reserved for the credentials it
+/// issues. All of it is written, or none.
+#[derive(Clone, Copy, Debug)]
+pub struct Commit<'a> {
+    /// The session.
+    pub write: SessionWrite<'a>,
+    /// Single-use values (by hash) with the time after which they may be forgotten; each must
+    /// be unused, and is used after the commit.
+    pub nonces: &'a [(SecretHash, UnixTime)],
+    /// Status-list entries `(list, idx)` to reserve as VALID for credentials of the session;
+    /// each must be free. Empty unless the issuer keeps status lists, which it does only in a
+    /// store that is also a [`StatusListStore`]: such a store must reserve them in the same
+    /// transaction.
+    pub statuses: &'a [(u32, u32)],
 }
 
 /// Durable home of sessions. Implementations must make `update` and `consume_nonce` atomic:
@@ -72,6 +129,14 @@ pub trait SessionStore: Send + Sync + 'static {
         nonce_hash: &SecretHash,
         expires_at: UnixTime,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Writes a wallet request's whole effect atomically: among concurrent commits, a nonce is
+    /// consumed and a status entry reserved by one only, and a session version is replaced
+    /// once. Fails, writing nothing, with [`StoreError::VersionConflict`] (or `NotFound`) as
+    /// `update` does, [`StoreError::Duplicate`] or [`StoreError::LookupTaken`] as `insert`
+    /// does, [`StoreError::NonceUsed`] for the first spent nonce, or
+    /// [`StoreError::StatusTaken`] for the first taken status entry.
+    fn commit(&self, commit: &Commit<'_>) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Deletes sessions whose `expires_at` is before `now`, and consumed nonces past expiry.
     /// Returns how many sessions were deleted.

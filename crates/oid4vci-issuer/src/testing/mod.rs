@@ -12,12 +12,14 @@
 
 pub mod authorization_flows;
 mod authorization_server;
+mod commit_contract;
 pub mod flows;
 pub mod status_flows;
 mod status_store;
 mod wallet;
 
 pub use authorization_server::TestAuthorizationServer;
+pub use commit_contract::run_commit_contract;
 pub use status_store::run_status_store_contract;
 pub use wallet::TestWallet;
 

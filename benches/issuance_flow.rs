@@ -13,7 +13,8 @@
 //! - `issuance_flow/sqlite_wal_normal`: the same with `synchronous = NORMAL`.
 //! - `issuance_flow/memory_store_status_lists`, `issuance_flow/sqlite_wal_normal_status_lists`:
 //!   the same with revocation on (`Issuer::with_status_lists`, default list size): every
-//!   credential reserves a random status-list entry (one more store write) and carries `status`.
+//!   credential reserves a random status-list entry (in the credential's own commit) and carries
+//!   `status`.
 //! - `issuance_flow/postgres_sync_commit_on` / `_off`: `PostgresStore` on a throw-away PostgreSQL
 //!   on loopback (started by `oid4vci_store_postgres::test_server`, `fsync` on), with the
 //!   session's `synchronous_commit` on (each commit waits for its WAL flush) or off. Skipped, with
@@ -159,10 +160,10 @@ fn bench_store<S: SessionStore>(
 fn with_status_lists<S: SessionStore + StatusListStore + Clone>(
     store: S,
 ) -> Issuer<S, SdJwtVcMinter> {
-    let (issuer, _clock) = scenario_issuer(store.clone());
+    let (issuer, _clock) = scenario_issuer(store);
     let config = StatusListConfig::new(ISSUER, Arc::new(SdJwtVcMinter::generate()));
     issuer
-        .with_status_lists(config, store)
+        .with_status_lists(config)
         .expect("status-list configuration")
 }
 

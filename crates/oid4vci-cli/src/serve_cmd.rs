@@ -225,8 +225,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let (demo_user, policy) = crate::serve_authorization::demo_user_and_policy(&file, &credentials);
     let external = crate::serve_authorization::external_verifier(&file, &issuer_url)?;
     let status_lists = StatusListConfig::new(&issuer_url, metadata_signer.clone());
-    let mut built = Issuer::new(config, store.clone(), minter)
-        .with_status_lists(status_lists, store)
+    let mut built = Issuer::new(config, store, minter)
+        .with_status_lists(status_lists)
         .map_err(|e| e.to_string())?
         .with_server_key(server_key)
         .with_encryption(Arc::new(encryption))

@@ -40,14 +40,14 @@
 //!   woken once the log holds 1000 pages, it runs `PASSIVE` checkpoints, which never block the
 //!   store thread's commits, instead of SQLite's automatic checkpoint inside the commit that
 //!   crossed the line.
-//! - **Commits per flow.** One complete pre-authorized flow (offer, token, nonce consumption,
-//!   credential; the event log is part of the session row) makes 4 writes, and a fifth (the
-//!   status-list reservation) when the issuer keeps status lists. With [`Synchronous::Full`]
-//!   3 of them are synced before they are acknowledged: the nonce consumption and the
-//!   reservation are committed (atomic, visible to every connection at once, safe from process
-//!   crashes) without a sync of their own, because the issuer answers the wallet only after the
-//!   request's next write, whose sync makes the whole WAL up to it durable; a power loss before
-//!   that can only undo a consumption or reservation whose credential was never handed out.
+//! - **Commits per flow.** One complete pre-authorized flow makes 3 writes: the offer, the
+//!   token, and the credential request's [`SessionStore::commit`] (the session with its event
+//!   log, the consumed `c_nonce` and DPoP `jti`, and the status-list reservation when the issuer
+//!   keeps status lists, in one savepoint). Each is synced before it is acknowledged with
+//!   [`Synchronous::Full`]. A nonce consumed or an entry reserved on its own
+//!   (`consume_nonce`, `reserve_statuses`) is committed without a sync of its own (atomic,
+//!   visible to every connection at once, safe from process crashes): the writes that follow it
+//!   sync the WAL up to it.
 //!   Under concurrency the writes of many flows share each sync as well (group commit).
 //!
 //! ```
@@ -438,9 +438,9 @@ impl SqliteStore {
     }
 
     /// Of [`commit_count`](Self::commit_count), the commits made without a sync although the
-    /// store runs [`Synchronous::Full`]: transactions holding only consumed nonces and
-    /// status-list reservations (the request's next write syncs them; see the crate docs). One
-    /// pre-authorized flow makes 4 commits of which 1 is relaxed: 3 syncs.
+    /// store runs [`Synchronous::Full`]: transactions holding only nonces consumed and
+    /// status-list entries reserved on their own (see the crate docs). The issuer's flows make
+    /// none: one pre-authorized flow is 3 commits, 3 syncs.
     pub fn relaxed_commit_count(&self) -> u64 {
         self.workers.relaxed_commits()
     }

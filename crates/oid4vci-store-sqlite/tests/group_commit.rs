@@ -122,7 +122,7 @@ fn one_flow<M: oid4vci_issuer::CredentialMinter>(issuer: &oid4vci_issuer::Issuer
 }
 
 #[test]
-fn a_flow_syncs_three_times_on_full_and_only_nonces_and_reservations_skip_the_sync() {
+fn a_flow_commits_three_times_on_full_with_or_without_status_lists() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path().join("full.db")).expect("open");
     let (issuer, _clock) = oid4vci_issuer::testing::flows::scenario_issuer(store.clone());
@@ -130,13 +130,13 @@ fn a_flow_syncs_three_times_on_full_and_only_nonces_and_reservations_skip_the_sy
     one_flow(&issuer);
     assert_eq!(
         store.commit_count() - commits,
-        4,
-        "offer, token, nonce, credential"
+        3,
+        "offer, token, credential (its c_nonce consumed in the same commit)"
     );
     assert_eq!(
         store.relaxed_commit_count() - relaxed,
-        1,
-        "only the nonce consumption skips its sync"
+        0,
+        "every commit of a flow is synced"
     );
     let (issuer, _clock, _signer) =
         oid4vci_issuer::testing::status_flows::status_issuer(store.clone(), 512);
@@ -144,11 +144,12 @@ fn a_flow_syncs_three_times_on_full_and_only_nonces_and_reservations_skip_the_sy
     one_flow(&issuer);
     assert_eq!(
         store.commit_count() - commits,
-        5,
-        "and the status-list reservation"
+        3,
+        "the status-list reservation is part of the credential's commit"
     );
-    assert_eq!(store.relaxed_commit_count() - relaxed, 2);
-    // Relaxed commits are still commits: another connection sees the nonce consumed at once.
+    assert_eq!(store.relaxed_commit_count() - relaxed, 0);
+    // A nonce consumed alone is a relaxed commit, and still a commit: another connection sees
+    // it consumed at once.
     let other = SqliteStore::open(dir.path().join("full.db")).expect("second connection");
     let nonce = SecretHash::of("relaxed-nonce");
     assert!(block(store.consume_nonce(&nonce, 2_000)).expect("consume"));
@@ -176,7 +177,7 @@ fn with_synchronous_normal_nothing_is_relaxed() {
     let store = SqliteStore::open_with(dir.path().join("normal.db"), options).expect("open");
     let (issuer, _clock) = oid4vci_issuer::testing::flows::scenario_issuer(store.clone());
     one_flow(&issuer);
-    assert_eq!(store.commit_count(), 4);
+    assert_eq!(store.commit_count(), 3);
     assert_eq!(
         store.relaxed_commit_count(),
         0,

@@ -14,8 +14,10 @@
 //! (shown in the crate docs); a test checks the drawing against [`admission`].
 
 pub(crate) mod authorization;
+pub(crate) mod code;
 pub(crate) mod credential;
 pub(crate) mod deferred;
+pub(crate) mod grant;
 pub(crate) mod notification;
 pub(crate) mod offer;
 pub(crate) mod token;

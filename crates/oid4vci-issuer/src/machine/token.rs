@@ -1,43 +1,17 @@
 //! Token endpoint steps (Section 6): redeem a pre-authorized code once, or an authorization
-//! code (the rules of that grant are in [`super::authorization`]).
+//! code (the rules of that grant are in [`super::code`]).
 
+use super::grant::{issue_token, Issued, TokenGranted, TokenInput};
 use super::{admission, reject, Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
 use crate::secrets::SecretHash;
-use crate::session::{details, AccessGrant, GrantedCredential, Session, SessionState};
+use crate::session::{details, Session, SessionState};
 use oid4vci_types::{
     AuthorizationDetail, CredentialIssuerMetadata, ErrorCode, ErrorResponse, TokenGrant,
     TokenRequest, OPENID_CREDENTIAL,
 };
 use serde_json::json;
-
-/// What the service supplies besides the request.
-pub(crate) struct TokenInput<'a> {
-    /// The issuer metadata (to resolve draft-13 `format` authorization details).
-    pub metadata: &'a CredentialIssuerMetadata,
-    /// Hash of the freshly generated access token.
-    pub access_token_hash: SecretHash,
-    /// Access token lifetime in seconds.
-    pub expires_in: u64,
-    /// Makes a new credential identifier for a configuration.
-    pub new_identifier: &'a mut (dyn FnMut(&str) -> String + Send),
-    /// Thumbprint of the key of a verified DPoP proof sent with the request.
-    pub dpop_jkt: Option<String>,
-    /// The client id a verified wallet attestation authenticated (it replaces `client_id`).
-    pub attested_client: Option<String>,
-    /// Now.
-    pub now: UnixTime,
-}
-
-/// A successful exchange: what to put in the token response.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct TokenGranted {
-    /// `authorization_details` for the response, when the request used them.
-    pub authorization_details: Option<Vec<AuthorizationDetail>>,
-    /// Granted configuration ids.
-    pub configuration_ids: Vec<String>,
-}
 
 fn fail(session: &mut Session, now: UnixTime, error: ErrorResponse) -> ErrorResponse {
     super::refuse(session, EventKind::TokenRejected, error, now)
@@ -90,7 +64,7 @@ impl Step for RedeemCode<'_> {
             Code::PreAuthorized => {
                 redeem_pre_authorized_code(session, self.request, &mut self.input)?
             }
-            Code::Authorization(hash) => super::authorization::redeem_authorization_code(
+            Code::Authorization(hash) => super::code::redeem_authorization_code(
                 session,
                 self.request,
                 hash,
@@ -242,68 +216,20 @@ fn redeem_pre_authorized_code(
             Err(e) => return Err(fail(session, now, e)),
         },
     };
-    let uses_identifiers = request.authorization_details.is_some();
-    let granted: Vec<GrantedCredential> = configuration_ids
-        .iter()
-        .map(|id| GrantedCredential {
-            configuration_id: id.clone(),
-            credential_identifiers: vec![(input.new_identifier)(id)],
-        })
-        .collect();
-    let authorization_details = uses_identifiers.then(|| {
-        granted
-            .iter()
-            .map(|g| {
-                let mut d = AuthorizationDetail::for_configuration(g.configuration_id.clone());
-                d.credential_identifiers = Some(g.credential_identifiers.clone());
-                d
-            })
-            .collect()
-    });
     if let Some(grant) = session.pre_authorized.as_mut() {
         grant.redeemed = true;
     }
-    session.access = Some(AccessGrant {
-        token_hash: input.access_token_hash,
-        expires_at: now.saturating_add(input.expires_in),
+    let issued = Issued {
+        configuration_ids,
+        uses_identifiers: request.authorization_details.is_some(),
         client_id: input
             .attested_client
             .clone()
             .or_else(|| request.client_id.clone()),
-        granted,
-        uses_credential_identifiers: uses_identifiers,
-        dpop_jkt: input.dpop_jkt.clone(),
-    });
-    session.state = SessionState::TokenIssued;
-    session.record(
-        EventKind::TokenExchanged,
-        now,
-        details([
-            ("grant_type", json!(request.grant.grant_type())),
-            ("credential_configuration_ids", json!(configuration_ids)),
-            (
-                "client_id",
-                json!(input
-                    .attested_client
-                    .as_ref()
-                    .or(request.client_id.as_ref())),
-            ),
-            ("wallet_attested", json!(input.attested_client.is_some())),
-            ("authorization_details", json!(uses_identifiers)),
-            (
-                "token_type",
-                json!(if input.dpop_jkt.is_some() {
-                    "DPoP"
-                } else {
-                    "Bearer"
-                }),
-            ),
-        ]),
-    );
-    Ok(TokenGranted {
-        authorization_details,
-        configuration_ids,
-    })
+        event: EventKind::TokenExchanged,
+        grant_type: request.grant.grant_type(),
+    };
+    Ok(issue_token(session, issued, input))
 }
 
 /// The configurations `authorization_details` ask for, each of which must have been offered.

@@ -1,5 +1,6 @@
 //! Offer by reference, token, nonce, and the access-token (and DPoP) checks of later requests.
 
+use super::commit::{Effects, Load};
 use super::*;
 use crate::machine::offer::RetrieveOffer;
 use crate::machine::token::{self, Code, RedeemCode};
@@ -21,7 +22,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             not_found,
         };
         let load = Load::Lookup(LookupKind::OfferId, &hash);
-        self.step(None, load, not_found, &mut step, now).await
+        self.step(None, load, not_found, &mut step, &Effects::default(), now)
+            .await
     }
 
     /// `POST /token` (Section 6).
@@ -54,12 +56,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .await
             .map_err(server_error)?
             .ok_or_else(not_found)?;
+        let mut effects = Effects::default();
         let (dpop, attestation) = if token::can_redeem(&found, now) {
             let token_endpoint = self.authorization_server_metadata().token_endpoint;
-            let dpop = self.check_dpop(&facts, &token_endpoint, None, now).await;
-            let attestation = self
-                .check_client_attestation(&facts, request.client_id.as_deref(), now)
-                .await;
+            let dpop = self.check_dpop(&facts, &token_endpoint, None, now, &mut effects);
+            let client_id = request.client_id.as_deref();
+            let attestation = self.check_client_attestation(&facts, client_id, now, &mut effects);
             (dpop, attestation)
         } else {
             (Ok(None), Ok(None))
@@ -67,12 +69,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let load = Load::Lookup(LookupKind::PreAuthorizedCode, &hash);
         self.redeem_code(
             Code::PreAuthorized,
-            Some(found),
+            Some(&found),
             load,
             not_found,
             &request,
             dpop,
             attestation,
+            effects,
             now,
         )
         .await
@@ -84,12 +87,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     pub(super) async fn redeem_code(
         &self,
         code: Code<'_>,
-        loaded: Option<Session>,
+        loaded: Option<&Session>,
         load: Load<'_>,
         not_found: impl FnOnce() -> ErrorResponse,
         request: &TokenRequest,
         dpop: Outcome<Option<crate::dpop::VerifiedDpop>>,
         attestation: Outcome<Option<crate::client_attestation::VerifiedClientAttestation>>,
+        effects: Effects,
         now: u64,
     ) -> Outcome<TokenResponse> {
         let access_token = random_token(self.secrets.as_ref(), 32);
@@ -106,7 +110,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             code,
             request,
             presented,
-            input: token::TokenInput {
+            input: crate::machine::grant::TokenInput {
                 metadata: &self.config.metadata,
                 access_token_hash: SecretHash::of(&access_token),
                 expires_in: self.config.access_token_ttl,
@@ -117,7 +121,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             },
             nonce_in_response: self.config.draft13_c_nonce,
         };
-        let granted = self.step(loaded, load, not_found, &mut step, now).await?;
+        let granted = self
+            .step(loaded, load, not_found, &mut step, &effects, now)
+            .await?;
         Ok(self.token_response(access_token, dpop_bound, granted.authorization_details, now))
     }
 
@@ -142,13 +148,15 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         response
     }
 
-    /// Verifies the `DPoP` header, if any, for a request to `url` and consumes its `jti`.
-    pub(super) async fn check_dpop(
+    /// Verifies the `DPoP` header, if any, for a request to `url`; its `jti` is consumed with
+    /// the request's commit (`effects`).
+    pub(super) fn check_dpop(
         &self,
         facts: &HttpFacts,
         url: &str,
         access_token: Option<&str>,
         now: u64,
+        effects: &mut Effects,
     ) -> Outcome<Option<crate::dpop::VerifiedDpop>> {
         let Some(header) = facts.dpop.as_deref() else {
             return Ok(None);
@@ -172,27 +180,23 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .iat
             .saturating_add(self.config.nonce_ttl)
             .saturating_add(60);
-        if !self
-            .store
-            .consume_nonce(&replay_key, expires)
-            .await
-            .map_err(server_error)?
-        {
-            return Err(reject(
-                ErrorCode::InvalidDpopProof,
-                "this DPoP proof (jti) was already used; make a new one for each request",
-            ));
-        }
+        let replayed = reject(
+            ErrorCode::InvalidDpopProof,
+            "this DPoP proof (jti) was already used; make a new one for each request",
+        );
+        effects.consume(replay_key, expires, replayed);
         Ok(Some(verified))
     }
 
-    /// Verifies the wallet attestation headers, if sent, and consumes the PoP's `jti`.
-    /// Headers without a configured trust, or only one of the two, are `invalid_client`.
-    pub(super) async fn check_client_attestation(
+    /// Verifies the wallet attestation headers, if sent; the PoP's `jti` is consumed with the
+    /// request's commit (`effects`). Headers without a configured trust, or only one of the
+    /// two, are `invalid_client`.
+    pub(super) fn check_client_attestation(
         &self,
         facts: &HttpFacts,
         client_id: Option<&str>,
         now: u64,
+        effects: &mut Effects,
     ) -> Outcome<Option<crate::client_attestation::VerifiedClientAttestation>> {
         let invalid = |why: String| {
             reject(
@@ -224,14 +228,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .pop_iat
             .saturating_add(trust.max_pop_age)
             .saturating_add(60);
-        if !self
-            .store
-            .consume_nonce(&replay_key, expires)
-            .await
-            .map_err(server_error)?
-        {
-            return Err(invalid("this PoP (jti) was already used".into()));
-        }
+        effects.consume(
+            replay_key,
+            expires,
+            invalid("this PoP (jti) was already used".into()),
+        );
         Ok(Some(verified))
     }
 
@@ -240,13 +241,16 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         NonceResponse::new(self.key.mint(self.secrets.as_ref(), self.clock.now()))
     }
 
+    /// The session of the request's access token (one indexed read), with the token checked
+    /// (constant time, expiry, Bearer or DPoP binding) and the DPoP proof verified; its `jti`
+    /// goes into the returned effects, consumed with the request's commit.
     pub(super) async fn session_for_token(
         &self,
         facts: &HttpFacts,
         url: &str,
         usage: credential::TokenUse,
         now: u64,
-    ) -> Outcome<(Session, SecretHash)> {
+    ) -> Outcome<(Session, SecretHash, Effects)> {
         let (token, dpop_scheme) = facts.access_token()?;
         let hash = SecretHash::of(token);
         let found = self
@@ -259,6 +263,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             None => self.session_for_external_token(token, &hash, now).await?,
         };
         credential::authorize(&session, &hash, now, usage)?;
+        let mut effects = Effects::default();
         let bound = session.access.as_ref().and_then(|a| a.dpop_jkt.clone());
         match (bound, dpop_scheme) {
             (None, false) => {}
@@ -270,14 +275,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             }
             (Some(jkt), true) => {
                 let proof = self
-                    .check_dpop(facts, url, Some(token), now)
-                    .await?
+                    .check_dpop(facts, url, Some(token), now, &mut effects)?
                     .ok_or_else(|| reject(ErrorCode::InvalidDpopProof, "a DPoP proof is required with a DPoP-bound access token"))?;
                 if proof.jkt != jkt {
                     return Err(reject(ErrorCode::InvalidDpopProof, "the DPoP proof is signed by another key than the one the token is bound to"));
                 }
             }
         }
-        Ok((session, hash))
+        Ok((session, hash, effects))
     }
 }

@@ -1,6 +1,7 @@
 //! The embedded authorization server: `POST /par`, the `/authorize` login page and its form, and
 //! the `authorization_code` grant of the token endpoint.
 
+use super::commit::{CommitFailure, Effects, Load};
 use super::*;
 use crate::machine::authorization::{
     Decide, Decision, DecisionInput, DecisionOutcome, Push, PushInput, ServePage,
@@ -217,15 +218,15 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             Err(e) => return Err(self.refuse_par(body, e, now).await),
         };
         let offer_state = request.issuer_state.as_deref().map(SecretHash::of);
+        let mut offer = None;
         if let Some(hash) = &offer_state {
             // Cheap rejection first: nothing is consumed for an unknown issuer_state.
-            if self
+            offer = self
                 .store
                 .find(LookupKind::IssuerState, hash)
                 .await
-                .map_err(server_error)?
-                .is_none()
-            {
+                .map_err(server_error)?;
+            if offer.is_none() {
                 return Err(reject(
                     ErrorCode::InvalidRequest,
                     "unknown issuer_state: it must come from a credential offer of this issuer",
@@ -234,16 +235,14 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         } else if configuration_ids.is_empty() {
             return Err(reject(ErrorCode::InvalidRequest, "name the credentials: send scope (see scope in the issuer metadata) or authorization_details of type openid_credential, or the issuer_state of an offer"));
         }
-        let attested = self
-            .check_client_attestation(&facts, Some(&request.client_id), now)
-            .await?;
+        let mut effects = Effects::default();
+        let attested =
+            self.check_client_attestation(&facts, Some(&request.client_id), now, &mut effects)?;
         if let Some(a) = &attested {
             request.client_id = a.client_id.clone();
         }
-        if let Some(proof) = self
-            .check_dpop(&facts, &self.endpoint("/par"), None, now)
-            .await?
-        {
+        let par_endpoint = self.endpoint("/par");
+        if let Some(proof) = self.check_dpop(&facts, &par_endpoint, None, now, &mut effects)? {
             request.bind_dpop(&proof.jkt)?;
         }
         let uri = request_uri::from_secret(&random_token(self.secrets.as_ref(), 32));
@@ -264,7 +263,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             Some(hash) => {
                 let unknown = || reject(ErrorCode::InvalidRequest, "unknown issuer_state");
                 let load = Load::Lookup(LookupKind::IssuerState, hash);
-                self.step(None, load, unknown, &mut step, now).await?;
+                self.step(offer.as_ref(), load, unknown, &mut step, &effects, now)
+                    .await?;
             }
             None => {
                 let mut session = Session {
@@ -293,7 +293,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     authorization: None,
                 };
                 machine::apply(&mut session, &mut step, now)?;
-                self.commit_new(&session).await.map_err(server_error)?;
+                self.commit_new(&session, &effects)
+                    .await
+                    .map_err(CommitFailure::into_response)?;
             }
         }
         Ok(ParResponse {
@@ -316,8 +318,16 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .await;
         match found {
             Ok(Some(session)) => {
-                self.refuse(session, EventKind::ParRejected, error, json!({}), now)
-                    .await
+                let none = Effects::default();
+                self.refuse(
+                    &session,
+                    EventKind::ParRejected,
+                    error,
+                    json!({}),
+                    &none,
+                    now,
+                )
+                .await
             }
             Ok(None) => error,
             Err(e) => server_error(e),
@@ -354,7 +364,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             login_ttl,
         };
         let load = Load::Lookup(LookupKind::RequestUri, &hash);
-        let session = self.step(None, load, unknown, &mut step, now).await?;
+        let session = self
+            .step(None, load, unknown, &mut step, &Effects::default(), now)
+            .await?;
         Ok(self.login_page(&session, uri, &form_token, server, None))
     }
 
@@ -441,7 +453,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             },
         };
         let load = Load::Lookup(LookupKind::RequestUri, &hash);
-        let (outcome, session) = self.step(None, load, unknown, &mut step, now).await?;
+        let (outcome, session) = self
+            .step(None, load, unknown, &mut step, &Effects::default(), now)
+            .await?;
         let Some(request) = session.authorization.as_ref().map(|a| &a.request) else {
             return Err(unknown());
         };
@@ -494,30 +508,28 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 "unknown or expired authorization code",
             )
         };
-        if self
+        let found = self
             .store
             .find(LookupKind::AuthorizationCode, &hash)
             .await
             .map_err(server_error)?
-            .is_none()
-        {
-            return Err(not_found());
-        }
+            .ok_or_else(not_found)?;
         let token_endpoint = self.endpoint("/token");
-        let dpop = self.check_dpop(&facts, &token_endpoint, None, now).await;
-        let attestation = self
-            .check_client_attestation(&facts, request.client_id.as_deref(), now)
-            .await;
+        let mut effects = Effects::default();
+        let dpop = self.check_dpop(&facts, &token_endpoint, None, now, &mut effects);
+        let client_id = request.client_id.as_deref();
+        let attestation = self.check_client_attestation(&facts, client_id, now, &mut effects);
         let load = Load::Lookup(LookupKind::AuthorizationCode, &hash);
         let code = Code::Authorization(&hash);
         self.redeem_code(
             code,
-            None,
+            Some(&found),
             load,
             not_found,
             &request,
             dpop,
             attestation,
+            effects,
             now,
         )
         .await

@@ -1,6 +1,7 @@
 //! External authorization server mode: the first request with a verified external access
 //! token starts its session.
 
+use super::commit::{CommitFailure, Effects};
 use super::*;
 use crate::external_as::AccessTokenVerifier;
 use crate::session::{AccessGrant, GrantedCredential};
@@ -135,15 +136,15 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 ("dpop_bound", json!(grant.dpop_jkt.is_some())),
             ]),
         );
-        match self.commit_new(&session).await {
+        match self.commit_new(&session, &Effects::default()).await {
             Ok(()) => Ok(session),
-            Err(StoreError::LookupTaken) => self
+            Err(CommitFailure::Store(StoreError::LookupTaken)) => self
                 .store
                 .find(LookupKind::AccessToken, hash)
                 .await
                 .map_err(server_error)?
                 .ok_or_else(unknown),
-            Err(e) => Err(server_error(e)),
+            Err(e) => Err(e.into_response()),
         }
     }
 }

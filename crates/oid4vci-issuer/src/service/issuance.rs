@@ -1,11 +1,10 @@
-//! Credential, deferred credential and notification endpoints.
+//! The credential endpoint (Section 8).
 
+use super::commit::{CommitFailure, Effects, Load};
 use super::*;
 use crate::machine::credential::{CredentialOutcome, RequestCredential};
-use crate::machine::deferred::{self, Collect};
-use crate::machine::notification::Notify;
 use crate::proof_check::CheckedProofs;
-use oid4vci_types::{CredentialConfiguration, CredentialResponseEncryption};
+use oid4vci_types::CredentialConfiguration;
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Draft-13 wallets retry a refused proof with the `c_nonce` of the error body (7.3.2).
@@ -42,7 +41,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .insert("c_nonce_expires_in".into(), json!(self.config.nonce_ttl));
     }
 
-    /// `POST /credential` (Section 8).
+    /// `POST /credential` (Section 8). One read (the session, by its access token) and one
+    /// write: the credential's record, the proof's `c_nonce`, the DPoP proof's `jti` and the
+    /// credentials' status-list entries in one commit. A drawn entry found taken at commit
+    /// makes the request draw and mint again.
     pub async fn credential(
         &self,
         request: CredentialRequest,
@@ -50,20 +52,17 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     ) -> Outcome<CredentialResponse> {
         let now = self.clock.now();
         let metadata = &self.config.metadata;
-        let (session, token_hash) = self
-            .session_for_token(
-                &facts,
-                &metadata.credential_endpoint,
-                credential::TokenUse::Issuance,
-                now,
-            )
+        let url = &metadata.credential_endpoint;
+        let (session, token_hash, mut effects) = self
+            .session_for_token(&facts, url, credential::TokenUse::Issuance, now)
             .await?;
+        let refused = EventKind::CredentialRejected;
         let configuration_id = match credential::select_configuration(&session, &request, metadata)
         {
             Ok(id) => id,
             Err(e) => {
                 return Err(self
-                    .refuse(session, EventKind::CredentialRejected, e, json!({}), now)
+                    .refuse(&session, refused, e, json!({}), &effects, now)
                     .await)
             }
         };
@@ -76,80 +75,120 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 "unknown configuration",
             ));
         };
-        let checked = match self
-            .check_proofs(&session, &request, configuration, now)
-            .await
-        {
+        let checked = match self.check_proofs(&session, &request, configuration, now) {
             Ok(c) => c,
             Err((error, code)) => {
-                let error = self.proof_error_with_nonce(error, now);
-                let kind = match error.error {
-                    ErrorCode::InvalidProof | ErrorCode::InvalidNonce => EventKind::ProofRejected,
-                    _ => EventKind::CredentialRejected,
-                };
+                let (kind, error) = self.proof_refusal(error, now);
+                let extra = json!({"code": code});
                 return Err(self
-                    .refuse(session, kind, error, json!({"code": code}), now)
+                    .refuse(&session, kind, error, extra, &effects, now)
                     .await);
             }
         };
+        if let Some(nonce) = &checked.nonce {
+            let expires_at = self.key.expires_at(nonce).unwrap_or(now);
+            let why = "the c_nonce in the proof has already been used; fetch a new one from the nonce endpoint (OID4VCI 1.0 Section 8.3.1.2)";
+            let replayed = self.proof_error_with_nonce(reject(ErrorCode::InvalidNonce, why), now);
+            effects.consume(SecretHash::of(nonce), expires_at, replayed);
+        }
         let claims = session.claims.get(&configuration_id);
-        let (outcome, statuses) = match claims {
-            None => (MintOutcome::Pending, Vec::new()),
-            Some(claims) => {
-                self.mint(
-                    &session,
-                    &configuration_id,
-                    claims,
-                    &checked.holder_keys,
-                    EventKind::CredentialRejected,
+        let mut after_collision = false;
+        for _ in 0..mint::MAX_MINT_ROUNDS {
+            let (outcome, statuses) = match claims {
+                None => (MintOutcome::Pending, Vec::new()),
+                Some(claims) => {
+                    let job = mint::MintJob {
+                        configuration_id: &configuration_id,
+                        claims,
+                        holder_keys: &checked.holder_keys,
+                        refusal: refused,
+                    };
+                    self.mint(&session, &job, after_collision, &effects, now)
+                        .await?
+                }
+            };
+            effects.statuses = mint::entries(&statuses);
+            let (recorded, response) = match outcome {
+                MintOutcome::Issued(credentials) => {
+                    let notification_id = random_token(self.secrets.as_ref(), 16);
+                    let recorded = CredentialOutcome::Issued {
+                        count: credentials.len(),
+                        key_source: checked.key_source.clone(),
+                        statuses,
+                        notification_hash: SecretHash::of(&notification_id),
+                    };
+                    let mut response =
+                        CredentialResponse::issued(credentials, Some(notification_id));
+                    self.add_draft13_members(&mut response, &facts, now);
+                    (recorded, response)
+                }
+                MintOutcome::Pending => {
+                    let transaction_id = random_token(self.secrets.as_ref(), 24);
+                    let recorded = CredentialOutcome::Deferred {
+                        holder_keys: checked.holder_keys.clone(),
+                        transaction_hash: SecretHash::of(&transaction_id),
+                        response_encryption: request.credential_response_encryption.clone(),
+                        reason: if claims.is_none() {
+                            "claims not yet submitted"
+                        } else {
+                            "minter deferred issuance"
+                        },
+                    };
+                    let response =
+                        CredentialResponse::deferred(transaction_id, self.config.deferred_interval);
+                    (recorded, response)
+                }
+            };
+            let mut step = RequestCredential {
+                token_hash,
+                configuration_id: &configuration_id,
+                outcome: recorded,
+            };
+            let committed = self
+                .commit(
+                    Some(&session),
+                    Load::Id(&session.id),
+                    &mut step,
+                    &effects,
                     now,
                 )
-                .await?
+                .await;
+            match committed {
+                Ok(Some(Ok(()))) => {
+                    self.note_reserved(effects.statuses.len());
+                    return Ok(response);
+                }
+                Ok(Some(Err(refusal))) => return Err(refusal),
+                Ok(None) => return Err(gone()),
+                Err(CommitFailure::StatusTaken) => after_collision = true,
+                Err(CommitFailure::Replayed(refusal)) => {
+                    let (kind, refusal) = self.proof_refusal(refusal, now);
+                    let extra = json!({"code": refusal.error.as_str()});
+                    let none = Effects::default();
+                    return Err(self
+                        .refuse(&session, kind, refusal, extra, &none, now)
+                        .await);
+                }
+                Err(failure) => return Err(failure.into_response()),
             }
-        };
-        let (recorded, response) = match outcome {
-            MintOutcome::Issued(credentials) => {
-                let notification_id = random_token(self.secrets.as_ref(), 16);
-                let recorded = CredentialOutcome::Issued {
-                    count: credentials.len(),
-                    key_source: checked.key_source,
-                    statuses,
-                    notification_hash: SecretHash::of(&notification_id),
-                };
-                let mut response = CredentialResponse::issued(credentials, Some(notification_id));
-                self.add_draft13_members(&mut response, &facts, now);
-                (recorded, response)
-            }
-            MintOutcome::Pending => {
-                let transaction_id = random_token(self.secrets.as_ref(), 24);
-                let recorded = CredentialOutcome::Deferred {
-                    holder_keys: checked.holder_keys,
-                    transaction_hash: SecretHash::of(&transaction_id),
-                    response_encryption: request.credential_response_encryption.clone(),
-                    reason: if claims.is_none() {
-                        "claims not yet submitted"
-                    } else {
-                        "minter deferred issuance"
-                    },
-                };
-                let response =
-                    CredentialResponse::deferred(transaction_id, self.config.deferred_interval);
-                (recorded, response)
-            }
-        };
-        let mut step = RequestCredential {
-            token_hash,
-            configuration_id: &configuration_id,
-            outcome: recorded,
-        };
-        let id = session.id.clone();
-        self.step(Some(session), Load::Id(&id), gone, &mut step, now)
-            .await?;
-        Ok(response)
+        }
+        Err(CommitFailure::StatusTaken.into_response())
     }
 
-    /// Checks proofs and consumes their nonce; errors carry the diagnostic code for the log.
-    async fn check_proofs(
+    /// A refused proof as the wallet sees it (with a fresh draft-13 `c_nonce`), and the event
+    /// it is logged as.
+    fn proof_refusal(&self, error: ErrorResponse, now: u64) -> (EventKind, ErrorResponse) {
+        let error = self.proof_error_with_nonce(error, now);
+        let kind = match error.error {
+            ErrorCode::InvalidProof | ErrorCode::InvalidNonce => EventKind::ProofRejected,
+            _ => EventKind::CredentialRejected,
+        };
+        (kind, error)
+    }
+
+    /// Checks proofs (their nonce is consumed by the request's commit); errors carry the
+    /// diagnostic code for the log.
+    fn check_proofs(
         &self,
         session: &Session,
         request: &CredentialRequest,
@@ -197,143 +236,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .proofs
             .check(proofs, &input)
             .map_err(|r| (r.response, r.code))?;
-        if let Some(nonce) = &checked.nonce {
-            let expires_at = self.key.expires_at(nonce).unwrap_or(now);
-            let first_use = self
-                .store
-                .consume_nonce(&SecretHash::of(nonce), expires_at)
-                .await
-                .map_err(|e| (server_error(e), "store".to_owned()))?;
-            if !first_use {
-                let why = "the c_nonce in the proof has already been used; fetch a new one from the nonce endpoint (OID4VCI 1.0 Section 8.3.1.2)";
-                return Err((reject(ErrorCode::InvalidNonce, why), "invalid_nonce".into()));
-            }
-        }
         Ok(checked)
-    }
-
-    /// `POST /deferred_credential` (Section 9).
-    pub async fn deferred_credential(
-        &self,
-        request: DeferredCredentialRequest,
-        facts: HttpFacts,
-    ) -> Outcome<CredentialResponse> {
-        Ok(self.deferred_credential_sealed(request, facts).await?.0)
-    }
-
-    /// [`deferred_credential`](Self::deferred_credential), also returning the response
-    /// encryption to apply: the deferred request's own, or else the original request's (9.2).
-    pub(super) async fn deferred_credential_sealed(
-        &self,
-        request: DeferredCredentialRequest,
-        facts: HttpFacts,
-    ) -> Outcome<(CredentialResponse, Option<CredentialResponseEncryption>)> {
-        let now = self.clock.now();
-        let url = self
-            .config
-            .metadata
-            .deferred_credential_endpoint
-            .clone()
-            .unwrap_or_default();
-        let (session, token_hash) = self
-            .session_for_token(&facts, &url, credential::TokenUse::FollowUp, now)
-            .await?;
-        let tx_hash = SecretHash::of(&request.transaction_id);
-        let entry = match deferred::pending_issuance(&session, &tx_hash) {
-            Ok(e) => e.clone(),
-            Err(e) => {
-                return Err(self
-                    .refuse(session, EventKind::DeferredRejected, e, json!({}), now)
-                    .await)
-            }
-        };
-        let sealing = request
-            .credential_response_encryption
-            .clone()
-            .or_else(|| entry.response_encryption.clone());
-        let pending = || {
-            (
-                CredentialResponse::deferred(
-                    request.transaction_id.clone(),
-                    self.config.deferred_interval,
-                ),
-                sealing.clone(),
-            )
-        };
-        let Some(claims) = session.claims.get(&entry.configuration_id) else {
-            let entry = machine::Log {
-                kind: EventKind::DeferredPending,
-                details: json!({"credential_configuration_id": entry.configuration_id}),
-            };
-            let id = session.id.clone();
-            self.log(Some(session), &id, entry, now).await?;
-            return Ok(pending());
-        };
-        let (minted, statuses) = self
-            .mint(
-                &session,
-                &entry.configuration_id,
-                claims,
-                &entry.holder_keys,
-                EventKind::DeferredRejected,
-                now,
-            )
-            .await?;
-        let MintOutcome::Issued(credentials) = minted else {
-            return Ok(pending());
-        };
-        let notification_id = random_token(self.secrets.as_ref(), 16);
-        let not_found = || {
-            reject(
-                ErrorCode::InvalidTransactionId,
-                "unknown or already used transaction_id",
-            )
-        };
-        let mut step = Collect {
-            token_hash,
-            transaction_hash: tx_hash,
-            notification_hash: SecretHash::of(&notification_id),
-            count: credentials.len(),
-            statuses,
-        };
-        let id = session.id.clone();
-        self.step(Some(session), Load::Id(&id), not_found, &mut step, now)
-            .await?;
-        Ok((
-            CredentialResponse::issued(credentials, Some(notification_id)),
-            sealing,
-        ))
-    }
-
-    /// `POST /notification` (Section 11).
-    pub async fn notification(
-        &self,
-        request: NotificationRequest,
-        facts: HttpFacts,
-    ) -> Outcome<()> {
-        let now = self.clock.now();
-        let url = self
-            .config
-            .metadata
-            .notification_endpoint
-            .clone()
-            .unwrap_or_default();
-        let (session, token_hash) = self
-            .session_for_token(&facts, &url, credential::TokenUse::FollowUp, now)
-            .await?;
-        let mut step = Notify {
-            token_hash,
-            id_hash: SecretHash::of(&request.notification_id),
-            request: &request,
-        };
-        let id = session.id.clone();
-        self.step(Some(session), Load::Id(&id), gone, &mut step, now)
-            .await
     }
 }
 
 /// The refusal when the session of a valid access token was swept meanwhile.
-fn gone() -> ErrorResponse {
+pub(super) fn gone() -> ErrorResponse {
     reject(
         ErrorCode::InvalidToken,
         "the session of this access token no longer exists",

@@ -1,5 +1,6 @@
 //! The operator API: create offers, inspect sessions, submit claims, sweep.
 
+use super::commit::{Effects, Load};
 use super::*;
 use crate::machine::deferred::SubmitClaims;
 
@@ -204,7 +205,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 ("claims", json!(spec.claims.is_some())),
             ]),
         );
-        self.commit_new(&session).await?;
+        self.commit_new(&session, &Effects::default()).await?;
         let reference = format!(
             "{}/{offer_id}",
             self.config.offer_uri_base.trim_end_matches('/')
@@ -242,8 +243,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             configuration_id,
             claims: &claims,
         };
+        let effects = Effects::default();
         match self
-            .commit(None, Load::Id(session_id), &mut step, now)
+            .commit(None, Load::Id(session_id), &mut step, &effects, now)
             .await?
         {
             Some(Ok(())) => Ok(()),

@@ -1,6 +1,7 @@
 //! Status lists in the service: index reservation at issuance, revocation by the operator, and
 //! the signed Status List Tokens relying parties fetch (see [`crate::status_list`]).
 
+use super::commit::Effects;
 use super::*;
 use crate::clock::UnixTime;
 use crate::status_list::{StatusBits, StatusListConfig, StatusReference, INVALID, VALID};
@@ -10,9 +11,6 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// Rounds of random picks before a reservation gives up (each round re-draws only the
-/// collisions; below the fill limit a pick collides at most three times in four).
-const MAX_RESERVE_ROUNDS: usize = 32;
 /// Reservations between two reads of the current list's fill from the store (it is also read
 /// after a collision, and when this issuer's own count reaches the limit). Only other
 /// instances' reservations go unseen in between: at most this many per instance, far below the
@@ -111,19 +109,19 @@ impl StatusLists {
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Gives every credential a status-list entry (a `status` claim, or the mdoc MSO's `status`),
     /// serves the lists as signed Status List Tokens ([`status_list_token`](Self::status_list_token))
-    /// and lets the operator revoke ([`revoke`](Self::revoke)). `store` keeps the entries:
-    /// usually a clone of the session store (every store of this workspace is both).
-    pub fn with_status_lists(
-        mut self,
-        config: StatusListConfig,
-        store: impl StatusListStore,
-    ) -> Result<Self, IssuerError> {
+    /// and lets the operator revoke ([`revoke`](Self::revoke)). The session store keeps the
+    /// entries too (every store of this workspace is both): a credential's entry is reserved in
+    /// the same commit that records the credential.
+    pub fn with_status_lists(mut self, config: StatusListConfig) -> Result<Self, IssuerError>
+    where
+        S: StatusListStore + Clone,
+    {
         config
             .validate()
             .map_err(IssuerError::InvalidConfiguration)?;
         self.status_lists = Some(Arc::new(StatusLists {
             config,
-            store: Arc::new(store),
+            store: Arc::new(self.store.clone()),
             current: AtomicU32::new(0),
             since_check: AtomicU32::new(0),
             known_fill: AtomicU64::new(0),
@@ -137,53 +135,41 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         self.status_lists.as_ref().map(|s| &s.config)
     }
 
-    /// Reserves `count` random entries for credentials of `session_id` (none when status lists
-    /// are off).
-    pub(super) async fn reserve_statuses(
+    /// Draws `count` distinct random indices of the current list for credentials about to be
+    /// minted (none when status lists are off). Nothing is reserved here: the request's commit
+    /// reserves them, and a collision there makes the request draw again, with
+    /// `after_collision` set so that the list's fill is read afresh first.
+    pub(super) async fn draw_statuses(
         &self,
-        session_id: &str,
         count: usize,
+        after_collision: bool,
     ) -> Outcome<Vec<StatusReference>> {
         let Some(lists) = &self.status_lists else {
             return Ok(Vec::new());
         };
         let capacity = u64::from(lists.config.capacity);
-        let mut list = lists.current_list(false).await.map_err(server_error)?;
-        let mut reserved: Vec<StatusReference> = Vec::with_capacity(count);
-        for _ in 0..MAX_RESERVE_ROUNDS {
-            let wanted = count.saturating_sub(reserved.len());
-            if wanted == 0 {
-                break;
-            }
-            let candidates: Vec<u32> = (0..wanted)
-                .map(|_| {
-                    let mut bytes = [0u8; 8];
-                    self.secrets.fill(&mut bytes);
-                    // capacity <= 2^24, so the remainder fits and its bias is below 2^-40.
-                    u32::try_from(u64::from_le_bytes(bytes) % capacity).unwrap_or(0)
-                })
-                .collect();
-            let got = lists
-                .store
-                .reserve(list, &candidates, session_id)
-                .await
-                .map_err(server_error)?;
-            let collided = got.len() < wanted;
-            lists
-                .known_fill
-                .fetch_add(got.len() as u64, Ordering::AcqRel);
-            reserved.extend(got.into_iter().map(|idx| lists.reference(list, idx)));
-            if collided {
-                list = lists.current_list(true).await.map_err(server_error)?;
+        let list = lists
+            .current_list(after_collision)
+            .await
+            .map_err(server_error)?;
+        let mut drawn: Vec<StatusReference> = Vec::with_capacity(count);
+        while drawn.len() < count {
+            let mut bytes = [0u8; 8];
+            self.secrets.fill(&mut bytes);
+            // capacity <= 2^24, so the remainder fits and its bias is below 2^-40.
+            let idx = u32::try_from(u64::from_le_bytes(bytes) % capacity).unwrap_or(0);
+            if !drawn.iter().any(|r| r.idx == idx) {
+                drawn.push(lists.reference(list, idx));
             }
         }
-        if reserved.len() < count {
-            return Err(reject(
-                ErrorCode::CredentialRequestDenied,
-                "no free status-list entry was found; retry later",
-            ));
+        Ok(drawn)
+    }
+
+    /// Counts entries a commit reserved towards the current list's fill.
+    pub(super) fn note_reserved(&self, count: usize) {
+        if let Some(lists) = &self.status_lists {
+            lists.known_fill.fetch_add(count as u64, Ordering::AcqRel);
         }
-        Ok(reserved)
     }
 
     /// The signed Status List Token of list `list` (`None` for a list that does not exist).
@@ -303,7 +289,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 kind: EventKind::CredentialRevoked,
                 details,
             };
-            let stored = self.log(None, session_id, entry, now).await;
+            let none = Effects::default();
+            let stored = self.log(None, session_id, entry, &none, now).await;
             // The entries are revoked either way; say whether the log has it.
             logged &= stored.is_ok();
         }

@@ -64,12 +64,6 @@ type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 
 /// [`StatusListStore`] as a trait object, so the issuer holds any store without another type
 /// parameter.
 pub(crate) trait DynStatusListStore: Send + Sync + 'static {
-    fn reserve<'a>(
-        &'a self,
-        list: u32,
-        candidates: &'a [u32],
-        session: &'a str,
-    ) -> Boxed<'a, Vec<u32>>;
     fn count(&self, list: u32) -> Boxed<'_, u64>;
     fn last(&self) -> Boxed<'_, u32>;
     fn set(&self, list: u32, idx: u32, status: u8) -> Boxed<'_, Option<u8>>;
@@ -78,14 +72,6 @@ pub(crate) trait DynStatusListStore: Send + Sync + 'static {
 }
 
 impl<T: StatusListStore> DynStatusListStore for T {
-    fn reserve<'a>(
-        &'a self,
-        list: u32,
-        candidates: &'a [u32],
-        session: &'a str,
-    ) -> Boxed<'a, Vec<u32>> {
-        Box::pin(self.reserve_statuses(list, candidates, session))
-    }
     fn count(&self, list: u32) -> Boxed<'_, u64> {
         Box::pin(self.reserved_count(list))
     }

@@ -805,11 +805,14 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
             "token_rejected",
             "token_exchanged",
             "nonce_issued",
-            "credential_issued"
+            "credential_issued",
+            // The replayed proof is caught by the request's commit, which logs it.
+            "credential_rejected"
         ]
     );
     let summary = block(issuer.inspect(&created.session_id)).expect("inspect");
     assert_eq!(summary.events[3].details["token_type"], "DPoP");
+    assert_eq!(summary.events[6].details["error"], "invalid_dpop_proof");
 
     // An unbound (Bearer) token sent with the DPoP scheme is refused too.
     let plain = block(issuer.create_offer(offer(Some(json!({"a": 1})), None))).expect("offer");

@@ -45,12 +45,12 @@ fn status_issuer_signed_by<S: SessionStore + StatusListStore + Clone>(
     fill_limit: u32,
     signer: Arc<SdJwtVcMinter>,
 ) -> (Issuer<S, SdJwtVcMinter>, ManualClock) {
-    let (issuer, clock) = scenario_issuer(store.clone());
+    let (issuer, clock) = scenario_issuer(store);
     let mut config = StatusListConfig::new(ISSUER, signer);
     config.capacity = CAPACITY;
     config.fill_limit = fill_limit;
     let issuer = issuer
-        .with_status_lists(config, store)
+        .with_status_lists(config)
         .expect("valid status-list configuration");
     (issuer, clock)
 }

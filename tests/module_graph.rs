@@ -17,7 +17,7 @@ mod graph;
 #[path = "module_graph/lex.rs"]
 mod lex;
 
-use graph::{build, cycles, show, Graph};
+use graph::{build, cycles, shortest_loop, show, Graph};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -59,6 +59,11 @@ fn report(krate: &str, src: &str, graph: &Graph) -> Option<String> {
         for m in component {
             let _ = writeln!(out, "    {:<40} {src}/{}", show(m), graph.files[m]);
         }
+        let shortest: Vec<_> = shortest_loop(graph, component)
+            .iter()
+            .map(|m| show(m))
+            .collect();
+        let _ = writeln!(out, "   e.g. {}", shortest.join(" -> "));
         let _ = writeln!(out, "   edges (each with its first site):");
         for ((a, b), sites) in &graph.edges {
             if component.contains(a) && component.contains(b) {
@@ -176,6 +181,7 @@ mod unit {
             report.contains("a -> b   k/src/a.rs:1  `crate::b::B`"),
             "{report}"
         );
+        assert!(report.contains("e.g. a -> b -> a"), "{report}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! strongly connected components.
 
 use super::lex::{tokens, Token};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// A module path below the crate root: `[]` is the root, `["service", "access"]` is
 /// `service::access`.
@@ -181,10 +181,12 @@ fn use_tree(
             "{" => {
                 i += 1;
                 while !matches!(text(i), "}" | "") {
-                    i = use_tree(toks, i, prefix.clone(), leaves);
-                    if text(i) == "," {
-                        i += 1;
-                    }
+                    let next = use_tree(toks, i, prefix.clone(), leaves);
+                    i = if text(next) == "," || next == i {
+                        next + 1
+                    } else {
+                        next
+                    };
                 }
                 i += 1;
                 break;
@@ -293,4 +295,32 @@ pub fn cycles(graph: &Graph) -> Vec<Vec<ModPath>> {
     }
     s.found.sort();
     s.found
+}
+
+/// A shortest loop through the first module of a component: `[m, …, m]`.
+pub fn shortest_loop(graph: &Graph, component: &[ModPath]) -> Vec<ModPath> {
+    let start = &component[0];
+    let mut came_from: BTreeMap<&ModPath, &ModPath> = BTreeMap::new();
+    let mut queue = VecDeque::from([start]);
+    while let Some(v) = queue.pop_front() {
+        for (_, w) in graph
+            .edges
+            .keys()
+            .filter(|(a, b)| a == v && component.contains(b))
+        {
+            if w == start {
+                let mut path = vec![start.clone(), v.clone()];
+                while path.last() != Some(start) {
+                    path.push(came_from[path.last().expect("not empty")].clone());
+                }
+                path.reverse();
+                return path;
+            }
+            if !came_from.contains_key(w) {
+                came_from.insert(w, v);
+                queue.push_back(w);
+            }
+        }
+    }
+    Vec::new() // not reached for a strongly connected component
 }

@@ -1,9 +1,9 @@
 //! The embedded authorization server's endpoints: `POST /par` (RFC 9126), `GET /authorize`
 //! (the login and consent page) and `POST /authorize` (the form).
 
+use crate::facts::facts;
 use crate::login_page;
 use crate::reply::{body_error, error_reply, json_no_store, require_content_type};
-use crate::wallet::facts;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};

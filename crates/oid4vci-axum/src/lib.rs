@@ -38,6 +38,7 @@
 
 mod admin;
 mod authorize;
+mod facts;
 mod login_page;
 mod reply;
 mod status_list;

@@ -1,5 +1,6 @@
 //! The wallet-facing endpoints.
 
+use crate::facts::facts;
 use crate::reply::{
     body_error, error_reply, json_no_store, jwt_no_store, require_content_type, MAX_BODY_BYTES,
 };
@@ -10,9 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use oid4vci_issuer::{
-    CredentialBody, CredentialMinter, CredentialReply, HttpFacts, Issuer, SessionStore,
-};
+use oid4vci_issuer::{CredentialBody, CredentialMinter, CredentialReply, Issuer, SessionStore};
 use oid4vci_types::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -71,22 +70,6 @@ pub fn router<S: SessionStore, M: CredentialMinter>(
         .merge(authorization)
         .merge(status_lists)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-}
-
-pub(crate) fn facts(headers: &HeaderMap) -> HttpFacts {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    HttpFacts {
-        authorization: text(header::AUTHORIZATION.as_str()),
-        dpop: text("dpop"),
-        client_attestation: text("oauth-client-attestation"),
-        client_attestation_pop: text("oauth-client-attestation-pop"),
-        ..HttpFacts::default()
-    }
 }
 
 /// RFC 6750 §2.3 allows `access_token` in the query; Section 13.10 and RFC 9700 say not to.

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod exit_code;
 mod offer_cmd;
 mod proof_cmd;
 mod serve_authorization;
@@ -28,9 +29,6 @@ mod serve_store;
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Exit code for a usage or I/O error (clap uses the same for argument errors).
-pub const EXIT_USAGE: u8 = 2;
 
 /// OpenID for Verifiable Credential Issuance 1.0 tools.
 #[derive(Debug, Parser)]

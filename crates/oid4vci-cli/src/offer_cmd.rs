@@ -23,7 +23,7 @@ pub fn run(cmd: OfferCommand) -> ExitCode {
         let mut text = String::new();
         if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
             eprintln!("error: cannot read standard input: {e}");
-            return ExitCode::from(crate::EXIT_USAGE);
+            return ExitCode::from(crate::exit_code::EXIT_USAGE);
         }
         text.trim().to_owned()
     } else {

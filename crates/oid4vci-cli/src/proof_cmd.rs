@@ -15,7 +15,7 @@ use oid4vci_proof::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::EXIT_USAGE;
+use crate::exit_code::EXIT_USAGE;
 
 /// `oid4vci proof …`
 #[derive(Debug, Subcommand)]

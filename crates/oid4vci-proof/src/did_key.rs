@@ -160,6 +160,16 @@ pub fn decode_multicodec(bytes: &[u8]) -> Result<PublicKey, DidKeyError> {
     }
 }
 
+// Defined here rather than in `key`: multicodec decoding is this module's, and `key` stays below
+// it (this module builds on `PublicKey`, not the other way round).
+impl PublicKey {
+    /// Parses a multicodec-prefixed public key: `0x1200` (P-256, compressed SEC1), `0xed`
+    /// (Ed25519) or `0xeb51` (JCS-serialised public JWK).
+    pub fn from_multicodec(bytes: &[u8]) -> Result<PublicKey, KeyError> {
+        decode_multicodec(bytes).map_err(|e| KeyError::Malformed(e.to_string()))
+    }
+}
+
 /// Reads a minimal unsigned LEB128 varint of at most 9 bytes (multiformats unsigned-varint).
 fn read_varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
     let mut value: u64 = 0;

@@ -266,12 +266,6 @@ impl PublicKey {
         }
     }
 
-    /// Parses a multicodec-prefixed public key: `0x1200` (P-256, compressed SEC1), `0xed`
-    /// (Ed25519) or `0xeb51` (JCS-serialised public JWK).
-    pub fn from_multicodec(bytes: &[u8]) -> Result<PublicKey, KeyError> {
-        crate::did_key::decode_multicodec(bytes).map_err(|e| KeyError::Malformed(e.to_string()))
-    }
-
     /// The key type name used in diagnostics (`"P-256"`, `"Ed25519"`).
     pub fn kind(&self) -> &'static str {
         match self.0 {

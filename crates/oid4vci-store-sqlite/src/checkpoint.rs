@@ -31,8 +31,8 @@ use oid4vci_issuer::StoreError;
 use rusqlite::wal::CheckpointMode;
 use rusqlite::Connection;
 
+use crate::options::Synchronous;
 use crate::schema::sql_error;
-use crate::Synchronous;
 
 /// WAL pages after which the background thread is woken (SQLite's own autocheckpoint size).
 pub(crate) const BACKGROUND_AT: i32 = 1000;

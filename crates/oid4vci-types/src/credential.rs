@@ -2,7 +2,9 @@
 //! forms wallets still send and always serialising the 1.0 form.
 
 use crate::error::ErrorCode;
-use crate::metadata::{CredentialConfiguration, CredentialDefinition, CredentialFormat};
+use crate::metadata::{
+    CredentialConfiguration, CredentialDefinition, CredentialFormat, CredentialIssuerMetadata,
+};
 use crate::parse::{parse_json, MessageError, MessageErrorKind};
 use crate::proofs::Proofs;
 use serde::{Deserialize, Serialize};
@@ -72,6 +74,19 @@ impl FormatSelector {
                 }
             }
         }
+    }
+}
+
+// Defined here rather than in `metadata`: resolving a draft-13 request is this module's business,
+// and the metadata module stays free of request types.
+impl CredentialIssuerMetadata {
+    /// Finds the configuration a draft-13 `format`-based request names, comparing format and its
+    /// type parameter (`vct`, `doctype`, or `credential_definition.type`).
+    pub fn find_by_format(&self, selector: &FormatSelector) -> Option<&str> {
+        self.credential_configurations_supported
+            .iter()
+            .find(|(_, c)| selector.matches(c))
+            .map(|(id, _)| id.as_str())
     }
 }
 

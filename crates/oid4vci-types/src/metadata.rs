@@ -534,15 +534,6 @@ impl CredentialIssuerMetadata {
             .as_ref()
             .map_or(1, |b| b.batch_size as usize)
     }
-
-    /// Finds the configuration a draft-13 `format`-based request names, comparing format and its
-    /// type parameter (`vct`, `doctype`, or `credential_definition.type`).
-    pub fn find_by_format(&self, selector: &crate::credential::FormatSelector) -> Option<&str> {
-        self.credential_configurations_supported
-            .iter()
-            .find(|(_, c)| selector.matches(c))
-            .map(|(id, _)| id.as_str())
-    }
 }
 
 /// OAuth 2.0 Authorization Server Metadata (RFC 8414) with the OID4VCI parameter of Section 12.3.

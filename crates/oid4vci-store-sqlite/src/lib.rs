@@ -94,6 +94,7 @@
 #![warn(missing_docs)]
 
 mod checkpoint;
+mod entries;
 mod options;
 mod schema;
 mod status;
@@ -494,7 +495,7 @@ fn commit_on(
         }
     }
     for &(list, idx) in statuses {
-        if status::reserve_on(conn, list, &[idx], &row.id)?.is_empty() {
+        if entries::reserve_on(conn, list, &[idx], &row.id)?.is_empty() {
             return Err(StoreError::StatusTaken { list, idx });
         }
     }

@@ -3,6 +3,7 @@
 //! read-then-update; each runs as one write of the store thread, inside its `IMMEDIATE`
 //! transaction, so both are atomic against every other write of this and other processes.
 
+use crate::entries::reserve_on;
 use crate::schema::sql_error;
 use crate::SqliteStore;
 use oid4vci_issuer::{StatusEntry, StatusListStore, StoreError};
@@ -47,29 +48,6 @@ fn entries(
     Ok(out)
 }
 
-pub(crate) fn reserve_on(
-    conn: &Connection,
-    list: u32,
-    candidates: &[u32],
-    session: &str,
-) -> Result<Vec<u32>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO status_entries (list, idx, status, session_id) \
-             VALUES (?1, ?2, 0, ?3)",
-        )
-        .map_err(sql_error("preparing the status reservation"))?;
-    let mut reserved = Vec::with_capacity(candidates.len());
-    for &idx in candidates {
-        let inserted = stmt
-            .execute(params![list, idx, session])
-            .map_err(sql_error("reserving a status entry"))?;
-        if inserted == 1 {
-            reserved.push(idx);
-        }
-    }
-    Ok(reserved)
-}
 
 fn set_on(conn: &Connection, list: u32, idx: u32, status: u8) -> Result<Option<u8>, StoreError> {
     let previous: Option<i64> = conn

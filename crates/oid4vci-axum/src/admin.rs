@@ -8,59 +8,44 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use oid4vci_issuer::{
-    CredentialMinter, Issuer, IssuerError, OfferSpec, SessionFlags, SessionStore, StoreError,
-    TxCodeSpec,
-};
+use oid4vci_issuer::{CredentialMinter, Issuer, IssuerError, OfferSpec, SessionStore, StoreError};
 use oid4vci_types::{CredentialOffer, ErrorCode, ErrorResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// Seconds an operator is asked to wait when the store is temporarily unavailable.
-const STORE_RETRY_AFTER_SECS: u64 = 2;
-
-/// `POST /admin/offers` body.
+/// `POST /admin/offers` body: an [`OfferSpec`], its members at the top level, and how the
+/// reply gives the offer. Unknown members are refused.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CreateOfferBody {
-    /// Configurations to offer.
-    pub credential_configuration_ids: Vec<String>,
-    /// Claims for every configuration; `null` defers issuance until claims are submitted.
-    #[serde(default)]
-    pub claims: Option<Value>,
-    /// Require a transaction code.
-    #[serde(default)]
-    pub tx_code: Option<TxCodeSpec>,
+    /// What to offer.
+    #[serde(flatten)]
+    pub offer: OfferSpec,
     /// Return the offer URI by reference (`credential_offer_uri`) instead of by value.
     #[serde(default)]
     pub by_reference: bool,
-    /// The subject the claims describe.
-    #[serde(default)]
-    pub subject_id: Option<String>,
-    /// Offer lifetime in seconds.
-    #[serde(default)]
-    pub expires_in: Option<u64>,
-    /// Require a DPoP-bound access token (RFC 9449).
-    #[serde(default)]
-    pub dpop_required: bool,
-    /// Require key attestations in proofs (Appendix D).
-    #[serde(default)]
-    pub require_key_attestation: bool,
-    /// Require wallet attestation at the token endpoint (Appendix E).
-    #[serde(default)]
-    pub require_wallet_attestation: bool,
-    /// Offer the pre-authorized code grant (default true).
-    #[serde(default = "yes")]
-    pub pre_authorized: bool,
-    /// Offer the authorization code grant (`{}` or `{"issuer_state": "…"}`); needs the embedded
-    /// authorization server.
-    #[serde(default)]
-    pub authorization_code: Option<oid4vci_issuer::AuthorizationCodeSpec>,
 }
 
-fn yes() -> bool {
-    true
+impl CreateOfferBody {
+    /// Reads the body: members of [`OfferSpec`] and `by_reference`, nothing else.
+    fn from_json(body: &[u8]) -> Result<Self, ErrorResponse> {
+        let value: Value = oid4vci_types::parse::parse_json(body, ErrorCode::InvalidRequest)
+            .map_err(|e| e.to_error_response())?;
+        let parsed: CreateOfferBody = serde_json::from_value(value.clone()).map_err(|e| {
+            ErrorResponse::new(ErrorCode::InvalidRequest).with_description(e.to_string())
+        })?;
+        // Every member OfferSpec knows is in its serialisation (absent options as null).
+        let known = serde_json::to_value(&parsed.offer).unwrap_or_default();
+        let unknown =
+            value.as_object().into_iter().flatten().find(|(key, _)| {
+                key.as_str() != "by_reference" && known.get(key.as_str()).is_none()
+            });
+        if let Some((key, _)) = unknown {
+            return Err(ErrorResponse::new(ErrorCode::InvalidRequest)
+                .with_description(format!("unknown field `{key}` in the offer")));
+        }
+        Ok(parsed)
+    }
 }
 
 /// `POST /admin/offers` reply (201).
@@ -121,7 +106,7 @@ fn admin_error(e: &IssuerError) -> Response {
         return error_reply(
             &ErrorResponse::new(ErrorCode::ServerError)
                 .with_description("the issuer's storage is temporarily unavailable; retry later")
-                .with_retry_after(STORE_RETRY_AFTER_SECS),
+                .with_retry_after(oid4vci_issuer::STORE_RETRY_AFTER_SECS),
         );
     }
     let (status, code) = match e {
@@ -156,25 +141,18 @@ async fn create_offer<S: SessionStore, M: CredentialMinter>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body: CreateOfferBody = match parse_body(&headers, body) {
+    let body = match body.map_err(|e| body_error(ErrorCode::InvalidRequest, e)) {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let spec = OfferSpec {
-        credential_configuration_ids: body.credential_configuration_ids,
-        pre_authorized: body.pre_authorized,
-        authorization_code: body.authorization_code,
-        tx_code: body.tx_code,
-        claims: body.claims,
-        subject_id: body.subject_id,
-        expires_in: body.expires_in,
-        flags: SessionFlags {
-            dpop_required: body.dpop_required,
-            require_key_attestation: body.require_key_attestation,
-            require_wallet_attestation: body.require_wallet_attestation,
-        },
+    if let Err(r) = require_content_type(&headers, "application/json", ErrorCode::InvalidRequest) {
+        return r;
+    }
+    let body = match CreateOfferBody::from_json(&body) {
+        Ok(b) => b,
+        Err(e) => return error_reply(&e),
     };
-    match issuer.create_offer(spec).await {
+    match issuer.create_offer(body.offer).await {
         Ok(created) => {
             let reply = CreateOfferReply {
                 session_id: created.session_id,
@@ -271,4 +249,28 @@ async fn revoke_credential<S: SessionStore, M: CredentialMinter>(
         return admin_error(&e);
     };
     revoke(&issuer, &id, Some((list, idx)), &headers, body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CreateOfferBody;
+
+    #[test]
+    fn an_offer_body_is_an_offer_spec_and_refuses_unknown_members() {
+        let body = br#"{"credential_configuration_ids": ["a"], "by_reference": true,
+            "dpop_required": true, "tx_code": {"length": 6}, "claims": null}"#;
+        let parsed = CreateOfferBody::from_json(body).expect("valid body");
+        assert!(parsed.by_reference && parsed.offer.flags.dpop_required);
+        assert!(
+            parsed.offer.pre_authorized,
+            "the pre-authorized grant by default"
+        );
+        assert_eq!(parsed.offer.credential_configuration_ids, ["a"]);
+        let unknown = br#"{"credential_configuration_ids": ["a"], "dpop_requried": true}"#;
+        let refused = CreateOfferBody::from_json(unknown).expect_err("typo refused");
+        assert_eq!(
+            refused.error_description.as_deref(),
+            Some("unknown field `dpop_requried` in the offer")
+        );
+    }
 }

@@ -51,7 +51,8 @@ pub fn error_reply(error: &ErrorResponse) -> Response {
             error.error
         );
         if scheme == "DPoP" {
-            value.push_str(", algs=\"ES256 EdDSA\"");
+            let algs = oid4vci_issuer::dpop::DPOP_ALGS.join(" ");
+            value.push_str(&format!(", algs=\"{algs}\""));
         }
         if let Ok(v) = HeaderValue::from_str(&value) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, v);

@@ -89,7 +89,7 @@ async fn status_list<S: SessionStore, M: CredentialMinter>(
             let mut body = ErrorResponse::new(ErrorCode::ServerError)
                 .with_description(format!("the status list could not be served: {e}"));
             if store_down {
-                body = body.with_retry_after(2);
+                body = body.with_retry_after(oid4vci_issuer::STORE_RETRY_AFTER_SECS);
             }
             return error_reply(&body);
         }

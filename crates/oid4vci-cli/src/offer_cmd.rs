@@ -42,7 +42,7 @@ pub fn run(cmd: OfferCommand) -> ExitCode {
                 "tx_code_required": tx.is_some(),
                 "tx_code_input_mode": tx.map(|t| match t.effective_input_mode() { InputMode::Numeric => "numeric".to_owned(), other => other.as_str().to_owned() }),
                 "authorization_code": offer.grants.as_ref().is_some_and(|g| g.authorization_code.is_some()),
-                "metadata_url": metadata_url(&offer.credential_issuer),
+                "metadata_url": oid4vci_types::metadata_url(&offer.credential_issuer),
                 "credential_offer": offer,
             });
             (ExitCode::SUCCESS, summary)
@@ -59,33 +59,4 @@ pub fn run(cmd: OfferCommand) -> ExitCode {
     };
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     code
-}
-
-/// Where the issuer's metadata lives (Section 12.2.2: well-known segment inserted after the host).
-fn metadata_url(issuer: &str) -> String {
-    let (scheme, rest) = issuer.split_once("://").unwrap_or(("https", issuer));
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let path = path.trim_end_matches('/');
-    if path.is_empty() {
-        format!("{scheme}://{host}/.well-known/openid-credential-issuer")
-    } else {
-        format!("{scheme}://{host}/.well-known/openid-credential-issuer/{path}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::metadata_url;
-
-    #[test]
-    fn metadata_url_inserts_the_well_known_segment_after_the_host() {
-        assert_eq!(
-            metadata_url("https://issuer.example.com"),
-            "https://issuer.example.com/.well-known/openid-credential-issuer"
-        );
-        assert_eq!(
-            metadata_url("https://issuer.example.com/tenant"),
-            "https://issuer.example.com/.well-known/openid-credential-issuer/tenant"
-        );
-    }
 }

@@ -104,6 +104,7 @@ pub use secrets::{OsSecretSource, SecretHash, SecretSource};
 pub use service::{
     AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, HttpFacts, Issuer,
     LoginAction, LoginForm, LoginPage, OfferCreated, ParResponse, Revocation, StatusListToken,
+    STORE_RETRY_AFTER_SECS,
 };
 pub use session::{
     AuthorizationState, AuthorizationStep, LookupKind, Session, SessionFlags, SessionState,

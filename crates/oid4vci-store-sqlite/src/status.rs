@@ -48,7 +48,6 @@ fn entries(
     Ok(out)
 }
 
-
 fn set_on(conn: &Connection, list: u32, idx: u32, status: u8) -> Result<Option<u8>, StoreError> {
     let previous: Option<i64> = conn
         .prepare_cached("SELECT status FROM status_entries WHERE list = ?1 AND idx = ?2")

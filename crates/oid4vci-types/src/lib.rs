@@ -95,6 +95,7 @@ pub use credential::{
 };
 pub use deferred::{DeferredCredentialRequest, DeferredCredentialResponse};
 pub use error::{ErrorCode, ErrorResponse};
+pub use metadata::metadata_url;
 pub use metadata::{
     AlgorithmId, AuthorizationServerMetadata, BatchCredentialIssuance, ClaimDescription,
     CredentialConfiguration, CredentialDefinition, CredentialFormat, CredentialIssuerMetadata,

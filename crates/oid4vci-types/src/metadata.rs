@@ -15,6 +15,21 @@ use std::collections::BTreeMap;
 /// Path of the metadata document, inserted between host and path of the issuer identifier (12.2.2).
 pub const WELL_KNOWN_CREDENTIAL_ISSUER: &str = "/.well-known/openid-credential-issuer";
 
+/// Where the metadata of the Credential Issuer `credential_issuer` lives: the well-known segment
+/// inserted between its host and its path (Section 12.2.2).
+pub fn metadata_url(credential_issuer: &str) -> String {
+    let (scheme, rest) = credential_issuer
+        .split_once("://")
+        .unwrap_or(("https", credential_issuer));
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let path = path.trim_end_matches('/');
+    if path.is_empty() {
+        format!("{scheme}://{host}{WELL_KNOWN_CREDENTIAL_ISSUER}")
+    } else {
+        format!("{scheme}://{host}{WELL_KNOWN_CREDENTIAL_ISSUER}/{path}")
+    }
+}
+
 /// Path of the OAuth 2.0 authorization server metadata document (RFC 8414 §3).
 pub const WELL_KNOWN_OAUTH_AUTHORIZATION_SERVER: &str = "/.well-known/oauth-authorization-server";
 
@@ -571,4 +586,21 @@ pub struct AuthorizationServerMetadata {
     /// Extension members.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+#[cfg(test)]
+mod well_known_tests {
+    use super::metadata_url;
+
+    #[test]
+    fn metadata_url_inserts_the_well_known_segment_after_the_host() {
+        assert_eq!(
+            metadata_url("https://issuer.example.com"),
+            "https://issuer.example.com/.well-known/openid-credential-issuer"
+        );
+        assert_eq!(
+            metadata_url("https://issuer.example.com/tenant/"),
+            "https://issuer.example.com/.well-known/openid-credential-issuer/tenant"
+        );
+    }
 }

@@ -116,7 +116,7 @@ pub use status::{Revocation, StatusListToken, MAX_REASON_LEN};
 type Outcome<T> = Result<T, ErrorResponse>;
 
 /// Seconds a client is asked to wait when the store is temporarily unavailable.
-pub(crate) const STORE_RETRY_AFTER_SECS: u64 = 2;
+pub const STORE_RETRY_AFTER_SECS: u64 = 2;
 
 /// A store failure as the wallet sees it: `server_error`; when the store is only unavailable
 /// (nothing was written) with HTTP 503 and `Retry-After`, and without the backend's details.

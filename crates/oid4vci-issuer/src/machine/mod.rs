@@ -20,6 +20,7 @@ pub(crate) mod deferred;
 pub(crate) mod grant;
 pub(crate) mod notification;
 pub(crate) mod offer;
+pub(crate) mod par;
 pub(crate) mod token;
 
 use crate::clock::UnixTime;

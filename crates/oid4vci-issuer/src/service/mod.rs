@@ -101,15 +101,15 @@ mod external;
 mod follow_up;
 mod issuance;
 mod issuer;
+mod login;
 mod mint;
 mod operator;
 mod status;
 
-pub use authorization::{
-    AuthorizationOutcome, CredentialChoice, LoginAction, LoginForm, LoginPage, ParResponse,
-};
+pub use authorization::ParResponse;
 pub use encrypted::{CredentialBody, CredentialReply};
 pub use issuer::Issuer;
+pub use login::{AuthorizationOutcome, CredentialChoice, LoginAction, LoginForm, LoginPage};
 pub use operator::OfferCreated;
 pub use status::{Revocation, StatusListToken, MAX_REASON_LEN};
 

@@ -1,21 +1,67 @@
-//! What the issuer needs from an HTTP request besides its body: the headers it checks.
+//! What the issuer needs from an HTTP request besides its body, read from its headers: the
+//! access token and its scheme (`Authorization`), the DPoP proof, the wallet attestation and
+//! its PoP.
 
 use axum::http::{header, HeaderMap};
-use oid4vci_issuer::HttpFacts;
+use oid4vci_issuer::{AccessToken, Presented, TokenScheme};
 
 /// The request's `Authorization`, `DPoP` and client attestation headers, for the issuer.
-pub(crate) fn facts(headers: &HeaderMap) -> HttpFacts {
+pub(crate) fn facts(headers: &HeaderMap) -> Presented {
     let text = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    HttpFacts {
-        authorization: text(header::AUTHORIZATION.as_str()),
+    Presented {
+        access_token: text(header::AUTHORIZATION.as_str()).map(|h| access_token(&h)),
         dpop: text("dpop"),
         client_attestation: text("oauth-client-attestation"),
         client_attestation_pop: text("oauth-client-attestation-pop"),
-        ..HttpFacts::default()
+        ..Presented::default()
+    }
+}
+
+/// `Authorization: <scheme> <token>` (RFC 9110 §11.6.2; schemes are case-insensitive).
+fn access_token(header: &str) -> AccessToken {
+    let header = header.trim();
+    let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
+    let scheme = if scheme.eq_ignore_ascii_case("bearer") {
+        TokenScheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        TokenScheme::DPoP
+    } else {
+        TokenScheme::Other(scheme.to_owned())
+    };
+    AccessToken {
+        scheme,
+        value: token.trim().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::access_token;
+    use oid4vci_issuer::TokenScheme;
+
+    #[test]
+    fn the_authorization_header_is_split_into_scheme_and_token() {
+        let bearer = access_token("bearer  abc ");
+        assert_eq!(
+            (bearer.scheme, bearer.value.as_str()),
+            (TokenScheme::Bearer, "abc")
+        );
+        let dpop = access_token("DPoP xyz");
+        assert_eq!(
+            (dpop.scheme, dpop.value.as_str()),
+            (TokenScheme::DPoP, "xyz")
+        );
+        let basic = access_token("Basic dXNlcjpwYXNz");
+        assert_eq!(basic.scheme, TokenScheme::Other("Basic".into()));
+        assert_eq!(
+            access_token("Bearer").value,
+            "",
+            "no token: refused by the issuer"
+        );
     }
 }

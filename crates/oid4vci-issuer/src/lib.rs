@@ -74,6 +74,7 @@ pub mod format_minter;
 mod machine;
 pub mod minter;
 pub mod nonce;
+mod presented;
 pub mod proof_check;
 pub mod sd_jwt;
 pub mod secrets;
@@ -95,6 +96,7 @@ pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 pub use nonce::ServerKey;
 /// The backend-neutral issuer/holder signing key (re-exported from `oid4vci_proof::crypto`).
 pub use oid4vci_proof::crypto::SigningKey;
+pub use presented::{AccessToken, HttpFacts, Presented, TokenScheme};
 pub use proof_check::{
     CheckedProofs, ProofCapabilities, ProofCheck, ProofCheckInput, ProofRejection,
     StandardProofCheck,
@@ -102,8 +104,8 @@ pub use proof_check::{
 pub use sd_jwt::SdJwtVcMinter;
 pub use secrets::{OsSecretSource, SecretHash, SecretSource};
 pub use service::{
-    AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, HttpFacts, Issuer,
-    LoginAction, LoginForm, LoginPage, OfferCreated, ParResponse, Revocation, StatusListToken,
+    AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, Issuer, LoginAction,
+    LoginForm, LoginPage, OfferCreated, ParResponse, Revocation, StatusListToken,
     STORE_RETRY_AFTER_SECS,
 };
 pub use session::{

@@ -9,6 +9,7 @@ use crate::event::{EventKind, EventObserver};
 use crate::machine::{self, credential, reject, Step};
 use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 use crate::nonce::ServerKey;
+use crate::presented::HttpFacts;
 use crate::proof_check::{ProofCheck, ProofCheckInput, StandardProofCheck};
 use crate::secrets::{random_digits, random_token, OsSecretSource, SecretHash, SecretSource};
 use crate::session::{
@@ -30,68 +31,6 @@ use std::sync::Arc;
 /// network database (several instances, real parallelism) 50 concurrent requests on one session
 /// need more than the 16 an in-process store got by with.
 const MAX_CAS_RETRIES: usize = 64;
-
-/// The HTTP facts an endpoint needs besides the body.
-#[derive(Clone, Debug, Default)]
-pub struct HttpFacts {
-    /// The `Authorization` header.
-    pub authorization: Option<String>,
-    /// The `DPoP` header.
-    pub dpop: Option<String>,
-    /// The `OAuth-Client-Attestation` header (wallet attestation, Appendix E).
-    pub client_attestation: Option<String>,
-    /// The `OAuth-Client-Attestation-PoP` header.
-    pub client_attestation_pop: Option<String>,
-    /// Which spec version the credential request body was written against (see
-    /// [`CredentialRequest::from_json_with_form`](oid4vci_types::CredentialRequest::from_json_with_form)).
-    /// Draft-13 wallets also get a singular `credential` and a fresh `c_nonce` in the response.
-    pub request_form: oid4vci_types::RequestForm,
-}
-
-impl HttpFacts {
-    /// Facts with a `Bearer` token.
-    pub fn bearer(token: &str) -> Self {
-        HttpFacts {
-            authorization: Some(format!("Bearer {token}")),
-            ..HttpFacts::default()
-        }
-    }
-
-    /// Facts with a DPoP-bound token and its DPoP proof.
-    pub fn dpop(token: &str, proof: &str) -> Self {
-        HttpFacts {
-            authorization: Some(format!("DPoP {token}")),
-            dpop: Some(proof.to_owned()),
-            ..HttpFacts::default()
-        }
-    }
-
-    /// The access token and whether it was sent with the `DPoP` scheme (else `Bearer`).
-    fn access_token(&self) -> Result<(&str, bool), ErrorResponse> {
-        let header = self.authorization.as_deref().ok_or_else(|| {
-            reject(
-                ErrorCode::InvalidToken,
-                "missing Authorization header with a Bearer (or DPoP) access token",
-            )
-        })?;
-        let (scheme, token) = header.trim().split_once(' ').unwrap_or((header, ""));
-        let dpop = if scheme.eq_ignore_ascii_case("bearer") {
-            false
-        } else if scheme.eq_ignore_ascii_case("dpop") {
-            true
-        } else {
-            return Err(reject(
-                ErrorCode::InvalidToken,
-                "the access token must be sent with the Bearer or DPoP scheme",
-            ));
-        };
-        let token = token.trim();
-        if token.is_empty() || token.len() > crate::external_as::MAX_TOKEN_LEN {
-            return Err(reject(ErrorCode::InvalidToken, "malformed access token"));
-        }
-        Ok((token, dpop))
-    }
-}
 
 mod access;
 mod authorization;

@@ -525,7 +525,10 @@ pub fn error_paths<S: SessionStore>(store: S) {
     .unwrap_err();
     assert_eq!(bad.error, ErrorCode::InvalidToken);
     let basic = HttpFacts {
-        authorization: Some(format!("Basic {token}")),
+        access_token: Some(crate::AccessToken {
+            scheme: crate::TokenScheme::Other("Basic".into()),
+            value: token.clone(),
+        }),
         ..HttpFacts::default()
     };
     assert_eq!(
@@ -753,7 +756,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
         "a DPoP-bound token is refused with the Bearer scheme"
     );
     let no_proof = HttpFacts {
-        authorization: Some(format!("DPoP {access}")),
+        access_token: Some(crate::AccessToken::dpop(&access)),
         ..HttpFacts::default()
     };
     assert_eq!(

@@ -465,39 +465,12 @@ fn make_manager(
 
 impl SessionStore for PostgresStore {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
-        let row = Row::of(session)?;
-        let outcome = self
-            .run(|pool| async move {
-                let client = pool.get().await.map_err(pool_error)?;
-                let stmt = client
-                    .prepare_cached("SELECT oid4vci_insert_session($1, $2, $3, $4, $5, $6)")
-                    .await
-                    .map_err(pg_error("preparing the session insert"))?;
-                let r = client
-                    .query_one(
-                        &stmt,
-                        &[
-                            &row.id,
-                            &row.version,
-                            &row.expires_at,
-                            &row.data,
-                            &row.kinds,
-                            &row.hashes,
-                        ],
-                    )
-                    .await
-                    .map_err(write_error("inserting the session"))?;
-                r.try_get::<_, String>(0)
-                    .map_err(pg_error("reading the insert outcome"))
-            })
-            .await?;
-        match outcome.as_str() {
-            "ok" => Ok(()),
-            "duplicate" => Err(StoreError::Duplicate),
-            other => Err(StoreError::Backend(format!(
-                "postgres: unexpected insert outcome {other:?}"
-            ))),
-        }
+        let commit = Commit {
+            write: SessionWrite::Insert(session),
+            nonces: &[],
+            statuses: &[],
+        };
+        self.commit(&commit).await
     }
 
     async fn get(&self, id: &str) -> Result<Option<Session>, StoreError> {
@@ -555,50 +528,15 @@ impl SessionStore for PostgresStore {
     }
 
     async fn update(&self, session: &Session, expected_version: u64) -> Result<(), StoreError> {
-        if expected_version.checked_add(1) != Some(session.version) {
-            return Err(StoreError::VersionConflict);
-        }
-        let expected = version_column(expected_version)?;
-        let row = Row::of(session)?;
-        let outcome = self
-            .run(|pool| async move {
-                let client = pool.get().await.map_err(pool_error)?;
-                let stmt = client
-                    .prepare_cached("SELECT oid4vci_update_session($1, $2, $3, $4, $5, $6, $7)")
-                    .await
-                    .map_err(pg_error("preparing the session update"))?;
-                let r = client
-                    .query_one(
-                        &stmt,
-                        &[
-                            &row.id,
-                            &expected,
-                            &row.version,
-                            &row.expires_at,
-                            &row.data,
-                            &row.kinds,
-                            &row.hashes,
-                        ],
-                    )
-                    .await
-                    .map_err(|e| match sqlstate(&e) {
-                        // The statement was rolled back as a whole: re-reading and re-applying
-                        // (what the issuer does on a conflict) is the cure.
-                        Some("40P01" | "40001") => StoreError::VersionConflict,
-                        _ => write_error("updating the session")(e),
-                    })?;
-                r.try_get::<_, String>(0)
-                    .map_err(pg_error("reading the update outcome"))
-            })
-            .await?;
-        match outcome.as_str() {
-            "ok" => Ok(()),
-            "version_conflict" => Err(StoreError::VersionConflict),
-            "not_found" => Err(StoreError::NotFound),
-            other => Err(StoreError::Backend(format!(
-                "postgres: unexpected update outcome {other:?}"
-            ))),
-        }
+        let commit = Commit {
+            write: SessionWrite::Update {
+                session,
+                expected_version,
+            },
+            nonces: &[],
+            statuses: &[],
+        };
+        self.commit(&commit).await
     }
 
     async fn commit(&self, commit: &Commit<'_>) -> Result<(), StoreError> {

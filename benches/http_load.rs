@@ -22,7 +22,6 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use oid4vci::issuer::testing::TestWallet;
 use oid4vci::issuer::{
     HttpFacts, Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore,
 };
@@ -30,6 +29,7 @@ use oid4vci::store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use oid4vci::types::{
     CredentialConfiguration, CredentialIssuerMetadata, TokenRequest, PRE_AUTHORIZED_CODE_GRANT_TYPE,
 };
+use oid4vci_issuer_testkit::TestWallet;
 use oid4vci_store_postgres::test_server::TestServer;
 use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
 use serde_json::{json, Value};

@@ -5,9 +5,9 @@
 //! Run with `cargo run --example wallet_flow`.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use oid4vci::issuer::testing::TestWallet;
 use oid4vci::issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter};
 use oid4vci::types::*;
+use oid4vci_issuer_testkit::TestWallet;
 use serde_json::{json, Value};
 use std::sync::Arc;
 

@@ -6,11 +6,11 @@ use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use oid4vci_authorization::{AuthorizationPolicy, CodeChallenge, DemoUser, RedirectRules};
-use oid4vci_issuer::testing::TestWallet;
 use oid4vci_issuer::{
     Issuer, IssuerConfig, LookupKind, ManualClock, MemoryStore, SdJwtVcMinter, SecretHash,
     SessionStore,
 };
+use oid4vci_issuer_testkit::TestWallet;
 use oid4vci_types::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -2,7 +2,7 @@
 //! test authorization server the test runs itself (its JWKS in a file the config names) obtains
 //! a credential; a token signed by another key is refused.
 
-use oid4vci_issuer::testing::{TestAuthorizationServer, TestWallet};
+use oid4vci_issuer_testkit::{TestAuthorizationServer, TestWallet};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

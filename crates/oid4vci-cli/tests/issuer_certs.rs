@@ -7,7 +7,7 @@ mod support;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use oid4vci_issuer::testing::TestWallet;
+use oid4vci_issuer_testkit::TestWallet;
 use oid4vci_proof::{Alg, PublicKey};
 use serde_json::{json, Value};
 use std::path::Path;

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ciborium::Value as Cbor;
 use ed25519_dalek::Signer;
-use oid4vci_issuer::testing::TestWallet;
+use oid4vci_issuer_testkit::TestWallet;
 use serde_json::{json, Value};
 use support::{map_get, pem_certificates, temp_dir, Server};
 

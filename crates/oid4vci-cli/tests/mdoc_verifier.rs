@@ -11,7 +11,7 @@ mod support;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use oid4vci_issuer::testing::TestWallet;
+use oid4vci_issuer_testkit::TestWallet;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;

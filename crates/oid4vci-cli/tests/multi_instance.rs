@@ -4,7 +4,7 @@
 //! keeps serving. The instances load `issuer.multi-instance.example.toml` (flags override the
 //! database, keys file and port).
 
-use oid4vci_issuer::testing::TestWallet;
+use oid4vci_issuer_testkit::TestWallet;
 use oid4vci_store_postgres::test_server::{shared_or_skip, TestServer};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};

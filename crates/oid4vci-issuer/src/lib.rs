@@ -13,7 +13,7 @@
 //!   pre-authorized code is redeemed once, a nonce consumed once, and a concurrent revocation
 //!   never undone.
 //! - Ports, each small: [`SessionStore`] (with [`MemoryStore`] here and a contract suite in
-//!   [`testing`]), [`Clock`], [`SecretSource`], [`CredentialMinter`] (with [`SdJwtVcMinter`]),
+//!   `oid4vci-issuer-testkit`), [`Clock`], [`SecretSource`], [`CredentialMinter`] (with [`SdJwtVcMinter`]),
 //!   [`ProofCheck`] (with [`StandardProofCheck`] on `oid4vci-proof`).
 //! - The authorization-code flow (`Issuer::with_authorization_server`): pushed authorization
 //!   requests, a login page model, PKCE-checked code exchange; the rules are in
@@ -84,7 +84,8 @@ pub mod signed_metadata;
 pub mod status_list;
 pub mod store;
 mod summary;
-pub mod testing;
+#[cfg(test)]
+mod test_support;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};

@@ -318,7 +318,7 @@ pub(crate) fn details<const N: usize>(pairs: [(&str, Value); N]) -> Value {
 #[cfg(test)]
 mod tests {
     use crate::event::{EventKind, MAX_EVENTS};
-    use crate::testing::sample_session;
+    use crate::test_support::sample_session;
     use serde_json::json;
 
     #[test]

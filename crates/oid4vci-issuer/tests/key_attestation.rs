@@ -1,11 +1,11 @@
 //! Key attestations end to end: the `attestation` proof type binds one credential to each
 //! attested key, and `require_key_attestation` refuses plain `jwk` proofs.
 
-use oid4vci_issuer::testing::{flows, TestWallet};
 use oid4vci_issuer::{
     HttpFacts, Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, SessionFlags,
     StandardProofCheck,
 };
+use oid4vci_issuer_testkit::{flows, TestWallet};
 use oid4vci_proof::{ProofPolicy, PublicKey};
 use oid4vci_types::{CredentialRequest, ErrorCode, ProofTypeMetadata, Proofs, TokenRequest};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! The store contract and every issuance scenario on [`MemoryStore`].
 
-use oid4vci_issuer::testing::{flows, run_commit_contract, run_store_contract};
 use oid4vci_issuer::MemoryStore;
+use oid4vci_issuer_testkit::{flows, run_commit_contract, run_store_contract};
 
 #[test]
 fn memory_store_keeps_the_store_contract() {
@@ -55,7 +55,7 @@ fn dpop_bound_flow() {
 
 #[test]
 fn authorization_code_redeemed_once() {
-    oid4vci_issuer::testing::authorization_flows::authorization_code_redeemed_once(
+    oid4vci_issuer_testkit::authorization_flows::authorization_code_redeemed_once(
         MemoryStore::new(),
     );
 }

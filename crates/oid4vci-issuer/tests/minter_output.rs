@@ -3,11 +3,11 @@
 //! that are neither strings nor objects are refused with `credential_request_denied`, the reason
 //! is logged, and the session stays usable.
 
-use oid4vci_issuer::testing::flows::{request_credentials, CONFIG, ISSUER, T0};
 use oid4vci_issuer::{
     CredentialMinter, EventKind, Issuer, IssuerConfig, ManualClock, MemoryStore, MintError,
     MintOutcome, MintRequest,
 };
+use oid4vci_issuer_testkit::flows::{request_credentials, CONFIG, ISSUER, T0};
 use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata, ErrorCode};
 use serde_json::{json, Value};
 use std::sync::Arc;

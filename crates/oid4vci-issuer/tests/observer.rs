@@ -1,7 +1,7 @@
 //! The event observer sees exactly the stored log, in order, once each.
 
-use oid4vci_issuer::testing::{flows, TestWallet};
 use oid4vci_issuer::{Event, EventObserver, HttpFacts, MemoryStore, OfferSpec};
+use oid4vci_issuer_testkit::{flows, TestWallet};
 use oid4vci_types::{CredentialRequest, TokenRequest};
 use std::sync::{Arc, Mutex};
 

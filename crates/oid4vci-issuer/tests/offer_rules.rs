@@ -2,8 +2,8 @@
 //! transaction codes shorter than the configured minimum (4 by default) or absurdly long,
 //! unbounded `max_attempts`, and offers listing a configuration twice.
 
-use oid4vci_issuer::testing::flows;
 use oid4vci_issuer::{Issuer, IssuerError, MemoryStore, OfferSpec, SdJwtVcMinter, TxCodeSpec};
+use oid4vci_issuer_testkit::flows;
 use serde_json::json;
 
 fn block<F: std::future::Future>(f: F) -> F::Output {

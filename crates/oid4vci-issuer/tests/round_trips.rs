@@ -4,11 +4,11 @@
 //! Counted on a DPoP-bound flow with status lists on, batch issuance, deferred issuance and a
 //! notification.
 
-use oid4vci_issuer::testing::{flows, TestWallet};
 use oid4vci_issuer::{
     Commit, HttpFacts, Issuer, LookupKind, MemoryStore, OfferSpec, SecretHash, SecretSource,
     Session, SessionStore, StatusEntry, StatusListConfig, StatusListStore, StoreError, UnixTime,
 };
+use oid4vci_issuer_testkit::{flows, TestWallet};
 use oid4vci_types::{
     CredentialRequest, DeferredCredentialRequest, NotificationEvent, NotificationRequest,
     TokenRequest,

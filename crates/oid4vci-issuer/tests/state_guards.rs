@@ -10,11 +10,11 @@
 //! (state, step) table and its guards included) on the freshly loaded session, through the one
 //! commit loop that also feeds the observer.
 
-use oid4vci_issuer::testing::{flows, TestWallet};
 use oid4vci_issuer::{
     Commit, Event, EventKind, EventObserver, HttpFacts, LookupKind, MemoryStore, OfferSpec,
     SecretHash, Session, SessionState, SessionStore, StoreError, UnixTime,
 };
+use oid4vci_issuer_testkit::{flows, TestWallet};
 use oid4vci_types::{CredentialRequest, TokenRequest};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,8 +1,8 @@
 //! Revocation with Token Status Lists on [`MemoryStore`]: the status-store contract and every
 //! revocation scenario.
 
-use oid4vci_issuer::testing::{run_status_store_contract, status_flows};
 use oid4vci_issuer::MemoryStore;
+use oid4vci_issuer_testkit::{run_status_store_contract, status_flows};
 
 #[test]
 fn memory_store_keeps_the_status_store_contract() {

@@ -6,11 +6,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use oid4vci_issuer::testing::{flows, TestWallet};
 use oid4vci_issuer::{
     Commit, HttpFacts, LookupKind, MemoryStore, OfferSpec, SecretHash, Session, SessionStore,
     StoreError, UnixTime,
 };
+use oid4vci_issuer_testkit::{flows, TestWallet};
 use oid4vci_types::{ErrorCode, SecretString, TokenRequest};
 use serde_json::json;
 

@@ -4,8 +4,8 @@
 mod common;
 
 use common::block;
-use oid4vci_issuer::testing::flows::{scenario_issuer, CONFIG};
 use oid4vci_issuer::{HttpFacts, IssuerError, OfferSpec, StoreError};
+use oid4vci_issuer_testkit::flows::{scenario_issuer, CONFIG};
 use oid4vci_store_postgres::test_server::{report_skip, StartError, TestServer, FAST_SETTINGS};
 use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
 use oid4vci_types::{ErrorCode, TokenRequest};

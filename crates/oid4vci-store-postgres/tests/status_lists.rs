@@ -5,8 +5,8 @@
 mod common;
 
 use common::{block, connect, fresh_store, server};
-use oid4vci_issuer::testing::{count_successes, run_status_store_contract, status_flows};
 use oid4vci_issuer::StatusListStore;
+use oid4vci_issuer_testkit::{count_successes, run_status_store_contract, status_flows};
 
 #[test]
 fn postgres_store_keeps_the_status_store_contract() {

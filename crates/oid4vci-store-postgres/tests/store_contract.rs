@@ -3,10 +3,10 @@
 mod common;
 
 use common::{block, connect, fresh_store, server};
-use oid4vci_issuer::testing::{
+use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
+use oid4vci_issuer_testkit::{
     count_successes, flows, run_commit_contract, run_store_contract, sample_session,
 };
-use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
 
 #[test]
 fn postgres_store_keeps_the_store_contract() {

@@ -4,8 +4,8 @@
 //! caught up; at the latest at 16,000), and every acknowledged write is still there for the
 //! next process.
 
-use oid4vci_issuer::testing::sample_session;
 use oid4vci_issuer::SessionStore;
+use oid4vci_issuer_testkit::sample_session;
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
-//! Every issuance scenario of `oid4vci_issuer::testing::flows` on `SqliteStore`.
+//! Every issuance scenario of `oid4vci_issuer_testkit::flows` on `SqliteStore`.
 
-use oid4vci_issuer::testing::flows;
+use oid4vci_issuer_testkit::flows;
 use oid4vci_store_sqlite::SqliteStore;
 
 fn memory() -> SqliteStore {
@@ -59,5 +59,5 @@ fn dpop_bound_flow() {
 
 #[test]
 fn authorization_code_redeemed_once() {
-    oid4vci_issuer::testing::authorization_flows::authorization_code_redeemed_once(memory());
+    oid4vci_issuer_testkit::authorization_flows::authorization_code_redeemed_once(memory());
 }

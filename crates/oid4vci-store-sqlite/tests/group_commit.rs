@@ -2,8 +2,8 @@
 //! own verdict stands (duplicates refused one by one, the rest stored), and everything that was
 //! acknowledged is on disk for the next process.
 
-use oid4vci_issuer::testing::{count_successes, sample_session, CONCURRENT_CALLERS};
 use oid4vci_issuer::{SecretHash, SessionStore, StoreError};
+use oid4vci_issuer_testkit::{count_successes, sample_session, CONCURRENT_CALLERS};
 use oid4vci_store_sqlite::SqliteStore;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -117,7 +117,7 @@ fn without_group_commit_every_write_commits_alone() {
 /// One pre-authorized flow (offer, token, nonce, credential) on `issuer`.
 fn one_flow<M: oid4vci_issuer::CredentialMinter>(issuer: &oid4vci_issuer::Issuer<SqliteStore, M>) {
     let claims = serde_json::json!({"age_over_18": true});
-    let (_, response) = oid4vci_issuer::testing::flows::request_credentials(issuer, claims, 1);
+    let (_, response) = oid4vci_issuer_testkit::flows::request_credentials(issuer, claims, 1);
     response.expect("credential");
 }
 
@@ -125,7 +125,7 @@ fn one_flow<M: oid4vci_issuer::CredentialMinter>(issuer: &oid4vci_issuer::Issuer
 fn a_flow_commits_three_times_on_full_with_or_without_status_lists() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStore::open(dir.path().join("full.db")).expect("open");
-    let (issuer, _clock) = oid4vci_issuer::testing::flows::scenario_issuer(store.clone());
+    let (issuer, _clock) = oid4vci_issuer_testkit::flows::scenario_issuer(store.clone());
     let (commits, relaxed) = (store.commit_count(), store.relaxed_commit_count());
     one_flow(&issuer);
     assert_eq!(
@@ -139,7 +139,7 @@ fn a_flow_commits_three_times_on_full_with_or_without_status_lists() {
         "every commit of a flow is synced"
     );
     let (issuer, _clock, _signer) =
-        oid4vci_issuer::testing::status_flows::status_issuer(store.clone(), 512);
+        oid4vci_issuer_testkit::status_flows::status_issuer(store.clone(), 512);
     let (commits, relaxed) = (store.commit_count(), store.relaxed_commit_count());
     one_flow(&issuer);
     assert_eq!(
@@ -175,7 +175,7 @@ fn with_synchronous_normal_nothing_is_relaxed() {
     let options = oid4vci_store_sqlite::SqliteOptions::default()
         .synchronous(oid4vci_store_sqlite::Synchronous::Normal);
     let store = SqliteStore::open_with(dir.path().join("normal.db"), options).expect("open");
-    let (issuer, _clock) = oid4vci_issuer::testing::flows::scenario_issuer(store.clone());
+    let (issuer, _clock) = oid4vci_issuer_testkit::flows::scenario_issuer(store.clone());
     one_flow(&issuer);
     assert_eq!(store.commit_count(), 3);
     assert_eq!(

@@ -1,8 +1,8 @@
 //! Schema versioning: a fresh file is created at `SCHEMA_VERSION` in WAL mode; reopening a
 //! database at the latest version changes nothing; a database from a newer build is refused.
 
-use oid4vci_issuer::testing::sample_session;
 use oid4vci_issuer::{SessionStore, StoreError};
+use oid4vci_issuer_testkit::sample_session;
 use oid4vci_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 use rusqlite::Connection;
 

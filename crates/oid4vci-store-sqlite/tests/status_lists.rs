@@ -1,7 +1,7 @@
 //! Revocation on `SqliteStore`: the status-store contract, every revocation scenario, and
 //! revoked entries surviving a restart on a file.
 
-use oid4vci_issuer::testing::{run_status_store_contract, status_flows};
+use oid4vci_issuer_testkit::{run_status_store_contract, status_flows};
 use oid4vci_store_sqlite::SqliteStore;
 
 fn memory() -> SqliteStore {

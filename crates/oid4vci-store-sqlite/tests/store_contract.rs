@@ -1,10 +1,10 @@
 //! The `SessionStore` contract suite on SQLite: in memory, on a file, and on two stores sharing
 //! one file (as two processes would).
 
-use oid4vci_issuer::testing::{
+use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
+use oid4vci_issuer_testkit::{
     count_successes, run_commit_contract, run_store_contract, sample_session,
 };
-use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Shared by the tests that run `oid4vci serve` and act as a wallet over plain HTTP on loopback.
 #![allow(dead_code)]
 
-use oid4vci_issuer::testing::TestWallet;
+use oid4vci_issuer_testkit::TestWallet;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

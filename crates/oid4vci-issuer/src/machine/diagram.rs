@@ -134,7 +134,7 @@ fn a_step_refused_by_the_table_changes_nothing_but_the_log() {
     }
     for state in STATES {
         for step in STEP_KINDS {
-            let mut session = crate::testing::sample_session("s", 1);
+            let mut session = crate::test_support::sample_session("s", 1);
             session.state = state;
             let before = session.clone();
             let outcome = apply(&mut session, &mut Probe(step), 1);
@@ -147,7 +147,7 @@ fn a_step_refused_by_the_table_changes_nothing_but_the_log() {
             }
         }
     }
-    let mut session = crate::testing::sample_session("s", 1);
+    let mut session = crate::test_support::sample_session("s", 1);
     session.state = SessionState::Revoked;
     apply(
         &mut session,

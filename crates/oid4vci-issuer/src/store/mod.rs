@@ -98,7 +98,8 @@ pub struct Commit<'a> {
 /// Durable home of sessions. Implementations must make `update` and `consume_nonce` atomic:
 /// among concurrent callers with the same expected version (or nonce), exactly one succeeds.
 ///
-/// Run [`crate::testing::run_store_contract`] in your implementation's tests.
+/// Run `oid4vci_issuer_testkit::run_store_contract` and `run_commit_contract` in your
+/// implementation's tests.
 pub trait SessionStore: Send + Sync + 'static {
     /// Stores a new session and indexes its [`Session::lookup_keys`].
     fn insert(&self, session: &Session) -> impl Future<Output = Result<(), StoreError>> + Send;

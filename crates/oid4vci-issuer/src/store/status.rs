@@ -18,7 +18,7 @@ pub struct StatusEntry {
 }
 
 /// Durable home of status-list entries. Implementations make every method atomic; run
-/// [`crate::testing::run_status_store_contract`] in their tests.
+/// `oid4vci_issuer_testkit::run_status_store_contract` in their tests.
 pub trait StatusListStore: Send + Sync + 'static {
     /// Reserves, as VALID and for a credential of `session_id`, each index of `candidates` that
     /// no credential holds yet in `list`, in one atomic write. Returns the reserved indices in

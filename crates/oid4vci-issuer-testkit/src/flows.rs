@@ -4,43 +4,17 @@
 //! Each scenario asserts the session's event log.
 
 use super::TestWallet;
-use crate::{
-    EventKind, HttpFacts, Issuer, IssuerConfig, ManualClock, OfferSpec, SdJwtVcMinter,
-    SessionStore, TxCodeSpec,
-};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use oid4vci_issuer::{
+    EventKind, HttpFacts, Issuer, OfferSpec, SdJwtVcMinter, SessionStore, TxCodeSpec,
+};
 use oid4vci_types::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// The issuer identifier of the scenarios.
-pub const ISSUER: &str = "https://issuer.example.com";
-/// The configuration the scenarios issue.
-pub const CONFIG: &str = "eu.europa.ec.av.1";
-/// Start time of the scenario clock.
-pub const T0: u64 = 1_780_000_000;
-
-pub(crate) fn block<F: std::future::Future>(f: F) -> F::Output {
-    pollster::block_on(f)
-}
-
-/// A scenario issuer over `store` with a manual clock at [`T0`] and batch size 3.
-pub fn scenario_issuer<S: SessionStore>(store: S) -> (Issuer<S, SdJwtVcMinter>, ManualClock) {
-    let mut metadata = CredentialIssuerMetadata::new(ISSUER);
-    metadata.batch_credential_issuance = Some(BatchCredentialIssuance { batch_size: 3 });
-    metadata
-        .credential_configurations_supported
-        .insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
-    let clock = ManualClock::new(T0);
-    let issuer = Issuer::new(
-        IssuerConfig::new(metadata),
-        store,
-        SdJwtVcMinter::generate(),
-    )
-    .with_clock(Arc::new(clock.clone()));
-    (issuer, clock)
-}
+use crate::scenario::block;
+pub use crate::scenario::{scenario_issuer, CONFIG, ISSUER, T0};
 
 pub(crate) fn offer(claims: Option<Value>, tx: Option<TxCodeSpec>) -> OfferSpec {
     OfferSpec {
@@ -53,14 +27,14 @@ pub(crate) fn offer(claims: Option<Value>, tx: Option<TxCodeSpec>) -> OfferSpec 
     }
 }
 
-pub(crate) fn code_of(created: &crate::OfferCreated) -> SecretString {
+pub(crate) fn code_of(created: &oid4vci_issuer::OfferCreated) -> SecretString {
     created
         .pre_authorized_code()
         .cloned()
         .unwrap_or_else(|| SecretString::new(""))
 }
 
-pub(crate) fn event_types<S: SessionStore, M: crate::CredentialMinter>(
+pub(crate) fn event_types<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
     issuer: &Issuer<S, M>,
     id: &str,
 ) -> Vec<String> {
@@ -214,7 +188,7 @@ pub fn pre_authorized_flow<S: SessionStore>(store: S) {
         ]
     );
     let summary = block(issuer.inspect(&created.session_id)).expect("inspect");
-    assert_eq!(summary.state, crate::SessionState::Notified);
+    assert_eq!(summary.state, oid4vci_issuer::SessionState::Notified);
     assert_eq!(
         summary.events[2].details["grant_type"],
         PRE_AUTHORIZED_CODE_GRANT_TYPE
@@ -304,13 +278,13 @@ pub fn tx_code_flow_with_lockout<S: SessionStore>(store: S) {
         ]
     );
     let summary = block(issuer.inspect(&created.session_id)).expect("inspect");
-    assert_eq!(summary.state, crate::SessionState::Locked);
+    assert_eq!(summary.state, oid4vci_issuer::SessionState::Locked);
     assert_eq!(summary.events[1].details["error"], "invalid_grant");
 }
 
-pub(crate) fn redeem<S: SessionStore, M: crate::CredentialMinter>(
+pub(crate) fn redeem<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
     issuer: &Issuer<S, M>,
-    created: &crate::OfferCreated,
+    created: &oid4vci_issuer::OfferCreated,
 ) -> String {
     let token = block(issuer.token(
         TokenRequest::pre_authorized(code_of(created), None),
@@ -323,7 +297,7 @@ pub(crate) fn redeem<S: SessionStore, M: crate::CredentialMinter>(
 /// One whole pre-authorized flow at [`T0`]: an offer of [`CONFIG`] with `claims`, its token, a
 /// nonce, and a credential request with one `jwt` proof per fresh wallet key (`proofs` of
 /// them). Returns the session id and the credential endpoint's answer.
-pub fn request_credentials<S: SessionStore, M: crate::CredentialMinter>(
+pub fn request_credentials<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
     issuer: &Issuer<S, M>,
     claims: Value,
     proofs: usize,
@@ -525,8 +499,8 @@ pub fn error_paths<S: SessionStore>(store: S) {
     .unwrap_err();
     assert_eq!(bad.error, ErrorCode::InvalidToken);
     let basic = HttpFacts {
-        access_token: Some(crate::AccessToken {
-            scheme: crate::TokenScheme::Other("Basic".into()),
+        access_token: Some(oid4vci_issuer::AccessToken {
+            scheme: oid4vci_issuer::TokenScheme::Other("Basic".into()),
             value: token.clone(),
         }),
         ..HttpFacts::default()
@@ -756,7 +730,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
         "a DPoP-bound token is refused with the Bearer scheme"
     );
     let no_proof = HttpFacts {
-        access_token: Some(crate::AccessToken::dpop(&access)),
+        access_token: Some(oid4vci_issuer::AccessToken::dpop(&access)),
         ..HttpFacts::default()
     };
     assert_eq!(

@@ -5,21 +5,21 @@
 //! and concurrent issuance and revocation lose nothing.
 //!
 //! ```
-//! oid4vci_issuer::testing::status_flows::run_status_flows(oid4vci_issuer::MemoryStore::new);
+//! oid4vci_issuer_testkit::status_flows::run_status_flows(oid4vci_issuer::MemoryStore::new);
 //! ```
 
 use super::flows::{
-    block, event_types, jwt_request, offer, redeem, request_credentials, scenario_issuer, ISSUER,
-    T0,
+    event_types, jwt_request, offer, redeem, request_credentials, scenario_issuer, ISSUER, T0,
 };
 use super::TestWallet;
-use crate::status_list::{StatusListConfig, STATUS_LIST_TYP};
-use crate::{
+use crate::scenario::block;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use oid4vci_issuer::status_list::{StatusListConfig, STATUS_LIST_TYP};
+use oid4vci_issuer::{
     HttpFacts, Issuer, IssuerError, ManualClock, SdJwtVcMinter, SessionStore, StatusListStore,
     StatusReference,
 };
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -121,7 +121,7 @@ pub fn decode_status_list(jwt: &str, key: &oid4vci_proof::PublicKey, uri: &str) 
 }
 
 /// The revoked indices of list `list` as served now.
-fn served_revoked<S: SessionStore, M: crate::CredentialMinter>(
+fn served_revoked<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
     issuer: &Issuer<S, M>,
     signer: &SdJwtVcMinter,
     list: u32,
@@ -208,14 +208,14 @@ pub fn revocation_shows_in_the_served_list<S: SessionStore + StatusListStore + C
     let revoked_event = summary
         .events
         .iter()
-        .find(|e| e.kind == crate::EventKind::CredentialRevoked)
+        .find(|e| e.kind == oid4vci_issuer::EventKind::CredentialRevoked)
         .expect("revoked event");
     assert_eq!(revoked_event.details["reason"], "key compromise");
     assert_eq!(revoked_event.details["status_list"][0]["idx"], first);
     let issued = summary
         .events
         .iter()
-        .find(|e| e.kind == crate::EventKind::CredentialIssued)
+        .find(|e| e.kind == oid4vci_issuer::EventKind::CredentialIssued)
         .expect("issued event");
     assert_eq!(
         issued.details["status_list"].as_array().map(Vec::len),
@@ -248,7 +248,7 @@ pub fn bad_revocations_are_refused<S: SessionStore + StatusListStore + Clone>(st
         block(issuer.revoke(&session, Some((2, idx)), None)),
         Err(IssuerError::UnknownCredential(_))
     ));
-    let long = "x".repeat(crate::service::MAX_REASON_LEN + 1);
+    let long = "x".repeat(oid4vci_issuer::service::MAX_REASON_LEN + 1);
     assert!(matches!(
         block(issuer.revoke(&session, None, Some(&long))),
         Err(IssuerError::InvalidRevocation(_))

@@ -71,7 +71,10 @@ impl TestWallet {
         let mut claims =
             json!({"htm": "POST", "htu": url, "iat": iat, "jti": URL_SAFE_NO_PAD.encode(jti)});
         if let (Some(token), Value::Object(m)) = (access_token, &mut claims) {
-            m.insert("ath".into(), json!(crate::dpop::access_token_hash(token)));
+            m.insert(
+                "ath".into(),
+                json!(oid4vci_issuer::dpop::access_token_hash(token)),
+            );
         }
         self.sign(&header, &claims)
     }

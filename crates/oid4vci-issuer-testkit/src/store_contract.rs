@@ -1,34 +1,14 @@
-//! The [`SessionStore`] contract: a test suite any store implementation runs in its own tests.
-//!
-//! ```
-//! oid4vci_issuer::testing::run_store_contract(oid4vci_issuer::MemoryStore::new);
-//! ```
-//!
-//! It checks the rules the issuer relies on: insert-once, lookups by every secret kind,
-//! compare-and-swap updates with exactly one winner among 50 concurrent writers, re-indexing on
-//! update, single-use nonces under 50 concurrent consumers, a `request_uri` and an authorization
-//! code each redeemed once under 50 concurrent redeemers, and sweeping of expired sessions.
-//! Concurrency uses OS threads, so no async runtime is required.
+//! The [`SessionStore`] contract: insert-once, lookups by every secret kind, compare-and-swap
+//! updates with exactly one winner among 50 concurrent writers, re-indexing on update,
+//! single-use nonces under 50 concurrent consumers, a `request_uri` and an authorization code
+//! each redeemed once under 50 concurrent redeemers, and sweeping of expired sessions.
 
-pub mod authorization_flows;
-mod authorization_server;
-mod commit_contract;
-pub mod flows;
-pub mod status_flows;
-mod status_store;
-mod wallet;
-
-pub use authorization_server::TestAuthorizationServer;
-pub use commit_contract::run_commit_contract;
-pub use status_store::run_status_store_contract;
-pub use wallet::TestWallet;
-
-use crate::secrets::SecretHash;
-use crate::session::{
+use oid4vci_issuer::secrets::SecretHash;
+use oid4vci_issuer::session::{
     AccessGrant, AuthorizationState, AuthorizationStep, LookupKind, PreAuthorizedGrantState,
     Session, SessionFlags, SessionState,
 };
-use crate::store::{SessionStore, StoreError};
+use oid4vci_issuer::store::{SessionStore, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -83,9 +63,7 @@ pub fn sample_session(id: &str, now: u64) -> Session {
     }
 }
 
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    pollster::block_on(f)
-}
+use crate::scenario::block;
 
 /// Runs every contract check against fresh stores from `make_store`. Panics on the first
 /// violation, naming the rule.

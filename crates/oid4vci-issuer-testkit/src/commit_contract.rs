@@ -3,12 +3,13 @@
 //! not at all, and concurrent commits never share a nonce or an entry.
 //!
 //! ```
-//! oid4vci_issuer::testing::run_commit_contract(oid4vci_issuer::MemoryStore::new);
+//! oid4vci_issuer_testkit::run_commit_contract(oid4vci_issuer::MemoryStore::new);
 //! ```
 
-use super::{block, count_successes, sample_session};
-use crate::secrets::SecretHash;
-use crate::store::{Commit, SessionStore, SessionWrite, StatusListStore, StoreError};
+use crate::scenario::block;
+use crate::{count_successes, sample_session};
+use oid4vci_issuer::secrets::SecretHash;
+use oid4vci_issuer::store::{Commit, SessionStore, SessionWrite, StatusListStore, StoreError};
 use std::sync::Arc;
 
 const EXPIRES: u64 = 10_000;
@@ -34,7 +35,7 @@ where
     concurrent_commits_reserve_an_entry_once(Arc::new(make_store()));
 }
 
-fn changed(store: &impl SessionStore, id: &str) -> crate::session::Session {
+fn changed(store: &impl SessionStore, id: &str) -> oid4vci_issuer::session::Session {
     let mut s = block(store.get(id)).expect("get").expect("present");
     s.version += 1;
     s.subject_id = Some(format!("changed-{}", s.version));
@@ -86,7 +87,7 @@ fn a_commit_can_insert<S: SessionStore + StatusListStore>(store: S) {
 /// entries free.
 fn assert_nothing_written<S: SessionStore + StatusListStore>(
     store: &S,
-    before: &crate::session::Session,
+    before: &oid4vci_issuer::session::Session,
     nonces: &[(SecretHash, u64)],
     statuses: &[(u32, u32)],
     rule: &str,

@@ -1,13 +1,13 @@
-//! Authorization-code scenarios any store runs (through [`super::flows::run_issuer_flows`]):
+//! Authorization-code scenarios any store runs (through [`crate::flows::run_issuer_flows`]):
 //! the whole flow through the service, and the single-use rules under 50 concurrent callers.
 
 use super::count_successes;
-use super::flows::{scenario_issuer, CONFIG};
-use crate::service::{AuthorizationOutcome, LoginAction, LoginForm};
-use crate::session::SessionState;
-use crate::store::SessionStore;
-use crate::{HttpFacts, Issuer, SdJwtVcMinter};
+use crate::scenario::{block, scenario_issuer, CONFIG};
 use oid4vci_authorization::{AuthorizationPolicy, CodeChallenge, DemoUser};
+use oid4vci_issuer::service::{AuthorizationOutcome, LoginAction, LoginForm};
+use oid4vci_issuer::session::SessionState;
+use oid4vci_issuer::store::SessionStore;
+use oid4vci_issuer::{HttpFacts, Issuer, SdJwtVcMinter};
 use oid4vci_types::{ErrorCode, TokenGrant, TokenRequest};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -15,10 +15,6 @@ use std::sync::Arc;
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const REDIRECT: &str = "https://wallet.example/cb";
-
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    pollster::block_on(f)
-}
 
 fn issuer<S: SessionStore>(store: S) -> Issuer<S, SdJwtVcMinter> {
     let (issuer, _clock) = scenario_issuer(store);
@@ -96,7 +92,7 @@ pub fn authorization_code_redeemed_once<S: SessionStore>(store: S) {
     assert!(!shown.contains(&code), "Debug never shows the code");
     assert_eq!(
         url_param(&location, "iss").as_deref(),
-        Some(super::flows::ISSUER)
+        Some(crate::scenario::ISSUER)
     );
 
     let granted = count_successes(|_| {
@@ -113,8 +109,8 @@ pub fn authorization_code_redeemed_once<S: SessionStore>(store: S) {
         ErrorCode::InvalidGrant
     );
     let session = block(issuer.store().find(
-        crate::LookupKind::AuthorizationCode,
-        &crate::SecretHash::of(&code),
+        oid4vci_issuer::LookupKind::AuthorizationCode,
+        &oid4vci_issuer::SecretHash::of(&code),
     ))
     .expect("store")
     .expect("session");

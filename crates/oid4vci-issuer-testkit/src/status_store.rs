@@ -1,7 +1,7 @@
 //! The contract suite for [`StatusListStore`] implementations:
 //!
 //! ```
-//! oid4vci_issuer::testing::run_status_store_contract(oid4vci_issuer::MemoryStore::new);
+//! oid4vci_issuer_testkit::run_status_store_contract(oid4vci_issuer::MemoryStore::new);
 //! ```
 //!
 //! It checks that an index is reserved once (also among 50 concurrent reservers of the same
@@ -9,9 +9,10 @@
 //! status (50 concurrent revokers of one entry: one sees it valid), that 50 concurrent
 //! revocations of different entries all land, and that entries stay findable by session.
 
-use super::{block, count_successes, CONCURRENT_CALLERS};
-use crate::status_list::{INVALID, VALID};
-use crate::store::{StatusEntry, StatusListStore};
+use crate::scenario::block;
+use crate::{count_successes, CONCURRENT_CALLERS};
+use oid4vci_issuer::status_list::{INVALID, VALID};
+use oid4vci_issuer::store::{StatusEntry, StatusListStore};
 use std::sync::Arc;
 
 /// Runs every status-store contract check against fresh stores from `make_store`. Panics on the

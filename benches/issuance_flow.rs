@@ -364,7 +364,7 @@ concurrency sweep: flows/s (wall clock, proofs signed beforehand, {} ms per poin
         for t in threads {
             report(name, t, sweep_point(&issuer, t, budget));
         }
-        // Group commit at work: writes per commit over the whole sweep (4 writes per flow).
+        // Group commit at work: commits over the whole sweep (3 commits per flow).
         let commits = issuer.store().commit_count() - commits_before;
         println!("  {name:<36} {commits} commits over the sweep");
     }

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use oid4vci_authorization::DemoUser;
-use oid4vci_issuer::external_as::JwtAccessTokenVerifier;
+use oid4vci_issuer::JwtAccessTokenVerifier;
 use oid4vci_issuer::{Clock, Issuer, IssuerConfig, MemoryStore, SdJwtVcMinter, SystemClock};
 use oid4vci_issuer_testkit::{TestAuthorizationServer, TestWallet};
 use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata};

@@ -73,7 +73,7 @@ pub async fn authorization_code_offer<S: SessionStore, M: CredentialMinter>(
 pub fn external_verifier(
     file: &ServeConfig,
     audience: &str,
-) -> Result<Option<oid4vci_issuer::external_as::JwtAccessTokenVerifier>, String> {
+) -> Result<Option<oid4vci_issuer::JwtAccessTokenVerifier>, String> {
     let Some(entry) = &file.external_authorization else {
         return Ok(None);
     };
@@ -81,7 +81,7 @@ pub fn external_verifier(
         .map_err(|e| format!("cannot read {}: {e}", entry.jwks_file.display()))?;
     let jwks: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", entry.jwks_file.display()))?;
-    oid4vci_issuer::external_as::JwtAccessTokenVerifier::from_jwks(&entry.issuer, audience, &jwks)
+    oid4vci_issuer::JwtAccessTokenVerifier::from_jwks(&entry.issuer, audience, &jwks)
         .map(Some)
         .map_err(|e| format!("{}: {e}", entry.jwks_file.display()))
 }

@@ -244,9 +244,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         args.admin_token
             .clone()
             .or(file.admin_token.clone())
-            .unwrap_or_else(|| {
-                oid4vci_issuer::secrets::random_token(&oid4vci_issuer::OsSecretSource, 24)
-            }),
+            .unwrap_or_else(|| oid4vci_issuer::random_token(&oid4vci_issuer::OsSecretSource, 24)),
     );
     let admin =
         oid4vci_axum::admin_router(issuer.clone()).route_layer(axum::middleware::from_fn({

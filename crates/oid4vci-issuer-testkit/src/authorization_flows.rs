@@ -4,9 +4,9 @@
 use super::count_successes;
 use crate::scenario::{block, scenario_issuer, CONFIG};
 use oid4vci_authorization::{AuthorizationPolicy, CodeChallenge, DemoUser};
-use oid4vci_issuer::service::{AuthorizationOutcome, LoginAction, LoginForm};
-use oid4vci_issuer::session::SessionState;
-use oid4vci_issuer::store::SessionStore;
+use oid4vci_issuer::SessionState;
+use oid4vci_issuer::SessionStore;
+use oid4vci_issuer::{AuthorizationOutcome, LoginAction, LoginForm};
 use oid4vci_issuer::{HttpFacts, Issuer, SdJwtVcMinter};
 use oid4vci_types::{ErrorCode, TokenGrant, TokenRequest};
 use serde_json::json;

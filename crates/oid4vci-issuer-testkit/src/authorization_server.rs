@@ -60,5 +60,5 @@ impl TestAuthorizationServer {
 }
 
 fn rand_suffix() -> String {
-    oid4vci_issuer::secrets::random_token(&oid4vci_issuer::OsSecretSource, 8)
+    oid4vci_issuer::random_token(&oid4vci_issuer::OsSecretSource, 8)
 }

@@ -8,8 +8,8 @@
 
 use crate::scenario::block;
 use crate::{count_successes, sample_session};
-use oid4vci_issuer::secrets::SecretHash;
-use oid4vci_issuer::store::{Commit, SessionStore, SessionWrite, StatusListStore, StoreError};
+use oid4vci_issuer::SecretHash;
+use oid4vci_issuer::{Commit, SessionStore, SessionWrite, StatusListStore, StoreError};
 use std::sync::Arc;
 
 const EXPIRES: u64 = 10_000;
@@ -35,7 +35,7 @@ where
     concurrent_commits_reserve_an_entry_once(Arc::new(make_store()));
 }
 
-fn changed(store: &impl SessionStore, id: &str) -> oid4vci_issuer::session::Session {
+fn changed(store: &impl SessionStore, id: &str) -> oid4vci_issuer::Session {
     let mut s = block(store.get(id)).expect("get").expect("present");
     s.version += 1;
     s.subject_id = Some(format!("changed-{}", s.version));
@@ -87,7 +87,7 @@ fn a_commit_can_insert<S: SessionStore + StatusListStore>(store: S) {
 /// entries free.
 fn assert_nothing_written<S: SessionStore + StatusListStore>(
     store: &S,
-    before: &oid4vci_issuer::session::Session,
+    before: &oid4vci_issuer::Session,
     nonces: &[(SecretHash, u64)],
     statuses: &[(u32, u32)],
     rule: &str,

@@ -248,7 +248,7 @@ pub fn bad_revocations_are_refused<S: SessionStore + StatusListStore + Clone>(st
         block(issuer.revoke(&session, Some((2, idx)), None)),
         Err(IssuerError::UnknownCredential(_))
     ));
-    let long = "x".repeat(oid4vci_issuer::service::MAX_REASON_LEN + 1);
+    let long = "x".repeat(oid4vci_issuer::MAX_REASON_LEN + 1);
     assert!(matches!(
         block(issuer.revoke(&session, None, Some(&long))),
         Err(IssuerError::InvalidRevocation(_))

@@ -12,7 +12,7 @@
 use crate::scenario::block;
 use crate::{count_successes, CONCURRENT_CALLERS};
 use oid4vci_issuer::status_list::{INVALID, VALID};
-use oid4vci_issuer::store::{StatusEntry, StatusListStore};
+use oid4vci_issuer::{StatusEntry, StatusListStore};
 use std::sync::Arc;
 
 /// Runs every status-store contract check against fresh stores from `make_store`. Panics on the

@@ -3,12 +3,12 @@
 //! single-use nonces under 50 concurrent consumers, a `request_uri` and an authorization code
 //! each redeemed once under 50 concurrent redeemers, and sweeping of expired sessions.
 
-use oid4vci_issuer::secrets::SecretHash;
-use oid4vci_issuer::session::{
+use oid4vci_issuer::SecretHash;
+use oid4vci_issuer::{
     AccessGrant, AuthorizationState, AuthorizationStep, LookupKind, PreAuthorizedGrantState,
     Session, SessionFlags, SessionState,
 };
-use oid4vci_issuer::store::{SessionStore, StoreError};
+use oid4vci_issuer::{SessionStore, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

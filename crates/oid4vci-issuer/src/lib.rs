@@ -63,35 +63,37 @@
 #![warn(missing_docs)]
 
 pub mod client_attestation;
-pub mod clock;
-pub mod config;
+mod clock;
+mod config;
 pub mod dpop;
-pub mod encryption;
-pub mod error;
-pub mod event;
-pub mod external_as;
+mod encryption;
+mod error;
+mod event;
+mod external_as;
 pub mod format_minter;
 mod machine;
-pub mod minter;
-pub mod nonce;
+mod minter;
+mod nonce;
 mod presented;
-pub mod proof_check;
+mod proof_check;
 pub mod sd_jwt;
-pub mod secrets;
-pub mod service;
-pub mod session;
-pub mod signed_metadata;
+mod secrets;
+mod service;
+mod session;
+mod signed_metadata;
 pub mod status_list;
-pub mod store;
+mod store;
 mod summary;
 #[cfg(test)]
 mod test_support;
 
+pub use client_attestation::WalletAttestationTrust;
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};
 pub use encryption::{EncryptionError, MessageEncryption};
 pub use error::IssuerError;
-pub use event::{Event, EventKind, EventObserver};
+pub use event::{Event, EventKind, EventObserver, MAX_EVENTS};
+pub use external_as::{AccessTokenVerifier, ExternalGrant, JwtAccessTokenVerifier};
 pub use format_minter::FormatMinter;
 pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 pub use nonce::ServerKey;
@@ -103,14 +105,15 @@ pub use proof_check::{
     StandardProofCheck,
 };
 pub use sd_jwt::SdJwtVcMinter;
-pub use secrets::{OsSecretSource, SecretHash, SecretSource};
+pub use secrets::{random_token, OsSecretSource, SecretHash, SecretSource};
 pub use service::{
     AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, Issuer, LoginAction,
-    LoginForm, LoginPage, OfferCreated, ParResponse, Revocation, StatusListToken,
+    LoginForm, LoginPage, OfferCreated, ParResponse, Revocation, StatusListToken, MAX_REASON_LEN,
     STORE_RETRY_AFTER_SECS,
 };
 pub use session::{
-    AuthorizationState, AuthorizationStep, LookupKind, Session, SessionFlags, SessionState,
+    AccessGrant, AuthorizationState, AuthorizationStep, DeferredIssuance, GrantedCredential,
+    LookupKind, PreAuthorizedGrantState, Session, SessionFlags, SessionState,
 };
 pub use signed_metadata::MetadataSigner;
 pub use status_list::{StatusListConfig, StatusReference};

@@ -11,7 +11,7 @@
 //!
 //! Indices are drawn at random from the whole list (never in issuance order, §12.5: the order
 //! would link credentials to the time they were issued) and reserved in the
-//! [`StatusListStore`](crate::store::StatusListStore), which keeps each index for one credential
+//! [`StatusListStore`](crate::StatusListStore), which keeps each index for one credential
 //! and a revoked index revoked, across restarts and instances.
 
 use crate::clock::UnixTime;

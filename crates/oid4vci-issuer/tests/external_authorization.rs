@@ -3,7 +3,7 @@
 //! every way a token can be wrong is refused with `invalid_token`.
 
 use oid4vci_authorization::DemoUser;
-use oid4vci_issuer::external_as::JwtAccessTokenVerifier;
+use oid4vci_issuer::JwtAccessTokenVerifier;
 use oid4vci_issuer::{HttpFacts, Issuer, MemoryStore, SdJwtVcMinter};
 use oid4vci_issuer_testkit::{flows, TestAuthorizationServer, TestWallet};
 use oid4vci_types::{CredentialRequest, CredentialSelector, ErrorCode, Proofs};

@@ -110,7 +110,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         effects: &Effects,
         now: u64,
     ) -> Result<Option<Outcome<St::Output>>, CommitFailure> {
-        let refused = effects.consumed_only();
+        // What a refused step writes: the single-use values, no status entries (made when first
+        // needed: most requests succeed).
+        let mut refused: Option<Effects> = None;
         for _ in 0..MAX_CAS_RETRIES {
             let original = match loaded.take() {
                 Some(session) => Cow::Borrowed(session),
@@ -127,7 +129,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             };
             let mut working = Session::clone(&original);
             let outcome = machine::apply(&mut working, step, now);
-            let effects = if outcome.is_ok() { effects } else { &refused };
+            let effects = if outcome.is_ok() || effects.statuses.is_empty() {
+                effects
+            } else {
+                refused.get_or_insert_with(|| effects.consumed_only())
+            };
             // Most steps log an event: a longer log is a change without comparing the rest.
             let logged = working.events.len() != original.events.len()
                 || working.events_dropped != original.events_dropped;
@@ -220,8 +226,14 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         effects: &Effects,
         now: u64,
     ) -> Result<(), CommitFailure> {
-        let effects = effects.consumed_only();
-        self.commit(loaded, Load::Id(session_id), &mut entry, &effects, now)
+        let owned;
+        let effects = if effects.statuses.is_empty() {
+            effects
+        } else {
+            owned = effects.consumed_only();
+            &owned
+        };
+        self.commit(loaded, Load::Id(session_id), &mut entry, effects, now)
             .await
             .map(|_| ())
     }

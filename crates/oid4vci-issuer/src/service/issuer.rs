@@ -136,7 +136,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
 
     /// Replaces the proof check (for example a [`StandardProofCheck`] with trust anchors).
     /// The metadata is updated to say what the check accepts (see
-    /// [`ProofCapabilities::advertise`](crate::proof_check::ProofCapabilities::advertise)).
+    /// [`ProofCapabilities::advertise`](crate::ProofCapabilities::advertise)).
     pub fn with_proof_check(mut self, check: impl ProofCheck) -> Self {
         check.capabilities().advertise(&mut self.config.metadata);
         self.proofs = Box::new(check);

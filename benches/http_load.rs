@@ -22,9 +22,8 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use oid4vci::issuer::{
-    HttpFacts, Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore,
-};
+use oid4vci::issuer::{HttpFacts, Issuer, IssuerConfig, MemoryStore, OfferSpec, SessionStore};
+use oid4vci::sd_jwt::SdJwtVcMinter;
 use oid4vci::store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use oid4vci::types::{
     CredentialConfiguration, CredentialIssuerMetadata, TokenRequest, PRE_AUTHORIZED_CODE_GRANT_TYPE,

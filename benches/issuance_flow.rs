@@ -41,12 +41,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use oid4vci_issuer::{
-    HttpFacts, Issuer, MemoryStore, OfferSpec, SdJwtVcMinter, SessionStore, StatusListConfig,
-    StatusListStore,
+    HttpFacts, Issuer, MemoryStore, OfferSpec, SessionStore, StatusListConfig, StatusListStore,
 };
 use oid4vci_issuer_testkit::flows::{scenario_issuer, CONFIG, ISSUER, T0};
 use oid4vci_issuer_testkit::TestWallet;
 use oid4vci_proof::PublicKey;
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_store_postgres::test_server::TestServer;
 use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};

@@ -4,7 +4,8 @@
 //! Run with `cargo run --example embed_in_axum`, then open http://127.0.0.1:3000/offer.
 
 use axum::{extract::State, routing::get, Router};
-use oid4vci::issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter};
+use oid4vci::issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec};
+use oid4vci::sd_jwt::SdJwtVcMinter;
 use oid4vci::types::{CredentialConfiguration, CredentialIssuerMetadata};
 use std::sync::Arc;
 

@@ -5,7 +5,8 @@
 //! Run with `cargo run --example wallet_flow`.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use oid4vci::issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter};
+use oid4vci::issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec};
+use oid4vci::sd_jwt::SdJwtVcMinter;
 use oid4vci::types::*;
 use oid4vci_issuer_testkit::TestWallet;
 use serde_json::{json, Value};

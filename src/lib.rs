@@ -34,6 +34,9 @@ pub use oid4vci_proof as proof;
 /// Issuance sessions: state machine, service, ports.
 pub use oid4vci_issuer as issuer;
 
+/// SD-JWT VC minting (`oid4vci-sd-jwt`).
+pub use oid4vci_sd_jwt as sd_jwt;
+
 /// Authorization-code flow rules: PAR, PKCE, redirect URIs, scope mapping, user directory.
 pub use oid4vci_authorization as authorization;
 

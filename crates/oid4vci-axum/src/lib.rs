@@ -20,7 +20,8 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore, SdJwtVcMinter};
+//! use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore};
+//! use oid4vci_sd_jwt::SdJwtVcMinter;
 //! use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata};
 //!
 //! let mut metadata = CredentialIssuerMetadata::new("https://issuer.example.com");

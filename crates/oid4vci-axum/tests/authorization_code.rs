@@ -7,10 +7,10 @@ use axum::Router;
 use http_body_util::BodyExt;
 use oid4vci_authorization::{AuthorizationPolicy, CodeChallenge, DemoUser, RedirectRules};
 use oid4vci_issuer::{
-    Issuer, IssuerConfig, LookupKind, ManualClock, MemoryStore, SdJwtVcMinter, SecretHash,
-    SessionStore,
+    Issuer, IssuerConfig, LookupKind, ManualClock, MemoryStore, SecretHash, SessionStore,
 };
 use oid4vci_issuer_testkit::TestWallet;
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -7,11 +7,10 @@ use axum::http::{header, Request, StatusCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use http_body_util::BodyExt;
-use oid4vci_issuer::{
-    Issuer, IssuerConfig, ManualClock, MemoryStore, MetadataSigner, SdJwtVcMinter,
-};
+use oid4vci_issuer::{Issuer, IssuerConfig, ManualClock, MemoryStore, MetadataSigner};
 use oid4vci_issuer_testkit::TestWallet;
 use oid4vci_proof::{Alg, PublicKey};
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::*;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;

@@ -6,9 +6,10 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use oid4vci_issuer::{
-    Commit, Issuer, IssuerConfig, LookupKind, MemoryStore, SdJwtVcMinter, SecretHash, Session,
-    SessionStore, StoreError, UnixTime,
+    Commit, Issuer, IssuerConfig, LookupKind, MemoryStore, SecretHash, Session, SessionStore,
+    StoreError, UnixTime,
 };
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod exit_code;
+mod format_minter;
 mod offer_cmd;
 mod proof_cmd;
 mod serve_authorization;

@@ -1,5 +1,6 @@
 //! `oid4vci serve`: a complete demo issuer.
 
+use crate::format_minter::FormatMinter;
 use crate::serve_config::{example_claims, metadata, ServeConfig};
 use crate::serve_limits::ConnectionLimits;
 use axum::extract::Request;
@@ -8,9 +9,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use clap::Args;
 use oid4vci_issuer::{
-    Event, EventObserver, FormatMinter, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter,
-    SessionStore, StatusListConfig,
+    Event, EventObserver, Issuer, IssuerConfig, OfferSpec, SessionStore, StatusListConfig,
 };
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_store_sqlite::Synchronous;
 use serde_json::json;
 use std::net::SocketAddr;

@@ -6,9 +6,8 @@
 use super::TestWallet;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use oid4vci_issuer::{
-    EventKind, HttpFacts, Issuer, OfferSpec, SdJwtVcMinter, SessionStore, TxCodeSpec,
-};
+use oid4vci_issuer::{EventKind, HttpFacts, Issuer, OfferSpec, SessionStore, TxCodeSpec};
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::*;
 use serde_json::{json, Value};
 use std::sync::Arc;

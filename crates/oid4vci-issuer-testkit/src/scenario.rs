@@ -1,7 +1,8 @@
 //! The scenario issuer every flow runs against: its identifier, its one configuration, and a
 //! manual clock.
 
-use oid4vci_issuer::{Issuer, IssuerConfig, ManualClock, SdJwtVcMinter, SessionStore};
+use oid4vci_issuer::{Issuer, IssuerConfig, ManualClock, SessionStore};
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::{BatchCredentialIssuance, CredentialConfiguration, CredentialIssuerMetadata};
 use std::sync::Arc;
 

@@ -17,9 +17,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oid4vci_issuer::status_list::{StatusListConfig, STATUS_LIST_TYP};
 use oid4vci_issuer::{
-    HttpFacts, Issuer, IssuerError, ManualClock, SdJwtVcMinter, SessionStore, StatusListStore,
-    StatusReference,
+    HttpFacts, Issuer, IssuerError, ManualClock, SessionStore, StatusListStore, StatusReference,
 };
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::Read;

@@ -13,8 +13,9 @@
 //!   pre-authorized code is redeemed once, a nonce consumed once, and a concurrent revocation
 //!   never undone.
 //! - Ports, each small: [`SessionStore`] (with [`MemoryStore`] here and a contract suite in
-//!   `oid4vci-issuer-testkit`), [`Clock`], [`SecretSource`], [`CredentialMinter`] (with [`SdJwtVcMinter`]),
-//!   [`ProofCheck`] (with [`StandardProofCheck`] on `oid4vci-proof`).
+//!   `oid4vci-issuer-testkit`), [`Clock`], [`SecretSource`], [`CredentialMinter`]
+//!   (`SdJwtVcMinter` in `oid4vci-sd-jwt`, `MdocMinter` in `oid4vci-mdoc`), [`ProofCheck`]
+//!   (with [`StandardProofCheck`] on `oid4vci-proof`).
 //! - The authorization-code flow (`Issuer::with_authorization_server`): pushed authorization
 //!   requests, a login page model, PKCE-checked code exchange; the rules are in
 //!   `oid4vci-authorization`, the states (`authorization_requested` → `authorized` →
@@ -27,7 +28,8 @@
 //!   stateless (HMAC'd timestamps) and consumed once through the store.
 //!
 //! ```
-//! use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, HttpFacts};
+//! use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec, HttpFacts};
+//! use oid4vci_sd_jwt::SdJwtVcMinter;
 //! use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata, TokenRequest};
 //!
 //! # pollster::block_on(async {
@@ -70,13 +72,11 @@ mod encryption;
 mod error;
 mod event;
 mod external_as;
-pub mod format_minter;
 mod machine;
 mod minter;
 mod nonce;
 mod presented;
 mod proof_check;
-pub mod sd_jwt;
 mod secrets;
 mod service;
 mod session;
@@ -94,7 +94,6 @@ pub use encryption::{EncryptionError, MessageEncryption};
 pub use error::IssuerError;
 pub use event::{Event, EventKind, EventObserver, MAX_EVENTS};
 pub use external_as::{AccessTokenVerifier, ExternalGrant, JwtAccessTokenVerifier};
-pub use format_minter::FormatMinter;
 pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 pub use nonce::ServerKey;
 /// The backend-neutral issuer/holder signing key (re-exported from `oid4vci_proof::crypto`).
@@ -104,7 +103,6 @@ pub use proof_check::{
     CheckedProofs, ProofCapabilities, ProofCheck, ProofCheckInput, ProofRejection,
     StandardProofCheck,
 };
-pub use sd_jwt::SdJwtVcMinter;
 pub use secrets::{random_token, OsSecretSource, SecretHash, SecretSource};
 pub use service::{
     AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, Issuer, LoginAction,

@@ -4,8 +4,9 @@
 
 use oid4vci_authorization::DemoUser;
 use oid4vci_issuer::JwtAccessTokenVerifier;
-use oid4vci_issuer::{HttpFacts, Issuer, MemoryStore, SdJwtVcMinter};
+use oid4vci_issuer::{HttpFacts, Issuer, MemoryStore};
 use oid4vci_issuer_testkit::{flows, TestAuthorizationServer, TestWallet};
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::{CredentialRequest, CredentialSelector, ErrorCode, Proofs};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -2,11 +2,11 @@
 //! attested key, and `require_key_attestation` refuses plain `jwk` proofs.
 
 use oid4vci_issuer::{
-    HttpFacts, Issuer, IssuerConfig, MemoryStore, OfferSpec, SdJwtVcMinter, SessionFlags,
-    StandardProofCheck,
+    HttpFacts, Issuer, IssuerConfig, MemoryStore, OfferSpec, SessionFlags, StandardProofCheck,
 };
 use oid4vci_issuer_testkit::{flows, TestWallet};
 use oid4vci_proof::{ProofPolicy, PublicKey};
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::{CredentialRequest, ErrorCode, ProofTypeMetadata, Proofs, TokenRequest};
 use serde_json::json;
 use std::sync::Arc;

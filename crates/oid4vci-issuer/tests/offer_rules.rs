@@ -2,8 +2,9 @@
 //! transaction codes shorter than the configured minimum (4 by default) or absurdly long,
 //! unbounded `max_attempts`, and offers listing a configuration twice.
 
-use oid4vci_issuer::{Issuer, IssuerError, MemoryStore, OfferSpec, SdJwtVcMinter, TxCodeSpec};
+use oid4vci_issuer::{Issuer, IssuerError, MemoryStore, OfferSpec, TxCodeSpec};
 use oid4vci_issuer_testkit::flows;
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use serde_json::json;
 
 fn block<F: std::future::Future>(f: F) -> F::Output {

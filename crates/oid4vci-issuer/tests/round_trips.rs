@@ -163,7 +163,7 @@ fn every_wallet_request_is_one_read_and_one_write() {
         // run (and none collides), so the counts below never include a re-draw.
         let (issuer, _clock) = flows::scenario_issuer(store.clone());
         let issuer = issuer.with_secret_source(Arc::new(Counter::default()));
-        let signer = Arc::new(oid4vci_issuer::SdJwtVcMinter::generate());
+        let signer = Arc::new(oid4vci_sd_jwt::SdJwtVcMinter::generate());
         let issuer = issuer
             .with_status_lists(StatusListConfig::new(flows::ISSUER, signer))
             .expect("status lists");

@@ -73,7 +73,7 @@ fn block<F: std::future::Future>(f: F) -> F::Output {
 
 /// A fresh offer with claims, and its pre-authorized code.
 fn new_offer<S: SessionStore>(
-    issuer: &oid4vci_issuer::Issuer<S, oid4vci_issuer::SdJwtVcMinter>,
+    issuer: &oid4vci_issuer::Issuer<S, oid4vci_sd_jwt::SdJwtVcMinter>,
 ) -> (oid4vci_issuer::OfferCreated, SecretString) {
     let created = block(issuer.create_offer(OfferSpec {
         credential_configuration_ids: vec![flows::CONFIG.into()],

@@ -5,10 +5,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use oid4vci_issuer::client_attestation::{self, WalletAttestationTrust, POP_TYP};
 use oid4vci_issuer::{
-    HttpFacts, Issuer, IssuerConfig, IssuerError, MemoryStore, OfferSpec, SdJwtVcMinter,
-    SessionFlags,
+    HttpFacts, Issuer, IssuerConfig, IssuerError, MemoryStore, OfferSpec, SessionFlags,
 };
 use oid4vci_issuer_testkit::{flows, TestWallet};
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::{CredentialRequest, ErrorCode, TokenRequest};
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer as CertIssuer,

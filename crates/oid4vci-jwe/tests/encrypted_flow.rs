@@ -7,11 +7,10 @@ use std::sync::Arc;
 use josekit::jwe::{JweHeader, ECDH_ES};
 use josekit::jwk::alg::ec::EcCurve;
 use josekit::jwk::Jwk;
-use oid4vci_issuer::{
-    CredentialBody, CredentialReply, HttpFacts, Issuer, MemoryStore, OfferSpec, SdJwtVcMinter,
-};
+use oid4vci_issuer::{CredentialBody, CredentialReply, HttpFacts, Issuer, MemoryStore, OfferSpec};
 use oid4vci_issuer_testkit::{flows, TestWallet};
 use oid4vci_jwe::JweEncryption;
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::{CredentialResponse, ErrorCode, TokenRequest};
 use serde_json::{json, Value};
 

@@ -37,7 +37,8 @@
 //!   `sslmode` (`prefer`, `require`) decides whether it is used.
 //!
 //! ```no_run
-//! use oid4vci_issuer::{Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter};
+//! use oid4vci_issuer::{Issuer, IssuerConfig, OfferSpec};
+//! use oid4vci_sd_jwt::SdJwtVcMinter;
 //! use oid4vci_store_postgres::{PostgresOptions, PostgresStore};
 //! use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata};
 //!

@@ -51,7 +51,8 @@
 //!   Under concurrency the writes of many flows share each sync as well (group commit).
 //!
 //! ```
-//! use oid4vci_issuer::{HttpFacts, Issuer, IssuerConfig, OfferSpec, SdJwtVcMinter};
+//! use oid4vci_issuer::{HttpFacts, Issuer, IssuerConfig, OfferSpec};
+//! use oid4vci_sd_jwt::SdJwtVcMinter;
 //! use oid4vci_store_sqlite::SqliteStore;
 //! use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata, TokenRequest};
 //!

@@ -2,9 +2,10 @@
 //! same file and a new `Issuer` (same server key) redeem. Each "process" drops its issuer and
 //! store (closing the connection) before the next one opens the file.
 
-use oid4vci_issuer::{HttpFacts, Issuer, OfferSpec, SdJwtVcMinter};
+use oid4vci_issuer::{HttpFacts, Issuer, OfferSpec};
 use oid4vci_issuer_testkit::flows::{scenario_issuer, verify_sd_jwt, CONFIG, ISSUER, T0};
 use oid4vci_issuer_testkit::TestWallet;
+use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_store_sqlite::SqliteStore;
 use oid4vci_types::{CredentialRequest, ErrorCode, SecretString, TokenRequest};
 use serde_json::json;

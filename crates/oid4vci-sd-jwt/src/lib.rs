@@ -1,11 +1,27 @@
 //! [`SdJwtVcMinter`]: issues IETF SD-JWT VCs (`dc+sd-jwt`, OID4VCI 1.0 Appendix A.3) signed with
 //! ES256 (or EdDSA), the holder key bound in `cnf.jwk`, every top-level claim selectively
 //! disclosable. Signing and digests go through the crypto backend of `oid4vci-proof`.
+//!
+//! ```
+//! use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore};
+//! use oid4vci_sd_jwt::SdJwtVcMinter;
+//! use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata};
+//!
+//! let mut metadata = CredentialIssuerMetadata::new("https://issuer.example.com");
+//! metadata.credential_configurations_supported
+//!     .insert("pid".into(), CredentialConfiguration::sd_jwt_vc("urn:eudi:pid:1"));
+//! let minter = SdJwtVcMinter::generate();
+//! let jwks = serde_json::json!({"keys": [minter.public_jwk()]});
+//! let issuer = Issuer::new(IssuerConfig::new(metadata), MemoryStore::new(), minter);
+//! assert_eq!(jwks["keys"][0]["kty"], "EC");
+//! # let _ = issuer;
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
-use crate::status_list::StatusReference;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use oid4vci_issuer::{CredentialMinter, MintError, MintOutcome, MintRequest, StatusReference};
 use oid4vci_proof::crypto::{self, SigningKey};
 use oid4vci_proof::Alg;
 use rand_core::{OsRng, RngCore};
@@ -177,7 +193,7 @@ impl SdJwtVcMinter {
 }
 
 /// The issuer key signs the metadata too (Section 12.2.3), with the same `kid` and `x5c`.
-impl crate::signed_metadata::MetadataSigner for SdJwtVcMinter {
+impl oid4vci_issuer::MetadataSigner for SdJwtVcMinter {
     fn sign_jwt(
         &self,
         header: Map<String, Value>,

@@ -1,7 +1,7 @@
 //! [`FormatMinter`]: one [`CredentialMinter`] per credential format, picked by the
 //! configuration's `format`.
 
-use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
+use oid4vci_issuer::{CredentialMinter, MintError, MintOutcome, MintRequest};
 use oid4vci_types::CredentialFormat;
 
 /// Dispatches `mso_mdoc` configurations to `mdoc` and every other format to `sd_jwt`.
@@ -49,7 +49,10 @@ mod tests {
             subject_id: None,
             now: 0,
         };
-        match pollster::block_on(minter.mint(request)) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        match runtime.block_on(minter.mint(request)) {
             Ok(MintOutcome::Issued(v)) => v.first().cloned().unwrap_or(Value::Null),
             other => panic!("{other:?}"),
         }

@@ -81,7 +81,7 @@ fn html(status: StatusCode, body: String) -> Response {
 }
 
 fn error_page(e: &ErrorResponse) -> Response {
-    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = crate::reply::error_status(e);
     html(status, login_page::error(e))
 }
 

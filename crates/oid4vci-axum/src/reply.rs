@@ -29,10 +29,39 @@ pub(crate) fn jwt_no_store(status: StatusCode, jwe: String) -> Response {
     response
 }
 
-/// The spec's JSON error body with its HTTP status; bearer-token errors carry
-/// `WWW-Authenticate` (RFC 6750 §3), temporary failures `Retry-After` (with 503).
+/// The HTTP status of a refusal: the one table of them. A temporary failure (`retry_after`) is
+/// 503; otherwise by code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449 §7.1, OID4VCI 1.0 Sections
+/// 6.3, 8.3.1, 9.3, 11.3); extension codes are 400.
+pub fn error_status(error: &ErrorResponse) -> StatusCode {
+    if error.retry_after.is_some() {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    match error.error {
+        ErrorCode::InvalidClient
+        | ErrorCode::InvalidToken
+        | ErrorCode::InvalidDpopProof
+        | ErrorCode::UseDpopNonce => StatusCode::UNAUTHORIZED,
+        ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The HTTP status of a credential response: 202 for a deferral, 200 otherwise (Sections 8.3,
+/// 9.2).
+pub fn credential_status(deferred: bool) -> StatusCode {
+    if deferred {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// The spec's JSON error body with its HTTP status ([`error_status`]); bearer-token errors
+/// carry `WWW-Authenticate` (RFC 6750 §3), temporary failures `Retry-After` (with 503).
 pub fn error_reply(error: &ErrorResponse) -> Response {
-    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = error_status(error);
     let mut response = json_no_store(status, error);
     if let Some(seconds) = error.retry_after {
         response

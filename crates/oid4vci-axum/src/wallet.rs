@@ -260,7 +260,7 @@ async fn credential<S: SessionStore, M: CredentialMinter>(
 fn credential_reply(outcome: Result<CredentialReply, ErrorResponse>) -> Response {
     match outcome {
         Ok(reply) => {
-            let status = StatusCode::from_u16(reply.http_status()).unwrap_or(StatusCode::OK);
+            let status = crate::reply::credential_status(reply.is_deferred());
             match reply {
                 CredentialReply::Json(response) => json_no_store(status, &response),
                 CredentialReply::Jwe { jwe, .. } => jwt_no_store(status, jwe),

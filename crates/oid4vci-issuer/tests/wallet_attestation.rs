@@ -131,8 +131,8 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
 
         let none = token(HttpFacts::default()).await.unwrap_err();
         assert_eq!(
-            (none.error.clone(), none.http_status()),
-            (ErrorCode::InvalidClient, 401)
+            (none.error.clone(), none.retry_after),
+            (ErrorCode::InvalidClient, None)
         );
         let only_one = HttpFacts {
             client_attestation: Some(attestation.clone()),

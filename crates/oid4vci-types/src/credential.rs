@@ -397,15 +397,6 @@ impl CredentialResponse {
         }
     }
 
-    /// 202 when deferred, 200 otherwise (Section 8.3, 9.2).
-    pub fn http_status(&self) -> u16 {
-        if self.transaction_id.is_some() {
-            202
-        } else {
-            200
-        }
-    }
-
     /// Checks the MUSTs of Section 8.3: `credentials` and `transaction_id` exclude each other,
     /// `interval` (positive) comes with `transaction_id`, `notification_id` only with `credentials`.
     pub fn validate(&self) -> Result<(), MessageError> {

@@ -1,4 +1,5 @@
-//! Error codes and error response bodies of every OID4VCI 1.0 endpoint, with their HTTP status in one place.
+//! Error codes and error response bodies of every OID4VCI 1.0 endpoint (the HTTP status each is
+//! sent with is the adapter's: `oid4vci-axum`).
 //!
 //! Token endpoint errors follow RFC 6749 §5.2 (OID4VCI 1.0 Section 6.3), bearer-token errors follow
 //! RFC 6750 §3 (Section 8.3.1.1), credential request errors Section 8.3.1.2, deferred errors Section 9.3
@@ -9,7 +10,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 macro_rules! error_codes {
-    ($( $(#[$doc:meta])* $variant:ident = $text:literal => $status:literal, )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $text:literal, )*) => {
         /// An OAuth 2.0 / OID4VCI error code (the `error` member of an error response).
         ///
         /// Closed set of the codes the spec defines, with [`ErrorCode::Other`] for extension codes.
@@ -37,77 +38,69 @@ macro_rules! error_codes {
                     other => ErrorCode::Other(other.to_owned()),
                 }
             }
-
-            /// The HTTP status code an endpoint answers this error with.
-            pub fn http_status(&self) -> u16 {
-                match self {
-                    $( ErrorCode::$variant => $status, )*
-                    ErrorCode::Other(_) => 400,
-                }
-            }
         }
     };
 }
 
 error_codes! {
     /// Malformed request, missing/unexpected parameter (RFC 6749 §5.2; Section 6.3: unexpected or missing `tx_code`).
-    InvalidRequest = "invalid_request" => 400,
+    InvalidRequest = "invalid_request",
     /// Client authentication failed, or anonymous access is not supported (RFC 6749 §5.2; Section 6.3).
-    InvalidClient = "invalid_client" => 401,
+    InvalidClient = "invalid_client",
     /// Wrong or expired pre-authorized code, wrong transaction code, or invalid authorization code (Section 6.3).
-    InvalidGrant = "invalid_grant" => 400,
+    InvalidGrant = "invalid_grant",
     /// The client is not authorized to use this grant type (RFC 6749 §5.2).
-    UnauthorizedClient = "unauthorized_client" => 400,
+    UnauthorizedClient = "unauthorized_client",
     /// The grant type is not supported by the authorization server (RFC 6749 §5.2).
-    UnsupportedGrantType = "unsupported_grant_type" => 400,
+    UnsupportedGrantType = "unsupported_grant_type",
     /// The requested scope is invalid or unknown (RFC 6749 §5.2).
-    InvalidScope = "invalid_scope" => 400,
+    InvalidScope = "invalid_scope",
     /// `authorization_details` are malformed or name unknown credential configurations (RFC 9396 §5).
-    InvalidAuthorizationDetails = "invalid_authorization_details" => 400,
+    InvalidAuthorizationDetails = "invalid_authorization_details",
     /// Wrong transaction code (OID4VCI 1.1 draft; 1.0 uses `invalid_grant`).
-    InvalidTxCode = "invalid_tx_code" => 400,
+    InvalidTxCode = "invalid_tx_code",
     /// Draft 13 pre-authorized code polling: issuance not yet authorized (RFC 8628).
-    AuthorizationPending = "authorization_pending" => 400,
+    AuthorizationPending = "authorization_pending",
     /// Draft 13 pre-authorized code polling: poll less often (RFC 8628).
-    SlowDown = "slow_down" => 400,
+    SlowDown = "slow_down",
     /// Missing, expired, revoked or malformed access token (RFC 6750 §3.1; Section 8.3.1.1).
-    InvalidToken = "invalid_token" => 401,
+    InvalidToken = "invalid_token",
     /// The access token does not grant the requested credential (RFC 6750 §3.1; Section 8.3.1.1).
-    InsufficientScope = "insufficient_scope" => 403,
+    InsufficientScope = "insufficient_scope",
     /// The DPoP proof is invalid (RFC 9449 §7.1).
-    InvalidDpopProof = "invalid_dpop_proof" => 401,
+    InvalidDpopProof = "invalid_dpop_proof",
     /// The resource server requires a DPoP nonce (RFC 9449 §9).
-    UseDpopNonce = "use_dpop_nonce" => 401,
+    UseDpopNonce = "use_dpop_nonce",
     /// The credential request is malformed, repeats or lacks a parameter (Section 8.3.1.2).
-    InvalidCredentialRequest = "invalid_credential_request" => 400,
+    InvalidCredentialRequest = "invalid_credential_request",
     /// The requested credential configuration is unknown (Section 8.3.1.2).
-    UnknownCredentialConfiguration = "unknown_credential_configuration" => 400,
+    UnknownCredentialConfiguration = "unknown_credential_configuration",
     /// The requested credential identifier is unknown (Section 8.3.1.2).
-    UnknownCredentialIdentifier = "unknown_credential_identifier" => 400,
+    UnknownCredentialIdentifier = "unknown_credential_identifier",
     /// The `proofs` parameter is missing, a proof is invalid, or a proof lacks a `c_nonce` (Section 8.3.1.2).
-    InvalidProof = "invalid_proof" => 400,
+    InvalidProof = "invalid_proof",
     /// A key proof carries an invalid or expired `c_nonce` (Section 8.3.1.2).
-    InvalidNonce = "invalid_nonce" => 400,
+    InvalidNonce = "invalid_nonce",
     /// Encryption parameters are invalid or missing (Section 8.3.1.2).
-    InvalidEncryptionParameters = "invalid_encryption_parameters" => 400,
+    InvalidEncryptionParameters = "invalid_encryption_parameters",
     /// The credential request was not accepted; unrecoverable (Section 8.3.1.2).
-    CredentialRequestDenied = "credential_request_denied" => 400,
+    CredentialRequestDenied = "credential_request_denied",
     /// Draft 13: the credential type is not supported (replaced by `unknown_credential_configuration`).
-    UnsupportedCredentialType = "unsupported_credential_type" => 400,
+    UnsupportedCredentialType = "unsupported_credential_type",
     /// Draft 13: the credential format is not supported (replaced by `unknown_credential_configuration`).
-    UnsupportedCredentialFormat = "unsupported_credential_format" => 400,
+    UnsupportedCredentialFormat = "unsupported_credential_format",
     /// Draft 13 deferred endpoint: the credential is not ready yet (1.0 answers 202 instead).
-    IssuancePending = "issuance_pending" => 400,
+    IssuancePending = "issuance_pending",
     /// The `transaction_id` is unknown or already used (Section 9.3).
-    InvalidTransactionId = "invalid_transaction_id" => 400,
+    InvalidTransactionId = "invalid_transaction_id",
     /// The `notification_id` is unknown (Section 11.3).
-    InvalidNotificationId = "invalid_notification_id" => 400,
+    InvalidNotificationId = "invalid_notification_id",
     /// The notification request is malformed (Section 11.3).
-    InvalidNotificationRequest = "invalid_notification_request" => 400,
+    InvalidNotificationRequest = "invalid_notification_request",
     /// The server met an unexpected condition (RFC 6749 §4.1.2.1).
-    ServerError = "server_error" => 500,
+    ServerError = "server_error",
     /// The server is temporarily unable to handle the request (RFC 6749 §4.1.2.1).
-    TemporarilyUnavailable = "temporarily_unavailable" => 503,
+    TemporarilyUnavailable = "temporarily_unavailable",
 }
 
 impl fmt::Display for ErrorCode {
@@ -225,16 +218,6 @@ impl ErrorResponse {
     pub fn with_extra(mut self, name: impl Into<String>, value: Value) -> Self {
         self.extra.insert(name.into(), value);
         self
-    }
-
-    /// The HTTP status this response is sent with: 503 when [`ErrorResponse::retry_after`] is
-    /// set, else the code's status.
-    pub fn http_status(&self) -> u16 {
-        if self.retry_after.is_some() {
-            503
-        } else {
-            self.error.http_status()
-        }
     }
 }
 

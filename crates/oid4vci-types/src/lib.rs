@@ -14,7 +14,7 @@
 //! | [`credential`], [`proofs`] | [`CredentialRequest`], [`Proofs`], [`CredentialResponse`] | 8 |
 //! | [`deferred`] | [`DeferredCredentialRequest`] | 9 |
 //! | [`notification`] | [`NotificationRequest`], [`NotificationEvent`] | 11 |
-//! | [`error`] | [`ErrorResponse`], [`ErrorCode`] with `http_status()` | 6.3, 8.3.1, 9.3, 11.3 |
+//! | [`error`] | [`ErrorResponse`], [`ErrorCode`] (their HTTP statuses are the adapter's) | 6.3, 8.3.1, 9.3, 11.3 |
 //!
 //! **Liberal in what it accepts, strict in what it sends.** Draft-13 wallets are still common, so
 //! parsers accept their forms and normalise them: the singular `proof` becomes `proofs`,
@@ -65,7 +65,6 @@
 //! let both = br#"{"credential_identifier": "a", "credential_configuration_id": "b"}"#;
 //! let err = CredentialRequest::from_json(both).unwrap_err();
 //! assert_eq!(err.code, ErrorCode::InvalidCredentialRequest);
-//! assert_eq!(err.code.http_status(), 400);
 //! # Ok::<(), oid4vci_types::MessageError>(())
 //! ```
 //!

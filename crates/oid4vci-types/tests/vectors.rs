@@ -319,13 +319,10 @@ fn every_inline_example_of_the_spec_text_parses() {
         "deferred_error_9_3",
         "notification_error_11_3",
     ] {
+        // Their HTTP statuses are checked against the adapter's table in oid4vci-axum's
+        // tests/status_table.rs.
         let (err, out) = round_trip::<ErrorResponse>(&body(key).to_string());
         assert_eq!(out, body(key));
-        assert_eq!(
-            err.http_status(),
-            v1[key]["status"].as_u64().expect("status") as u16,
-            "{key}"
-        );
         assert!(
             !matches!(err.error, ErrorCode::Other(_)),
             "{key}: known code"
@@ -342,11 +339,6 @@ fn every_inline_example_of_the_spec_text_parses() {
         let (resp, out) = round_trip::<CredentialResponse>(&body(key).to_string());
         resp.validate().unwrap_or_else(|e| panic!("{key}: {e}"));
         assert_eq!(out, body(key));
-        assert_eq!(
-            resp.http_status(),
-            v1[key]["status"].as_u64().expect("status") as u16,
-            "{key}"
-        );
     }
     let deferred =
         DeferredCredentialRequest::from_json(v1["deferred_request_9_1"].to_string().as_bytes())

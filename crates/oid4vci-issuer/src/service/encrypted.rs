@@ -20,21 +20,21 @@ pub enum CredentialBody<'a> {
 pub enum CredentialReply {
     /// A plain response, sent as `application/json`.
     Json(CredentialResponse),
-    /// A response encrypted for the wallet, sent as `application/jwt` with `status`.
+    /// A response encrypted for the wallet, sent as `application/jwt`.
     Jwe {
         /// The compact JWE.
         jwe: String,
-        /// The HTTP status of the response inside (200, or 202 for a deferral).
-        status: u16,
+        /// The response inside is a deferral (`transaction_id`, no credentials).
+        deferred: bool,
     },
 }
 
 impl CredentialReply {
-    /// The HTTP status to send.
-    pub fn http_status(&self) -> u16 {
+    /// The response is a deferral (Sections 8.3, 9.2), whether encrypted or not.
+    pub fn is_deferred(&self) -> bool {
         match self {
-            CredentialReply::Json(response) => response.http_status(),
-            CredentialReply::Jwe { status, .. } => *status,
+            CredentialReply::Json(response) => response.transaction_id.is_some(),
+            CredentialReply::Jwe { deferred, .. } => *deferred,
         }
     }
 }
@@ -107,13 +107,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let (Some(parameters), Some(encryption)) = (parameters, self.encryption()) else {
             return Ok(CredentialReply::Json(response));
         };
-        let status = response.http_status();
+        let deferred = response.transaction_id.is_some();
         let plaintext = serde_json::to_vec(&response)
             .map_err(|e| reject(ErrorCode::ServerError, format!("response encoding: {e}")))?;
         let jwe = encryption
             .encrypt_response(&plaintext, parameters)
             .map_err(|e| reject(ErrorCode::ServerError, format!("response encryption: {e}")))?;
-        Ok(CredentialReply::Jwe { jwe, status })
+        Ok(CredentialReply::Jwe { jwe, deferred })
     }
 
     /// `POST /credential` with the body as it arrived: JSON, or a JWE when the issuer has

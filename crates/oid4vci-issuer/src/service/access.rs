@@ -1,6 +1,6 @@
 //! Offer by reference, token, nonce, and the access-token (and DPoP) checks of later requests.
 
-use super::commit::{Effects, Load};
+use super::commit::{Effects, Load, SingleUse};
 use super::*;
 use crate::machine::offer::RetrieveOffer;
 use crate::machine::token::{self, Code, RedeemCode};
@@ -180,11 +180,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .iat
             .saturating_add(self.config.nonce_ttl)
             .saturating_add(60);
-        let replayed = reject(
-            ErrorCode::InvalidDpopProof,
-            "this DPoP proof (jti) was already used; make a new one for each request",
-        );
-        effects.consume(replay_key, expires, replayed);
+        effects.consume(replay_key, expires, SingleUse::DpopProof);
         Ok(Some(verified))
     }
 
@@ -228,11 +224,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .pop_iat
             .saturating_add(trust.max_pop_age)
             .saturating_add(60);
-        effects.consume(
-            replay_key,
-            expires,
-            invalid("this PoP (jti) was already used".into()),
-        );
+        effects.consume(replay_key, expires, SingleUse::AttestationPop);
         Ok(Some(verified))
     }
 

@@ -15,39 +15,67 @@ pub(super) enum Load<'a> {
     Id(&'a str),
 }
 
+/// A single-use value a request presents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SingleUse {
+    /// The `c_nonce` of its key proofs.
+    CNonce,
+    /// Its DPoP proof's `jti`.
+    DpopProof,
+    /// Its wallet attestation PoP's `jti`.
+    AttestationPop,
+}
+
+impl SingleUse {
+    /// The refusal of a request that presents this value a second time (built only then).
+    fn replayed(self) -> ErrorResponse {
+        match self {
+            SingleUse::CNonce => reject(
+                ErrorCode::InvalidNonce,
+                "the c_nonce in the proof has already been used; fetch a new one from the nonce endpoint (OID4VCI 1.0 Section 8.3.1.2)",
+            ),
+            SingleUse::DpopProof => reject(
+                ErrorCode::InvalidDpopProof,
+                "this DPoP proof (jti) was already used; make a new one for each request",
+            ),
+            SingleUse::AttestationPop => reject(
+                ErrorCode::InvalidClient,
+                "wallet attestation refused: this PoP (jti) was already used",
+            ),
+        }
+    }
+}
+
 /// What a request consumes and reserves besides its session change, written in the same
 /// commit: single-use values (its `c_nonce`, its DPoP proof's and wallet attestation PoP's
-/// `jti`), each with the refusal a replay of it gets, and status-list entries.
+/// `jti`) and status-list entries.
 #[derive(Default)]
 pub(super) struct Effects {
     nonces: Vec<(SecretHash, u64)>,
-    replayed: Vec<ErrorResponse>,
+    kinds: Vec<SingleUse>,
     /// Status-list entries `(list, idx)` for the credentials the request issues.
     pub statuses: Vec<(u32, u32)>,
 }
 
 impl Effects {
-    /// Consumes `hash` (kept until `expires_at`); a replay is refused with `replayed`.
-    pub fn consume(&mut self, hash: SecretHash, expires_at: u64, replayed: ErrorResponse) {
+    /// Consumes `hash` (kept until `expires_at`), a value of kind `kind`.
+    pub fn consume(&mut self, hash: SecretHash, expires_at: u64, kind: SingleUse) {
         self.nonces.push((hash, expires_at));
-        self.replayed.push(replayed);
+        self.kinds.push(kind);
     }
 
     /// The refusal for the value at `index`, which was already consumed.
     fn replayed(&self, index: usize) -> ErrorResponse {
-        self.replayed.get(index).cloned().unwrap_or_else(|| {
-            reject(
-                ErrorCode::InvalidRequest,
-                "a single-use value was already used",
-            )
-        })
+        self.kinds
+            .get(index)
+            .map_or_else(|| SingleUse::DpopProof.replayed(), |kind| kind.replayed())
     }
 
     /// The single-use values only (a refusal consumes them, and reserves nothing).
     fn consumed_only(&self) -> Effects {
         Effects {
             nonces: self.nonces.clone(),
-            replayed: self.replayed.clone(),
+            kinds: self.kinds.clone(),
             statuses: Vec::new(),
         }
     }

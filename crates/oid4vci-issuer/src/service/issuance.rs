@@ -1,6 +1,6 @@
 //! The credential endpoint (Section 8).
 
-use super::commit::{CommitFailure, Effects, Load};
+use super::commit::{CommitFailure, Effects, Load, SingleUse};
 use super::*;
 use crate::machine::credential::{CredentialOutcome, RequestCredential};
 use crate::proof_check::CheckedProofs;
@@ -87,9 +87,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         };
         if let Some(nonce) = &checked.nonce {
             let expires_at = self.key.expires_at(nonce).unwrap_or(now);
-            let why = "the c_nonce in the proof has already been used; fetch a new one from the nonce endpoint (OID4VCI 1.0 Section 8.3.1.2)";
-            let replayed = self.proof_error_with_nonce(reject(ErrorCode::InvalidNonce, why), now);
-            effects.consume(SecretHash::of(nonce), expires_at, replayed);
+            effects.consume(SecretHash::of(nonce), expires_at, SingleUse::CNonce);
         }
         let claims = session.claims.get(&configuration_id);
         let mut after_collision = false;

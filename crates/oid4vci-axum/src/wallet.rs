@@ -104,10 +104,14 @@ async fn metadata<S: SessionStore, M: CredentialMinter>(
                 .next()
                 .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/jwt"))
         });
-    let signing_failed = |e: String| {
+    let signing_failed = |e: oid4vci_issuer::IssuerError| {
+        let why = match e {
+            oid4vci_issuer::IssuerError::Signing(why) => why,
+            other => other.to_string(),
+        };
         error_reply(
             &ErrorResponse::new(ErrorCode::ServerError)
-                .with_description(format!("the metadata could not be signed: {e}")),
+                .with_description(format!("the metadata could not be signed: {why}")),
         )
     };
     if wants_jwt {

@@ -8,6 +8,8 @@
 //! | [`types`] | `oid4vci-types` | wire messages, draft-13 tolerant |
 //! | [`proof`] | `oid4vci-proof` | key proof validation with diagnostics |
 //! | [`issuer`] | `oid4vci-issuer` | sessions, the `Issuer` service, ports, `MemoryStore` |
+//! | [`sd_jwt`] | `oid4vci-sd-jwt` | the SD-JWT VC minter (`SdJwtVcMinter`) |
+//! | [`authorization`] | `oid4vci-authorization` | authorization-code flow rules |
 //! | `store_sqlite` (feature `sqlite`) | `oid4vci-store-sqlite` | durable `SqliteStore` |
 //! | `axum` (feature `axum`) | `oid4vci-axum` | HTTP routers |
 //! | `jwe` (feature `jwe`) | `oid4vci-jwe` | encrypted credential requests and responses |

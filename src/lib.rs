@@ -33,8 +33,18 @@ pub use oid4vci_types as types;
 /// JWT proof-of-possession validation with diagnostics.
 pub use oid4vci_proof as proof;
 
-/// Issuance sessions: state machine, service, ports.
-pub use oid4vci_issuer as issuer;
+/// Issuance sessions: state machine, service, ports (the whole `oid4vci-issuer` crate).
+pub mod issuer {
+    #[doc(inline)]
+    pub use oid4vci_issuer::*;
+
+    // The SD-JWT VC minter lived in the issuer crate until it became `oid4vci-sd-jwt`
+    // (`oid4vci::sd_jwt`); its old paths under `oid4vci::issuer` keep compiling.
+    #[doc(hidden)]
+    pub use oid4vci_sd_jwt as sd_jwt;
+    #[doc(hidden)]
+    pub use oid4vci_sd_jwt::SdJwtVcMinter;
+}
 
 /// SD-JWT VC minting (`oid4vci-sd-jwt`).
 pub use oid4vci_sd_jwt as sd_jwt;
@@ -61,3 +71,15 @@ pub use oid4vci_mdoc as mdoc;
 /// The PostgreSQL session store.
 #[cfg(feature = "postgres")]
 pub use oid4vci_store_postgres as store_postgres;
+
+#[cfg(test)]
+mod tests {
+    /// `oid4vci::issuer::SdJwtVcMinter` and `oid4vci::issuer::sd_jwt::SdJwtVcMinter` (public
+    /// before the minter left the issuer crate) name the type `oid4vci::sd_jwt` exports.
+    #[test]
+    fn the_old_issuer_paths_of_the_sd_jwt_minter_still_resolve() {
+        let minter: crate::issuer::SdJwtVcMinter = crate::sd_jwt::SdJwtVcMinter::generate();
+        let minter: crate::issuer::sd_jwt::SdJwtVcMinter = minter;
+        assert!(minter.public_jwk().is_object());
+    }
+}

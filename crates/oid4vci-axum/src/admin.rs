@@ -1,6 +1,6 @@
 //! The operator API. Mount it behind your own authentication.
 
-use crate::reply::{body_error, error_reply, require_content_type, MAX_BODY_BYTES};
+use crate::reply::{body_error, json_error, require_content_type, MAX_BODY_BYTES};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -103,11 +103,10 @@ pub fn admin_router<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, 
 fn admin_error(e: &IssuerError) -> Response {
     if let IssuerError::Store(StoreError::Unavailable(_)) = e {
         // Nothing was written; the operator may retry.
-        return error_reply(
-            &ErrorResponse::new(ErrorCode::ServerError)
-                .with_description("the issuer's storage is temporarily unavailable; retry later")
-                .with_retry_after(oid4vci_issuer::STORE_RETRY_AFTER_SECS),
-        );
+        let body = ErrorResponse::new(ErrorCode::ServerError)
+            .with_description("the issuer's storage is temporarily unavailable; retry later");
+        let retry = Some(oid4vci_issuer::STORE_RETRY_AFTER_SECS);
+        return json_error(StatusCode::SERVICE_UNAVAILABLE, &body, retry);
     }
     let (status, code) = match e {
         IssuerError::NotFound | IssuerError::UnknownCredential(_) => {
@@ -121,9 +120,11 @@ fn admin_error(e: &IssuerError) -> Response {
         ),
         _ => (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
     };
-    let mut r = error_reply(&ErrorResponse::new(code).with_description(e.to_string()));
-    *r.status_mut() = status;
-    r
+    json_error(
+        status,
+        &ErrorResponse::new(code).with_description(e.to_string()),
+        None,
+    )
 }
 
 fn parse_body<T: serde::de::DeserializeOwned>(
@@ -133,7 +134,7 @@ fn parse_body<T: serde::de::DeserializeOwned>(
     let body = body.map_err(|e| body_error(ErrorCode::InvalidRequest, e))?;
     require_content_type(headers, "application/json", ErrorCode::InvalidRequest)?;
     oid4vci_types::parse::parse_json(&body, ErrorCode::InvalidRequest)
-        .map_err(|e| error_reply(&e.to_error_response()))
+        .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e.to_error_response(), None))
 }
 
 async fn create_offer<S: SessionStore, M: CredentialMinter>(
@@ -150,7 +151,7 @@ async fn create_offer<S: SessionStore, M: CredentialMinter>(
     }
     let body = match CreateOfferBody::from_json(&body) {
         Ok(b) => b,
-        Err(e) => return error_reply(&e),
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, &e, None),
     };
     match issuer.create_offer(body.offer).await {
         Ok(created) => {

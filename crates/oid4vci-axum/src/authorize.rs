@@ -3,7 +3,9 @@
 
 use crate::facts::facts;
 use crate::login_page;
-use crate::reply::{body_error, error_reply, json_no_store, require_content_type};
+use crate::reply::{
+    body_error, error_reply, error_status, json_no_store, malformed, require_content_type, Endpoint,
+};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
@@ -12,10 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use oid4vci_issuer::{
-    AuthorizationOutcome, CredentialMinter, Issuer, LoginAction, LoginForm, SessionStore,
+    AuthorizationOutcome, CredentialMinter, Issuer, LoginAction, LoginForm, Refusal, SessionStore,
 };
 use oid4vci_types::parse::parse_form;
-use oid4vci_types::{ErrorCode, ErrorResponse};
+use oid4vci_types::ErrorCode;
 use std::sync::Arc;
 
 type Shared<S, M> = State<Arc<Issuer<S, M>>>;
@@ -49,14 +51,7 @@ async fn par<S: SessionStore, M: CredentialMinter>(
         .await
     {
         Ok(response) => json_no_store(StatusCode::CREATED, &response),
-        Err(e) => {
-            let mut reply = error_reply(&e);
-            if e.error == ErrorCode::InvalidDpopProof {
-                *reply.status_mut() = StatusCode::BAD_REQUEST;
-                reply.headers_mut().remove(header::WWW_AUTHENTICATE);
-            }
-            reply
-        }
+        Err(e) => error_reply(&e, Endpoint::AuthorizationServer),
     }
 }
 
@@ -80,13 +75,13 @@ fn html(status: StatusCode, body: String) -> Response {
     response
 }
 
-fn error_page(e: &ErrorResponse) -> Response {
-    let status = crate::reply::error_status(e);
-    html(status, login_page::error(e))
+fn error_page(refusal: &Refusal) -> Response {
+    let status = error_status(refusal, Endpoint::LoginPage);
+    html(status, login_page::error(&refusal.to_error_response()))
 }
 
-fn invalid(text: &str) -> ErrorResponse {
-    ErrorResponse::new(ErrorCode::InvalidRequest).with_description(text)
+fn invalid(text: &str) -> Refusal {
+    malformed(&ErrorCode::InvalidRequest, text)
 }
 
 async fn page<S: SessionStore, M: CredentialMinter>(
@@ -98,7 +93,7 @@ async fn page<S: SessionStore, M: CredentialMinter>(
         ErrorCode::InvalidRequest,
     ) {
         Ok(p) => p,
-        Err(e) => return error_page(&e.to_error_response()),
+        Err(e) => return error_page(&Refusal::malformed(&e)),
     };
     let client_id = params.remove("client_id");
     let request_uri = params.remove("request_uri");
@@ -132,7 +127,7 @@ async fn decide<S: SessionStore, M: CredentialMinter>(
     }
     let mut params = match parse_form(&body, ErrorCode::InvalidRequest) {
         Ok(p) => p,
-        Err(e) => return error_page(&e.to_error_response()),
+        Err(e) => return error_page(&Refusal::malformed(&e)),
     };
     let action = match params.remove("action").as_deref() {
         Some("deny") => LoginAction::Deny,

@@ -46,5 +46,5 @@ mod status_list;
 mod wallet;
 
 pub use admin::{admin_router, CreateOfferBody, CreateOfferReply, RevokeBody, SubmitClaimsBody};
-pub use reply::{credential_status, error_reply, error_status, MAX_BODY_BYTES};
+pub use reply::{credential_status, error_reply, error_status, Endpoint, MAX_BODY_BYTES};
 pub use wallet::router;

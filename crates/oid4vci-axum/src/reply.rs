@@ -2,6 +2,7 @@
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use oid4vci_issuer::{Cause, Refusal};
 use oid4vci_types::{ErrorCode, ErrorResponse};
 use serde::Serialize;
 
@@ -29,14 +30,37 @@ pub(crate) fn jwt_no_store(status: StatusCode, jwe: String) -> Response {
     response
 }
 
-/// The HTTP status of a refusal: the one table of them. A temporary failure (`retry_after`) is
-/// 503; otherwise by code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449 §7.1, OID4VCI 1.0 Sections
-/// 6.3, 8.3.1, 9.3, 11.3); extension codes are 400.
-pub fn error_status(error: &ErrorResponse) -> StatusCode {
-    if error.retry_after.is_some() {
+/// Where a refusal is answered: the few statuses that differ by endpoint depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// The token endpoint and pushed authorization requests: a refused DPoP proof is `400`
+    /// without `WWW-Authenticate` (RFC 9449 §5, §10.1).
+    AuthorizationServer,
+    /// `GET /credential-offer/{id}`: an unknown offer is `404`.
+    CredentialOffer,
+    /// The protected resources (credential, deferred credential, notification) and anything
+    /// else: token and DPoP errors are `401` with `WWW-Authenticate` (RFC 6750 §3, RFC 9449 §7.1).
+    Resource,
+    /// The login and consent page (HTML).
+    LoginPage,
+}
+
+/// The HTTP status of a refusal: the one table of them. An outage (`retry_after`) is 503;
+/// otherwise by cause and endpoint (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449 §5 and §7.1,
+/// OID4VCI 1.0 Sections 6.3, 8.3.1, 9.3, 11.3); extension codes are 400.
+pub fn error_status(refusal: &Refusal, at: Endpoint) -> StatusCode {
+    if refusal.retry_after().is_some() {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
-    match error.error {
+    match (refusal.cause(), at) {
+        (Cause::OfferUnknown, Endpoint::CredentialOffer) => return StatusCode::NOT_FOUND,
+        (_, Endpoint::AuthorizationServer) if dpop_refusal(refusal) => {
+            return StatusCode::BAD_REQUEST
+        }
+        _ => {}
+    }
+    match refusal.error_code() {
         ErrorCode::InvalidClient
         | ErrorCode::InvalidToken
         | ErrorCode::InvalidDpopProof
@@ -46,6 +70,13 @@ pub fn error_status(error: &ErrorResponse) -> StatusCode {
         ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
+}
+
+fn dpop_refusal(refusal: &Refusal) -> bool {
+    matches!(
+        refusal.error_code(),
+        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
+    )
 }
 
 /// The HTTP status of a credential response: 202 for a deferral, 200 otherwise (Sections 8.3,
@@ -58,26 +89,42 @@ pub fn credential_status(deferred: bool) -> StatusCode {
     }
 }
 
-/// The spec's JSON error body with its HTTP status ([`error_status`]); bearer-token errors
-/// carry `WWW-Authenticate` (RFC 6750 §3), temporary failures `Retry-After` (with 503).
-pub fn error_reply(error: &ErrorResponse) -> Response {
-    let status = error_status(error);
-    let mut response = json_no_store(status, error);
-    if let Some(seconds) = error.retry_after {
+/// A JSON error body with its status, `Cache-Control: no-store`, and `Retry-After` when given.
+pub(crate) fn json_error(
+    status: StatusCode,
+    body: &ErrorResponse,
+    retry_after: Option<u64>,
+) -> Response {
+    let mut response = json_no_store(status, body);
+    if let Some(seconds) = retry_after {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    let scheme = match error.error {
+    response
+}
+
+/// A refusal as the spec's JSON error body ([`Refusal::to_error_response`]) with its HTTP
+/// status ([`error_status`]); token errors at a resource carry `WWW-Authenticate` (RFC 6750
+/// §3, RFC 9449 §7.1), outages `Retry-After` (with 503).
+pub fn error_reply(refusal: &Refusal, at: Endpoint) -> Response {
+    let status = error_status(refusal, at);
+    let body = refusal.to_error_response();
+    let mut response = json_error(status, &body, refusal.retry_after());
+    let scheme = match body.error {
         ErrorCode::InvalidToken | ErrorCode::InsufficientScope => Some("Bearer"),
-        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce => Some("DPoP"),
+        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
+            if status == StatusCode::UNAUTHORIZED =>
+        {
+            Some("DPoP")
+        }
         _ => None,
     };
     if let Some(scheme) = scheme {
-        let description = error.error_description.as_deref().unwrap_or_default();
+        let description = body.error_description.as_deref().unwrap_or_default();
         let mut value = format!(
             "{scheme} error=\"{}\", error_description=\"{description}\"",
-            error.error
+            body.error
         );
         if scheme == "DPoP" {
             let algs = oid4vci_issuer::dpop::DPOP_ALGS.join(" ");
@@ -88,6 +135,12 @@ pub fn error_reply(error: &ErrorResponse) -> Response {
         }
     }
     response
+}
+
+/// A request the adapter refuses before the issuer sees it (content type, unreadable body,
+/// token in the query), with the endpoint's error code for malformed requests.
+pub(crate) fn malformed(code: &ErrorCode, description: impl Into<String>) -> Refusal {
+    Refusal::new(Cause::malformed(code), description)
 }
 
 /// Checks the request's `Content-Type` is `expected` (parameters such as `charset` allowed).
@@ -105,9 +158,11 @@ pub(crate) fn require_content_type(
         Ok(())
     } else {
         let shown = if found.is_empty() { "none" } else { found };
-        Err(error_reply(&ErrorResponse::new(code).with_description(
+        let refusal = malformed(
+            &code,
             format!("Content-Type must be {expected}, found {shown}"),
-        )))
+        );
+        Err(error_reply(&refusal, Endpoint::Resource))
     }
 }
 
@@ -117,11 +172,11 @@ pub(crate) fn body_error(
     rejection: axum::extract::rejection::BytesRejection,
 ) -> Response {
     let status = rejection.status();
-    let error = ErrorResponse::new(code).with_description(format!(
-        "request body could not be read: {}",
-        rejection.body_text()
-    ));
-    let mut response = error_reply(&error);
+    let refusal = malformed(
+        &code,
+        format!("request body could not be read: {}", rejection.body_text()),
+    );
+    let mut response = error_reply(&refusal, Endpoint::Resource);
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
     }

@@ -1,6 +1,6 @@
 //! `GET /status-lists/{list}`: the signed Status List Tokens (draft-ietf-oauth-status-list §8).
 
-use crate::reply::error_reply;
+use crate::reply::json_error;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -49,11 +49,9 @@ fn accepts_jwt(headers: &HeaderMap) -> bool {
 }
 
 fn not_found() -> Response {
-    let mut r = error_reply(
-        &ErrorResponse::new(ErrorCode::InvalidRequest).with_description("no such status list"),
-    );
-    *r.status_mut() = StatusCode::NOT_FOUND;
-    r
+    let body =
+        ErrorResponse::new(ErrorCode::InvalidRequest).with_description("no such status list");
+    json_error(StatusCode::NOT_FOUND, &body, None)
 }
 
 async fn status_list<S: SessionStore, M: CredentialMinter>(
@@ -70,13 +68,10 @@ async fn status_list<S: SessionStore, M: CredentialMinter>(
         return not_found();
     };
     if !accepts_jwt(&headers) {
-        let mut r = error_reply(
-            &ErrorResponse::new(ErrorCode::InvalidRequest).with_description(format!(
-                "status lists are served as {STATUS_LIST_MEDIA_TYPE} only"
-            )),
-        );
-        *r.status_mut() = StatusCode::NOT_ACCEPTABLE;
-        return r;
+        let body = ErrorResponse::new(ErrorCode::InvalidRequest).with_description(format!(
+            "status lists are served as {STATUS_LIST_MEDIA_TYPE} only"
+        ));
+        return json_error(StatusCode::NOT_ACCEPTABLE, &body, None);
     }
     let token = match issuer.status_list_token(number).await {
         Ok(Some(token)) => token,
@@ -86,12 +81,14 @@ async fn status_list<S: SessionStore, M: CredentialMinter>(
                 e,
                 oid4vci_issuer::IssuerError::Store(oid4vci_issuer::StoreError::Unavailable(_))
             );
-            let mut body = ErrorResponse::new(ErrorCode::ServerError)
+            let body = ErrorResponse::new(ErrorCode::ServerError)
                 .with_description(format!("the status list could not be served: {e}"));
-            if store_down {
-                body = body.with_retry_after(oid4vci_issuer::STORE_RETRY_AFTER_SECS);
-            }
-            return error_reply(&body);
+            return if store_down {
+                let retry = Some(oid4vci_issuer::STORE_RETRY_AFTER_SECS);
+                json_error(StatusCode::SERVICE_UNAVAILABLE, &body, retry)
+            } else {
+                json_error(StatusCode::INTERNAL_SERVER_ERROR, &body, None)
+            };
         }
     };
     let mut reply = HeaderMap::new();

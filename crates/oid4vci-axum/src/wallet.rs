@@ -2,7 +2,8 @@
 
 use crate::facts::facts;
 use crate::reply::{
-    body_error, error_reply, json_no_store, jwt_no_store, require_content_type, MAX_BODY_BYTES,
+    body_error, error_reply, json_error, json_no_store, jwt_no_store, malformed,
+    require_content_type, Endpoint, MAX_BODY_BYTES,
 };
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -11,7 +12,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use oid4vci_issuer::{CredentialBody, CredentialMinter, CredentialReply, Issuer, SessionStore};
+use oid4vci_issuer::{
+    CredentialBody, CredentialMinter, CredentialReply, Issuer, Refusal, SessionStore,
+};
 use oid4vci_types::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -79,11 +82,11 @@ fn refuse_query_token(query: &Option<String>) -> Result<(), Response> {
             .any(|p| p.split('=').next() == Some("access_token"))
     });
     if has_token {
-        return Err(error_reply(
-            &ErrorResponse::new(ErrorCode::InvalidRequest).with_description(
-                "access tokens must be sent in the Authorization header, not the query string",
-            ),
-        ));
+        let refusal = malformed(
+            &ErrorCode::InvalidRequest,
+            "access tokens must be sent in the Authorization header, not the query string",
+        );
+        return Err(error_reply(&refusal, Endpoint::Resource));
     }
     Ok(())
 }
@@ -109,10 +112,9 @@ async fn metadata<S: SessionStore, M: CredentialMinter>(
             oid4vci_issuer::IssuerError::Signing(why) => why,
             other => other.to_string(),
         };
-        error_reply(
-            &ErrorResponse::new(ErrorCode::ServerError)
-                .with_description(format!("the metadata could not be signed: {why}")),
-        )
+        let body = ErrorResponse::new(ErrorCode::ServerError)
+            .with_description(format!("the metadata could not be signed: {why}"));
+        json_error(StatusCode::INTERNAL_SERVER_ERROR, &body, None)
     };
     if wants_jwt {
         if let Some(signed) = app.issuer.signed_metadata() {
@@ -148,13 +150,7 @@ async fn offer<S: SessionStore, M: CredentialMinter>(
 ) -> Response {
     match app.issuer.credential_offer(&id).await {
         Ok(offer) => json_no_store(StatusCode::OK, &offer),
-        Err(e) => {
-            let mut r = error_reply(&e);
-            if e.error == ErrorCode::InvalidRequest {
-                *r.status_mut() = StatusCode::NOT_FOUND;
-            }
-            r
-        }
+        Err(e) => error_reply(&e, Endpoint::CredentialOffer),
     }
 }
 
@@ -176,19 +172,11 @@ async fn token<S: SessionStore, M: CredentialMinter>(
     }
     let request = match TokenRequest::from_form(&body) {
         Ok(r) => r,
-        Err(e) => return error_reply(&e.to_error_response()),
+        Err(e) => return error_reply(&Refusal::malformed(&e), Endpoint::AuthorizationServer),
     };
     match app.issuer.token(request, facts(&headers)).await {
         Ok(response) => json_no_store(StatusCode::OK, &response),
-        Err(e) => {
-            let mut reply = error_reply(&e);
-            // At the token endpoint a bad DPoP proof is a 400 (RFC 9449 Section 5), not a 401.
-            if e.error == ErrorCode::InvalidDpopProof {
-                *reply.status_mut() = StatusCode::BAD_REQUEST;
-                reply.headers_mut().remove(header::WWW_AUTHENTICATE);
-            }
-            reply
-        }
+        Err(e) => error_reply(&e, Endpoint::AuthorizationServer),
     }
 }
 
@@ -217,7 +205,7 @@ fn parse_json_request<T>(
 ) -> Result<T, Response> {
     let body = read_body(query, body, code.clone())?;
     require_content_type(headers, "application/json", code)?;
-    parse(&body).map_err(|e| error_reply(&e.to_error_response()))
+    parse(&body).map_err(|e| error_reply(&Refusal::malformed(&e), Endpoint::Resource))
 }
 
 /// A Credential or Deferred Credential Request body: `application/json`, or `application/jwt`
@@ -235,12 +223,18 @@ fn credential_body<'a>(
     {
         return Ok(CredentialBody::Jwe(body));
     }
-    require_content_type(headers, "application/json", ErrorCode::InvalidCredentialRequest)
-        .map_err(|_| {
-            error_reply(&ErrorResponse::new(ErrorCode::InvalidCredentialRequest).with_description(
-                "Content-Type must be application/json, or application/jwt for an encrypted request",
-            ))
-        })?;
+    require_content_type(
+        headers,
+        "application/json",
+        ErrorCode::InvalidCredentialRequest,
+    )
+    .map_err(|_| {
+        let refusal = malformed(
+            &ErrorCode::InvalidCredentialRequest,
+            "Content-Type must be application/json, or application/jwt for an encrypted request",
+        );
+        error_reply(&refusal, Endpoint::Resource)
+    })?;
     Ok(CredentialBody::Json(body))
 }
 
@@ -261,7 +255,7 @@ async fn credential<S: SessionStore, M: CredentialMinter>(
     credential_reply(app.issuer.credential_request(body, facts(&headers)).await)
 }
 
-fn credential_reply(outcome: Result<CredentialReply, ErrorResponse>) -> Response {
+fn credential_reply(outcome: Result<CredentialReply, Refusal>) -> Response {
     match outcome {
         Ok(reply) => {
             let status = crate::reply::credential_status(reply.is_deferred());
@@ -270,7 +264,7 @@ fn credential_reply(outcome: Result<CredentialReply, ErrorResponse>) -> Response
                 CredentialReply::Jwe { jwe, .. } => jwt_no_store(status, jwe),
             }
         }
-        Err(e) => error_reply(&e),
+        Err(e) => error_reply(&e, Endpoint::Resource),
     }
 }
 
@@ -313,6 +307,6 @@ async fn notification<S: SessionStore, M: CredentialMinter>(
     };
     match app.issuer.notification(request, facts(&headers)).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => error_reply(&e),
+        Err(e) => error_reply(&e, Endpoint::Resource),
     }
 }

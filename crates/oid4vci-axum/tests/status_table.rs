@@ -1,57 +1,84 @@
 //! The adapter's table of HTTP statuses (`oid4vci_axum::error_status`, `credential_status`):
-//! every error code's status, and the statuses of the spec's own example responses (OID4VCI
+//! every refusal cause's status at every endpoint, and the statuses of the spec's own example responses (OID4VCI
 //! 1.0 Sections 6.3, 8.3, 8.3.1.2, 9.2, 9.3, 11.3), read from `testdata/messages/spec`.
 
 use axum::http::StatusCode;
-use oid4vci_axum::{credential_status, error_status};
+use oid4vci_axum::{credential_status, error_reply, error_status, Endpoint};
+use oid4vci_issuer::{Cause, Refusal};
 use oid4vci_types::{CredentialResponse, ErrorCode, ErrorResponse};
 use serde_json::Value;
 
+/// The status each wire code is sent with at a protected resource.
+fn status_of_code(code: &ErrorCode) -> u16 {
+    match code {
+        ErrorCode::InvalidClient
+        | ErrorCode::InvalidToken
+        | ErrorCode::InvalidDpopProof
+        | ErrorCode::UseDpopNonce => 401,
+        ErrorCode::InsufficientScope => 403,
+        ErrorCode::ServerError => 500,
+        ErrorCode::TemporarilyUnavailable => 503,
+        _ => 400,
+    }
+}
+
 #[test]
-fn every_error_code_has_its_status() {
-    for (code, status) in [
-        (ErrorCode::InvalidRequest, 400),
-        (ErrorCode::InvalidClient, 401),
-        (ErrorCode::InvalidGrant, 400),
-        (ErrorCode::UnauthorizedClient, 400),
-        (ErrorCode::UnsupportedGrantType, 400),
-        (ErrorCode::InvalidScope, 400),
-        (ErrorCode::InvalidAuthorizationDetails, 400),
-        (ErrorCode::InvalidTxCode, 400),
-        (ErrorCode::AuthorizationPending, 400),
-        (ErrorCode::SlowDown, 400),
-        (ErrorCode::InvalidToken, 401),
-        (ErrorCode::InsufficientScope, 403),
-        (ErrorCode::InvalidDpopProof, 401),
-        (ErrorCode::UseDpopNonce, 401),
-        (ErrorCode::InvalidCredentialRequest, 400),
-        (ErrorCode::UnknownCredentialConfiguration, 400),
-        (ErrorCode::UnknownCredentialIdentifier, 400),
-        (ErrorCode::InvalidProof, 400),
-        (ErrorCode::InvalidNonce, 400),
-        (ErrorCode::InvalidEncryptionParameters, 400),
-        (ErrorCode::CredentialRequestDenied, 400),
-        (ErrorCode::UnsupportedCredentialType, 400),
-        (ErrorCode::UnsupportedCredentialFormat, 400),
-        (ErrorCode::IssuancePending, 400),
-        (ErrorCode::InvalidTransactionId, 400),
-        (ErrorCode::InvalidNotificationId, 400),
-        (ErrorCode::InvalidNotificationRequest, 400),
-        (ErrorCode::ServerError, 500),
-        (ErrorCode::TemporarilyUnavailable, 503),
-        (ErrorCode::Other("x_custom".into()), 400),
-    ] {
-        let refusal = ErrorResponse::new(code.clone());
-        assert_eq!(error_status(&refusal).as_u16(), status, "{code}");
-        // Temporary: 503 whatever the code.
-        assert_eq!(
-            error_status(&refusal.with_retry_after(2)),
-            StatusCode::SERVICE_UNAVAILABLE,
-            "{code}"
-        );
+fn every_cause_has_its_status_at_every_endpoint() {
+    let endpoints = [
+        Endpoint::AuthorizationServer,
+        Endpoint::CredentialOffer,
+        Endpoint::Resource,
+        Endpoint::LoginPage,
+    ];
+    for cause in Cause::ALL.iter().copied() {
+        let refusal = Refusal::new(cause, "x");
+        let code = cause.error_code();
+        for at in endpoints {
+            let expected = match (cause, at) {
+                (Cause::OfferUnknown, Endpoint::CredentialOffer) => 404,
+                // RFC 9449 Section 5: a refused DPoP proof at the token endpoint (and PAR) is 400.
+                (_, Endpoint::AuthorizationServer)
+                    if matches!(code, ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce) =>
+                {
+                    400
+                }
+                _ => status_of_code(&code),
+            };
+            assert_eq!(
+                error_status(&refusal, at).as_u16(),
+                expected,
+                "{cause} at {at:?}"
+            );
+            // An outage: 503 whatever the cause.
+            assert_eq!(
+                error_status(&refusal.clone().with_retry_after(2), at),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{cause} at {at:?}"
+            );
+        }
     }
     assert_eq!(credential_status(true), StatusCode::ACCEPTED);
     assert_eq!(credential_status(false), StatusCode::OK);
+}
+
+#[test]
+fn dpop_refusals_carry_www_authenticate_only_at_resources() {
+    let refusal = Refusal::new(Cause::DpopProofInvalid, "bad proof");
+    let at_resource = error_reply(&refusal, Endpoint::Resource);
+    assert_eq!(at_resource.status(), StatusCode::UNAUTHORIZED);
+    let challenge = at_resource.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with("DPoP error=\"invalid_dpop_proof\""),
+        "{challenge}"
+    );
+    let at_token = error_reply(&refusal, Endpoint::AuthorizationServer);
+    assert_eq!(at_token.status(), StatusCode::BAD_REQUEST);
+    assert!(at_token.headers().get("www-authenticate").is_none());
+    let outage = error_reply(
+        &Refusal::new(Cause::StoreUnavailable, "down").with_retry_after(2),
+        Endpoint::Resource,
+    );
+    assert_eq!(outage.headers()["retry-after"], "2");
 }
 
 #[test]
@@ -77,7 +104,18 @@ fn the_spec_examples_get_the_spec_statuses() {
     ] {
         let (body, status) = example(key);
         let error: ErrorResponse = serde_json::from_value(body).expect(key);
-        assert_eq!(error_status(&error).as_u16(), status, "{key}");
+        // A refusal the issuer can make with the example's code.
+        let cause = Cause::ALL
+            .iter()
+            .copied()
+            .find(|c| c.error_code() == error.error)
+            .expect(key);
+        let refusal = Refusal::new(cause, "x");
+        assert_eq!(
+            error_status(&refusal, Endpoint::Resource).as_u16(),
+            status,
+            "{key}"
+        );
     }
     for key in [
         "credential_response_immediate_8_3",

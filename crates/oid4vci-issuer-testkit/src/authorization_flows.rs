@@ -106,7 +106,7 @@ pub fn authorization_code_redeemed_once<S: SessionStore>(store: S) {
     );
     let again = block(issuer.token(code_token_request(&code), HttpFacts::default()));
     assert_eq!(
-        again.map(|_| ()).unwrap_err().error,
+        again.map(|_| ()).unwrap_err().error_code(),
         ErrorCode::InvalidGrant
     );
     let session = block(issuer.store().find(

@@ -224,14 +224,19 @@ pub fn tx_code_flow_with_lockout<S: SessionStore>(store: S) {
         HttpFacts::default(),
     ))
     .unwrap_err();
-    assert_eq!(err.error, ErrorCode::InvalidRequest, "missing tx_code");
+    assert_eq!(
+        err.error_code(),
+        ErrorCode::InvalidRequest,
+        "missing tx_code"
+    );
     let err = block(issuer.token(
         TokenRequest::pre_authorized(code.clone(), Some(wrong.into())),
         HttpFacts::default(),
     ))
     .unwrap_err();
-    assert_eq!(err.error, ErrorCode::InvalidGrant, "wrong tx_code");
+    assert_eq!(err.error_code(), ErrorCode::InvalidGrant, "wrong tx_code");
     assert!(err
+        .to_error_response()
         .error_description
         .as_deref()
         .unwrap_or_default()
@@ -253,7 +258,7 @@ pub fn tx_code_flow_with_lockout<S: SessionStore>(store: S) {
             HttpFacts::default(),
         ))
         .unwrap_err();
-        assert_eq!(err.error, ErrorCode::InvalidGrant);
+        assert_eq!(err.error_code(), ErrorCode::InvalidGrant);
     }
     let err = block(issuer.token(
         TokenRequest::pre_authorized(code, Some(pin.into())),
@@ -261,7 +266,7 @@ pub fn tx_code_flow_with_lockout<S: SessionStore>(store: S) {
     ))
     .unwrap_err();
     assert_eq!(
-        err.error,
+        err.error_code(),
         ErrorCode::InvalidGrant,
         "locked: even the right code fails"
     );
@@ -300,7 +305,7 @@ pub fn request_credentials<S: SessionStore, M: oid4vci_issuer::CredentialMinter>
     issuer: &Issuer<S, M>,
     claims: Value,
     proofs: usize,
-) -> (String, Result<CredentialResponse, ErrorResponse>) {
+) -> (String, Result<CredentialResponse, oid4vci_issuer::Refusal>) {
     let created = block(issuer.create_offer(offer(Some(claims), None))).expect("offer");
     let token = redeem(issuer, &created);
     let nonce = issuer.nonce().c_nonce;
@@ -352,7 +357,7 @@ pub fn deferred_flow<S: SessionStore>(store: S) {
     ))
     .unwrap_err();
     assert_eq!(
-        late.error,
+        late.error_code(),
         ErrorCode::InvalidToken,
         "expired for new requests"
     );
@@ -379,7 +384,7 @@ pub fn deferred_flow<S: SessionStore>(store: S) {
     ))
     .unwrap_err();
     assert_eq!(
-        again.error,
+        again.error_code(),
         ErrorCode::InvalidTransactionId,
         "a transaction id is used once"
     );
@@ -413,7 +418,7 @@ pub fn batch_issuance<S: SessionStore>(store: S) {
     let err =
         block(issuer.credential(jwt_request(too_many), HttpFacts::bearer(&token))).unwrap_err();
     assert_eq!(
-        err.error,
+        err.error_code(),
         ErrorCode::InvalidProof,
         "more proofs than batch_size"
     );
@@ -452,14 +457,14 @@ pub fn error_paths<S: SessionStore>(store: S) {
         HttpFacts::default(),
     ))
     .unwrap_err();
-    assert_eq!(unknown.error, ErrorCode::InvalidGrant);
+    assert_eq!(unknown.error_code(), ErrorCode::InvalidGrant);
     let err = block(issuer.token(
         TokenRequest::pre_authorized(code.clone(), Some("1234".into())),
         HttpFacts::default(),
     ))
     .unwrap_err();
     assert_eq!(
-        err.error,
+        err.error_code(),
         ErrorCode::InvalidRequest,
         "tx_code sent but not expected"
     );
@@ -474,7 +479,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
         HttpFacts::default(),
     ))
     .unwrap_err();
-    assert_eq!(reuse.error, ErrorCode::InvalidGrant, "code reuse");
+    assert_eq!(reuse.error_code(), ErrorCode::InvalidGrant, "code reuse");
 
     let expired = block(issuer.create_offer(offer(Some(json!({"a": 1})), None))).expect("offer");
     clock.advance(601);
@@ -483,7 +488,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
         HttpFacts::default(),
     ))
     .unwrap_err();
-    assert_eq!(err.error, ErrorCode::InvalidGrant, "expired code");
+    assert_eq!(err.error_code(), ErrorCode::InvalidGrant, "expired code");
     clock.set(T0 + 10);
 
     let wallet = TestWallet::new();
@@ -494,7 +499,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
     ))
     .unwrap_err();
     assert_eq!(
-        (missing.error.clone(), missing.retry_after),
+        (missing.error_code(), missing.retry_after()),
         (ErrorCode::InvalidToken, None)
     );
     let bad = block(issuer.credential(
@@ -502,7 +507,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
         HttpFacts::bearer("forged"),
     ))
     .unwrap_err();
-    assert_eq!(bad.error, ErrorCode::InvalidToken);
+    assert_eq!(bad.error_code(), ErrorCode::InvalidToken);
     let basic = HttpFacts {
         access_token: Some(oid4vci_issuer::AccessToken {
             scheme: oid4vci_issuer::TokenScheme::Other("Basic".into()),
@@ -513,7 +518,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
     assert_eq!(
         block(issuer.credential(jwt_request(vec![proof(&issuer.nonce().c_nonce)]), basic))
             .unwrap_err()
-            .error,
+            .error_code(),
         ErrorCode::InvalidToken
     );
 
@@ -525,7 +530,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
     assert_eq!(
         block(issuer.credential(unknown_cfg, facts.clone()))
             .unwrap_err()
-            .error,
+            .error_code(),
         ErrorCode::UnknownCredentialConfiguration
     );
     let by_identifier = CredentialRequest {
@@ -537,12 +542,16 @@ pub fn error_paths<S: SessionStore>(store: S) {
     assert_eq!(
         block(issuer.credential(by_identifier, facts.clone()))
             .unwrap_err()
-            .error,
+            .error_code(),
         ErrorCode::UnknownCredentialIdentifier,
         "a credential_identifier the token did not issue (it issued none)"
     );
     let no_proof = block(issuer.credential(jwt_request(vec![]), facts.clone())).unwrap_err();
-    assert_eq!(no_proof.error, ErrorCode::InvalidProof, "missing proofs");
+    assert_eq!(
+        no_proof.error_code(),
+        ErrorCode::InvalidProof,
+        "missing proofs"
+    );
     let wrong_aud = block(issuer.credential(
         jwt_request(vec![wallet.proof(
             "https://other.example",
@@ -552,23 +561,26 @@ pub fn error_paths<S: SessionStore>(store: S) {
         facts.clone(),
     ))
     .unwrap_err();
-    assert_eq!(wrong_aud.error, ErrorCode::InvalidProof);
-    assert_eq!(wrong_aud.extra["diagnostic"]["code"], "invalid_audience");
+    assert_eq!(wrong_aud.error_code(), ErrorCode::InvalidProof);
+    assert_eq!(
+        wrong_aud.to_error_response().extra["diagnostic"]["code"],
+        "invalid_audience"
+    );
     assert!(
-        wrong_aud.c_nonce.is_some(),
+        wrong_aud.to_error_response().c_nonce.is_some(),
         "draft-13 wallets get a fresh c_nonce with proof errors"
     );
     let forged_nonce =
         block(issuer.credential(jwt_request(vec![proof("forged-nonce")]), facts.clone()))
             .unwrap_err();
-    assert_eq!(forged_nonce.error, ErrorCode::InvalidNonce);
+    assert_eq!(forged_nonce.error_code(), ErrorCode::InvalidNonce);
 
     let nonce = issuer.nonce().c_nonce;
     block(issuer.credential(jwt_request(vec![proof(&nonce)]), facts.clone()))
         .expect("first use of the nonce");
     let replay =
         block(issuer.credential(jwt_request(vec![proof(&nonce)]), facts.clone())).unwrap_err();
-    assert_eq!(replay.error, ErrorCode::InvalidNonce, "nonce replay");
+    assert_eq!(replay.error_code(), ErrorCode::InvalidNonce, "nonce replay");
 
     let note = NotificationRequest {
         notification_id: "unknown".into(),
@@ -579,13 +591,13 @@ pub fn error_paths<S: SessionStore>(store: S) {
     assert_eq!(
         block(issuer.notification(note, facts.clone()))
             .unwrap_err()
-            .error,
+            .error_code(),
         ErrorCode::InvalidNotificationId
     );
     assert_eq!(
         block(issuer.deferred_credential(DeferredCredentialRequest::new("nope"), facts))
             .unwrap_err()
-            .error,
+            .error_code(),
         ErrorCode::InvalidTransactionId
     );
     clock.advance(301);
@@ -594,7 +606,11 @@ pub fn error_paths<S: SessionStore>(store: S) {
         HttpFacts::bearer(&token),
     ))
     .unwrap_err();
-    assert_eq!(late.error, ErrorCode::InvalidToken, "expired access token");
+    assert_eq!(
+        late.error_code(),
+        ErrorCode::InvalidToken,
+        "expired access token"
+    );
 
     let types = event_types(&issuer, &created.session_id);
     assert_eq!(
@@ -700,7 +716,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     ))
     .unwrap_err();
     assert_eq!(
-        no_dpop.error,
+        no_dpop.error_code(),
         ErrorCode::InvalidDpopProof,
         "dpop_required without a DPoP proof"
     );
@@ -711,7 +727,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     let err = block(issuer.token(TokenRequest::pre_authorized(code.clone(), None), wrong_htu))
         .unwrap_err();
     assert_eq!(
-        err.error,
+        err.error_code(),
         ErrorCode::InvalidDpopProof,
         "htu must be the token endpoint"
     );
@@ -730,7 +746,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
         block(issuer.credential(request(&issuer.nonce().c_nonce), HttpFacts::bearer(&access)))
             .unwrap_err();
     assert_eq!(
-        bearer.error,
+        bearer.error_code(),
         ErrorCode::InvalidToken,
         "a DPoP-bound token is refused with the Bearer scheme"
     );
@@ -741,7 +757,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     assert_eq!(
         block(issuer.credential(request(&issuer.nonce().c_nonce), no_proof))
             .unwrap_err()
-            .error,
+            .error_code(),
         ErrorCode::InvalidDpopProof
     );
     let other_key = HttpFacts::dpop(
@@ -751,14 +767,14 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     assert_eq!(
         block(issuer.credential(request(&issuer.nonce().c_nonce), other_key))
             .unwrap_err()
-            .error,
+            .error_code(),
         ErrorCode::InvalidDpopProof
     );
     let no_ath = HttpFacts::dpop(&access, &wallet.dpop_proof(&url, None, T0));
     assert_eq!(
         block(issuer.credential(request(&issuer.nonce().c_nonce), no_ath))
             .unwrap_err()
-            .error,
+            .error_code(),
         ErrorCode::InvalidDpopProof
     );
     let proof = wallet.dpop_proof(&url, Some(&access), T0);
@@ -773,7 +789,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     ))
     .unwrap_err();
     assert_eq!(
-        replay.error,
+        replay.error_code(),
         ErrorCode::InvalidDpopProof,
         "a DPoP proof is single-use"
     );
@@ -806,7 +822,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     assert_eq!(
         block(issuer.credential(request(&issuer.nonce().c_nonce), dpop_scheme))
             .unwrap_err()
-            .error,
+            .error_code(),
         ErrorCode::InvalidToken
     );
 }

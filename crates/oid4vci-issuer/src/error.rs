@@ -1,5 +1,5 @@
-//! [`IssuerError`]: failures of the operator API. Wallet endpoints answer with
-//! [`ErrorResponse`](oid4vci_types::ErrorResponse) bodies instead.
+//! [`IssuerError`]: failures of the operator API. Wallet endpoints refuse with a
+//! [`Refusal`](crate::Refusal) instead.
 
 use crate::store::StoreError;
 

@@ -4,7 +4,12 @@
 //!
 //! - [`Session`] is plain data; the rules live in the session state machine: one table of which
 //!   step each [`SessionState`] admits (below), and pure steps that take a session, the request
-//!   and `now`, record an [`Event`], and return the output or the spec's error body.
+//!   and `now`, record an [`Event`], and return the output or a [`Refusal`].
+//! - A [`Refusal`] is typed: a [`Cause`] (one per reason, with a stable snake_case code for
+//!   logs and events, and the OAuth / OID4VCI error code the wallet receives), the description,
+//!   and the key proof's diagnostic where there is one. [`Refusal::to_error_response`] is the one
+//!   mapping to the spec's error body; HTTP statuses and headers are the adapter's
+//!   (`oid4vci_axum::error_status`).
 //! - [`Issuer`] is the service: one method per endpoint (`metadata`, `credential_offer`, `token`,
 //!   `nonce`, `credential`, `deferred_credential`, `notification`) and the operator API
 //!   (`create_offer`, `inspect`, `submit_claims`). It loads a session, applies one step, and
@@ -28,7 +33,7 @@
 //!   stateless (HMAC'd timestamps) and consumed once through the store.
 //!
 //! ```
-//! use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore, OfferSpec, HttpFacts};
+//! use oid4vci_issuer::{Cause, Issuer, IssuerConfig, MemoryStore, OfferSpec, HttpFacts};
 //! use oid4vci_sd_jwt::SdJwtVcMinter;
 //! use oid4vci_types::{CredentialConfiguration, CredentialIssuerMetadata, TokenRequest};
 //!
@@ -49,8 +54,11 @@
 //! let token = issuer.token(TokenRequest::pre_authorized(code.clone(), None), HttpFacts::default()).await.unwrap();
 //! assert_eq!(token.token_type, "Bearer");
 //! // The code is single-use:
+//! // A refusal is typed: a stable cause, and the wire code the wallet receives.
 //! let again = issuer.token(TokenRequest::pre_authorized(code, None), HttpFacts::default()).await;
-//! assert_eq!(again.unwrap_err().error.as_str(), "invalid_grant");
+//! let refusal = again.unwrap_err();
+//! assert_eq!(refusal.cause(), Cause::PreAuthorizedCodeUsed);
+//! assert_eq!(refusal.error_code().as_str(), "invalid_grant");
 //!
 //! let log = issuer.inspect(&created.session_id).await?.events;
 //! assert_eq!(serde_json::to_value(&log[0])?["type"], "offer_created");
@@ -77,6 +85,7 @@ mod minter;
 mod nonce;
 mod presented;
 mod proof_check;
+mod refusal;
 mod secrets;
 mod service;
 mod session;
@@ -100,9 +109,9 @@ pub use nonce::ServerKey;
 pub use oid4vci_proof::crypto::SigningKey;
 pub use presented::{AccessToken, HttpFacts, Presented, TokenScheme};
 pub use proof_check::{
-    CheckedProofs, ProofCapabilities, ProofCheck, ProofCheckInput, ProofRejection,
-    StandardProofCheck,
+    refusal_from, CheckedProofs, ProofCapabilities, ProofCheck, ProofCheckInput, StandardProofCheck,
 };
+pub use refusal::{Cause, ProofFailure, Refusal};
 pub use secrets::{random_token, OsSecretSource, SecretHash, SecretSource};
 pub use service::{
     AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, Issuer, LoginAction,

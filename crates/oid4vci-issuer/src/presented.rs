@@ -2,8 +2,8 @@
 //! scheme, a DPoP proof, a wallet attestation and its PoP — as values. The HTTP adapter reads
 //! them from headers (`oid4vci-axum`); the core parses no header syntax.
 
-use crate::machine::reject;
-use oid4vci_types::{ErrorCode, ErrorResponse, RequestForm};
+use crate::refusal::{Cause, Refusal};
+use oid4vci_types::RequestForm;
 
 /// How an access token was presented (the `Authorization` scheme, RFC 6750 §2.1, RFC 9449 §7.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,10 +91,10 @@ impl Presented {
     }
 
     /// The access token and whether it was sent with the `DPoP` scheme (else `Bearer`).
-    pub(crate) fn access_token(&self) -> Result<(&str, bool), ErrorResponse> {
+    pub(crate) fn access_token(&self) -> Result<(&str, bool), Refusal> {
         let token = self.access_token.as_ref().ok_or_else(|| {
-            reject(
-                ErrorCode::InvalidToken,
+            Refusal::new(
+                Cause::AccessTokenMissing,
                 "missing Authorization header with a Bearer (or DPoP) access token",
             )
         })?;
@@ -102,15 +102,18 @@ impl Presented {
             TokenScheme::Bearer => false,
             TokenScheme::DPoP => true,
             TokenScheme::Other(_) => {
-                return Err(reject(
-                    ErrorCode::InvalidToken,
+                return Err(Refusal::new(
+                    Cause::AccessTokenMalformed,
                     "the access token must be sent with the Bearer or DPoP scheme",
                 ))
             }
         };
         let value = token.value.as_str();
         if value.is_empty() || value.len() > crate::external_as::MAX_TOKEN_LEN {
-            return Err(reject(ErrorCode::InvalidToken, "malformed access token"));
+            return Err(Refusal::new(
+                Cause::AccessTokenMalformed,
+                "malformed access token",
+            ));
         }
         Ok((value, dpop))
     }

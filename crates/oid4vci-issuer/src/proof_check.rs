@@ -1,11 +1,12 @@
 //! [`ProofCheck`]: the port through which the credential endpoint validates key proofs, and
 //! [`StandardProofCheck`], its implementation on `oid4vci-proof`.
 
+use crate::refusal::{Cause, Refusal};
 use oid4vci_proof::{
     ClientIdentity, KeyAttestationRequirement, NonceCheck, NonceVerifier, ProofContext, ProofError,
     ProofPolicy, ProofValidator,
 };
-use oid4vci_types::{ErrorCode, ErrorResponse, ProofTypeMetadata, Proofs};
+use oid4vci_types::{ProofTypeMetadata, Proofs};
 use serde_json::Value;
 
 /// What the issuer knows when it checks the proofs of one credential request.
@@ -37,23 +38,12 @@ pub struct CheckedProofs {
     pub key_source: String,
 }
 
-/// A refused proof: the error body for the wallet (with the diagnostic) and what to log.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ProofRejection {
-    /// The response body: `invalid_proof` or `invalid_nonce` with `diagnostic`.
-    pub response: ErrorResponse,
-    /// The stable machine code (`invalid_typ`, `invalid_signature`, …).
-    pub code: String,
-}
-
 /// Validates the `proofs` of a credential request.
 pub trait ProofCheck: Send + Sync + 'static {
-    /// Checks every proof; all must pass.
-    fn check(
-        &self,
-        proofs: &Proofs,
-        input: &ProofCheckInput<'_>,
-    ) -> Result<CheckedProofs, ProofRejection>;
+    /// Checks every proof; all must pass. A refusal is built with [`Refusal::proof`] (or
+    /// [`refusal_from`] for an `oid4vci-proof` error), so the wallet gets the diagnostic.
+    fn check(&self, proofs: &Proofs, input: &ProofCheckInput<'_>)
+        -> Result<CheckedProofs, Refusal>;
 
     /// What this check accepts, so the issuer metadata can say so (Section 12.2.4). Unknown by
     /// default.
@@ -117,31 +107,22 @@ impl StandardProofCheck {
     }
 }
 
-/// Turns a proof error into the credential endpoint's error body, diagnostic included.
-pub fn rejection_from(error: &ProofError) -> ProofRejection {
+/// The refusal of a proof `oid4vci-proof` rejected: `invalid_nonce` for a nonce problem,
+/// `invalid_proof` otherwise, with the diagnostic (code, reason, help, expected, found, spec
+/// section) for the wallet.
+pub fn refusal_from(error: &ProofError) -> Refusal {
     let diagnostic = error.diagnostic();
-    let code = if error.oauth_error() == "invalid_nonce" {
-        ErrorCode::InvalidNonce
+    let cause = if error.oauth_error() == "invalid_nonce" {
+        Cause::ProofNonceInvalid
     } else {
-        ErrorCode::InvalidProof
+        Cause::ProofInvalid
     };
-    let response = ErrorResponse::new(code)
-        .with_description(diagnostic.error_description())
-        .with_extra(
-            "diagnostic",
-            serde_json::to_value(&diagnostic).unwrap_or(Value::Null),
-        );
-    ProofRejection {
-        response,
-        code: error.code().to_owned(),
-    }
-}
-
-fn shape_rejection(code: &str, description: &str) -> ProofRejection {
-    ProofRejection {
-        response: ErrorResponse::new(ErrorCode::InvalidProof).with_description(description),
-        code: code.to_owned(),
-    }
+    Refusal::proof(
+        cause,
+        diagnostic.error_description(),
+        error.code(),
+        serde_json::to_value(&diagnostic).ok(),
+    )
 }
 
 impl ProofCheck for StandardProofCheck {
@@ -159,7 +140,7 @@ impl ProofCheck for StandardProofCheck {
         &self,
         proofs: &Proofs,
         input: &ProofCheckInput<'_>,
-    ) -> Result<CheckedProofs, ProofRejection> {
+    ) -> Result<CheckedProofs, Refusal> {
         let mut policy = self
             .policy
             .clone()
@@ -192,16 +173,18 @@ impl ProofCheck for StandardProofCheck {
             Proofs::Jwt(jwts) => validator.validate_jwt_proofs(jwts, &ctx),
             Proofs::Attestation(list) => validator.validate_attestation_proofs(list, &ctx),
             other => {
-                return Err(shape_rejection(
-                    "unsupported_proof_type",
-                    &format!(
+                return Err(Refusal::proof(
+                    Cause::ProofTypeUnsupported,
+                    format!(
                         "proof type {} is not supported by this issuer; use jwt",
                         other.proof_type()
                     ),
+                    "unsupported_proof_type",
+                    None,
                 ))
             }
         }
-        .map_err(|e| rejection_from(&e))?;
+        .map_err(|e| refusal_from(&e))?;
         let key_source = validated
             .proofs()
             .first()

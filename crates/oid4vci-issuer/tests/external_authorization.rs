@@ -63,7 +63,7 @@ fn a_valid_external_token_issues_a_credential() {
             .credential(by_config(&issuer), HttpFacts::bearer(&token))
             .await
             .unwrap_err();
-        assert_eq!(refused.error, ErrorCode::InsufficientScope);
+        assert_eq!(refused.error_code(), ErrorCode::InsufficientScope);
 
         let details = json!({"authorization_details": [{"type": "openid_credential",
             "credential_configuration_id": flows::CONFIG}]});
@@ -96,7 +96,7 @@ fn credential_identifiers_from_the_authorization_server_are_honoured() {
             )
             .await
             .unwrap_err();
-        assert_eq!(unknown.error, ErrorCode::UnknownCredentialIdentifier);
+        assert_eq!(unknown.error_code(), ErrorCode::UnknownCredentialIdentifier);
         issuer
             .credential(
                 request(&issuer, CredentialSelector::Identifier("av-1".into())),
@@ -150,9 +150,10 @@ fn every_wrong_external_token_is_invalid_token() {
                 .credential(by_config(&issuer), HttpFacts::bearer(&token))
                 .await
                 .unwrap_err();
-            assert_eq!(err.error, ErrorCode::InvalidToken, "{what}: {err:?}");
+            assert_eq!(err.error_code(), ErrorCode::InvalidToken, "{what}: {err:?}");
             assert!(
-                err.error_description
+                err.to_error_response()
+                    .error_description
                     .as_deref()
                     .is_some_and(|d| d.starts_with("access token refused")),
                 "{what}: refused by the verifier, not before: {err:?}"
@@ -189,7 +190,7 @@ fn a_cnf_jkt_token_needs_dpop_by_that_key() {
             .await
             .unwrap_err();
         assert_eq!(
-            bearer.error,
+            bearer.error_code(),
             ErrorCode::InvalidToken,
             "a DPoP-bound token sent as Bearer"
         );

@@ -117,8 +117,11 @@ fn the_attestation_proof_type_issues_one_credential_per_attested_key() {
             .credential(request, HttpFacts::bearer(&access))
             .await
             .unwrap_err();
-        assert_eq!(err.error, ErrorCode::InvalidProof);
-        assert_eq!(err.extra["diagnostic"]["code"], "invalid_key_attestation");
+        assert_eq!(err.error_code(), ErrorCode::InvalidProof);
+        assert_eq!(
+            err.to_error_response().extra["diagnostic"]["code"],
+            "invalid_key_attestation"
+        );
     });
 }
 
@@ -139,9 +142,10 @@ fn require_key_attestation_refuses_plain_jwk_proofs() {
             .credential(request, HttpFacts::bearer(&access))
             .await
             .unwrap_err();
-        assert_eq!(err.error, ErrorCode::InvalidProof);
+        assert_eq!(err.error_code(), ErrorCode::InvalidProof);
         assert_eq!(
-            err.extra["diagnostic"]["code"], "invalid_key_attestation",
+            err.to_error_response().extra["diagnostic"]["code"],
+            "invalid_key_attestation",
             "{err:?}"
         );
     });

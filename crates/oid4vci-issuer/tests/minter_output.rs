@@ -52,7 +52,7 @@ fn attempt(
     let (session, response) = request_credentials(issuer, claims, 1);
     let outcome = response
         .map(|r| r.credentials.expect("issued")[0].credential.clone())
-        .map_err(|e| e.error);
+        .map_err(|e| e.error_code());
     (session, outcome)
 }
 

@@ -126,7 +126,7 @@ fn a_revocation_between_load_and_commit_refuses_the_credential_and_stays_revoked
             .await;
 
         let error = answer.expect_err("a revoked session issues no credential");
-        assert_eq!(error.error.as_str(), "invalid_token");
+        assert_eq!(error.error_code().as_str(), "invalid_token");
         assert!(!store.armed.load(Ordering::SeqCst), "the race was staged");
         let stored = store
             .inner

@@ -94,7 +94,7 @@ fn a_made_up_code_costs_no_dpop_check_and_no_ledger_entry() {
     for i in 0..30 {
         let request = TokenRequest::pre_authorized(SecretString::new(format!("made-up-{i}")), None);
         let err = block(issuer.token(request, dpop_facts(&wallet))).unwrap_err();
-        assert_eq!(err.error, ErrorCode::InvalidGrant);
+        assert_eq!(err.error_code(), ErrorCode::InvalidGrant);
     }
     // A DPoP header that is not even a JWS: the code is refused first.
     let garbage = HttpFacts {
@@ -103,7 +103,7 @@ fn a_made_up_code_costs_no_dpop_check_and_no_ledger_entry() {
     };
     let request = TokenRequest::pre_authorized(SecretString::new("made-up"), None);
     let err = block(issuer.token(request, garbage)).unwrap_err();
-    assert_eq!(err.error, ErrorCode::InvalidGrant, "{err:?}");
+    assert_eq!(err.error_code(), ErrorCode::InvalidGrant, "{err:?}");
     assert_eq!(writes.load(Ordering::SeqCst), 0, "no jti was recorded");
 }
 
@@ -131,8 +131,9 @@ fn a_spent_code_is_refused_and_logged_without_recording_the_jti() {
         dpop_facts(&wallet),
     ))
     .unwrap_err();
-    assert_eq!(err.error, ErrorCode::InvalidGrant);
+    assert_eq!(err.error_code(), ErrorCode::InvalidGrant);
     assert!(err
+        .to_error_response()
         .error_description
         .as_deref()
         .unwrap_or_default()
@@ -164,8 +165,9 @@ fn an_expired_dpop_proof_is_refused() {
         };
         let err = block(issuer.token(TokenRequest::pre_authorized(code.clone(), None), facts))
             .unwrap_err();
-        assert_eq!(err.error, ErrorCode::InvalidDpopProof, "exp {exp}");
+        assert_eq!(err.error_code(), ErrorCode::InvalidDpopProof, "exp {exp}");
         assert!(err
+            .to_error_response()
             .error_description
             .as_deref()
             .unwrap_or_default()

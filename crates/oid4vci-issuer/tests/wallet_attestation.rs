@@ -131,7 +131,7 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
 
         let none = token(HttpFacts::default()).await.unwrap_err();
         assert_eq!(
-            (none.error.clone(), none.retry_after),
+            (none.error_code(), none.retry_after()),
             (ErrorCode::InvalidClient, None)
         );
         let only_one = HttpFacts {
@@ -139,7 +139,7 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
             ..HttpFacts::default()
         };
         assert_eq!(
-            token(only_one).await.unwrap_err().error,
+            token(only_one).await.unwrap_err().error_code(),
             ErrorCode::InvalidClient
         );
         let wrong_aud = token(facts(
@@ -148,7 +148,7 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
         ))
         .await
         .unwrap_err();
-        assert_eq!(wrong_aud.error, ErrorCode::InvalidClient);
+        assert_eq!(wrong_aud.error_code(), ErrorCode::InvalidClient);
         let other_key = token(facts(
             &attestation,
             &pop(&TestWallet::new(), flows::ISSUER, "j2", t0),
@@ -156,7 +156,7 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
         .await
         .unwrap_err();
         assert_eq!(
-            other_key.error,
+            other_key.error_code(),
             ErrorCode::InvalidClient,
             "PoP must be signed by cnf.jwk"
         );
@@ -166,7 +166,11 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
         ))
         .await
         .unwrap_err();
-        assert_eq!(stale.error, ErrorCode::InvalidClient, "PoP iat too old");
+        assert_eq!(
+            stale.error_code(),
+            ErrorCode::InvalidClient,
+            "PoP iat too old"
+        );
         let stranger = new_provider("Unknown Provider");
         let untrusted = token(facts(
             &stranger.attest(&instance, CLIENT, t0 + 3600),
@@ -175,7 +179,7 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
         .await
         .unwrap_err();
         assert_eq!(
-            untrusted.error,
+            untrusted.error_code(),
             ErrorCode::InvalidClient,
             "untrusted wallet provider"
         );
@@ -186,7 +190,7 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
         .await
         .unwrap_err();
         assert_eq!(
-            expired.error,
+            expired.error_code(),
             ErrorCode::InvalidClient,
             "expired attestation"
         );
@@ -200,7 +204,7 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
             .await
             .unwrap_err();
         assert_eq!(
-            mismatch.error,
+            mismatch.error_code(),
             ErrorCode::InvalidClient,
             "client_id must match sub"
         );
@@ -240,7 +244,7 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
             )
             .await
             .unwrap_err();
-        assert_eq!(replay.error, ErrorCode::InvalidClient, "PoP replay");
+        assert_eq!(replay.error_code(), ErrorCode::InvalidClient, "PoP replay");
     });
 }
 
@@ -268,7 +272,7 @@ fn require_wallet_attestation_needs_configured_trust() {
             .await
             .unwrap_err();
         assert_eq!(
-            err.error,
+            err.error_code(),
             ErrorCode::InvalidClient,
             "attestation headers without configured trust are refused, not ignored"
         );
@@ -349,7 +353,7 @@ fn expired_attestations_and_pops_are_refused() {
             ),
         ] {
             let err = token(facts(&attestation, &pop)).await.unwrap_err();
-            assert_eq!(err.error, ErrorCode::InvalidClient, "{what}");
+            assert_eq!(err.error_code(), ErrorCode::InvalidClient, "{what}");
         }
         let ok = token(facts(&valid, &pop_with_exp("j5", json!(t0 + 30))))
             .await
@@ -400,7 +404,7 @@ fn wallet_attestation_is_checked_at_par_and_again_at_the_token_endpoint() {
             .pushed_authorization_request(body.as_bytes(), HttpFacts::default())
             .await
             .unwrap_err();
-        assert_eq!(refused.error, ErrorCode::InvalidClient);
+        assert_eq!(refused.error_code(), ErrorCode::InvalidClient);
         let log = issuer
             .inspect(&created.session_id)
             .await
@@ -420,7 +424,11 @@ fn wallet_attestation_is_checked_at_par_and_again_at_the_token_endpoint() {
             )
             .await
             .unwrap_err();
-        assert_eq!(forged.error, ErrorCode::InvalidClient, "PoP by another key");
+        assert_eq!(
+            forged.error_code(),
+            ErrorCode::InvalidClient,
+            "PoP by another key"
+        );
         let pushed = issuer
             .pushed_authorization_request(
                 body.as_bytes(),
@@ -462,7 +470,7 @@ fn wallet_attestation_is_checked_at_par_and_again_at_the_token_endpoint() {
             .await
             .unwrap_err();
         assert_eq!(
-            bare.error,
+            bare.error_code(),
             ErrorCode::InvalidClient,
             "attested at PAR: again at the token endpoint"
         );

@@ -100,7 +100,7 @@ fn send(
     issuer: &TestIssuer,
     token: &str,
     body: CredentialBody<'_>,
-) -> Result<CredentialReply, oid4vci_types::ErrorResponse> {
+) -> Result<CredentialReply, oid4vci_issuer::Refusal> {
     block(issuer.credential_request(body, HttpFacts::bearer(token)))
 }
 
@@ -210,7 +210,7 @@ fn a_plain_request_may_ask_for_an_encrypted_response_unless_requests_must_be_enc
         CredentialBody::Json(body.to_string().as_bytes()),
     )
     .unwrap_err();
-    assert_eq!(err.error, ErrorCode::InvalidEncryptionParameters);
+    assert_eq!(err.error_code(), ErrorCode::InvalidEncryptionParameters);
     let jwe = encrypt_to_issuer(&strict, &body, "A128GCM");
     let reply =
         send(&strict, &token, CredentialBody::Jwe(jwe.as_bytes())).expect("encrypted request");
@@ -264,11 +264,14 @@ fn bad_encryption_parameters_are_refused_before_anything_is_issued() {
     for (jwe, what) in &cases {
         let err = send(&issuer, &token, CredentialBody::Jwe(jwe.as_bytes())).unwrap_err();
         assert_eq!(
-            err.error,
+            err.error_code(),
             ErrorCode::InvalidEncryptionParameters,
             "{what}: {err:?}"
         );
-        assert!(err.error_description.is_some(), "{what}");
+        assert!(
+            err.to_error_response().error_description.is_some(),
+            "{what}"
+        );
     }
     // The same proof (and its nonce) still works once the parameters are right.
     let mut fixed = body.clone();
@@ -290,7 +293,7 @@ fn without_encryption_configured_encrypted_requests_are_refused() {
     assert!(issuer.metadata().credential_request_encryption.is_none());
     let (token, _) = token_for(&issuer, Some(json!({"age_over_18": true})));
     let err = send(&issuer, &token, CredentialBody::Jwe(b"a.b.c.d.e")).unwrap_err();
-    assert_eq!(err.error, ErrorCode::InvalidEncryptionParameters);
+    assert_eq!(err.error_code(), ErrorCode::InvalidEncryptionParameters);
     let wallet = TestWallet::new();
     let body = request_body(
         &issuer,
@@ -303,7 +306,7 @@ fn without_encryption_configured_encrypted_requests_are_refused() {
         CredentialBody::Json(body.to_string().as_bytes()),
     )
     .unwrap_err();
-    assert_eq!(err.error, ErrorCode::InvalidEncryptionParameters);
+    assert_eq!(err.error_code(), ErrorCode::InvalidEncryptionParameters);
 }
 
 #[test]

@@ -45,9 +45,13 @@ fn requests_during_an_outage_get_503_and_the_pool_recovers() {
         HttpFacts::default(),
     ))
     .expect_err("no database, no token");
-    assert_eq!(refused.error, ErrorCode::ServerError);
-    assert_eq!(refused.retry_after, Some(2));
-    let text = refused.error_description.clone().unwrap_or_default();
+    assert_eq!(refused.error_code(), ErrorCode::ServerError);
+    assert_eq!(refused.retry_after(), Some(2));
+    let text = refused
+        .to_error_response()
+        .error_description
+        .clone()
+        .unwrap_or_default();
     assert!(!text.contains("127.0.0.1"), "no backend details: {text}");
     let during = block(issuer.create_offer(offer()));
     assert!(

@@ -144,7 +144,7 @@ fn a_token_and_nonce_from_before_a_restart_work_after_it_and_the_nonce_stays_con
     ))
     .expect_err("replayed nonce");
     assert_eq!(
-        replay.error,
+        replay.error_code(),
         ErrorCode::InvalidNonce,
         "consumed nonces are durable"
     );
@@ -154,7 +154,7 @@ fn a_token_and_nonce_from_before_a_restart_work_after_it_and_the_nonce_stays_con
     ))
     .expect_err("code reuse");
     assert_eq!(
-        again.error,
+        again.error_code(),
         ErrorCode::InvalidGrant,
         "the code stays redeemed"
     );

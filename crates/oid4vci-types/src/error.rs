@@ -181,10 +181,6 @@ pub struct ErrorResponse {
     /// Extension members.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-    /// Not part of the body: seconds after which the request may be retried. Set when a backend
-    /// is temporarily unavailable; the response then goes out as HTTP 503 with `Retry-After`.
-    #[serde(skip)]
-    pub retry_after: Option<u64>,
 }
 
 impl ErrorResponse {
@@ -198,14 +194,7 @@ impl ErrorResponse {
             c_nonce_expires_in: None,
             interval: None,
             extra: Map::new(),
-            retry_after: None,
         }
-    }
-
-    /// Marks the error as temporary: sent with HTTP 503 and `Retry-After: seconds`.
-    pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
-        self
     }
 
     /// Sets `error_description`, sanitised to RFC 6749 §5.2's character set.

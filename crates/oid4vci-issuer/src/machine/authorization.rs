@@ -4,27 +4,22 @@
 //! States: `offered` (or a fresh session) → `authorization_requested` → `authorized` (or
 //! `authorization_denied`) → `token_issued` → … ; a second redemption of a code → `revoked`.
 
-use super::{reject, Admission, Step, StepKind};
+use super::{Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
+use crate::refusal::{Cause, Refusal};
 use crate::secrets::SecretHash;
 use crate::session::{details, AuthorizationStep, Session, SessionState};
 use oid4vci_authorization::AuthenticatedUser;
-use oid4vci_types::{ErrorCode, ErrorResponse};
 use serde_json::json;
 
-fn fail(
-    session: &mut Session,
-    kind: EventKind,
-    now: UnixTime,
-    error: ErrorResponse,
-) -> ErrorResponse {
+fn fail(session: &mut Session, kind: EventKind, now: UnixTime, error: Refusal) -> Refusal {
     super::refuse(session, kind, error, now)
 }
 
-fn unknown_request_uri() -> ErrorResponse {
-    reject(
-        ErrorCode::Other("invalid_request_uri".into()),
+fn unknown_request_uri() -> Refusal {
+    Refusal::new(
+        Cause::RequestUriUnknown,
         "unknown, expired or already used request_uri: push the authorization request again",
     )
 }
@@ -51,7 +46,7 @@ impl Step for ServePage<'_> {
         session: &mut Session,
         _: Admission,
         now: UnixTime,
-    ) -> Result<Session, ErrorResponse> {
+    ) -> Result<Session, Refusal> {
         serve_page(
             session,
             &self.request_uri_hash,
@@ -73,7 +68,7 @@ fn serve_page(
     form_token_hash: SecretHash,
     login_ttl: u64,
     now: UnixTime,
-) -> Result<(), ErrorResponse> {
+) -> Result<(), Refusal> {
     let kind = EventKind::AuthorizationRejected;
     let Some(auth) = session.authorization.as_mut() else {
         return Err(unknown_request_uri());
@@ -93,12 +88,12 @@ fn serve_page(
         return Err(unknown_request_uri());
     }
     if served.is_some() {
-        let error = reject(ErrorCode::Other("invalid_request_uri".into()), "this request_uri was already used (RFC 9126 Section 2.2: one-time use); push the authorization request again");
+        let error = Refusal::new(Cause::RequestUriUsed, "this request_uri was already used (RFC 9126 Section 2.2: one-time use); push the authorization request again");
         return Err(fail(session, kind, now, error));
     }
     if now > *request_uri_expires_at {
-        let error = reject(
-            ErrorCode::Other("invalid_request_uri".into()),
+        let error = Refusal::new(
+            Cause::RequestUriExpired,
             "this request_uri has expired; push the authorization request again",
         );
         return Err(fail(session, kind, now, error));
@@ -108,7 +103,7 @@ fn serve_page(
     match client_id {
         Some(id) if id == expected_client => {}
         _ => {
-            let error = reject(ErrorCode::InvalidRequest, "client_id must be sent and be the client that pushed the request (RFC 9126 Section 4)");
+            let error = Refusal::new(Cause::ParClientMismatch, "client_id must be sent and be the client that pushed the request (RFC 9126 Section 4)");
             // The request_uri is used up all the same: a guessed client cannot retry it.
             return Err(fail(session, kind, now, error));
         }
@@ -176,7 +171,7 @@ impl Step for Decide<'_> {
         session: &mut Session,
         _: Admission,
         _: UnixTime,
-    ) -> Result<(DecisionOutcome, Session), ErrorResponse> {
+    ) -> Result<(DecisionOutcome, Session), Refusal> {
         let decision = match &self.decision {
             Decision::Approve(user) => Decision::Approve(user.clone()),
             Decision::Deny => Decision::Deny,
@@ -184,12 +179,7 @@ impl Step for Decide<'_> {
         let outcome = decide(session, decision, self.input)?;
         Ok((outcome, session.clone()))
     }
-    fn refused(
-        &mut self,
-        session: &mut Session,
-        error: ErrorResponse,
-        now: UnixTime,
-    ) -> ErrorResponse {
+    fn refused(&mut self, session: &mut Session, error: Refusal, now: UnixTime) -> Refusal {
         fail(session, EventKind::AuthorizationRejected, now, error)
     }
 }
@@ -203,7 +193,7 @@ fn decide(
     session: &mut Session,
     decision: Decision,
     input: DecisionInput<'_>,
-) -> Result<DecisionOutcome, ErrorResponse> {
+) -> Result<DecisionOutcome, Refusal> {
     let now = input.now;
     let kind = EventKind::AuthorizationRejected;
     let Some(auth) = session.authorization.as_mut() else {
@@ -219,15 +209,15 @@ fn decide(
         return Err(unknown_request_uri());
     };
     if !form_token_hash.is_some_and(|h| h.matches(input.form_token)) {
-        let error = reject(
-            ErrorCode::InvalidRequest,
+        let error = Refusal::new(
+            Cause::LoginFormForged,
             "the login form token is wrong (forged or stale form); reload the page from the wallet",
         );
         return Err(fail(session, kind, now, error));
     }
     if now > *login_expires_at {
-        let error = reject(
-            ErrorCode::InvalidRequest,
+        let error = Refusal::new(
+            Cause::LoginExpired,
             "the login page has expired; start again from the wallet",
         );
         return Err(fail(session, kind, now, error));

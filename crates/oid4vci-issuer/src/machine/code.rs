@@ -3,14 +3,15 @@
 //! (RFC 6749 §4.1.2).
 
 use super::grant::{issue_token, Issued, TokenGranted, TokenInput};
-use super::{refuse, reject, Admission};
+use super::{refuse, Admission};
 use crate::event::EventKind;
+use crate::refusal::{Cause, Refusal};
 use crate::secrets::SecretHash;
 use crate::session::{AuthorizationStep, Session, SessionState};
-use oid4vci_types::{ErrorCode, ErrorResponse, TokenGrant, TokenRequest};
+use oid4vci_types::{TokenGrant, TokenRequest};
 use serde_json::json;
 
-fn fail(session: &mut Session, kind: EventKind, now: u64, error: ErrorResponse) -> ErrorResponse {
+fn fail(session: &mut Session, kind: EventKind, now: u64, error: Refusal) -> Refusal {
     refuse(session, kind, error, now)
 }
 
@@ -28,7 +29,7 @@ pub(crate) fn redeem_authorization_code(
     code_hash: &SecretHash,
     admission: Admission,
     input: &mut TokenInput<'_>,
-) -> Result<TokenGranted, ErrorResponse> {
+) -> Result<TokenGranted, Refusal> {
     let now = input.now;
     let kind = EventKind::TokenRejected;
     let TokenGrant::AuthorizationCode {
@@ -37,14 +38,14 @@ pub(crate) fn redeem_authorization_code(
         ..
     } = &request.grant
     else {
-        return Err(reject(
-            ErrorCode::UnsupportedGrantType,
+        return Err(Refusal::new(
+            Cause::UnsupportedGrantType,
             "expected the authorization_code grant",
         ));
     };
     let invalid_code = || {
-        reject(
-            ErrorCode::InvalidGrant,
+        Refusal::new(
+            Cause::AuthorizationCodeUnknown,
             "unknown or expired authorization code",
         )
     };
@@ -62,7 +63,7 @@ pub(crate) fn redeem_authorization_code(
                 now,
                 json!({"tokens_revoked": revoked}),
             );
-            let error = reject(ErrorCode::InvalidGrant, "the authorization code was already used; the access token it issued is revoked (RFC 6749 Section 4.1.2)");
+            let error = Refusal::new(Cause::AuthorizationCodeReused, "the authorization code was already used; the access token it issued is revoked (RFC 6749 Section 4.1.2)");
             return Err(fail(session, kind, now, error));
         }
         (
@@ -77,8 +78,8 @@ pub(crate) fn redeem_authorization_code(
                     session,
                     kind,
                     now,
-                    reject(
-                        ErrorCode::InvalidGrant,
+                    Refusal::new(
+                        Cause::AuthorizationCodeExpired,
                         "the authorization code has expired",
                     ),
                 ));
@@ -92,22 +93,22 @@ pub(crate) fn redeem_authorization_code(
             session,
             kind,
             now,
-            reject(
-                ErrorCode::InvalidGrant,
+            Refusal::new(
+                Cause::ClientMismatch,
                 "the authorization code was issued to another client_id",
             ),
         ));
     }
     if redirect_uri.as_deref() != Some(auth.request.redirect_uri.as_str()) {
-        return Err(fail(session, kind, now, reject(ErrorCode::InvalidGrant, "redirect_uri must be sent and equal the one of the authorization request (RFC 6749 Section 4.1.3)")));
+        return Err(fail(session, kind, now, Refusal::new(Cause::RedirectUriMismatch, "redirect_uri must be sent and equal the one of the authorization request (RFC 6749 Section 4.1.3)")));
     }
     let Some(verifier) = code_verifier else {
         return Err(fail(
             session,
             kind,
             now,
-            reject(
-                ErrorCode::InvalidRequest,
+            Refusal::new(
+                Cause::CodeVerifierMissing,
                 "code_verifier is required (PKCE, RFC 7636 Section 4.5)",
             ),
         ));
@@ -117,21 +118,21 @@ pub(crate) fn redeem_authorization_code(
             session,
             kind,
             now,
-            reject(ErrorCode::InvalidGrant, why),
+            Refusal::new(Cause::CodeVerifierMismatch, why),
         ));
     }
     if let Some(bound) = &auth.request.dpop_jkt {
         if input.dpop_jkt.as_deref() != Some(bound.as_str()) {
-            return Err(fail(session, kind, now, reject(ErrorCode::InvalidGrant, "the authorization code is bound to a DPoP key (dpop_jkt): send a DPoP proof signed by that key (RFC 9449 Section 10)")));
+            return Err(fail(session, kind, now, Refusal::new(Cause::CodeDpopKeyMismatch, "the authorization code is bound to a DPoP key (dpop_jkt): send a DPoP proof signed by that key (RFC 9449 Section 10)")));
         }
     }
     if session.flags.dpop_required && input.dpop_jkt.is_none() {
-        return Err(fail(session, kind, now, reject(ErrorCode::InvalidDpopProof, "this offer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request")));
+        return Err(fail(session, kind, now, Refusal::new(Cause::DpopProofMissing, "this offer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request")));
     }
     if (auth.wallet_attested || session.flags.require_wallet_attestation)
         && input.attested_client.is_none()
     {
-        return Err(fail(session, kind, now, reject(ErrorCode::InvalidClient, "this authorization requires wallet attestation at the token endpoint too (OID4VCI 1.0 Appendix E)")));
+        return Err(fail(session, kind, now, Refusal::new(Cause::WalletAttestationMissing, "this authorization requires wallet attestation at the token endpoint too (OID4VCI 1.0 Appendix E)")));
     }
     if input
         .attested_client
@@ -142,8 +143,8 @@ pub(crate) fn redeem_authorization_code(
             session,
             kind,
             now,
-            reject(
-                ErrorCode::InvalidGrant,
+            Refusal::new(
+                Cause::ClientMismatch,
                 "the wallet attestation names another client than the authorization request",
             ),
         ));

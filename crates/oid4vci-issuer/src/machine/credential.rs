@@ -1,15 +1,14 @@
 //! Credential endpoint steps (Section 8): authorize the token, select the configuration,
 //! record the outcome.
 
-use super::{reject, Admission, Step, StepKind};
+use super::{Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
+use crate::refusal::{Cause, Refusal};
 use crate::secrets::SecretHash;
 use crate::session::{details, DeferredIssuance, Session, SessionState};
 use crate::status_list::StatusReference;
-use oid4vci_types::{
-    CredentialIssuerMetadata, CredentialRequest, CredentialSelector, ErrorCode, ErrorResponse,
-};
+use oid4vci_types::{CredentialIssuerMetadata, CredentialRequest, CredentialSelector};
 use serde_json::{json, Value};
 
 /// How long an access token is honoured.
@@ -30,20 +29,26 @@ pub(crate) fn authorize(
     token_hash: &SecretHash,
     now: UnixTime,
     usage: TokenUse,
-) -> Result<(), ErrorResponse> {
+) -> Result<(), Refusal> {
     let Some(access) = &session.access else {
-        return Err(reject(ErrorCode::InvalidToken, "unknown access token"));
+        return Err(Refusal::new(
+            Cause::AccessTokenUnknown,
+            "unknown access token",
+        ));
     };
     if !access.token_hash.ct_eq(token_hash) {
-        return Err(reject(ErrorCode::InvalidToken, "unknown access token"));
+        return Err(Refusal::new(
+            Cause::AccessTokenUnknown,
+            "unknown access token",
+        ));
     }
     let valid_until = match usage {
         TokenUse::Issuance => access.expires_at,
         TokenUse::FollowUp => access.expires_at.max(session.expires_at),
     };
     if now > valid_until {
-        return Err(reject(
-            ErrorCode::InvalidToken,
+        return Err(Refusal::new(
+            Cause::AccessTokenExpired,
             "the access token has expired",
         ));
     }
@@ -60,18 +65,17 @@ pub(crate) fn select_configuration(
     session: &Session,
     request: &CredentialRequest,
     metadata: &CredentialIssuerMetadata,
-) -> Result<String, ErrorResponse> {
+) -> Result<String, Refusal> {
     let Some(access) = &session.access else {
-        return Err(reject(
-            ErrorCode::InvalidToken,
+        return Err(Refusal::new(
+            Cause::AccessTokenUnknown,
             "no access token was issued for this session",
         ));
     };
     let configuration_id = match &request.credential {
         CredentialSelector::Identifier(id) => {
             if !access.uses_credential_identifiers {
-                return Err(reject(
-                    ErrorCode::UnknownCredentialIdentifier,
+                return Err(Refusal::new(Cause::UnknownCredentialIdentifier,
                     "this access token issued no credential_identifiers (the token response had no authorization_details); send credential_configuration_id (OID4VCI 1.0 Section 8.2)",
                 ));
             }
@@ -81,8 +85,8 @@ pub(crate) fn select_configuration(
                 .find(|g| g.credential_identifiers.iter().any(|c| c == id))
                 .map(|g| g.configuration_id.clone())
                 .ok_or_else(|| {
-                    reject(
-                        ErrorCode::UnknownCredentialIdentifier,
+                    Refusal::new(
+                        Cause::UnknownCredentialIdentifier,
                         format!("credential_identifier {id} was not issued with this access token"),
                     )
                 });
@@ -92,8 +96,8 @@ pub(crate) fn select_configuration(
                 .credential_configurations_supported
                 .contains_key(id)
             {
-                return Err(reject(
-                    ErrorCode::UnknownCredentialConfiguration,
+                return Err(Refusal::new(
+                    Cause::UnknownCredentialConfiguration,
                     format!("unknown credential_configuration_id {id}"),
                 ));
             }
@@ -103,8 +107,8 @@ pub(crate) fn select_configuration(
             .find_by_format(selector)
             .map(str::to_owned)
             .ok_or_else(|| {
-                reject(
-                    ErrorCode::UnknownCredentialConfiguration,
+                Refusal::new(
+                    Cause::UnknownCredentialConfiguration,
                     format!(
                         "no credential configuration matches format {}",
                         selector.format
@@ -117,8 +121,8 @@ pub(crate) fn select_configuration(
         .iter()
         .any(|g| g.configuration_id == configuration_id)
     {
-        return Err(reject(
-            ErrorCode::InsufficientScope,
+        return Err(Refusal::new(
+            Cause::InsufficientScope,
             format!("the access token does not grant credential configuration {configuration_id}"),
         ));
     }
@@ -168,12 +172,7 @@ impl Step for RequestCredential<'_> {
     fn kind(&self) -> StepKind {
         StepKind::RequestCredential
     }
-    fn run(
-        &mut self,
-        session: &mut Session,
-        _: Admission,
-        now: UnixTime,
-    ) -> Result<(), ErrorResponse> {
+    fn run(&mut self, session: &mut Session, _: Admission, now: UnixTime) -> Result<(), Refusal> {
         if let Err(e) = authorize(session, &self.token_hash, now, TokenUse::Issuance) {
             return Err(super::refuse(
                 session,
@@ -214,12 +213,7 @@ impl Step for RequestCredential<'_> {
         }
         Ok(())
     }
-    fn refused(
-        &mut self,
-        session: &mut Session,
-        error: ErrorResponse,
-        now: UnixTime,
-    ) -> ErrorResponse {
+    fn refused(&mut self, session: &mut Session, error: Refusal, now: UnixTime) -> Refusal {
         super::refuse(session, EventKind::CredentialRejected, error, now)
     }
 }

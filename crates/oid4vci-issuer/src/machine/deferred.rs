@@ -1,12 +1,12 @@
 //! Deferred credential endpoint and claim submission steps (Section 9).
 
 use super::credential::{authorize, TokenUse};
-use super::{reject, Admission, Step, StepKind};
+use super::{Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
+use crate::refusal::{Cause, Refusal};
 use crate::secrets::SecretHash;
 use crate::session::{details, DeferredIssuance, Session, SessionState};
-use oid4vci_types::{ErrorCode, ErrorResponse};
 use serde_json::{json, Value};
 
 /// Finds the uncollected deferred issuance for a transaction id (`invalid_transaction_id` if
@@ -14,14 +14,14 @@ use serde_json::{json, Value};
 pub(crate) fn pending_issuance<'a>(
     session: &'a Session,
     transaction_hash: &SecretHash,
-) -> Result<&'a DeferredIssuance, ErrorResponse> {
+) -> Result<&'a DeferredIssuance, Refusal> {
     session
         .deferred
         .iter()
         .find(|d| d.transaction_hash.ct_eq(transaction_hash) && !d.collected)
         .ok_or_else(|| {
-            reject(
-                ErrorCode::InvalidTransactionId,
+            Refusal::new(
+                Cause::TransactionIdUnknown,
                 "unknown or already used transaction_id",
             )
         })
@@ -47,12 +47,7 @@ impl Step for Collect {
     fn kind(&self) -> StepKind {
         StepKind::CollectDeferred
     }
-    fn run(
-        &mut self,
-        session: &mut Session,
-        _: Admission,
-        now: UnixTime,
-    ) -> Result<(), ErrorResponse> {
+    fn run(&mut self, session: &mut Session, _: Admission, now: UnixTime) -> Result<(), Refusal> {
         authorize(session, &self.token_hash, now, TokenUse::FollowUp)?;
         collect(session, self, now)
     }
@@ -60,15 +55,15 @@ impl Step for Collect {
 
 /// Marks a deferred issuance collected (its `transaction_id` is invalid from now on) and records it.
 /// Fails if someone collected it first.
-fn collect(session: &mut Session, step: &Collect, now: UnixTime) -> Result<(), ErrorResponse> {
+fn collect(session: &mut Session, step: &Collect, now: UnixTime) -> Result<(), Refusal> {
     let (transaction_hash, count, statuses) = (&step.transaction_hash, step.count, &step.statuses);
     let Some(entry) = session
         .deferred
         .iter_mut()
         .find(|d| d.transaction_hash.ct_eq(transaction_hash) && !d.collected)
     else {
-        return Err(reject(
-            ErrorCode::InvalidTransactionId,
+        return Err(Refusal::new(
+            Cause::TransactionIdUnknown,
             "unknown or already used transaction_id",
         ));
     };
@@ -100,14 +95,9 @@ impl Step for SubmitClaims<'_> {
     fn kind(&self) -> StepKind {
         StepKind::SubmitClaims
     }
-    fn run(
-        &mut self,
-        session: &mut Session,
-        _: Admission,
-        now: UnixTime,
-    ) -> Result<(), ErrorResponse> {
+    fn run(&mut self, session: &mut Session, _: Admission, now: UnixTime) -> Result<(), Refusal> {
         submit_claims(session, self.configuration_id, self.claims.clone(), now)
-            .map_err(|why| reject(ErrorCode::InvalidRequest, why))
+            .map_err(|why| Refusal::new(Cause::MalformedRequest, why))
     }
 }
 

@@ -127,7 +127,7 @@ fn a_step_refused_by_the_table_changes_nothing_but_the_log() {
             session: &mut crate::session::Session,
             _: Admission,
             _: u64,
-        ) -> Result<(), oid4vci_types::ErrorResponse> {
+        ) -> Result<(), crate::Refusal> {
             session.configuration_ids.clear();
             Ok(())
         }
@@ -141,7 +141,7 @@ fn a_step_refused_by_the_table_changes_nothing_but_the_log() {
             match admission(state, step) {
                 Ok(_) => assert!(outcome.is_ok() && session.configuration_ids.is_empty()),
                 Err(why) => {
-                    assert_eq!(outcome, Err(why.response()));
+                    assert_eq!(outcome, Err(why.refusal()));
                     assert_eq!(session, before, "{state:?} {step:?}");
                 }
             }

@@ -25,8 +25,8 @@ pub(crate) mod token;
 
 use crate::clock::UnixTime;
 use crate::event::EventKind;
+use crate::refusal::{Cause, Refusal};
 use crate::session::{Session, SessionState};
-use oid4vci_types::{ErrorCode, ErrorResponse};
 use serde_json::Value;
 
 /// The steps a session can take, one per endpoint or operator action that changes it.
@@ -139,20 +139,20 @@ impl Inadmissible {
         }
     }
 
-    /// The wire error for this refusal.
-    pub(crate) fn response(self) -> ErrorResponse {
+    /// The refusal the wallet receives.
+    pub(crate) fn refusal(self) -> Refusal {
         use Inadmissible::*;
-        let (code, description) = match self {
-            CodeLocked => (ErrorCode::InvalidGrant, "the pre-authorized code was invalidated after too many wrong transaction codes"),
-            CodeUsed => (ErrorCode::InvalidGrant, "the pre-authorized code was already used"),
-            UnknownAuthorizationCode => (ErrorCode::InvalidGrant, "unknown or expired authorization code"),
-            OfferUsed => (ErrorCode::InvalidRequest, "the offer this issuer_state belongs to was already used"),
-            UnknownRequestUri => (ErrorCode::Other("invalid_request_uri".into()), "unknown, expired or already used request_uri: push the authorization request again"),
-            AlreadyDecided => (ErrorCode::InvalidRequest, "this authorization request was already decided"),
-            TokenRevoked => (ErrorCode::InvalidToken, "the access token was revoked: the authorization code it came from was redeemed twice (RFC 6749 Section 4.1.2)"),
-            NoAccessToken => (ErrorCode::InvalidToken, "unknown access token"),
+        let (cause, description) = match self {
+            CodeLocked => (Cause::PreAuthorizedCodeLocked, "the pre-authorized code was invalidated after too many wrong transaction codes"),
+            CodeUsed => (Cause::PreAuthorizedCodeUsed, "the pre-authorized code was already used"),
+            UnknownAuthorizationCode => (Cause::AuthorizationCodeUnknown, "unknown or expired authorization code"),
+            OfferUsed => (Cause::OfferUsed, "the offer this issuer_state belongs to was already used"),
+            UnknownRequestUri => (Cause::RequestUriUnknown, "unknown, expired or already used request_uri: push the authorization request again"),
+            AlreadyDecided => (Cause::AlreadyDecided, "this authorization request was already decided"),
+            TokenRevoked => (Cause::AccessTokenRevoked, "the access token was revoked: the authorization code it came from was redeemed twice (RFC 6749 Section 4.1.2)"),
+            NoAccessToken => (Cause::AccessTokenUnknown, "unknown access token"),
         };
-        reject(code, description)
+        Refusal::new(cause, description)
     }
 }
 
@@ -219,15 +219,10 @@ pub(crate) trait Step {
         session: &mut Session,
         admission: Admission,
         now: UnixTime,
-    ) -> Result<Self::Output, ErrorResponse>;
+    ) -> Result<Self::Output, Refusal>;
     /// Called when the table refuses the step: logs the refusal where the step's endpoint
     /// does. The default logs nothing.
-    fn refused(
-        &mut self,
-        session: &mut Session,
-        error: ErrorResponse,
-        now: UnixTime,
-    ) -> ErrorResponse {
+    fn refused(&mut self, session: &mut Session, error: Refusal, now: UnixTime) -> Refusal {
         let _ = (session, now);
         error
     }
@@ -238,10 +233,10 @@ pub(crate) fn apply<S: Step>(
     session: &mut Session,
     step: &mut S,
     now: UnixTime,
-) -> Result<S::Output, ErrorResponse> {
+) -> Result<S::Output, Refusal> {
     match admission(session.state, step.kind()) {
         Ok(admission) => step.run(session, admission, now),
-        Err(why) => Err(step.refused(session, why.response(), now)),
+        Err(why) => Err(step.refused(session, why.refusal(), now)),
     }
 }
 
@@ -258,23 +253,22 @@ impl Step for Log {
     fn kind(&self) -> StepKind {
         StepKind::Log
     }
-    fn run(
-        &mut self,
-        session: &mut Session,
-        _: Admission,
-        now: UnixTime,
-    ) -> Result<(), ErrorResponse> {
+    fn run(&mut self, session: &mut Session, _: Admission, now: UnixTime) -> Result<(), Refusal> {
         session.record(self.kind, now, self.details.clone());
         Ok(())
     }
 }
 
 /// The log entry of a refusal: the error code and reason, plus `extra` details.
-pub(crate) fn refusal_log(kind: EventKind, error: &ErrorResponse, extra: Value) -> Log {
+pub(crate) fn refusal_log(kind: EventKind, error: &Refusal, extra: Value) -> Log {
     let mut details = crate::session::details([
-        ("error", serde_json::json!(error.error.as_str())),
-        ("reason", serde_json::json!(error.error_description)),
+        ("error", serde_json::json!(error.error_code().as_str())),
+        ("cause", serde_json::json!(error.cause().code())),
+        ("reason", serde_json::json!(error.description())),
     ]);
+    if let (Value::Object(map), Some(proof)) = (&mut details, error.proof_failure()) {
+        map.insert("code".into(), serde_json::json!(proof.code));
+    }
     if let (Value::Object(map), Value::Object(more)) = (&mut details, extra) {
         map.extend(more);
     }
@@ -285,17 +279,12 @@ pub(crate) fn refusal_log(kind: EventKind, error: &ErrorResponse, extra: Value) 
 pub(crate) fn refuse(
     session: &mut Session,
     kind: EventKind,
-    error: ErrorResponse,
+    error: Refusal,
     now: UnixTime,
-) -> ErrorResponse {
+) -> Refusal {
     let mut log = refusal_log(kind, &error, Value::Object(Default::default()));
     let _ = log.run(session, Admission::Proceed, now);
     error
-}
-
-/// An error response with a description.
-pub(crate) fn reject(code: ErrorCode, description: impl AsRef<str>) -> ErrorResponse {
-    ErrorResponse::new(code).with_description(description)
 }
 
 #[cfg(test)]

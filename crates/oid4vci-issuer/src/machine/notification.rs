@@ -1,12 +1,13 @@
 //! Notification endpoint step (Section 11).
 
 use super::credential::{authorize, TokenUse};
-use super::{reject, Admission, Step, StepKind};
+use super::{Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
+use crate::refusal::{Cause, Refusal};
 use crate::secrets::SecretHash;
 use crate::session::{details, Session, SessionState};
-use oid4vci_types::{ErrorCode, ErrorResponse, NotificationRequest};
+use oid4vci_types::NotificationRequest;
 use serde_json::json;
 
 /// A notification as a step: the access token is checked on the session as it stands.
@@ -24,12 +25,7 @@ impl Step for Notify<'_> {
     fn kind(&self) -> StepKind {
         StepKind::Notify
     }
-    fn run(
-        &mut self,
-        session: &mut Session,
-        _: Admission,
-        now: UnixTime,
-    ) -> Result<(), ErrorResponse> {
+    fn run(&mut self, session: &mut Session, _: Admission, now: UnixTime) -> Result<(), Refusal> {
         authorize(session, &self.token_hash, now, TokenUse::FollowUp)?;
         receive(session, &self.id_hash, self.request, now)
     }
@@ -43,9 +39,9 @@ fn receive(
     id_hash: &SecretHash,
     request: &NotificationRequest,
     now: UnixTime,
-) -> Result<(), ErrorResponse> {
+) -> Result<(), Refusal> {
     if !session.notification_hashes.iter().any(|h| h.ct_eq(id_hash)) {
-        let error = reject(ErrorCode::InvalidNotificationId, "unknown notification_id");
+        let error = Refusal::new(Cause::NotificationIdUnknown, "unknown notification_id");
         return Err(super::refuse(
             session,
             EventKind::NotificationRejected,

@@ -3,15 +3,16 @@
 use super::{Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
+use crate::refusal::Refusal;
 use crate::session::Session;
-use oid4vci_types::{CredentialOffer, ErrorResponse};
+use oid4vci_types::CredentialOffer;
 
 /// A wallet fetches the offer by reference.
 pub(crate) struct RetrieveOffer<'a> {
     /// The pre-authorized code (derived from the offer id, never stored).
     pub code: &'a str,
     /// The refusal for an unknown or expired offer.
-    pub not_found: fn() -> ErrorResponse,
+    pub not_found: fn() -> Refusal,
 }
 
 impl Step for RetrieveOffer<'_> {
@@ -26,7 +27,7 @@ impl Step for RetrieveOffer<'_> {
         session: &mut Session,
         _: Admission,
         now: UnixTime,
-    ) -> Result<CredentialOffer, ErrorResponse> {
+    ) -> Result<CredentialOffer, Refusal> {
         if now > session.offer_expires_at {
             return Err((self.not_found)());
         }

@@ -1,21 +1,16 @@
 //! A pushed authorization request (RFC 9126) as a step: it starts a fresh session, or joins
 //! the offer its `issuer_state` names.
 
-use super::{refuse, reject, Admission, Step, StepKind};
+use super::{refuse, Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
+use crate::refusal::{Cause, Refusal};
 use crate::secrets::SecretHash;
 use crate::session::{details, AuthorizationState, AuthorizationStep, Session, SessionState};
 use oid4vci_authorization::AuthorizationRequest;
-use oid4vci_types::{ErrorCode, ErrorResponse};
 use serde_json::json;
 
-fn fail(
-    session: &mut Session,
-    kind: EventKind,
-    now: UnixTime,
-    error: ErrorResponse,
-) -> ErrorResponse {
+fn fail(session: &mut Session, kind: EventKind, now: UnixTime, error: Refusal) -> Refusal {
     refuse(session, kind, error, now)
 }
 
@@ -54,12 +49,7 @@ impl Step for Push {
     fn kind(&self) -> StepKind {
         StepKind::PushAuthorization
     }
-    fn run(
-        &mut self,
-        session: &mut Session,
-        _: Admission,
-        _: UnixTime,
-    ) -> Result<(), ErrorResponse> {
+    fn run(&mut self, session: &mut Session, _: Admission, _: UnixTime) -> Result<(), Refusal> {
         push(
             session,
             self.request.clone(),
@@ -67,12 +57,7 @@ impl Step for Push {
             self.input,
         )
     }
-    fn refused(
-        &mut self,
-        session: &mut Session,
-        error: ErrorResponse,
-        now: UnixTime,
-    ) -> ErrorResponse {
+    fn refused(&mut self, session: &mut Session, error: Refusal, now: UnixTime) -> Refusal {
         fail(session, EventKind::ParRejected, now, error)
     }
 }
@@ -82,7 +67,7 @@ fn push(
     request: AuthorizationRequest,
     configuration_ids: Vec<String>,
     input: PushInput,
-) -> Result<(), ErrorResponse> {
+) -> Result<(), Refusal> {
     let now = input.now;
     let kind = EventKind::ParRejected;
     if input.from_offer {
@@ -91,8 +76,8 @@ fn push(
                 session,
                 kind,
                 now,
-                reject(
-                    ErrorCode::InvalidRequest,
+                Refusal::new(
+                    Cause::OfferExpired,
                     "the offer this issuer_state belongs to has expired",
                 ),
             ));
@@ -101,19 +86,19 @@ fn push(
             .iter()
             .find(|id| !session.configuration_ids.contains(id))
         {
-            let code = if request.authorization_details.is_some() {
-                ErrorCode::InvalidAuthorizationDetails
+            let cause = if request.authorization_details.is_some() {
+                Cause::InvalidAuthorizationDetails
             } else {
-                ErrorCode::InvalidScope
+                Cause::InvalidScope
             };
-            let error = reject(
-                code,
+            let error = Refusal::new(
+                cause,
                 format!("credential configuration {id} was not offered with this issuer_state"),
             );
             return Err(fail(session, kind, now, error));
         }
         if session.flags.require_wallet_attestation && !input.wallet_attested {
-            return Err(fail(session, kind, now, reject(ErrorCode::InvalidClient, "this offer requires wallet attestation: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP with the pushed authorization request (OID4VCI 1.0 Appendix E)")));
+            return Err(fail(session, kind, now, Refusal::new(Cause::WalletAttestationMissing, "this offer requires wallet attestation: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP with the pushed authorization request (OID4VCI 1.0 Appendix E)")));
         }
     }
     let configuration_ids = if configuration_ids.is_empty() {

@@ -2,18 +2,18 @@
 //! code (the rules of that grant are in [`super::code`]).
 
 use super::grant::{issue_token, Issued, TokenGranted, TokenInput};
-use super::{admission, reject, Admission, Step, StepKind};
+use super::{admission, Admission, Step, StepKind};
 use crate::clock::UnixTime;
 use crate::event::EventKind;
+use crate::refusal::{Cause, Refusal};
 use crate::secrets::SecretHash;
 use crate::session::{details, Session, SessionState};
 use oid4vci_types::{
-    AuthorizationDetail, CredentialIssuerMetadata, ErrorCode, ErrorResponse, TokenGrant,
-    TokenRequest, OPENID_CREDENTIAL,
+    AuthorizationDetail, CredentialIssuerMetadata, TokenGrant, TokenRequest, OPENID_CREDENTIAL,
 };
 use serde_json::json;
 
-fn fail(session: &mut Session, now: UnixTime, error: ErrorResponse) -> ErrorResponse {
+fn fail(session: &mut Session, now: UnixTime, error: Refusal) -> Refusal {
     super::refuse(session, EventKind::TokenRejected, error, now)
 }
 
@@ -34,7 +34,7 @@ pub(crate) struct RedeemCode<'a> {
     /// The request.
     pub request: &'a TokenRequest,
     /// The verdict on the request's DPoP proof and wallet attestation.
-    pub presented: Result<(), ErrorResponse>,
+    pub presented: Result<(), Refusal>,
     /// What the service supplies.
     pub input: TokenInput<'a>,
     /// Log `nonce_issued`: the token response carries a draft-13 `c_nonce`.
@@ -56,7 +56,7 @@ impl Step for RedeemCode<'_> {
         session: &mut Session,
         admission: Admission,
         now: UnixTime,
-    ) -> Result<TokenGranted, ErrorResponse> {
+    ) -> Result<TokenGranted, Refusal> {
         if let Err(e) = &self.presented {
             return Err(fail(session, now, e.clone()));
         }
@@ -82,12 +82,7 @@ impl Step for RedeemCode<'_> {
         Ok(granted)
     }
 
-    fn refused(
-        &mut self,
-        session: &mut Session,
-        error: ErrorResponse,
-        now: UnixTime,
-    ) -> ErrorResponse {
+    fn refused(&mut self, session: &mut Session, error: Refusal, now: UnixTime) -> Refusal {
         fail(session, now, error)
     }
 }
@@ -113,14 +108,14 @@ fn redeem_pre_authorized_code(
     session: &mut Session,
     request: &TokenRequest,
     input: &mut TokenInput<'_>,
-) -> Result<TokenGranted, ErrorResponse> {
+) -> Result<TokenGranted, Refusal> {
     let now = input.now;
     let TokenGrant::PreAuthorizedCode { tx_code, .. } = &request.grant else {
         return Err(fail(
             session,
             now,
-            reject(
-                ErrorCode::UnsupportedGrantType,
+            Refusal::new(
+                Cause::UnsupportedGrantType,
                 "expected the pre-authorized_code grant",
             ),
         ));
@@ -129,8 +124,8 @@ fn redeem_pre_authorized_code(
         return Err(fail(
             session,
             now,
-            reject(
-                ErrorCode::InvalidGrant,
+            Refusal::new(
+                Cause::PreAuthorizedCodeUnknown,
                 "this offer has no pre-authorized code grant",
             ),
         ));
@@ -139,8 +134,8 @@ fn redeem_pre_authorized_code(
         return Err(fail(
             session,
             now,
-            reject(
-                ErrorCode::InvalidGrant,
+            Refusal::new(
+                Cause::PreAuthorizedCodeExpired,
                 "the pre-authorized code has expired",
             ),
         ));
@@ -149,16 +144,16 @@ fn redeem_pre_authorized_code(
         (Some(_), None) => return Err(fail(
             session,
             now,
-            reject(
-                ErrorCode::InvalidRequest,
+            Refusal::new(
+                Cause::TxCodeMissing,
                 "the offer requires a tx_code but the request has none (OID4VCI 1.0 Section 6.3)",
             ),
         )),
         (None, Some(_)) => return Err(fail(
             session,
             now,
-            reject(
-                ErrorCode::InvalidRequest,
+            Refusal::new(
+                Cause::TxCodeUnexpected,
                 "the offer has no tx_code but the request carries one (OID4VCI 1.0 Section 6.3)",
             ),
         )),
@@ -178,8 +173,8 @@ fn redeem_pre_authorized_code(
                 return Err(fail(
                     session,
                     now,
-                    reject(
-                        ErrorCode::InvalidGrant,
+                    Refusal::new(
+                        Cause::TxCodeWrong,
                         "wrong transaction code; the pre-authorized code is now invalidated",
                     ),
                 ));
@@ -187,8 +182,8 @@ fn redeem_pre_authorized_code(
             return Err(fail(
                 session,
                 now,
-                reject(
-                    ErrorCode::InvalidGrant,
+                Refusal::new(
+                    Cause::TxCodeWrong,
                     format!("wrong transaction code; {left} attempt(s) left"),
                 ),
             ));
@@ -199,14 +194,14 @@ fn redeem_pre_authorized_code(
         return Err(fail(
             session,
             now,
-            reject(ErrorCode::InvalidClient, "this offer requires wallet attestation: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP (OID4VCI 1.0 Appendix E)"),
+            Refusal::new(Cause::WalletAttestationMissing, "this offer requires wallet attestation: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP (OID4VCI 1.0 Appendix E)"),
         ));
     }
     if session.flags.dpop_required && input.dpop_jkt.is_none() {
         return Err(fail(
             session,
             now,
-            reject(ErrorCode::InvalidDpopProof, "this offer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request"),
+            Refusal::new(Cause::DpopProofMissing, "this offer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request"),
         ));
     }
     let configuration_ids = match &request.authorization_details {
@@ -237,19 +232,18 @@ fn narrow(
     session: &Session,
     list: &[AuthorizationDetail],
     metadata: &CredentialIssuerMetadata,
-) -> Result<Vec<String>, ErrorResponse> {
+) -> Result<Vec<String>, Refusal> {
     let mut ids: Vec<String> = Vec::new();
     for detail in list {
         if detail.detail_type != OPENID_CREDENTIAL {
-            return Err(reject(
-                ErrorCode::InvalidAuthorizationDetails,
+            return Err(Refusal::new(
+                Cause::InvalidAuthorizationDetails,
                 format!("unsupported type {}", detail.detail_type),
             ));
         }
         if let Some(locations) = &detail.locations {
             if !locations.iter().any(|l| l == &session.credential_issuer) {
-                return Err(reject(
-                    ErrorCode::InvalidAuthorizationDetails,
+                return Err(Refusal::new(Cause::InvalidAuthorizationDetails,
                     "locations must contain this Credential Issuer Identifier (OID4VCI 1.0 Section 5.1.1)",
                 ));
             }
@@ -265,22 +259,22 @@ fn narrow(
                     .and_then(|s| metadata.find_by_format(s))
                     .map(str::to_owned)
                     .ok_or_else(|| {
-                        reject(
-                            ErrorCode::InvalidAuthorizationDetails,
+                        Refusal::new(
+                            Cause::InvalidAuthorizationDetails,
                             "no credential configuration matches this format",
                         )
                     })?
             }
             (None, None) => {
-                return Err(reject(
-                    ErrorCode::InvalidAuthorizationDetails,
+                return Err(Refusal::new(
+                    Cause::InvalidAuthorizationDetails,
                     "credential_configuration_id is required",
                 ))
             }
         };
         if !session.configuration_ids.contains(&id) {
-            return Err(reject(
-                ErrorCode::InvalidAuthorizationDetails,
+            return Err(Refusal::new(
+                Cause::InvalidAuthorizationDetails,
                 format!("credential configuration {id} was not offered in this session"),
             ));
         }

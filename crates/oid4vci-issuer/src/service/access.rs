@@ -10,11 +10,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     pub async fn credential_offer(&self, offer_id: &str) -> Outcome<CredentialOffer> {
         let now = self.clock.now();
         let hash = SecretHash::of(offer_id);
-        fn not_found() -> ErrorResponse {
-            reject(
-                ErrorCode::InvalidRequest,
-                "unknown or expired credential offer",
-            )
+        fn not_found() -> Refusal {
+            Refusal::new(Cause::OfferUnknown, "unknown or expired credential offer")
         }
         let code = self.key.derive("pre-authorized_code", offer_id);
         let mut step = RetrieveOffer {
@@ -37,12 +34,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             ..
         } = &request.grant
         else {
-            return Err(reject(ErrorCode::InvalidGrant, "authorization codes are issued by the authorization server; this issuer only redeems pre-authorized codes"));
+            return Err(Refusal::new(Cause::AuthorizationCodeUnknown, "authorization codes are issued by the authorization server; this issuer only redeems pre-authorized codes"));
         };
         let hash = SecretHash::of(pre_authorized_code.expose());
         let not_found = || {
-            reject(
-                ErrorCode::InvalidGrant,
+            Refusal::new(
+                Cause::PreAuthorizedCodeUnknown,
                 "unknown or expired pre-authorized code",
             )
         };
@@ -89,7 +86,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         code: Code<'_>,
         loaded: Option<&Session>,
         load: Load<'_>,
-        not_found: impl FnOnce() -> ErrorResponse,
+        not_found: impl FnOnce() -> Refusal,
         request: &TokenRequest,
         dpop: Outcome<Option<crate::dpop::VerifiedDpop>>,
         attestation: Outcome<Option<crate::client_attestation::VerifiedClientAttestation>>,
@@ -170,8 +167,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             max_skew: 60,
         };
         let verified = crate::dpop::verify(header, &request).map_err(|reason| {
-            reject(
-                ErrorCode::InvalidDpopProof,
+            Refusal::new(
+                Cause::DpopProofInvalid,
                 format!("invalid DPoP proof: {reason} (RFC 9449 Section 4.3)"),
             )
         })?;
@@ -195,8 +192,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         effects: &mut Effects,
     ) -> Outcome<Option<crate::client_attestation::VerifiedClientAttestation>> {
         let invalid = |why: String| {
-            reject(
-                ErrorCode::InvalidClient,
+            Refusal::new(
+                Cause::WalletAttestationInvalid,
                 format!("wallet attestation refused: {why}"),
             )
         };
@@ -260,17 +257,17 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         match (bound, dpop_scheme) {
             (None, false) => {}
             (None, true) => {
-                return Err(reject(ErrorCode::InvalidToken, "this access token is a Bearer token; send it with the Bearer scheme"))
+                return Err(Refusal::new(Cause::AccessTokenMalformed, "this access token is a Bearer token; send it with the Bearer scheme"))
             }
             (Some(_), false) => {
-                return Err(reject(ErrorCode::InvalidToken, "this access token is DPoP-bound; send it as Authorization: DPoP <token> with a DPoP proof"))
+                return Err(Refusal::new(Cause::AccessTokenMalformed, "this access token is DPoP-bound; send it as Authorization: DPoP <token> with a DPoP proof"))
             }
             (Some(jkt), true) => {
                 let proof = self
                     .check_dpop(facts, url, Some(token), now, &mut effects)?
-                    .ok_or_else(|| reject(ErrorCode::InvalidDpopProof, "a DPoP proof is required with a DPoP-bound access token"))?;
+                    .ok_or_else(|| Refusal::new(Cause::DpopProofMissing, "a DPoP proof is required with a DPoP-bound access token"))?;
                 if proof.jkt != jkt {
-                    return Err(reject(ErrorCode::InvalidDpopProof, "the DPoP proof is signed by another key than the one the token is bound to"));
+                    return Err(Refusal::new(Cause::DpopKeyMismatch, "the DPoP proof is signed by another key than the one the token is bound to"));
                 }
             }
         }

@@ -35,9 +35,9 @@ impl std::fmt::Debug for ParResponse {
     }
 }
 
-pub(super) fn no_server() -> ErrorResponse {
-    reject(
-        ErrorCode::InvalidRequest,
+pub(super) fn no_server() -> Refusal {
+    Refusal::new(
+        Cause::NoAuthorizationServer,
         "this issuer has no authorization endpoint (only the pre-authorized code flow)",
     )
 }
@@ -114,7 +114,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             });
         let (mut request, configuration_ids) = match checked {
             Ok(c) => c,
-            Err(e) => return Err(self.refuse_par(body, e, now).await),
+            Err(e) => return Err(self.refuse_par(body, Refusal::from(e), now).await),
         };
         let offer_state = request.issuer_state.as_deref().map(SecretHash::of);
         let mut offer = None;
@@ -126,13 +126,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 .await
                 .map_err(server_error)?;
             if offer.is_none() {
-                return Err(reject(
-                    ErrorCode::InvalidRequest,
+                return Err(Refusal::new(
+                    Cause::IssuerStateUnknown,
                     "unknown issuer_state: it must come from a credential offer of this issuer",
                 ));
             }
         } else if configuration_ids.is_empty() {
-            return Err(reject(ErrorCode::InvalidRequest, "name the credentials: send scope (see scope in the issuer metadata) or authorization_details of type openid_credential, or the issuer_state of an offer"));
+            return Err(Refusal::new(Cause::NoCredentialRequested, "name the credentials: send scope (see scope in the issuer metadata) or authorization_details of type openid_credential, or the issuer_state of an offer"));
         }
         let mut effects = Effects::default();
         let attested =
@@ -160,7 +160,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         };
         match &offer_state {
             Some(hash) => {
-                let unknown = || reject(ErrorCode::InvalidRequest, "unknown issuer_state");
+                let unknown = || Refusal::new(Cause::IssuerStateUnknown, "unknown issuer_state");
                 let load = Load::Lookup(LookupKind::IssuerState, hash);
                 self.step(offer.as_ref(), load, unknown, &mut step, &effects, now)
                     .await?;
@@ -204,7 +204,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     }
 
     /// Logs a refused pushed request on the offer its `issuer_state` names, if any.
-    async fn refuse_par(&self, body: &[u8], error: ErrorResponse, now: u64) -> ErrorResponse {
+    async fn refuse_par(&self, body: &[u8], error: Refusal, now: u64) -> Refusal {
         let state = oid4vci_types::parse::parse_form(body, ErrorCode::InvalidRequest)
             .ok()
             .and_then(|mut p| p.remove("issuer_state"));
@@ -242,21 +242,21 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     ) -> Outcome<TokenResponse> {
         let now = self.clock.now();
         if self.authorization.is_none() {
-            return Err(reject(
-                ErrorCode::UnsupportedGrantType,
+            return Err(Refusal::new(
+                Cause::UnsupportedGrantType,
                 "this issuer has no authorization endpoint, so it issues no authorization codes",
             ));
         }
         let TokenGrant::AuthorizationCode { code, .. } = &request.grant else {
-            return Err(reject(
-                ErrorCode::UnsupportedGrantType,
+            return Err(Refusal::new(
+                Cause::UnsupportedGrantType,
                 "expected the authorization_code grant",
             ));
         };
         let hash = SecretHash::of(code.expose());
         let not_found = || {
-            reject(
-                ErrorCode::InvalidGrant,
+            Refusal::new(
+                Cause::AuthorizationCodeUnknown,
                 "unknown or expired authorization code",
             )
         };

@@ -28,18 +28,15 @@ pub(super) enum SingleUse {
 
 impl SingleUse {
     /// The refusal of a request that presents this value a second time (built only then).
-    fn replayed(self) -> ErrorResponse {
+    fn replayed(self) -> Refusal {
         match self {
-            SingleUse::CNonce => reject(
-                ErrorCode::InvalidNonce,
+            SingleUse::CNonce => Refusal::new(Cause::ProofNonceReplayed,
                 "the c_nonce in the proof has already been used; fetch a new one from the nonce endpoint (OID4VCI 1.0 Section 8.3.1.2)",
             ),
-            SingleUse::DpopProof => reject(
-                ErrorCode::InvalidDpopProof,
+            SingleUse::DpopProof => Refusal::new(Cause::DpopProofReplayed,
                 "this DPoP proof (jti) was already used; make a new one for each request",
             ),
-            SingleUse::AttestationPop => reject(
-                ErrorCode::InvalidClient,
+            SingleUse::AttestationPop => Refusal::new(Cause::WalletAttestationReplayed,
                 "wallet attestation refused: this PoP (jti) was already used",
             ),
         }
@@ -65,7 +62,7 @@ impl Effects {
     }
 
     /// The refusal for the value at `index`, which was already consumed.
-    fn replayed(&self, index: usize) -> ErrorResponse {
+    fn replayed(&self, index: usize) -> Refusal {
         self.kinds
             .get(index)
             .map_or_else(|| SingleUse::DpopProof.replayed(), |kind| kind.replayed())
@@ -89,22 +86,19 @@ pub(super) enum CommitFailure {
     /// The session kept changing under us ([`MAX_CAS_RETRIES`] conflicts in a row).
     Busy,
     /// A single-use value of the effects was consumed before: its replay refusal.
-    Replayed(ErrorResponse),
+    Replayed(Refusal),
     /// A status-list entry of the effects is taken: draw again.
     StatusTaken,
 }
 
 impl CommitFailure {
-    pub(super) fn into_response(self) -> ErrorResponse {
+    pub(super) fn into_response(self) -> Refusal {
         match self {
             CommitFailure::Store(e) => server_error(e),
-            CommitFailure::Busy => reject(
-                ErrorCode::TemporarilyUnavailable,
-                "the session is busy; retry",
-            ),
+            CommitFailure::Busy => Refusal::new(Cause::Busy, "the session is busy; retry"),
             CommitFailure::Replayed(refusal) => refusal,
-            CommitFailure::StatusTaken => reject(
-                ErrorCode::CredentialRequestDenied,
+            CommitFailure::StatusTaken => Refusal::new(
+                Cause::StatusListFull,
                 "no free status-list entry was found; retry later",
             ),
         }
@@ -208,7 +202,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         &self,
         loaded: Option<&Session>,
         load: Load<'_>,
-        not_found: impl FnOnce() -> ErrorResponse,
+        not_found: impl FnOnce() -> Refusal,
         step: &mut St,
         effects: &Effects,
         now: u64,
@@ -273,11 +267,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         &self,
         session: &Session,
         kind: EventKind,
-        error: ErrorResponse,
+        error: Refusal,
         extra: Value,
         effects: &Effects,
         now: u64,
-    ) -> ErrorResponse {
+    ) -> Refusal {
         let id = session.id.clone();
         let entry = machine::refusal_log(kind, &error, extra.clone());
         match self

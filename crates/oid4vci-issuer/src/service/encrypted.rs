@@ -39,10 +39,6 @@ impl CredentialReply {
     }
 }
 
-fn encryption_error(reason: impl std::fmt::Display) -> ErrorResponse {
-    reject(ErrorCode::InvalidEncryptionParameters, reason.to_string())
-}
-
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     fn encryption(&self) -> Option<&dyn MessageEncryption> {
         self.encryption.as_deref()
@@ -55,7 +51,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         match body {
             CredentialBody::Json(json) => {
                 if required(metadata.credential_request_encryption.as_ref()) {
-                    return Err(encryption_error(
+                    return Err(Refusal::new(
+                        Cause::RequestEncryptionRequired,
                         "this Credential Issuer requires encrypted requests: send the request as a compact JWE (application/jwt) for a key of credential_request_encryption.jwks (OID4VCI 1.0 Section 10)",
                     ));
                 }
@@ -66,15 +63,23 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     .encryption()
                     .filter(|e| e.request_metadata().is_some())
                     .ok_or_else(|| {
-                        encryption_error(
+                        Refusal::new(
+                            Cause::RequestEncryptionUnsupported,
                             "this Credential Issuer does not accept encrypted requests; send application/json",
                         )
                     })?;
-                let text = std::str::from_utf8(jwe)
-                    .map_err(|_| encryption_error("the encrypted request is not a compact JWE"))?;
-                encryption
-                    .decrypt_request(text.trim())
-                    .map_err(|e| encryption_error(format!("the encrypted request: {e}")))
+                let text = std::str::from_utf8(jwe).map_err(|_| {
+                    Refusal::new(
+                        Cause::RequestUndecryptable,
+                        "the encrypted request is not a compact JWE",
+                    )
+                })?;
+                encryption.decrypt_request(text.trim()).map_err(|e| {
+                    Refusal::new(
+                        Cause::RequestUndecryptable,
+                        format!("the encrypted request: {e}"),
+                    )
+                })
             }
         }
     }
@@ -84,17 +89,24 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let metadata = &self.config.metadata;
         match (parameters, self.encryption()) {
             (None, _) if required(metadata.credential_response_encryption.as_ref()) => {
-                Err(encryption_error(
+                Err(Refusal::new(
+                    Cause::ResponseEncryptionRequired,
                     "this Credential Issuer requires encrypted responses: add credential_response_encryption {jwk, enc} to the request (OID4VCI 1.0 Section 8.2)",
                 ))
             }
             (None, _) => Ok(()),
-            (Some(_), None) => Err(encryption_error(
+            (Some(_), None) => Err(Refusal::new(
+                Cause::ResponseEncryptionUnsupported,
                 "this Credential Issuer does not encrypt responses; remove credential_response_encryption",
             )),
             (Some(p), Some(encryption)) => encryption
                 .check_response_parameters(p)
-                .map_err(|e| encryption_error(format!("credential_response_encryption: {e}"))),
+                .map_err(|e| {
+                    Refusal::new(
+                        Cause::ResponseEncryptionInvalid,
+                        format!("credential_response_encryption: {e}"),
+                    )
+                }),
         }
     }
 
@@ -109,10 +121,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         };
         let deferred = response.transaction_id.is_some();
         let plaintext = serde_json::to_vec(&response)
-            .map_err(|e| reject(ErrorCode::ServerError, format!("response encoding: {e}")))?;
+            .map_err(|e| Refusal::new(Cause::Internal, format!("response encoding: {e}")))?;
         let jwe = encryption
             .encrypt_response(&plaintext, parameters)
-            .map_err(|e| reject(ErrorCode::ServerError, format!("response encryption: {e}")))?;
+            .map_err(|e| Refusal::new(Cause::Internal, format!("response encryption: {e}")))?;
         Ok(CredentialReply::Jwe { jwe, deferred })
     }
 
@@ -126,7 +138,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     ) -> Outcome<CredentialReply> {
         let json = self.open(body)?;
         let (request, form): (CredentialRequest, RequestForm) =
-            CredentialRequest::from_json_with_form(&json).map_err(|e| e.to_error_response())?;
+            CredentialRequest::from_json_with_form(&json).map_err(|e| Refusal::malformed(&e))?;
         self.check_sealing(request.credential_response_encryption.as_ref())?;
         let parameters = request.credential_response_encryption.clone();
         let facts = HttpFacts {
@@ -146,7 +158,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     ) -> Outcome<CredentialReply> {
         let json = self.open(body)?;
         let request =
-            DeferredCredentialRequest::from_json(&json).map_err(|e| e.to_error_response())?;
+            DeferredCredentialRequest::from_json(&json).map_err(|e| Refusal::malformed(&e))?;
         if request.credential_response_encryption.is_some() {
             self.check_sealing(request.credential_response_encryption.as_ref())?;
         }

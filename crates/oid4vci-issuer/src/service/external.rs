@@ -44,13 +44,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         hash: &SecretHash,
         now: u64,
     ) -> Outcome<Session> {
-        let unknown = || reject(ErrorCode::InvalidToken, "unknown access token");
+        let unknown = || Refusal::new(Cause::AccessTokenUnknown, "unknown access token");
         let Some(external) = &self.external else {
             return Err(unknown());
         };
         let grant = external.verifier.verify(token, now).map_err(|why| {
-            reject(
-                ErrorCode::InvalidToken,
+            Refusal::new(
+                Cause::AccessTokenRefused,
                 format!("access token refused: {why}"),
             )
         })?;
@@ -86,7 +86,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             }
         }
         if granted.is_empty() {
-            return Err(reject(ErrorCode::InsufficientScope, "the access token grants no credential configuration of this issuer (scope or authorization_details)"));
+            return Err(Refusal::new(Cause::InsufficientScope, "the access token grants no credential configuration of this issuer (scope or authorization_details)"));
         }
         let uses_identifiers = granted.iter().any(|g| !g.credential_identifiers.is_empty());
         let ids: Vec<String> = granted.iter().map(|g| g.configuration_id.clone()).collect();

@@ -8,14 +8,10 @@ use oid4vci_types::CredentialConfiguration;
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Draft-13 wallets retry a refused proof with the `c_nonce` of the error body (7.3.2).
-    fn proof_error_with_nonce(&self, mut error: ErrorResponse, now: u64) -> ErrorResponse {
-        let proof_error = matches!(
-            error.error,
-            ErrorCode::InvalidProof | ErrorCode::InvalidNonce
-        );
-        if self.config.draft13_c_nonce && proof_error {
-            error.c_nonce = Some(self.key.mint(self.secrets.as_ref(), now));
-            error.c_nonce_expires_in = Some(self.config.nonce_ttl);
+    fn proof_error_with_nonce(&self, error: Refusal, now: u64) -> Refusal {
+        if self.config.draft13_c_nonce && is_proof_refusal(&error) {
+            let nonce = self.key.mint(self.secrets.as_ref(), now);
+            return error.with_fresh_nonce(nonce, self.config.nonce_ttl);
         }
         error
     }
@@ -70,18 +66,17 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .credential_configurations_supported
             .get(&configuration_id)
         else {
-            return Err(reject(
-                ErrorCode::UnknownCredentialConfiguration,
+            return Err(Refusal::new(
+                Cause::UnknownCredentialConfiguration,
                 "unknown configuration",
             ));
         };
         let checked = match self.check_proofs(&session, &request, configuration, now) {
             Ok(c) => c,
-            Err((error, code)) => {
+            Err(error) => {
                 let (kind, error) = self.proof_refusal(error, now);
-                let extra = json!({"code": code});
                 return Err(self
-                    .refuse(&session, kind, error, extra, &effects, now)
+                    .refuse(&session, kind, error, json!({}), &effects, now)
                     .await);
             }
         };
@@ -161,7 +156,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 Err(CommitFailure::StatusTaken) => after_collision = true,
                 Err(CommitFailure::Replayed(refusal)) => {
                     let (kind, refusal) = self.proof_refusal(refusal, now);
-                    let extra = json!({"code": refusal.error.as_str()});
+                    let extra = json!({"code": refusal.error_code().as_str()});
                     let none = Effects::default();
                     return Err(self
                         .refuse(&session, kind, refusal, extra, &none, now)
@@ -175,11 +170,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
 
     /// A refused proof as the wallet sees it (with a fresh draft-13 `c_nonce`), and the event
     /// it is logged as.
-    fn proof_refusal(&self, error: ErrorResponse, now: u64) -> (EventKind, ErrorResponse) {
+    fn proof_refusal(&self, error: Refusal, now: u64) -> (EventKind, Refusal) {
         let error = self.proof_error_with_nonce(error, now);
-        let kind = match error.error {
-            ErrorCode::InvalidProof | ErrorCode::InvalidNonce => EventKind::ProofRejected,
-            _ => EventKind::CredentialRejected,
+        let kind = if is_proof_refusal(&error) {
+            EventKind::ProofRejected
+        } else {
+            EventKind::CredentialRejected
         };
         (kind, error)
     }
@@ -192,7 +188,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         request: &CredentialRequest,
         configuration: &CredentialConfiguration,
         now: u64,
-    ) -> Result<CheckedProofs, (ErrorResponse, String)> {
+    ) -> Result<CheckedProofs, Refusal> {
         let Some(types) = &configuration.proof_types_supported else {
             return Ok(CheckedProofs {
                 holder_keys: Vec::new(),
@@ -202,9 +198,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         };
         let Some(proofs) = &request.proofs else {
             let why = "proofs is missing: this credential requires proof of possession of a holder key (OID4VCI 1.0 Section 8.2)";
-            return Err((
-                reject(ErrorCode::InvalidProof, why),
-                "missing_proofs".into(),
+            return Err(Refusal::proof(
+                Cause::ProofMissing,
+                why,
+                "missing_proofs",
+                None,
             ));
         };
         let Some(proof_type) = types.get(proofs.proof_type()) else {
@@ -214,9 +212,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 proofs.proof_type(),
                 supported.join(", ")
             );
-            return Err((
-                reject(ErrorCode::InvalidProof, why),
-                "unsupported_proof_type".into(),
+            return Err(Refusal::proof(
+                Cause::ProofTypeUnsupported,
+                why,
+                "unsupported_proof_type",
+                None,
             ));
         };
         let verifier = self.key.verifier(now);
@@ -230,18 +230,23 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             require_key_attestation: session.flags.require_key_attestation,
             now,
         };
-        let checked = self
-            .proofs
-            .check(proofs, &input)
-            .map_err(|r| (r.response, r.code))?;
-        Ok(checked)
+        self.proofs.check(proofs, &input)
     }
 }
 
 /// The refusal when the session of a valid access token was swept meanwhile.
-pub(super) fn gone() -> ErrorResponse {
-    reject(
-        ErrorCode::InvalidToken,
+pub(super) fn gone() -> Refusal {
+    Refusal::new(
+        Cause::SessionGone,
         "the session of this access token no longer exists",
+    )
+}
+
+/// A refusal of the key proofs (`invalid_proof`, `invalid_nonce`): logged as
+/// `proof_rejected`, and answered with a fresh draft-13 `c_nonce`.
+fn is_proof_refusal(refusal: &Refusal) -> bool {
+    matches!(
+        refusal.error_code(),
+        ErrorCode::InvalidProof | ErrorCode::InvalidNonce
     )
 }

@@ -118,11 +118,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let now = self.clock.now();
         let server = self.authorization.as_ref().ok_or_else(no_server)?;
         let Some(uri) = request_uri else {
-            return Err(reject(ErrorCode::InvalidRequest, format!("this authorization server requires pushed authorization requests: POST the request to {} and send the request_uri it returns (RFC 9126)", self.endpoint("/par"))));
+            return Err(Refusal::new(Cause::ParRequired, format!("this authorization server requires pushed authorization requests: POST the request to {} and send the request_uri it returns (RFC 9126)", self.endpoint("/par"))));
         };
         let unknown = || {
-            reject(
-                ErrorCode::Other("invalid_request_uri".into()),
+            Refusal::new(Cause::RequestUriUnknown,
                 "unknown, expired or already used request_uri: push the authorization request again",
             )
         };
@@ -196,8 +195,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let now = self.clock.now();
         let server = self.authorization.as_ref().ok_or_else(no_server)?;
         let unknown = || {
-            reject(
-                ErrorCode::Other("invalid_request_uri".into()),
+            Refusal::new(
+                Cause::RequestUriUnknown,
                 "unknown or expired authorization request: start again from the wallet",
             )
         };

@@ -42,8 +42,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .credential_configurations_supported
             .get(job.configuration_id)
         else {
-            return Err(reject(
-                ErrorCode::CredentialRequestDenied,
+            return Err(Refusal::new(
+                Cause::CredentialDenied,
                 "the credential configuration no longer exists",
             ));
         };
@@ -71,8 +71,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         match minted {
             Ok(outcome) => Ok((outcome, statuses)),
             Err(e) => {
-                let error = reject(
-                    ErrorCode::CredentialRequestDenied,
+                let error = Refusal::new(
+                    Cause::CredentialDenied,
                     "the credential could not be issued",
                 );
                 let extra = json!({"minter": e.0});

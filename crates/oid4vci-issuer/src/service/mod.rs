@@ -6,11 +6,12 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{IssuerConfig, OfferSpec};
 use crate::error::IssuerError;
 use crate::event::{EventKind, EventObserver};
-use crate::machine::{self, credential, reject, Step};
+use crate::machine::{self, credential, Step};
 use crate::minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 use crate::nonce::ServerKey;
 use crate::presented::HttpFacts;
 use crate::proof_check::{ProofCheck, ProofCheckInput, StandardProofCheck};
+use crate::refusal::{Cause, Refusal};
 use crate::secrets::{random_digits, random_token, OsSecretSource, SecretHash, SecretSource};
 use crate::session::{
     details, new_events, LookupKind, PreAuthorizedGrantState, Session, SessionState,
@@ -19,8 +20,8 @@ use crate::store::{SessionStore, StoreError};
 use crate::summary::{CredentialStatus, SessionSummary};
 use oid4vci_types::{
     AuthorizationServerMetadata, CredentialIssuerMetadata, CredentialOffer, CredentialOfferRequest,
-    CredentialRequest, CredentialResponse, DeferredCredentialRequest, ErrorCode, ErrorResponse,
-    InputMode, NonceResponse, NotificationRequest, TokenGrant, TokenRequest, TokenResponse, TxCode,
+    CredentialRequest, CredentialResponse, DeferredCredentialRequest, ErrorCode, InputMode,
+    NonceResponse, NotificationRequest, TokenGrant, TokenRequest, TokenResponse, TxCode,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -52,20 +53,20 @@ pub use login::{AuthorizationOutcome, CredentialChoice, LoginAction, LoginForm, 
 pub use operator::OfferCreated;
 pub use status::{Revocation, StatusListToken, MAX_REASON_LEN};
 
-type Outcome<T> = Result<T, ErrorResponse>;
+type Outcome<T> = Result<T, Refusal>;
 
 /// Seconds a client is asked to wait when the store is temporarily unavailable.
 pub const STORE_RETRY_AFTER_SECS: u64 = 2;
 
 /// A store failure as the wallet sees it: `server_error`; when the store is only unavailable
 /// (nothing was written) with HTTP 503 and `Retry-After`, and without the backend's details.
-fn server_error(e: StoreError) -> ErrorResponse {
+fn server_error(e: StoreError) -> Refusal {
     match e {
-        StoreError::Unavailable(_) => reject(
-            ErrorCode::ServerError,
+        StoreError::Unavailable(_) => Refusal::new(
+            Cause::StoreUnavailable,
             "the issuer's storage is temporarily unavailable; retry later",
         )
         .with_retry_after(STORE_RETRY_AFTER_SECS),
-        e => reject(ErrorCode::ServerError, format!("storage failure: {e}")),
+        e => Refusal::new(Cause::StoreFailed, format!("storage failure: {e}")),
     }
 }

@@ -249,9 +249,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .await?
         {
             Some(Ok(())) => Ok(()),
-            Some(Err(refused)) => Err(IssuerError::InvalidClaims(
-                refused.error_description.unwrap_or_default(),
-            )),
+            Some(Err(refused)) => Err(IssuerError::InvalidClaims(refused.description().to_owned())),
             None => Err(IssuerError::NotFound),
         }
     }

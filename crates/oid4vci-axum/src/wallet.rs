@@ -109,7 +109,7 @@ async fn metadata<S: SessionStore, M: CredentialMinter>(
         });
     let signing_failed = |e: oid4vci_issuer::IssuerError| {
         let why = match e {
-            oid4vci_issuer::IssuerError::Signing(why) => why,
+            oid4vci_issuer::IssuerError::Signing(why) => why.to_string(),
             other => other.to_string(),
         };
         let body = ErrorResponse::new(ErrorCode::ServerError)

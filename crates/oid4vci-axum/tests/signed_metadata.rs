@@ -27,7 +27,7 @@ impl MetadataSigner for KeySigner {
         &self,
         mut header: Map<String, Value>,
         claims: Map<String, Value>,
-    ) -> Result<String, String> {
+    ) -> Result<String, oid4vci_issuer::SigningError> {
         header.insert("alg".into(), json!("ES256"));
         Ok(self.0.sign(&Value::Object(header), &Value::Object(claims)))
     }

@@ -74,12 +74,107 @@ fn text<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     map.get(name).and_then(Value::as_str)
 }
 
-fn alg_of(header: &Map<String, Value>) -> Result<Alg, String> {
-    let name = text(header, "alg").ok_or("alg is missing")?;
-    match Alg::from_name(name) {
-        Some(alg) => Ok(alg),
-        None => Err(format!("alg {name} is not accepted; use ES256 or EdDSA")),
+/// Which of the two JWTs an [`AttestationError`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttestationJwt {
+    /// `OAuth-Client-Attestation`, signed by the wallet provider.
+    Attestation,
+    /// `OAuth-Client-Attestation-PoP`, signed by the wallet with the attested key.
+    Pop,
+}
+
+impl AttestationJwt {
+    fn typ(self) -> &'static str {
+        match self {
+            AttestationJwt::Attestation => ATTESTATION_TYP,
+            AttestationJwt::Pop => POP_TYP,
+        }
     }
+}
+
+impl fmt::Display for AttestationJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AttestationJwt::Attestation => "client attestation",
+            AttestationJwt::Pop => "client attestation PoP",
+        })
+    }
+}
+
+/// Why a wallet attestation (or its proof of possession) was refused. The text says what to
+/// fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttestationError {
+    /// Only one of the two headers was sent.
+    #[error("send both OAuth-Client-Attestation and OAuth-Client-Attestation-PoP")]
+    Incomplete,
+    /// The issuer was configured without trusted wallet providers.
+    #[error("this issuer trusts no wallet providers")]
+    NoTrust,
+    /// Not a compact JWS with JSON header and claims.
+    #[error("{0}: {1}")]
+    Malformed(AttestationJwt, String),
+    /// The `typ` is wrong.
+    #[error("{0}: typ must be {typ}", typ = .0.typ())]
+    WrongTyp(AttestationJwt),
+    /// `alg` is missing.
+    #[error("{0}: alg is missing")]
+    MissingAlg(AttestationJwt),
+    /// `alg` is not ES256 or EdDSA.
+    #[error("{0}: alg {1} is not accepted; use ES256 or EdDSA")]
+    UnsupportedAlg(AttestationJwt, String),
+    /// The attestation's `x5c` chain is broken or not trusted.
+    #[error("client attestation x5c: {0}")]
+    Chain(String),
+    /// The attestation's signature does not verify with its `x5c` leaf key.
+    #[error("client attestation: the signature does not verify with the x5c leaf key")]
+    LeafSignature,
+    /// The attestation is not signed by a trusted provider key.
+    #[error("client attestation: not signed by a trusted wallet provider")]
+    UntrustedProvider,
+    /// A required claim of the attestation is missing (`iss`, `sub`, `exp`, `cnf.jwk`).
+    #[error("client attestation: {0} is missing")]
+    MissingClaim(&'static str),
+    /// `exp` or `nbf` exclude now.
+    #[error("{0}: {1}")]
+    Validity(AttestationJwt, String),
+    /// `cnf.jwk` is not a usable public key.
+    #[error("client attestation: cnf.jwk: {0}")]
+    InvalidKey(String),
+    /// The PoP is not signed by the attested key.
+    #[error("client attestation PoP: not signed by the key in the attestation's cnf.jwk")]
+    PopSignature,
+    /// The PoP's `iss` is not the attested client.
+    #[error("client attestation PoP: iss must be the client id (the attestation's sub)")]
+    PopIssuer,
+    /// The PoP's `aud` is not this authorization server.
+    #[error("client attestation PoP: aud must be {0}")]
+    PopAudience(String),
+    /// The PoP's `jti` is missing, empty or too long.
+    #[error("client attestation PoP: jti is missing")]
+    PopJti,
+    /// The PoP's `iat` is missing.
+    #[error("client attestation PoP: iat is missing")]
+    PopIatMissing,
+    /// The PoP's `iat` is outside the accepted window.
+    #[error("client attestation PoP: iat is outside the accepted window")]
+    PopIatWindow,
+    /// The request's `client_id` is not the attested client.
+    #[error("client_id does not match the client attestation's sub")]
+    ClientIdMismatch,
+}
+
+fn alg_of(header: &Map<String, Value>, jwt: AttestationJwt) -> Result<Alg, AttestationError> {
+    let name = text(header, "alg").ok_or(AttestationError::MissingAlg(jwt))?;
+    Alg::from_name(name).ok_or_else(|| AttestationError::UnsupportedAlg(jwt, name.to_owned()))
+}
+
+fn chain_error(e: x5c::X5cError) -> AttestationError {
+    AttestationError::Chain(match e {
+        x5c::X5cError::Invalid(why) => why,
+        x5c::X5cError::Untrusted(why) => format!("not trusted: {why}"),
+    })
 }
 
 /// Verifies the attestation JWT alone; returns its claims and the bound key.
@@ -87,51 +182,49 @@ pub fn verify_attestation(
     jwt: &str,
     trust: &WalletAttestationTrust,
     now: UnixTime,
-) -> Result<(Map<String, Value>, PublicKey), String> {
-    let parsed = jws::parse(jwt.trim()).map_err(|e| format!("client attestation: {e}"))?;
+) -> Result<(Map<String, Value>, PublicKey), AttestationError> {
+    use AttestationError as E;
+    const A: AttestationJwt = AttestationJwt::Attestation;
+    let parsed = jws::parse(jwt.trim()).map_err(|e| E::Malformed(A, e.to_string()))?;
     let (header, claims) = (parsed.header(), parsed.payload());
     if text(header, "typ") != Some(ATTESTATION_TYP) {
-        return Err(format!("client attestation: typ must be {ATTESTATION_TYP}"));
+        return Err(E::WrongTyp(A));
     }
-    let alg = alg_of(header).map_err(|e| format!("client attestation: {e}"))?;
+    let alg = alg_of(header, A)?;
     let verifies = |key: &PublicKey| {
         key.verify(alg, parsed.signing_input().as_bytes(), parsed.signature())
             .is_ok()
     };
     match header.get("x5c") {
         Some(chain) => {
-            let certs =
-                x5c::decode_x5c(chain).map_err(|e| format!("client attestation x5c: {e:?}"))?;
+            let certs = x5c::decode_x5c(chain).map_err(chain_error)?;
             let (leaf, _) = x5c::validate_chain(&certs, &trust.trust_anchors, false, now)
-                .map_err(|e| format!("client attestation x5c: {e:?}"))?;
+                .map_err(chain_error)?;
             if !verifies(&leaf) {
-                return Err(
-                    "client attestation: the signature does not verify with the x5c leaf key"
-                        .into(),
-                );
+                return Err(E::LeafSignature);
             }
         }
         None => {
             if !trust.trusted_keys.iter().any(verifies) {
-                return Err("client attestation: not signed by a trusted wallet provider".into());
+                return Err(E::UntrustedProvider);
             }
         }
     }
     for name in ["iss", "sub"] {
         if text(claims, name).is_none_or(str::is_empty) {
-            return Err(format!("client attestation: {name} is missing"));
+            return Err(E::MissingClaim(name));
         }
     }
     if !claims.contains_key("exp") {
-        return Err("client attestation: exp is missing".into());
+        return Err(E::MissingClaim("exp"));
     }
-    jwt_time::check_validity(claims, now, SKEW).map_err(|e| format!("client attestation: {e}"))?;
+    jwt_time::check_validity(claims, now, SKEW).map_err(|e| E::Validity(A, e.to_string()))?;
     let jwk = claims
         .get("cnf")
         .and_then(|c| c.get("jwk"))
         .and_then(Value::as_object)
-        .ok_or("client attestation: cnf.jwk is missing")?;
-    let key = PublicKey::from_jwk(jwk).map_err(|e| format!("client attestation: cnf.jwk: {e}"))?;
+        .ok_or(E::MissingClaim("cnf.jwk"))?;
+    let key = PublicKey::from_jwk(jwk).map_err(|e| E::InvalidKey(e.to_string()))?;
     Ok((claims.clone(), key))
 }
 
@@ -144,24 +237,22 @@ pub fn verify(
     client_id: Option<&str>,
     trust: &WalletAttestationTrust,
     now: UnixTime,
-) -> Result<VerifiedClientAttestation, String> {
+) -> Result<VerifiedClientAttestation, AttestationError> {
+    use AttestationError as E;
+    const P: AttestationJwt = AttestationJwt::Pop;
     let (claims, key) = verify_attestation(attestation, trust, now)?;
     let sub = text(&claims, "sub").unwrap_or_default().to_owned();
-    let parsed = jws::parse(pop.trim()).map_err(|e| format!("client attestation PoP: {e}"))?;
+    let parsed = jws::parse(pop.trim()).map_err(|e| E::Malformed(P, e.to_string()))?;
     let (header, pop_claims) = (parsed.header(), parsed.payload());
     if text(header, "typ") != Some(POP_TYP) {
-        return Err(format!("client attestation PoP: typ must be {POP_TYP}"));
+        return Err(E::WrongTyp(P));
     }
-    let alg = alg_of(header).map_err(|e| format!("client attestation PoP: {e}"))?;
+    let alg = alg_of(header, P)?;
     key.verify(alg, parsed.signing_input().as_bytes(), parsed.signature())
-        .map_err(|_| {
-            "client attestation PoP: not signed by the key in the attestation's cnf.jwk".to_owned()
-        })?;
+        .map_err(|_| E::PopSignature)?;
     if let Some(iss) = text(pop_claims, "iss") {
         if iss != sub {
-            return Err(
-                "client attestation PoP: iss must be the client id (the attestation's sub)".into(),
-            );
+            return Err(E::PopIssuer);
         }
     }
     let aud_ok = match pop_claims.get("aud") {
@@ -170,23 +261,22 @@ pub fn verify(
         _ => false,
     };
     if !aud_ok {
-        return Err(format!("client attestation PoP: aud must be {audience}"));
+        return Err(E::PopAudience(audience.to_owned()));
     }
     let jti = text(pop_claims, "jti")
         .filter(|j| !j.is_empty() && j.len() <= 256)
-        .ok_or("client attestation PoP: jti is missing")?;
+        .ok_or(E::PopJti)?;
     let iat = pop_claims
         .get("iat")
         .and_then(Value::as_u64)
-        .ok_or("client attestation PoP: iat is missing")?;
+        .ok_or(E::PopIatMissing)?;
     if iat > now.saturating_add(SKEW) || now > iat.saturating_add(trust.max_pop_age) {
-        return Err("client attestation PoP: iat is outside the accepted window".into());
+        return Err(E::PopIatWindow);
     }
-    jwt_time::check_validity(pop_claims, now, SKEW)
-        .map_err(|e| format!("client attestation PoP: {e}"))?;
+    jwt_time::check_validity(pop_claims, now, SKEW).map_err(|e| E::Validity(P, e.to_string()))?;
     if let Some(id) = client_id {
         if id != sub {
-            return Err("client_id does not match the client attestation's sub".into());
+            return Err(E::ClientIdMismatch);
         }
     }
     Ok(VerifiedClientAttestation {

@@ -1,5 +1,6 @@
 //! [`IssuerConfig`] and the operator's [`OfferSpec`].
 
+use crate::error::IssuerError;
 use crate::session::SessionFlags;
 use oid4vci_types::{CredentialIssuerMetadata, InputMode};
 use serde::{Deserialize, Serialize};
@@ -87,24 +88,24 @@ pub struct TxCodeSpec {
 impl TxCodeSpec {
     /// The length to generate: `length`, or 6 (at least the configured minimum) when absent.
     /// Refuses a length or `max_attempts` outside the configured ranges, naming the range.
-    pub fn checked(&self, config: &IssuerConfig) -> Result<(u32, u32), String> {
+    pub fn checked(&self, config: &IssuerConfig) -> Result<(u32, u32), IssuerError> {
         let lengths = &config.tx_code_lengths;
         let length = self.length.unwrap_or_else(|| 6.max(*lengths.start()));
         if !lengths.contains(&length) {
-            return Err(format!(
+            return Err(IssuerError::InvalidOffer(format!(
                 "tx_code.length must be between {} and {} (was {length})",
                 lengths.start(),
                 lengths.end()
-            ));
+            )));
         }
         let attempts = &config.tx_code_attempts;
         let max_attempts = self.max_attempts.unwrap_or(config.max_tx_attempts);
         if !attempts.contains(&max_attempts) {
-            return Err(format!(
+            return Err(IssuerError::InvalidOffer(format!(
                 "tx_code.max_attempts must be between {} and {} (was {max_attempts})",
                 attempts.start(),
                 attempts.end()
-            ));
+            )));
         }
         Ok((length, max_attempts))
     }

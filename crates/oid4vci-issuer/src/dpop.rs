@@ -79,65 +79,125 @@ pub fn access_token_hash(token: &str) -> String {
     jws::b64url_encode(&oid4vci_proof::crypto::sha256(token.as_bytes()))
 }
 
-/// Verifies one DPoP header value (RFC 9449 §4.3). Errors are human-readable reasons.
-pub fn verify(header_value: &str, request: &DpopRequest<'_>) -> Result<VerifiedDpop, String> {
+/// Why a DPoP proof was refused (RFC 9449 §4.3). The text says what to fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DpopError {
+    /// The header carries more than one proof.
+    #[error("exactly one DPoP proof is allowed")]
+    Multiple,
+    /// Not a compact JWS with JSON header and claims.
+    #[error("the DPoP proof is not a compact JWS: {0}")]
+    Malformed(String),
+    /// `typ` is not `dpop+jwt`.
+    #[error("typ must be {DPOP_TYP}")]
+    WrongTyp,
+    /// `alg` is missing.
+    #[error("alg is missing")]
+    MissingAlg,
+    /// `alg` is not one of [`DPOP_ALGS`].
+    #[error("alg {0} is not accepted; use one of ES256, EdDSA")]
+    UnsupportedAlg(String),
+    /// The header has no `jwk` object.
+    #[error("the header must carry the public key as jwk")]
+    MissingJwk,
+    /// The `jwk` carries private key material.
+    #[error("the jwk must not contain a private key")]
+    PrivateJwk,
+    /// The `jwk` is not a usable public key.
+    #[error("invalid jwk: {0}")]
+    InvalidJwk(String),
+    /// The signature does not verify with the `jwk`.
+    #[error("the DPoP proof signature does not verify: {0}")]
+    BadSignature(String),
+    /// `jti` is missing.
+    #[error("jti is missing")]
+    MissingJti,
+    /// `jti` is empty or too long.
+    #[error("jti must be a non-empty string of at most 256 characters")]
+    BadJti,
+    /// `htm` is not the request's method.
+    #[error("htm must be {0}")]
+    WrongMethod(String),
+    /// `htu` is missing.
+    #[error("htu is missing")]
+    MissingHtu,
+    /// `htu` is not the request's URL.
+    #[error("htu must be {0}")]
+    WrongUrl(String),
+    /// `iat` is missing or not a number.
+    #[error("iat is missing or not a number")]
+    MissingIat,
+    /// `iat` is beyond the accepted clock skew.
+    #[error("iat is in the future")]
+    FutureIat,
+    /// `iat` is older than the accepted age.
+    #[error("the DPoP proof is too old; make a new one for each request")]
+    TooOld,
+    /// `exp` or `nbf` exclude now.
+    #[error("the DPoP proof is outside its validity: {0}")]
+    OutsideValidity(String),
+    /// `ath` is not the access token's hash.
+    #[error("ath must be the base64url SHA-256 hash of the access token")]
+    WrongAth,
+}
+
+/// Verifies one DPoP header value (RFC 9449 §4.3).
+pub fn verify(header_value: &str, request: &DpopRequest<'_>) -> Result<VerifiedDpop, DpopError> {
     let token = header_value.trim();
     if token.contains(',') {
-        return Err("exactly one DPoP proof is allowed".into());
+        return Err(DpopError::Multiple);
     }
-    let parsed =
-        jws::parse(token).map_err(|e| format!("the DPoP proof is not a compact JWS: {e}"))?;
+    let parsed = jws::parse(token).map_err(|e| DpopError::Malformed(e.to_string()))?;
     let header = parsed.header();
     let claims = parsed.payload();
     let text = |map: &serde_json::Map<String, Value>, name: &str| {
         map.get(name).and_then(Value::as_str).map(str::to_owned)
     };
     if text(header, "typ").as_deref() != Some(DPOP_TYP) {
-        return Err(format!("typ must be {DPOP_TYP}"));
+        return Err(DpopError::WrongTyp);
     }
-    let alg_name = text(header, "alg").ok_or("alg is missing")?;
+    let alg_name = text(header, "alg").ok_or(DpopError::MissingAlg)?;
     if !DPOP_ALGS.contains(&alg_name.as_str()) {
-        return Err(format!(
-            "alg {alg_name} is not accepted; use one of ES256, EdDSA"
-        ));
+        return Err(DpopError::UnsupportedAlg(alg_name));
     }
-    let alg = Alg::from_name(&alg_name).ok_or("unknown alg")?;
+    let alg = Alg::from_name(&alg_name).ok_or(DpopError::UnsupportedAlg(alg_name.clone()))?;
     let jwk = header
         .get("jwk")
         .and_then(Value::as_object)
-        .ok_or("the header must carry the public key as jwk")?;
+        .ok_or(DpopError::MissingJwk)?;
     if jwk.contains_key("d") {
-        return Err("the jwk must not contain a private key".into());
+        return Err(DpopError::PrivateJwk);
     }
-    let key = PublicKey::from_jwk(jwk).map_err(|e| format!("invalid jwk: {e}"))?;
+    let key = PublicKey::from_jwk(jwk).map_err(|e| DpopError::InvalidJwk(e.to_string()))?;
     key.verify(alg, parsed.signing_input().as_bytes(), parsed.signature())
-        .map_err(|e| format!("the DPoP proof signature does not verify: {e}"))?;
-    let jti = text(claims, "jti").ok_or("jti is missing")?;
+        .map_err(|e| DpopError::BadSignature(e.to_string()))?;
+    let jti = text(claims, "jti").ok_or(DpopError::MissingJti)?;
     if jti.is_empty() || jti.len() > MAX_JTI_LEN {
-        return Err("jti must be a non-empty string of at most 256 characters".into());
+        return Err(DpopError::BadJti);
     }
     if text(claims, "htm").as_deref() != Some(request.method) {
-        return Err(format!("htm must be {}", request.method));
+        return Err(DpopError::WrongMethod(request.method.to_owned()));
     }
-    let htu = text(claims, "htu").ok_or("htu is missing")?;
+    let htu = text(claims, "htu").ok_or(DpopError::MissingHtu)?;
     if !same_url(&htu, request.url) {
-        return Err(format!("htu must be {}", strip_query(request.url)));
+        return Err(DpopError::WrongUrl(strip_query(request.url).to_owned()));
     }
     let iat = claims
         .get("iat")
         .and_then(Value::as_u64)
-        .ok_or("iat is missing or not a number")?;
+        .ok_or(DpopError::MissingIat)?;
     if iat > request.now.saturating_add(request.max_skew) {
-        return Err("iat is in the future".into());
+        return Err(DpopError::FutureIat);
     }
     if request.now > iat.saturating_add(request.max_age) {
-        return Err("the DPoP proof is too old; make a new one for each request".into());
+        return Err(DpopError::TooOld);
     }
     jwt_time::check_validity(claims, request.now, request.max_skew)
-        .map_err(|e| format!("the DPoP proof is outside its validity: {e}"))?;
+        .map_err(|e| DpopError::OutsideValidity(e.to_string()))?;
     if let Some(access_token) = request.access_token {
         if text(claims, "ath").as_deref() != Some(access_token_hash(access_token).as_str()) {
-            return Err("ath must be the base64url SHA-256 hash of the access token".into());
+            return Err(DpopError::WrongAth);
         }
     }
     Ok(VerifiedDpop {

@@ -1,6 +1,7 @@
 //! [`IssuerError`]: failures of the operator API. Wallet endpoints refuse with a
 //! [`Refusal`](crate::Refusal) instead.
 
+use crate::signed_metadata::SigningError;
 use crate::store::StoreError;
 
 /// Why an operator call failed.
@@ -31,9 +32,9 @@ pub enum IssuerError {
     /// The session has no credential with that status-list entry.
     #[error("unknown credential: {0}")]
     UnknownCredential(String),
-    /// The issuer key could not sign (a status list token).
+    /// The issuer key could not sign (the metadata, a status list token).
     #[error("signing failed: {0}")]
-    Signing(String),
+    Signing(#[from] SigningError),
     /// The session kept changing under us.
     #[error("the session is busy; retry")]
     Contention,

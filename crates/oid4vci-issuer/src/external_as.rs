@@ -37,7 +37,58 @@ pub trait AccessTokenVerifier: Send + Sync + 'static {
     fn issuer(&self) -> &str;
 
     /// Checks `token` at `now`; the error says why it is refused.
-    fn verify(&self, token: &str, now: UnixTime) -> Result<ExternalGrant, String>;
+    fn verify(&self, token: &str, now: UnixTime) -> Result<ExternalGrant, TokenRejected>;
+}
+
+/// Why an external access token was refused (RFC 9068). The text says what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenRejected {
+    /// Longer than [`MAX_TOKEN_LEN`].
+    #[error("the access token is too long")]
+    TooLong,
+    /// Not a compact JWS with JSON header and claims.
+    #[error("not a JWT: {0}")]
+    Malformed(String),
+    /// `typ` is not `at+jwt`.
+    #[error("typ must be at+jwt (RFC 9068 Section 4)")]
+    WrongTyp,
+    /// `alg` is missing or not ES256 / EdDSA.
+    #[error("alg must be ES256 or EdDSA")]
+    UnsupportedAlg,
+    /// No key of the authorization server's JWKS verifies the signature.
+    #[error("not signed by a key of the authorization server's JWKS")]
+    UnknownSigner,
+    /// `iss` is not the authorization server.
+    #[error("iss must be {0}")]
+    WrongIssuer(String),
+    /// `aud` does not contain the Credential Issuer Identifier.
+    #[error("aud must contain {0}")]
+    WrongAudience(String),
+    /// A required claim is missing (RFC 9068 §2.2).
+    #[error("{0} is missing (RFC 9068 Section 2.2)")]
+    MissingClaim(&'static str),
+    /// `exp` or `nbf` exclude now.
+    #[error("{0}")]
+    OutsideValidity(String),
+    /// `authorization_details` do not parse.
+    #[error("authorization_details: {0}")]
+    InvalidAuthorizationDetails(String),
+    /// Another verifier's reason (for example a refused token introspection).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Why a JWKS gave no verifier.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwksError {
+    /// The document has no `keys` array.
+    #[error("the JWKS has no keys array")]
+    NoKeys,
+    /// No key is a P-256 or Ed25519 signing key.
+    #[error("the JWKS has no P-256 or Ed25519 signing key")]
+    NoUsableKey,
 }
 
 /// RFC 9068 JWT access tokens signed with a key of the authorization server's JWKS (ES256 or
@@ -71,11 +122,11 @@ impl JwtAccessTokenVerifier {
     /// A verifier for tokens of `issuer` meant for `audience` (the Credential Issuer
     /// Identifier), with the signing keys of `jwks` (`{"keys": [...]}`; keys that are not
     /// P-256 or Ed25519 signing keys are skipped). Fails when no key is usable.
-    pub fn from_jwks(issuer: &str, audience: &str, jwks: &Value) -> Result<Self, String> {
+    pub fn from_jwks(issuer: &str, audience: &str, jwks: &Value) -> Result<Self, JwksError> {
         let list = jwks
             .get("keys")
             .and_then(Value::as_array)
-            .ok_or("the JWKS has no keys array")?;
+            .ok_or(JwksError::NoKeys)?;
         let keys: Vec<(Option<String>, PublicKey)> = list
             .iter()
             .filter(|k| {
@@ -89,7 +140,7 @@ impl JwtAccessTokenVerifier {
             })
             .collect();
         if keys.is_empty() {
-            return Err("the JWKS has no P-256 or Ed25519 signing key".into());
+            return Err(JwksError::NoUsableKey);
         }
         Ok(JwtAccessTokenVerifier {
             issuer: issuer.to_owned(),
@@ -105,19 +156,19 @@ impl AccessTokenVerifier for JwtAccessTokenVerifier {
         &self.issuer
     }
 
-    fn verify(&self, token: &str, now: UnixTime) -> Result<ExternalGrant, String> {
+    fn verify(&self, token: &str, now: UnixTime) -> Result<ExternalGrant, TokenRejected> {
         if token.len() > MAX_TOKEN_LEN {
-            return Err("the access token is too long".into());
+            return Err(TokenRejected::TooLong);
         }
-        let parsed = jws::parse(token).map_err(|e| format!("not a JWT: {e}"))?;
+        let parsed = jws::parse(token).map_err(|e| TokenRejected::Malformed(e.to_string()))?;
         let (header, claims) = (parsed.header(), parsed.payload());
         let typ = text(header, "typ").unwrap_or_default().to_ascii_lowercase();
         if typ != "at+jwt" && typ != "application/at+jwt" {
-            return Err("typ must be at+jwt (RFC 9068 Section 4)".into());
+            return Err(TokenRejected::WrongTyp);
         }
         let alg = text(header, "alg")
             .and_then(Alg::from_name)
-            .ok_or("alg must be ES256 or EdDSA")?;
+            .ok_or(TokenRejected::UnsupportedAlg)?;
         let kid = text(header, "kid");
         let signed = self
             .keys
@@ -128,10 +179,10 @@ impl AccessTokenVerifier for JwtAccessTokenVerifier {
                     .is_ok()
             });
         if !signed {
-            return Err("not signed by a key of the authorization server's JWKS".into());
+            return Err(TokenRejected::UnknownSigner);
         }
         if text(claims, "iss") != Some(self.issuer.as_str()) {
-            return Err(format!("iss must be {}", self.issuer));
+            return Err(TokenRejected::WrongIssuer(self.issuer.clone()));
         }
         let aud_ok = match claims.get("aud") {
             Some(Value::String(a)) => *a == self.audience,
@@ -139,24 +190,26 @@ impl AccessTokenVerifier for JwtAccessTokenVerifier {
             _ => false,
         };
         if !aud_ok {
-            return Err(format!("aud must contain {}", self.audience));
+            return Err(TokenRejected::WrongAudience(self.audience.clone()));
         }
         for name in ["sub", "client_id", "jti"] {
             if text(claims, name).is_none() {
-                return Err(format!("{name} is missing (RFC 9068 Section 2.2)"));
+                return Err(TokenRejected::MissingClaim(name));
             }
         }
-        if !claims.contains_key("exp") || !claims.contains_key("iat") {
-            return Err("exp and iat are required (RFC 9068 Section 2.2)".into());
+        for name in ["exp", "iat"] {
+            if !claims.contains_key(name) {
+                return Err(TokenRejected::MissingClaim(name));
+            }
         }
         let expires_at = jwt_time::check_validity(claims, now, self.leeway)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| TokenRejected::OutsideValidity(e.to_string()))?
             .unwrap_or(now);
         let authorization_details = match claims.get("authorization_details") {
             None => None,
             Some(v) => Some(
                 serde_json::from_value::<Vec<AuthorizationDetail>>(v.clone())
-                    .map_err(|e| format!("authorization_details: {e}"))?,
+                    .map_err(|e| TokenRejected::InvalidAuthorizationDetails(e.to_string()))?,
             ),
         };
         Ok(ExternalGrant {

@@ -102,7 +102,9 @@ pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};
 pub use encryption::{EncryptionError, MessageEncryption};
 pub use error::IssuerError;
 pub use event::{Event, EventKind, EventObserver, MAX_EVENTS};
-pub use external_as::{AccessTokenVerifier, ExternalGrant, JwtAccessTokenVerifier};
+pub use external_as::{
+    AccessTokenVerifier, ExternalGrant, JwksError, JwtAccessTokenVerifier, TokenRejected,
+};
 pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
 pub use nonce::ServerKey;
 /// The backend-neutral issuer/holder signing key (re-exported from `oid4vci_proof::crypto`).
@@ -122,7 +124,7 @@ pub use session::{
     AccessGrant, AuthorizationState, AuthorizationStep, DeferredIssuance, GrantedCredential,
     LookupKind, PreAuthorizedGrantState, Session, SessionFlags, SessionState,
 };
-pub use signed_metadata::MetadataSigner;
+pub use signed_metadata::{MetadataSigner, SigningError};
 pub use status_list::{StatusListConfig, StatusReference};
 pub use store::{
     Commit, MemoryStore, SessionStore, SessionWrite, StatusEntry, StatusListStore, StoreError,

@@ -203,6 +203,8 @@ causes! {
     NotificationIdUnknown => ("notification_id_unknown", InvalidNotificationId),
     /// The credential offer is unknown or expired.
     OfferUnknown => ("offer_unknown", InvalidRequest),
+    /// The operator's claims do not fit the session (an operator refusal).
+    ClaimsRefused => ("claims_refused", InvalidRequest),
 
     // --- The issuer itself ---------------------------------------------------------------
     /// The session kept changing under the request.

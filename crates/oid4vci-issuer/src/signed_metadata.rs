@@ -13,6 +13,18 @@ use serde_json::{Map, Value};
 /// The `typ` of signed metadata (Section 12.2.3).
 pub const SIGNED_METADATA_TYP: &str = "openidvci-issuer-metadata+jwt";
 
+/// Why a JWT could not be signed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SigningError {
+    /// The claims could not be encoded.
+    #[error("the claims could not be encoded: {0}")]
+    Encoding(String),
+    /// The key (or the device holding it) refused to sign.
+    #[error("the issuer key could not sign: {0}")]
+    Key(String),
+}
+
 /// Signs JWTs with the issuer key.
 pub trait MetadataSigner: Send + Sync + 'static {
     /// Signs a JWT with `header` (the issuer sets `typ`; the signer adds `alg` and, when it has a
@@ -21,7 +33,7 @@ pub trait MetadataSigner: Send + Sync + 'static {
         &self,
         header: Map<String, Value>,
         claims: Map<String, Value>,
-    ) -> Result<String, String>;
+    ) -> Result<String, SigningError>;
 }
 
 /// The claims of the signed metadata: every metadata member (except `signed_metadata`), `iss`,
@@ -30,11 +42,14 @@ pub fn claims(
     metadata: &CredentialIssuerMetadata,
     now: UnixTime,
     lifetime: u64,
-) -> Result<Map<String, Value>, String> {
+) -> Result<Map<String, Value>, SigningError> {
     let mut claims = match serde_json::to_value(metadata) {
         Ok(Value::Object(map)) => map,
-        Ok(_) => return Err("the metadata is not a JSON object".into()),
-        Err(e) => return Err(format!("the metadata does not serialise: {e}")),
+        Ok(_) => {
+            let why = "the metadata is not a JSON object";
+            return Err(SigningError::Encoding(why.into()));
+        }
+        Err(e) => return Err(SigningError::Encoding(e.to_string())),
     };
     claims.remove("signed_metadata");
     let issuer = Value::String(metadata.credential_issuer.clone());
@@ -51,7 +66,7 @@ pub fn sign(
     signer: &dyn MetadataSigner,
     now: UnixTime,
     lifetime: u64,
-) -> Result<String, String> {
+) -> Result<String, SigningError> {
     let mut header = Map::new();
     header.insert("typ".into(), Value::String(SIGNED_METADATA_TYP.into()));
     signer.sign_jwt(header, claims(metadata, now, lifetime)?)

@@ -15,7 +15,8 @@
 //! and a revoked index revoked, across restarts and instances.
 
 use crate::clock::UnixTime;
-use crate::signed_metadata::MetadataSigner;
+use crate::error::IssuerError;
+use crate::signed_metadata::{MetadataSigner, SigningError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -106,28 +107,26 @@ impl StatusListConfig {
 
     /// Checks the numbers: capacity in range and divisible by 8, fill limit within it, a
     /// lifetime no shorter than the ttl.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(MIN_CAPACITY..=MAX_CAPACITY).contains(&self.capacity)
+    pub fn validate(&self) -> Result<(), IssuerError> {
+        let three_quarters = self.capacity / 4 * 3;
+        let why = if !(MIN_CAPACITY..=MAX_CAPACITY).contains(&self.capacity)
             || !self.capacity.is_multiple_of(8)
         {
-            return Err(format!(
+            format!(
                 "status list capacity {} must be a multiple of 8 in {MIN_CAPACITY}..={MAX_CAPACITY}",
                 self.capacity
-            ));
-        }
-        if self.fill_limit == 0 || self.fill_limit > self.capacity / 4 * 3 {
-            return Err(format!(
-                "status list fill limit {} must be 1..={} (three quarters of the capacity)",
-                self.fill_limit,
-                self.capacity / 4 * 3
-            ));
-        }
-        if self.ttl == 0 || self.lifetime < self.ttl {
-            return Err(
-                "status list ttl must be positive and the lifetime at least the ttl".into(),
-            );
-        }
-        Ok(())
+            )
+        } else if self.fill_limit == 0 || self.fill_limit > three_quarters {
+            format!(
+                "status list fill limit {} must be 1..={three_quarters} (three quarters of the capacity)",
+                self.fill_limit
+            )
+        } else if self.ttl == 0 || self.lifetime < self.ttl {
+            "status list ttl must be positive and the lifetime at least the ttl".to_owned()
+        } else {
+            return Ok(());
+        };
+        Err(IssuerError::InvalidConfiguration(why))
     }
 }
 
@@ -178,14 +177,12 @@ impl StatusBits {
     }
 
     /// The `status_list` object (§4.1): `bits` and the ZLIB-compressed, base64url-encoded `lst`.
-    pub fn to_json(&self) -> Result<Value, String> {
+    pub fn to_json(&self) -> Result<Value, SigningError> {
+        let failed =
+            |e: std::io::Error| SigningError::Encoding(format!("compressing the status list: {e}"));
         let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-        encoder
-            .write_all(&self.bytes)
-            .map_err(|e| format!("compressing the status list: {e}"))?;
-        let compressed = encoder
-            .finish()
-            .map_err(|e| format!("compressing the status list: {e}"))?;
+        encoder.write_all(&self.bytes).map_err(failed)?;
+        let compressed = encoder.finish().map_err(failed)?;
         Ok(json!({"bits": 1, "lst": URL_SAFE_NO_PAD.encode(compressed)}))
     }
 }
@@ -197,7 +194,7 @@ pub fn token_claims(
     now: UnixTime,
     ttl: u64,
     lifetime: u64,
-) -> Result<Map<String, Value>, String> {
+) -> Result<Map<String, Value>, SigningError> {
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(uri));
     claims.insert("iat".into(), json!(now));
@@ -216,7 +213,7 @@ pub fn sign_token(
     now: UnixTime,
     ttl: u64,
     lifetime: u64,
-) -> Result<String, String> {
+) -> Result<String, SigningError> {
     let mut header = Map::new();
     header.insert("typ".into(), json!(STATUS_LIST_TYP));
     signer.sign_jwt(header, token_claims(uri, bits, now, ttl, lifetime)?)
@@ -287,8 +284,8 @@ mod tests {
                 &self,
                 _: Map<String, Value>,
                 _: Map<String, Value>,
-            ) -> Result<String, String> {
-                Err("none".into())
+            ) -> Result<String, SigningError> {
+                Err(SigningError::Key("none".into()))
             }
         }
         let good = StatusListConfig::new("https://i.example/", Arc::new(NoSigner));
@@ -296,10 +293,18 @@ mod tests {
         assert!(good.validate().is_ok());
         let mut bad = good.clone();
         bad.capacity = 1001;
-        assert!(bad.validate().unwrap_err().contains("multiple of 8"));
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("multiple of 8"));
         let mut bad = good.clone();
         bad.fill_limit = bad.capacity;
-        assert!(bad.validate().unwrap_err().contains("fill limit"));
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("fill limit"));
         let mut bad = good;
         bad.lifetime = 1;
         assert!(bad.validate().is_err());

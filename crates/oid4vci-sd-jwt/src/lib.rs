@@ -21,7 +21,9 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use oid4vci_issuer::{CredentialMinter, MintError, MintOutcome, MintRequest, StatusReference};
+use oid4vci_issuer::{
+    CredentialMinter, MintError, MintOutcome, MintRequest, SigningError, StatusReference,
+};
 use oid4vci_proof::crypto::{self, SigningKey};
 use oid4vci_proof::Alg;
 use rand_core::{OsRng, RngCore};
@@ -152,7 +154,9 @@ impl SdJwtVcMinter {
         payload.insert("_sd_alg".into(), json!("sha-256"));
         let mut header = Map::new();
         header.insert("typ".into(), json!("dc+sd-jwt"));
-        let mut out = self.sign_jws(header, payload).map_err(MintError)?;
+        let mut out = self
+            .sign_jws(header, payload)
+            .map_err(|e| MintError(e.to_string()))?;
         for d in disclosures {
             out.push('~');
             out.push_str(&d);
@@ -169,7 +173,7 @@ impl SdJwtVcMinter {
         &self,
         mut header: Map<String, Value>,
         payload: Map<String, Value>,
-    ) -> Result<String, String> {
+    ) -> Result<String, SigningError> {
         header.insert("alg".into(), json!(self.key.alg().as_str()));
         header.insert("kid".into(), json!(self.kid));
         if !self.x5c.is_empty() {
@@ -184,7 +188,7 @@ impl SdJwtVcMinter {
         let signature = self
             .key
             .sign(signing_input.as_bytes())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| SigningError::Key(e.to_string()))?;
         Ok(format!(
             "{signing_input}.{}",
             URL_SAFE_NO_PAD.encode(signature)
@@ -198,7 +202,7 @@ impl oid4vci_issuer::MetadataSigner for SdJwtVcMinter {
         &self,
         header: Map<String, Value>,
         claims: Map<String, Value>,
-    ) -> Result<String, String> {
+    ) -> Result<String, SigningError> {
         self.sign_jws(header, claims)
     }
 }

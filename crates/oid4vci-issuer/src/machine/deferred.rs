@@ -97,7 +97,6 @@ impl Step for SubmitClaims<'_> {
     }
     fn run(&mut self, session: &mut Session, _: Admission, now: UnixTime) -> Result<(), Refusal> {
         submit_claims(session, self.configuration_id, self.claims.clone(), now)
-            .map_err(|why| Refusal::new(Cause::MalformedRequest, why))
     }
 }
 
@@ -107,18 +106,22 @@ fn submit_claims(
     configuration_id: &str,
     claims: Value,
     now: UnixTime,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     if !session
         .configuration_ids
         .iter()
         .any(|c| c == configuration_id)
     {
-        return Err(format!(
-            "configuration {configuration_id} is not part of this session's offer"
+        return Err(Refusal::new(
+            Cause::ClaimsRefused,
+            format!("configuration {configuration_id} is not part of this session's offer"),
         ));
     }
     if !claims.is_object() {
-        return Err("claims must be a JSON object".into());
+        return Err(Refusal::new(
+            Cause::ClaimsRefused,
+            "claims must be a JSON object",
+        ));
     }
     session.claims.insert(configuration_id.to_owned(), claims);
     session.record(

@@ -191,7 +191,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         now: u64,
         effects: &mut Effects,
     ) -> Outcome<Option<crate::client_attestation::VerifiedClientAttestation>> {
-        let invalid = |why: String| {
+        use crate::client_attestation::AttestationError;
+        let invalid = |why: AttestationError| {
             Refusal::new(
                 Cause::WalletAttestationInvalid,
                 format!("wallet attestation refused: {why}"),
@@ -200,14 +201,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let (attestation, pop) = match (&facts.client_attestation, &facts.client_attestation_pop) {
             (None, None) => return Ok(None),
             (Some(a), Some(p)) => (a, p),
-            _ => {
-                return Err(invalid(
-                    "send both OAuth-Client-Attestation and OAuth-Client-Attestation-PoP".into(),
-                ))
-            }
+            _ => return Err(invalid(AttestationError::Incomplete)),
         };
         let Some(trust) = &self.config.wallet_attestation else {
-            return Err(invalid("this issuer trusts no wallet providers".into()));
+            return Err(invalid(AttestationError::NoTrust));
         };
         let audience = self.authorization_server_metadata().issuer;
         let verified =

@@ -110,8 +110,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             let tx = match &spec.tx_code {
                 None => None,
                 Some(t) => {
-                    let (length, max_attempts) =
-                        t.checked(&self.config).map_err(IssuerError::InvalidOffer)?;
+                    let (length, max_attempts) = t.checked(&self.config)?;
                     let mode = t.input_mode.clone().unwrap_or(InputMode::Numeric);
                     let value = match mode {
                         InputMode::Numeric => random_digits(secrets, length as usize),

@@ -116,9 +116,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     where
         S: StatusListStore + Clone,
     {
-        config
-            .validate()
-            .map_err(IssuerError::InvalidConfiguration)?;
+        config.validate()?;
         self.status_lists = Some(Arc::new(StatusLists {
             config,
             store: Arc::new(self.store.clone()),

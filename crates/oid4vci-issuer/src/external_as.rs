@@ -44,7 +44,7 @@ pub trait AccessTokenVerifier: Send + Sync + 'static {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenRejected {
-    /// Longer than [`MAX_TOKEN_LEN`].
+    /// Longer than 8 KiB.
     #[error("the access token is too long")]
     TooLong,
     /// Not a compact JWS with JSON header and claims.

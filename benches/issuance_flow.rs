@@ -123,6 +123,7 @@ fn one_flow<S: SessionStore>(
         CredentialRequest::for_configuration(CONFIG, vec![proof]),
         HttpFacts::bearer(token.access_token.expose()),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .expect("credential");
     issuer_time += start.elapsed();
     let credential = response
@@ -284,6 +285,7 @@ fn prepared_flow<S: SessionStore>(issuer: &Issuer<S, SdJwtVcMinter>, proof: Stri
         CredentialRequest::for_configuration(CONFIG, vec![proof]),
         HttpFacts::bearer(token.access_token.expose()),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .expect("credential");
     black_box(response);
 }

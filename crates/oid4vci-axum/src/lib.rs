@@ -1,7 +1,9 @@
 //! # oid4vci-axum
 //!
-//! A thin [axum] adapter over [`oid4vci_issuer::Issuer`]: it translates HTTP to typed requests
-//! and typed responses to HTTP, and nothing else. No protocol rule lives here.
+//! A thin [axum] adapter over [`oid4vci_issuer::Issuer`]: it reads HTTP (body limits, content
+//! types, the headers a request presents) and hands the bodies to the issuer, which parses them;
+//! it turns typed responses and [`Refusal`](oid4vci_issuer::Refusal)s into HTTP through one
+//! status table ([`error_status`]), and nothing else. No protocol rule lives here.
 //!
 //! - [`router`] serves the wallet-facing endpoints at the spec's paths, with the spec's content
 //!   types, status codes (`202` for deferred issuance, `204` for notifications),

@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use oid4vci_issuer::{
-    CredentialBody, CredentialMinter, CredentialReply, Issuer, Refusal, SessionStore,
+    CredentialBody, CredentialMinter, CredentialReply, Issuer, NotificationBody, Refusal,
+    SessionStore, TokenBody,
 };
 use oid4vci_types::*;
 use serde_json::{json, Value};
@@ -170,11 +171,8 @@ async fn token<S: SessionStore, M: CredentialMinter>(
     ) {
         return r;
     }
-    let request = match TokenRequest::from_form(&body) {
-        Ok(r) => r,
-        Err(e) => return error_reply(&Refusal::malformed(&e), Endpoint::AuthorizationServer),
-    };
-    match app.issuer.token(request, facts(&headers)).await {
+    let form = TokenBody::Form(&body);
+    match app.issuer.token(form, facts(&headers)).await {
         Ok(response) => json_no_store(StatusCode::OK, &response),
         Err(e) => error_reply(&e, Endpoint::AuthorizationServer),
     }
@@ -195,25 +193,12 @@ fn read_body(
     body.map_err(|e| body_error(code, e))
 }
 
-/// A JSON request body (`application/json`) that parses.
-fn parse_json_request<T>(
-    query: &Option<String>,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    code: ErrorCode,
-    parse: impl FnOnce(&[u8]) -> Result<T, MessageError>,
-) -> Result<T, Response> {
-    let body = read_body(query, body, code.clone())?;
-    require_content_type(headers, "application/json", code)?;
-    parse(&body).map_err(|e| error_reply(&Refusal::malformed(&e), Endpoint::Resource))
-}
-
 /// A Credential or Deferred Credential Request body: `application/json`, or `application/jwt`
 /// (an encrypted request, Section 10).
-fn credential_body<'a>(
+fn credential_body<'a, T>(
     headers: &HeaderMap,
     body: &'a Bytes,
-) -> Result<CredentialBody<'a>, Response> {
+) -> Result<CredentialBody<'a, T>, Response> {
     if require_content_type(
         headers,
         "application/jwt",
@@ -252,7 +237,7 @@ async fn credential<S: SessionStore, M: CredentialMinter>(
         Ok(b) => b,
         Err(r) => return r,
     };
-    credential_reply(app.issuer.credential_request(body, facts(&headers)).await)
+    credential_reply(app.issuer.credential(body, facts(&headers)).await)
 }
 
 fn credential_reply(outcome: Result<CredentialReply, Refusal>) -> Response {
@@ -282,11 +267,7 @@ async fn deferred<S: SessionStore, M: CredentialMinter>(
         Ok(b) => b,
         Err(r) => return r,
     };
-    credential_reply(
-        app.issuer
-            .deferred_credential_request(body, facts(&headers))
-            .await,
-    )
+    credential_reply(app.issuer.deferred_credential(body, facts(&headers)).await)
 }
 
 async fn notification<S: SessionStore, M: CredentialMinter>(
@@ -295,17 +276,16 @@ async fn notification<S: SessionStore, M: CredentialMinter>(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let request = match parse_json_request(
-        &query,
-        &headers,
-        body,
-        ErrorCode::InvalidNotificationRequest,
-        NotificationRequest::from_json,
-    ) {
-        Ok(r) => r,
+    let code = ErrorCode::InvalidNotificationRequest;
+    let body = match read_body(&query, body, code.clone()) {
+        Ok(b) => b,
         Err(r) => return r,
     };
-    match app.issuer.notification(request, facts(&headers)).await {
+    if let Err(r) = require_content_type(&headers, "application/json", code) {
+        return r;
+    }
+    let body = NotificationBody::Json(&body);
+    match app.issuer.notification(body, facts(&headers)).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => error_reply(&e, Endpoint::Resource),
     }

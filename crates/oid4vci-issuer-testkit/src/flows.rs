@@ -152,6 +152,7 @@ pub fn pre_authorized_flow<S: SessionStore>(store: S) {
     };
     let response =
         block(issuer.credential(request, HttpFacts::bearer(token.access_token.expose())))
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("credential");
     assert!(response.transaction_id.is_none(), "issued, not deferred");
     let credentials = response.credentials.clone().expect("credentials");
@@ -312,7 +313,8 @@ pub fn request_credentials<S: SessionStore, M: oid4vci_issuer::CredentialMinter>
     let proofs = (0..proofs)
         .map(|_| TestWallet::new().proof(ISSUER, Some(&nonce), T0))
         .collect();
-    let response = block(issuer.credential(jwt_request(proofs), HttpFacts::bearer(&token)));
+    let response = block(issuer.credential(jwt_request(proofs), HttpFacts::bearer(&token)))
+        .map(|r| r.into_json().expect("a plain response"));
     (created.session_id, response)
 }
 
@@ -331,6 +333,7 @@ pub fn deferred_flow<S: SessionStore>(store: S) {
         jwt_request(vec![wallet.proof(ISSUER, Some(&nonce), T0)]),
         HttpFacts::bearer(&token),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .expect("deferred");
     assert!(resp.credentials.is_none(), "deferred: no credentials");
     assert_eq!(resp.interval, Some(5));
@@ -339,6 +342,7 @@ pub fn deferred_flow<S: SessionStore>(store: S) {
         DeferredCredentialRequest::new(tx.clone()),
         HttpFacts::bearer(&token),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .expect("pending");
     assert_eq!(
         (
@@ -355,6 +359,7 @@ pub fn deferred_flow<S: SessionStore>(store: S) {
         jwt_request(vec![wallet.proof(ISSUER, Some(&nonce), T0 + 3600)]),
         HttpFacts::bearer(&token),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .unwrap_err();
     assert_eq!(
         late.error_code(),
@@ -367,6 +372,7 @@ pub fn deferred_flow<S: SessionStore>(store: S) {
         DeferredCredentialRequest::new(tx.clone()),
         HttpFacts::bearer(&token),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .expect("ready");
     assert!(
         ready.transaction_id.is_none(),
@@ -382,6 +388,7 @@ pub fn deferred_flow<S: SessionStore>(store: S) {
         DeferredCredentialRequest::new(tx),
         HttpFacts::bearer(&token),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .unwrap_err();
     assert_eq!(
         again.error_code(),
@@ -415,8 +422,9 @@ pub fn batch_issuance<S: SessionStore>(store: S) {
         .iter()
         .map(|w| w.proof(ISSUER, Some(&nonce), T0))
         .collect();
-    let err =
-        block(issuer.credential(jwt_request(too_many), HttpFacts::bearer(&token))).unwrap_err();
+    let err = block(issuer.credential(jwt_request(too_many), HttpFacts::bearer(&token)))
+        .map(|r| r.into_json().expect("a plain response"))
+        .unwrap_err();
     assert_eq!(
         err.error_code(),
         ErrorCode::InvalidProof,
@@ -427,8 +435,9 @@ pub fn batch_issuance<S: SessionStore>(store: S) {
         .iter()
         .map(|w| w.proof(ISSUER, Some(&nonce), T0))
         .collect();
-    let resp =
-        block(issuer.credential(jwt_request(proofs), HttpFacts::bearer(&token))).expect("batch");
+    let resp = block(issuer.credential(jwt_request(proofs), HttpFacts::bearer(&token)))
+        .map(|r| r.into_json().expect("a plain response"))
+        .expect("batch");
     let creds = resp.credentials.expect("credentials");
     assert_eq!(creds.len(), 3);
     for (cred, wallet) in creds.iter().zip(&wallets) {
@@ -497,6 +506,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
         jwt_request(vec![proof(&issuer.nonce().c_nonce)]),
         HttpFacts::default(),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .unwrap_err();
     assert_eq!(
         (missing.error_code(), missing.retry_after()),
@@ -506,6 +516,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
         jwt_request(vec![proof(&issuer.nonce().c_nonce)]),
         HttpFacts::bearer("forged"),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .unwrap_err();
     assert_eq!(bad.error_code(), ErrorCode::InvalidToken);
     let basic = HttpFacts {
@@ -517,6 +528,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
     };
     assert_eq!(
         block(issuer.credential(jwt_request(vec![proof(&issuer.nonce().c_nonce)]), basic))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err()
             .error_code(),
         ErrorCode::InvalidToken
@@ -529,6 +541,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
     );
     assert_eq!(
         block(issuer.credential(unknown_cfg, facts.clone()))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err()
             .error_code(),
         ErrorCode::UnknownCredentialConfiguration
@@ -541,12 +554,15 @@ pub fn error_paths<S: SessionStore>(store: S) {
     };
     assert_eq!(
         block(issuer.credential(by_identifier, facts.clone()))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err()
             .error_code(),
         ErrorCode::UnknownCredentialIdentifier,
         "a credential_identifier the token did not issue (it issued none)"
     );
-    let no_proof = block(issuer.credential(jwt_request(vec![]), facts.clone())).unwrap_err();
+    let no_proof = block(issuer.credential(jwt_request(vec![]), facts.clone()))
+        .map(|r| r.into_json().expect("a plain response"))
+        .unwrap_err();
     assert_eq!(
         no_proof.error_code(),
         ErrorCode::InvalidProof,
@@ -560,6 +576,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
         )]),
         facts.clone(),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .unwrap_err();
     assert_eq!(wrong_aud.error_code(), ErrorCode::InvalidProof);
     assert_eq!(
@@ -572,14 +589,17 @@ pub fn error_paths<S: SessionStore>(store: S) {
     );
     let forged_nonce =
         block(issuer.credential(jwt_request(vec![proof("forged-nonce")]), facts.clone()))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err();
     assert_eq!(forged_nonce.error_code(), ErrorCode::InvalidNonce);
 
     let nonce = issuer.nonce().c_nonce;
     block(issuer.credential(jwt_request(vec![proof(&nonce)]), facts.clone()))
+        .map(|r| r.into_json().expect("a plain response"))
         .expect("first use of the nonce");
-    let replay =
-        block(issuer.credential(jwt_request(vec![proof(&nonce)]), facts.clone())).unwrap_err();
+    let replay = block(issuer.credential(jwt_request(vec![proof(&nonce)]), facts.clone()))
+        .map(|r| r.into_json().expect("a plain response"))
+        .unwrap_err();
     assert_eq!(replay.error_code(), ErrorCode::InvalidNonce, "nonce replay");
 
     let note = NotificationRequest {
@@ -596,6 +616,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
     );
     assert_eq!(
         block(issuer.deferred_credential(DeferredCredentialRequest::new("nope"), facts))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err()
             .error_code(),
         ErrorCode::InvalidTransactionId
@@ -605,6 +626,7 @@ pub fn error_paths<S: SessionStore>(store: S) {
         jwt_request(vec![proof(&issuer.nonce().c_nonce)]),
         HttpFacts::bearer(&token),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .unwrap_err();
     assert_eq!(
         late.error_code(),
@@ -685,7 +707,9 @@ pub fn concurrent_credential_requests_consume_nonce_once<S: SessionStore>(store:
     let proof = wallet.proof(ISSUER, Some(&nonce), T0);
     let winners = super::count_successes(|_| {
         let request = jwt_request(vec![proof.clone()]);
-        block(issuer.credential(request, HttpFacts::bearer(&token))).is_ok()
+        block(issuer.credential(request, HttpFacts::bearer(&token)))
+            .map(|r| r.into_json().expect("a plain response"))
+            .is_ok()
     });
     assert_eq!(winners, 1, "exactly one credential for one nonce");
     let types = event_types(issuer.as_ref(), &created.session_id);
@@ -744,6 +768,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     let request = |nonce: &str| jwt_request(vec![wallet.proof(ISSUER, Some(nonce), T0)]);
     let bearer =
         block(issuer.credential(request(&issuer.nonce().c_nonce), HttpFacts::bearer(&access)))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err();
     assert_eq!(
         bearer.error_code(),
@@ -756,6 +781,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     };
     assert_eq!(
         block(issuer.credential(request(&issuer.nonce().c_nonce), no_proof))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err()
             .error_code(),
         ErrorCode::InvalidDpopProof
@@ -766,6 +792,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     );
     assert_eq!(
         block(issuer.credential(request(&issuer.nonce().c_nonce), other_key))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err()
             .error_code(),
         ErrorCode::InvalidDpopProof
@@ -773,6 +800,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     let no_ath = HttpFacts::dpop(&access, &wallet.dpop_proof(&url, None, T0));
     assert_eq!(
         block(issuer.credential(request(&issuer.nonce().c_nonce), no_ath))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err()
             .error_code(),
         ErrorCode::InvalidDpopProof
@@ -782,11 +810,13 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
         request(&issuer.nonce().c_nonce),
         HttpFacts::dpop(&access, &proof),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .expect("credential with DPoP");
     let replay = block(issuer.credential(
         request(&issuer.nonce().c_nonce),
         HttpFacts::dpop(&access, &proof),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .unwrap_err();
     assert_eq!(
         replay.error_code(),
@@ -821,6 +851,7 @@ pub fn dpop_bound_flow<S: SessionStore>(store: S) {
     );
     assert_eq!(
         block(issuer.credential(request(&issuer.nonce().c_nonce), dpop_scheme))
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err()
             .error_code(),
         ErrorCode::InvalidToken

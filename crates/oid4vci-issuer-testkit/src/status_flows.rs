@@ -295,6 +295,7 @@ pub fn deferred_credentials_carry_a_status<S: SessionStore + StatusListStore + C
     let nonce = issuer.nonce().c_nonce;
     let proof = TestWallet::new().proof(ISSUER, Some(&nonce), T0);
     let pending = block(issuer.credential(jwt_request(vec![proof]), HttpFacts::bearer(&token)))
+        .map(|r| r.into_json().expect("a plain response"))
         .expect("deferred");
     let tx = pending.transaction_id.expect("transaction id");
     block(issuer.submit_claims(
@@ -307,6 +308,7 @@ pub fn deferred_credentials_carry_a_status<S: SessionStore + StatusListStore + C
         oid4vci_types::DeferredCredentialRequest::new(tx),
         HttpFacts::bearer(&token),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .expect("ready");
     let credential = ready.credentials.expect("credentials")[0]
         .credential

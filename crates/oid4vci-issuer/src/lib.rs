@@ -72,6 +72,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod body;
 pub mod client_attestation;
 mod clock;
 mod config;
@@ -96,6 +97,7 @@ mod summary;
 #[cfg(test)]
 mod test_support;
 
+pub use body::{CredentialBody, NotificationBody, TokenBody};
 pub use client_attestation::WalletAttestationTrust;
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use config::{AuthorizationCodeSpec, IssuerConfig, OfferSpec, TxCodeSpec};
@@ -116,8 +118,8 @@ pub use proof_check::{
 pub use refusal::{Cause, ProofFailure, Refusal};
 pub use secrets::{random_token, OsSecretSource, SecretHash, SecretSource};
 pub use service::{
-    AuthorizationOutcome, CredentialBody, CredentialChoice, CredentialReply, Issuer, LoginAction,
-    LoginForm, LoginPage, OfferCreated, ParResponse, Revocation, StatusListToken, MAX_REASON_LEN,
+    AuthorizationOutcome, CredentialChoice, CredentialReply, Issuer, LoginAction, LoginForm,
+    LoginPage, OfferCreated, ParResponse, Revocation, StatusListToken, MAX_REASON_LEN,
     STORE_RETRY_AFTER_SECS,
 };
 pub use session::{

@@ -62,6 +62,7 @@ fn a_valid_external_token_issues_a_credential() {
         let refused = issuer
             .credential(by_config(&issuer), HttpFacts::bearer(&token))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err();
         assert_eq!(refused.error_code(), ErrorCode::InsufficientScope);
 
@@ -71,12 +72,14 @@ fn a_valid_external_token_issues_a_credential() {
         let issued = issuer
             .credential(by_config(&issuer), HttpFacts::bearer(&token))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("credential");
         assert_eq!(issued.credentials.as_ref().map(Vec::len), Some(1));
         // The same token again: its session is found, not created twice.
         issuer
             .credential(by_config(&issuer), HttpFacts::bearer(&token))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("second credential with the same token");
     });
 }
@@ -95,6 +98,7 @@ fn credential_identifiers_from_the_authorization_server_are_honoured() {
                 HttpFacts::bearer(&token),
             )
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err();
         assert_eq!(unknown.error_code(), ErrorCode::UnknownCredentialIdentifier);
         issuer
@@ -103,6 +107,7 @@ fn credential_identifiers_from_the_authorization_server_are_honoured() {
                 HttpFacts::bearer(&token),
             )
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("credential by identifier");
     });
 }
@@ -149,6 +154,7 @@ fn every_wrong_external_token_is_invalid_token() {
             let err = issuer
                 .credential(by_config(&issuer), HttpFacts::bearer(&token))
                 .await
+                .map(|r| r.into_json().expect("a plain response"))
                 .unwrap_err();
             assert_eq!(err.error_code(), ErrorCode::InvalidToken, "{what}: {err:?}");
             assert!(
@@ -188,6 +194,7 @@ fn a_cnf_jkt_token_needs_dpop_by_that_key() {
         let bearer = issuer
             .credential(by_config(&issuer), HttpFacts::bearer(&token))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err();
         assert_eq!(
             bearer.error_code(),
@@ -199,6 +206,7 @@ fn a_cnf_jkt_token_needs_dpop_by_that_key() {
         issuer
             .credential(by_config(&issuer), HttpFacts::dpop(&token, &proof))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("DPoP-bound credential request");
     });
 }

@@ -87,6 +87,7 @@ fn the_attestation_proof_type_issues_one_credential_per_attested_key() {
         let response = issuer
             .credential(request, HttpFacts::bearer(&access))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("credentials");
         let credentials = response.credentials.expect("credentials");
         assert_eq!(credentials.len(), 2, "one credential per attested key");
@@ -116,6 +117,7 @@ fn the_attestation_proof_type_issues_one_credential_per_attested_key() {
         let err = issuer
             .credential(request, HttpFacts::bearer(&access))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err();
         assert_eq!(err.error_code(), ErrorCode::InvalidProof);
         assert_eq!(
@@ -141,6 +143,7 @@ fn require_key_attestation_refuses_plain_jwk_proofs() {
         let err = issuer
             .credential(request, HttpFacts::bearer(&access))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .unwrap_err();
         assert_eq!(err.error_code(), ErrorCode::InvalidProof);
         assert_eq!(

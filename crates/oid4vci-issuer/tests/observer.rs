@@ -56,6 +56,7 @@ fn observer_sees_every_stored_event_once() {
         issuer
             .credential(request, HttpFacts::bearer(token.access_token.expose()))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("credential");
 
         let log = issuer

@@ -194,6 +194,7 @@ fn every_wallet_request_is_one_read_and_one_write() {
                 dpop_facts(&wallet, &credential_url, &access),
             )
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("warm-up credential");
 
         let created = issuer
@@ -218,6 +219,7 @@ fn every_wallet_request_is_one_read_and_one_write() {
                 dpop_facts(&wallet, &credential_url, &access),
             )
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("credential");
         assert_eq!(response.credentials.as_ref().map(Vec::len), Some(2));
         assert_eq!(
@@ -249,6 +251,7 @@ fn every_wallet_request_is_one_read_and_one_write() {
                 dpop_facts(&wallet, &credential_url, &access),
             )
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("deferred");
         assert_eq!(store.take(), (1, 1), "deferred credential request");
         issuer
@@ -269,6 +272,7 @@ fn every_wallet_request_is_one_read_and_one_write() {
         let collected = issuer
             .deferred_credential(request, dpop_facts(&wallet, &url, &access))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("collected");
         assert_eq!(collected.credentials.as_ref().map(Vec::len), Some(2));
         assert_eq!(store.take(), (1, 1), "deferred credential collected");

@@ -123,7 +123,8 @@ fn a_revocation_between_load_and_commit_refuses_the_credential_and_stays_revoked
         store.armed.store(true, Ordering::SeqCst);
         let answer = issuer
             .credential(request, HttpFacts::bearer(token.access_token.expose()))
-            .await;
+            .await
+            .map(|r| r.into_json().expect("a plain response"));
 
         let error = answer.expect_err("a revoked session issues no credential");
         assert_eq!(error.error_code().as_str(), "invalid_token");

@@ -233,6 +233,7 @@ fn wallet_attestation_authenticates_the_client_at_the_token_endpoint() {
         issuer
             .credential(request, HttpFacts::bearer(granted.access_token.expose()))
             .await
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("credential");
 
         // A PoP is single-use.

@@ -101,7 +101,7 @@ fn send(
     token: &str,
     body: CredentialBody<'_>,
 ) -> Result<CredentialReply, oid4vci_issuer::Refusal> {
-    block(issuer.credential_request(body, HttpFacts::bearer(token)))
+    block(issuer.credential(body, HttpFacts::bearer(token)))
 }
 
 #[test]
@@ -330,7 +330,7 @@ fn deferred_responses_are_encrypted_with_the_original_parameters() {
     block(issuer.submit_claims(&session, flows::CONFIG, json!({"age_over_18": true})))
         .expect("claims");
     let deferred = json!({"transaction_id": transaction_id});
-    let reply = block(issuer.deferred_credential_request(
+    let reply = block(issuer.deferred_credential(
         CredentialBody::Json(deferred.to_string().as_bytes()),
         HttpFacts::bearer(&token),
     ))

@@ -82,6 +82,7 @@ fn a_session_created_before_a_restart_is_redeemed_after_it() {
         CredentialRequest::for_configuration(CONFIG, vec![wallet.proof(ISSUER, Some(&nonce), T0)]);
     let response =
         block(second.credential(request, HttpFacts::bearer(token.access_token.expose())))
+            .map(|r| r.into_json().expect("a plain response"))
             .expect("credential after restart");
     let credentials = response.credentials.expect("credentials");
     let claims = verify_sd_jwt(
@@ -126,6 +127,7 @@ fn a_token_and_nonce_from_before_a_restart_work_after_it_and_the_nonce_stays_con
         CredentialRequest::for_configuration(CONFIG, vec![proof.clone()]),
         HttpFacts::bearer(&access_token),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .expect("the access token and nonce of the first process are accepted");
     verify_sd_jwt(
         response.credentials.expect("credentials")[0]
@@ -142,6 +144,7 @@ fn a_token_and_nonce_from_before_a_restart_work_after_it_and_the_nonce_stays_con
         CredentialRequest::for_configuration(CONFIG, vec![proof]),
         HttpFacts::bearer(&access_token),
     ))
+    .map(|r| r.into_json().expect("a plain response"))
     .expect_err("replayed nonce");
     assert_eq!(
         replay.error_code(),

@@ -2,6 +2,7 @@
 
 use super::commit::{Effects, Load, SingleUse};
 use super::*;
+use crate::body::TokenBody;
 use crate::machine::offer::RetrieveOffer;
 use crate::machine::token::{self, Code, RedeemCode};
 
@@ -23,8 +24,18 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .await
     }
 
-    /// `POST /token` (Section 6).
-    pub async fn token(&self, request: TokenRequest, facts: HttpFacts) -> Outcome<TokenResponse> {
+    /// `POST /token` (Section 6): the form as it arrived, or a parsed request.
+    pub async fn token<'a>(
+        &self,
+        body: impl Into<TokenBody<'a>>,
+        facts: HttpFacts,
+    ) -> Outcome<TokenResponse> {
+        let request = match body.into() {
+            TokenBody::Parsed(request) => request,
+            TokenBody::Form(form) => {
+                TokenRequest::from_form(form).map_err(|e| Refusal::malformed(&e))?
+            }
+        };
         if matches!(request.grant, TokenGrant::AuthorizationCode { .. }) {
             return self.token_authorization_code(request, facts).await;
         }

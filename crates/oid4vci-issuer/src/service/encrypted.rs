@@ -3,17 +3,10 @@
 //! (Section 10), and the issuer's `encryption_required` rules are enforced.
 
 use super::*;
+use crate::body::CredentialBody;
 use crate::encryption::{required, MessageEncryption};
+use crate::presented::Presented;
 use oid4vci_types::{CredentialResponseEncryption, RequestForm};
-
-/// A Credential or Deferred Credential Request body as it arrived.
-#[derive(Clone, Copy, Debug)]
-pub enum CredentialBody<'a> {
-    /// `application/json`.
-    Json(&'a [u8]),
-    /// `application/jwt`: a compact JWE encrypted to a key of `credential_request_encryption`.
-    Jwe(&'a [u8]),
-}
 
 /// The answer to a Credential or Deferred Credential Request.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +23,14 @@ pub enum CredentialReply {
 }
 
 impl CredentialReply {
+    /// The plain response; `None` when it is encrypted.
+    pub fn into_json(self) -> Option<CredentialResponse> {
+        match self {
+            CredentialReply::Json(response) => Some(response),
+            CredentialReply::Jwe { .. } => None,
+        }
+    }
+
     /// The response is a deferral (Sections 8.3, 9.2), whether encrypted or not.
     pub fn is_deferred(&self) -> bool {
         match self {
@@ -44,44 +45,54 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         self.encryption.as_deref()
     }
 
-    /// The request's JSON: decrypted when it came as a JWE; refused when it came in the clear
-    /// although the issuer requires encrypted requests.
-    fn open(&self, body: CredentialBody<'_>) -> Outcome<Vec<u8>> {
+    /// The request: parsed from its JSON, decrypted first when it came as a JWE; refused when
+    /// it came in the clear (or parsed) although the issuer requires encrypted requests. The
+    /// form (1.0 or draft 13) is the parsed JSON's, or `None` for a parsed request.
+    fn read<T>(
+        &self,
+        body: CredentialBody<'_, T>,
+        parse: impl FnOnce(&[u8]) -> Result<(T, RequestForm), oid4vci_types::MessageError>,
+    ) -> Outcome<(T, Option<RequestForm>)> {
+        let in_clear = !matches!(body, CredentialBody::Jwe(_));
         let metadata = &self.config.metadata;
-        match body {
-            CredentialBody::Json(json) => {
-                if required(metadata.credential_request_encryption.as_ref()) {
-                    return Err(Refusal::new(
-                        Cause::RequestEncryptionRequired,
-                        "this Credential Issuer requires encrypted requests: send the request as a compact JWE (application/jwt) for a key of credential_request_encryption.jwks (OID4VCI 1.0 Section 10)",
-                    ));
-                }
-                Ok(json.to_vec())
-            }
-            CredentialBody::Jwe(jwe) => {
-                let encryption = self
-                    .encryption()
-                    .filter(|e| e.request_metadata().is_some())
-                    .ok_or_else(|| {
-                        Refusal::new(
-                            Cause::RequestEncryptionUnsupported,
-                            "this Credential Issuer does not accept encrypted requests; send application/json",
-                        )
-                    })?;
-                let text = std::str::from_utf8(jwe).map_err(|_| {
-                    Refusal::new(
-                        Cause::RequestUndecryptable,
-                        "the encrypted request is not a compact JWE",
-                    )
-                })?;
-                encryption.decrypt_request(text.trim()).map_err(|e| {
-                    Refusal::new(
-                        Cause::RequestUndecryptable,
-                        format!("the encrypted request: {e}"),
-                    )
-                })
-            }
+        if in_clear && required(metadata.credential_request_encryption.as_ref()) {
+            return Err(Refusal::new(
+                Cause::RequestEncryptionRequired,
+                "this Credential Issuer requires encrypted requests: send the request as a compact JWE (application/jwt) for a key of credential_request_encryption.jwks (OID4VCI 1.0 Section 10)",
+            ));
         }
+        let json = match body {
+            CredentialBody::Parsed(request) => return Ok((request, None)),
+            CredentialBody::Json(json) => json.to_vec(),
+            CredentialBody::Jwe(jwe) => self.decrypt(jwe)?,
+        };
+        let (request, form) = parse(&json).map_err(|e| Refusal::malformed(&e))?;
+        Ok((request, Some(form)))
+    }
+
+    /// The JSON inside an encrypted request.
+    fn decrypt(&self, jwe: &[u8]) -> Outcome<Vec<u8>> {
+        let encryption = self
+            .encryption()
+            .filter(|e| e.request_metadata().is_some())
+            .ok_or_else(|| {
+                Refusal::new(
+                    Cause::RequestEncryptionUnsupported,
+                    "this Credential Issuer does not accept encrypted requests; send application/json",
+                )
+            })?;
+        let text = std::str::from_utf8(jwe).map_err(|_| {
+            Refusal::new(
+                Cause::RequestUndecryptable,
+                "the encrypted request is not a compact JWE",
+            )
+        })?;
+        encryption.decrypt_request(text.trim()).map_err(|e| {
+            Refusal::new(
+                Cause::RequestUndecryptable,
+                format!("the encrypted request: {e}"),
+            )
+        })
     }
 
     /// Checks the wallet's `credential_response_encryption` (or its absence) before issuing.
@@ -128,42 +139,42 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         Ok(CredentialReply::Jwe { jwe, deferred })
     }
 
-    /// `POST /credential` with the body as it arrived: JSON, or a JWE when the issuer has
-    /// [`with_encryption`](Self::with_encryption). The response is encrypted when the request
-    /// asks for it.
-    pub async fn credential_request(
+    /// `POST /credential` (Section 8): the body as it arrived (JSON, or a JWE when the issuer
+    /// has [`with_encryption`](Self::with_encryption)) or a parsed request. The response is
+    /// encrypted when the request asks for it.
+    pub async fn credential<'a>(
         &self,
-        body: CredentialBody<'_>,
-        facts: HttpFacts,
+        body: impl Into<CredentialBody<'a>>,
+        presented: Presented,
     ) -> Outcome<CredentialReply> {
-        let json = self.open(body)?;
-        let (request, form): (CredentialRequest, RequestForm) =
-            CredentialRequest::from_json_with_form(&json).map_err(|e| Refusal::malformed(&e))?;
+        let (request, form) = self.read(body.into(), CredentialRequest::from_json_with_form)?;
         self.check_sealing(request.credential_response_encryption.as_ref())?;
         let parameters = request.credential_response_encryption.clone();
-        let facts = HttpFacts {
-            request_form: form,
-            ..facts
+        let presented = Presented {
+            request_form: form.unwrap_or(presented.request_form),
+            ..presented
         };
-        let response = self.credential(request, facts).await?;
+        let response = self.issue(request, presented).await?;
         self.seal(response, parameters.as_ref())
     }
 
-    /// `POST /deferred_credential` with the body as it arrived; the response is encrypted with
-    /// the deferred request's `credential_response_encryption`, or else the original request's.
-    pub async fn deferred_credential_request(
+    /// `POST /deferred_credential` (Section 9): the body as it arrived or a parsed request; the
+    /// response is encrypted with the deferred request's `credential_response_encryption`, or
+    /// else the original request's.
+    pub async fn deferred_credential<'a>(
         &self,
-        body: CredentialBody<'_>,
-        facts: HttpFacts,
+        body: impl Into<CredentialBody<'a, DeferredCredentialRequest>>,
+        presented: Presented,
     ) -> Outcome<CredentialReply> {
-        let json = self.open(body)?;
-        let request =
-            DeferredCredentialRequest::from_json(&json).map_err(|e| Refusal::malformed(&e))?;
+        let parse = |json: &[u8]| {
+            DeferredCredentialRequest::from_json(json).map(|r| (r, RequestForm::default()))
+        };
+        let (request, _) = self.read(body.into(), parse)?;
         if request.credential_response_encryption.is_some() {
             self.check_sealing(request.credential_response_encryption.as_ref())?;
         }
         // A deferral was only granted to a request that met the response encryption rules.
-        let (response, parameters) = self.deferred_credential_sealed(request, facts).await?;
+        let (response, parameters) = self.collect_deferred(request, presented).await?;
         self.seal(response, parameters.as_ref())
     }
 }

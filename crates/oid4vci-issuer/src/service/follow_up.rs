@@ -4,23 +4,16 @@
 use super::commit::{CommitFailure, Load};
 use super::issuance::gone;
 use super::*;
+use crate::body::NotificationBody;
 use crate::machine::deferred::{self, Collect};
 use crate::machine::notification::Notify;
 use oid4vci_types::CredentialResponseEncryption;
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
-    /// `POST /deferred_credential` (Section 9).
-    pub async fn deferred_credential(
-        &self,
-        request: DeferredCredentialRequest,
-        facts: HttpFacts,
-    ) -> Outcome<CredentialResponse> {
-        Ok(self.deferred_credential_sealed(request, facts).await?.0)
-    }
-
-    /// [`deferred_credential`](Self::deferred_credential), also returning the response
-    /// encryption to apply: the deferred request's own, or else the original request's (9.2).
-    pub(super) async fn deferred_credential_sealed(
+    /// The deferred credential endpoint's work on a parsed request (Section 9), also
+    /// returning the response encryption to apply: the deferred request's own, or else the
+    /// original request's (9.2).
+    pub(super) async fn collect_deferred(
         &self,
         request: DeferredCredentialRequest,
         facts: HttpFacts,
@@ -120,12 +113,18 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         )
     }
 
-    /// `POST /notification` (Section 11).
-    pub async fn notification(
+    /// `POST /notification` (Section 11): the body as it arrived, or a parsed request.
+    pub async fn notification<'a>(
         &self,
-        request: NotificationRequest,
+        body: impl Into<NotificationBody<'a>>,
         facts: HttpFacts,
     ) -> Outcome<()> {
+        let request = match body.into() {
+            NotificationBody::Parsed(request) => request,
+            NotificationBody::Json(json) => {
+                NotificationRequest::from_json(json).map_err(|e| Refusal::malformed(&e))?
+            }
+        };
         let now = self.clock.now();
         let url = self
             .config

@@ -37,11 +37,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .insert("c_nonce_expires_in".into(), json!(self.config.nonce_ttl));
     }
 
-    /// `POST /credential` (Section 8). One read (the session, by its access token) and one
+    /// The credential endpoint's work on a parsed request (Section 8). One read (the session, by its access token) and one
     /// write: the credential's record, the proof's `c_nonce`, the DPoP proof's `jti` and the
     /// credentials' status-list entries in one commit. A drawn entry found taken at commit
     /// makes the request draw and mint again.
-    pub async fn credential(
+    pub(super) async fn issue(
         &self,
         request: CredentialRequest,
         facts: HttpFacts,

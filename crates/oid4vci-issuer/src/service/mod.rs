@@ -47,7 +47,7 @@ mod operator;
 mod status;
 
 pub use authorization::ParResponse;
-pub use encrypted::{CredentialBody, CredentialReply};
+pub use encrypted::CredentialReply;
 pub use issuer::Issuer;
 pub use login::{AuthorizationOutcome, CredentialChoice, LoginAction, LoginForm, LoginPage};
 pub use operator::OfferCreated;

@@ -2,7 +2,8 @@
 //!
 //! The heart of an OID4VCI 1.0 issuer: one issuance session from offer to notification.
 //!
-//! - [`Session`] is plain data; the rules live in the session state machine: one table of which
+//! - [`Session`] is opaque data (stores keep it whole, index it by its lookup keys and
+//!   compare-and-swap on its version); the rules live in the session state machine: one table of which
 //!   step each [`SessionState`] admits (below), and pure steps that take a session, the request
 //!   and `now`, record an [`Event`], and return the output or a [`Refusal`].
 //! - A [`Refusal`] is typed: a [`Cause`] (one per reason, with a stable snake_case code for
@@ -122,10 +123,13 @@ pub use service::{
     LoginPage, OfferCreated, ParResponse, Revocation, StatusListToken, MAX_REASON_LEN,
     STORE_RETRY_AFTER_SECS,
 };
+/// The parts of a [`Session`], public with the `testkit` feature (for contract suites).
+#[cfg(feature = "testkit")]
 pub use session::{
     AccessGrant, AuthorizationState, AuthorizationStep, DeferredIssuance, GrantedCredential,
-    LookupKind, PreAuthorizedGrantState, Session, SessionFlags, SessionState,
+    PreAuthorizedGrantState,
 };
+pub use session::{LookupKind, Session, SessionFlags, SessionState};
 pub use signed_metadata::{MetadataSigner, SigningError};
 pub use status_list::{StatusListConfig, StatusReference};
 pub use store::{

@@ -197,55 +197,118 @@ pub struct DeferredIssuance {
     pub response_encryption: Option<oid4vci_types::CredentialResponseEncryption>,
 }
 
-/// One issuance session.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Session {
-    /// Random public id (operators use it; it grants nothing).
-    pub id: String,
+macro_rules! session_struct {
+    ($vis:vis) => {
+        /// One issuance session: opaque to embedders. A store keeps it as a whole (its serde form),
+        /// indexes it by [`lookup_keys`](Session::lookup_keys) and compare-and-swaps on its
+        /// [`version`](Session::version); only the issuer's steps change it. (The `testkit` feature
+        /// makes the fields public, for the contract suites of `oid4vci-issuer-testkit`.)
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        pub struct Session {
+            /// Random public id (operators use it; it grants nothing).
+            $vis id: String,
+            /// Incremented by every stored change; stores compare-and-swap on it.
+            $vis version: u64,
+            /// The Credential Issuer Identifier of the offer.
+            $vis credential_issuer: String,
+            /// Offered configurations.
+            $vis configuration_ids: Vec<String>,
+            /// The pre-authorized code grant, if offered.
+            $vis pre_authorized: Option<PreAuthorizedGrantState>,
+            /// The authorization code grant's `issuer_state`, if offered.
+            $vis issuer_state: Option<String>,
+            /// Hash of the id in the offer's `credential_offer_uri`.
+            $vis offer_id_hash: Option<SecretHash>,
+            /// Claims per configuration; a configuration without claims is issued deferred.
+            $vis claims: BTreeMap<String, Value>,
+            /// The subject the claims describe (the operator's identifier).
+            $vis subject_id: Option<String>,
+            /// Flags.
+            $vis flags: SessionFlags,
+            /// Where the session stands.
+            $vis state: SessionState,
+            /// Creation time.
+            $vis created_at: UnixTime,
+            /// The offer (and its pre-authorized code) is void after this.
+            $vis offer_expires_at: UnixTime,
+            /// The session may be swept after this.
+            $vis expires_at: UnixTime,
+            /// The access token, once issued.
+            $vis access: Option<AccessGrant>,
+            /// Deferred issuances.
+            $vis deferred: Vec<DeferredIssuance>,
+            /// Hashes of `notification_id`s handed out.
+            $vis notification_hashes: Vec<SecretHash>,
+            /// The event log.
+            $vis events: Vec<Event>,
+            /// Events dropped from the front of the log (see [`MAX_EVENTS`]).
+            $vis events_dropped: u64,
+            /// The authorization-code flow, when a wallet started one.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            $vis authorization: Option<AuthorizationState>,
+        }
+    };
+}
+
+#[cfg(feature = "testkit")]
+session_struct!(pub);
+#[cfg(not(feature = "testkit"))]
+session_struct!(pub(crate));
+
+impl Session {
+    /// The random public id (operators use it; it grants nothing).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Incremented by every stored change; stores compare-and-swap on it.
-    pub version: u64,
-    /// The Credential Issuer Identifier of the offer.
-    pub credential_issuer: String,
-    /// Offered configurations.
-    pub configuration_ids: Vec<String>,
-    /// The pre-authorized code grant, if offered.
-    pub pre_authorized: Option<PreAuthorizedGrantState>,
-    /// The authorization code grant's `issuer_state`, if offered.
-    pub issuer_state: Option<String>,
-    /// Hash of the id in the offer's `credential_offer_uri`.
-    pub offer_id_hash: Option<SecretHash>,
-    /// Claims per configuration; a configuration without claims is issued deferred.
-    pub claims: BTreeMap<String, Value>,
-    /// The subject the claims describe (the operator's identifier).
-    pub subject_id: Option<String>,
-    /// Flags.
-    pub flags: SessionFlags,
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Sets the version to the one the store holds (a store whose version column is
+    /// authoritative sets it after loading the serialised session).
+    pub fn set_stored_version(&mut self, version: u64) {
+        self.version = version;
+    }
+
     /// Where the session stands.
-    pub state: SessionState,
-    /// Creation time.
-    pub created_at: UnixTime,
-    /// The offer (and its pre-authorized code) is void after this.
-    pub offer_expires_at: UnixTime,
+    pub fn state(&self) -> SessionState {
+        self.state
+    }
+
     /// The session may be swept after this.
-    pub expires_at: UnixTime,
-    /// The access token, once issued.
-    pub access: Option<AccessGrant>,
-    /// Deferred issuances.
-    pub deferred: Vec<DeferredIssuance>,
-    /// Hashes of `notification_id`s handed out.
-    pub notification_hashes: Vec<SecretHash>,
-    /// The event log.
-    pub events: Vec<Event>,
+    pub fn expires_at(&self) -> UnixTime {
+        self.expires_at
+    }
+
+    /// The event log, oldest first (the first event is always kept; see
+    /// [`events_dropped`](Session::events_dropped)).
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
     /// Events dropped from the front of the log (see [`MAX_EVENTS`]).
-    pub events_dropped: u64,
-    /// The authorization-code flow, when a wallet started one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization: Option<AuthorizationState>,
+    pub fn events_dropped(&self) -> u64 {
+        self.events_dropped
+    }
 }
 
 impl Session {
-    /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
+    /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`] (public with the `testkit`
+    /// feature, for tests that play a concurrent writer).
+    #[cfg(feature = "testkit")]
     pub fn record(&mut self, kind: EventKind, at: UnixTime, details: Value) {
+        self.append_event(kind, at, details);
+    }
+
+    /// Appends an event, dropping the oldest beyond [`MAX_EVENTS`].
+    #[cfg(not(feature = "testkit"))]
+    pub(crate) fn record(&mut self, kind: EventKind, at: UnixTime, details: Value) {
+        self.append_event(kind, at, details);
+    }
+
+    fn append_event(&mut self, kind: EventKind, at: UnixTime, details: Value) {
         if self.events.len() >= MAX_EVENTS {
             // Keep the first event (`offer_created`): drop the oldest after it.
             self.events.remove(1.min(self.events.len() - 1));

@@ -252,7 +252,7 @@ fn encode(session: &Session) -> Result<String, StoreError> {
     serde_json::to_string(session).map_err(|e| {
         StoreError::Backend(format!(
             "postgres: session {:?} could not be serialised: {e}",
-            session.id
+            session.id()
         ))
     })
 }
@@ -264,11 +264,12 @@ fn decode(id_hint: &str, version: i64, data: &str) -> Result<Session, StoreError
             "postgres: stored session {id_hint:?} is not valid session JSON: {e}"
         ))
     })?;
-    session.version = u64::try_from(version).map_err(|_| {
+    let version = u64::try_from(version).map_err(|_| {
         StoreError::Backend(format!(
             "postgres: stored session {id_hint:?} has a negative version {version}"
         ))
     })?;
+    session.set_stored_version(version);
     Ok(session)
 }
 
@@ -294,9 +295,9 @@ impl Row {
             hashes.push(hash.to_hex());
         }
         Ok(Row {
-            id: session.id.clone(),
-            version: version_column(session.version)?,
-            expires_at: time_column(session.expires_at),
+            id: session.id().to_owned(),
+            version: version_column(session.version())?,
+            expires_at: time_column(session.expires_at()),
             data: encode(session)?,
             kinds,
             hashes,
@@ -547,7 +548,7 @@ impl SessionStore for PostgresStore {
                 session,
                 expected_version,
             } => {
-                if expected_version.checked_add(1) != Some(session.version) {
+                if expected_version.checked_add(1) != Some(session.version()) {
                     return Err(StoreError::VersionConflict);
                 }
                 (session, Some(version_column(expected_version)?))

@@ -175,11 +175,12 @@ fn decode(id_hint: &str, version: i64, data: &str) -> Result<Session, StoreError
             "sqlite: stored session {id_hint:?} is not valid session JSON: {e}"
         ))
     })?;
-    session.version = u64::try_from(version).map_err(|_| {
+    let version = u64::try_from(version).map_err(|_| {
         StoreError::Backend(format!(
             "sqlite: stored session {id_hint:?} has a negative version {version}"
         ))
     })?;
+    session.set_stored_version(version);
     Ok(session)
 }
 
@@ -187,7 +188,7 @@ fn encode(session: &Session) -> Result<String, StoreError> {
     serde_json::to_string(session).map_err(|e| {
         StoreError::Backend(format!(
             "sqlite: session {:?} could not be serialised: {e}",
-            session.id
+            session.id()
         ))
     })
 }
@@ -205,9 +206,9 @@ impl Row {
     fn of(session: &Session) -> Result<Row, StoreError> {
         let keys: BTreeSet<(LookupKind, SecretHash)> = session.lookup_keys().into_iter().collect();
         Ok(Row {
-            id: session.id.clone(),
-            version: version_column(session.version)?,
-            expires_at: time_column(session.expires_at),
+            id: session.id().to_owned(),
+            version: version_column(session.version())?,
+            expires_at: time_column(session.expires_at()),
             data: encode(session)?,
             lookups: keys
                 .into_iter()
@@ -578,9 +579,9 @@ impl SessionStore for SqliteStore {
     }
 
     async fn update(&self, session: &Session, expected_version: u64) -> Result<(), StoreError> {
-        if expected_version.checked_add(1) != Some(session.version) {
+        if expected_version.checked_add(1) != Some(session.version()) {
             // Not a valid successor: report what a compare-and-swap would.
-            let id = session.id.clone();
+            let id = session.id().to_owned();
             let exists = self.read(move |conn| session_exists(conn, &id)).await?;
             return Err(if exists {
                 StoreError::VersionConflict
@@ -601,7 +602,7 @@ impl SessionStore for SqliteStore {
                 session,
                 expected_version,
             } => {
-                if expected_version.checked_add(1) != Some(session.version) {
+                if expected_version.checked_add(1) != Some(session.version()) {
                     // Not a valid successor: nothing can be written.
                     return Err(StoreError::VersionConflict);
                 }

@@ -23,7 +23,7 @@ pub(crate) enum TokenUse {
 }
 
 /// Checks the access token belongs to this session (constant-time) and has not expired
-/// (Section 8.3.1.1 → `invalid_token`, 401).
+/// (Section 8.3.1.1 → `invalid_token`).
 pub(crate) fn authorize(
     session: &Session,
     token_hash: &SecretHash,

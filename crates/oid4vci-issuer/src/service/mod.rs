@@ -59,7 +59,7 @@ type Outcome<T> = Result<T, Refusal>;
 pub const STORE_RETRY_AFTER_SECS: u64 = 2;
 
 /// A store failure as the wallet sees it: `server_error`; when the store is only unavailable
-/// (nothing was written) with HTTP 503 and `Retry-After`, and without the backend's details.
+/// (nothing was written) an outage with a retry delay, and without the backend's details.
 fn server_error(e: StoreError) -> Refusal {
     match e {
         StoreError::Unavailable(_) => Refusal::new(

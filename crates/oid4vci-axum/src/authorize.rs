@@ -1,7 +1,7 @@
 //! The embedded authorization server's endpoints: `POST /par` (RFC 9126), `GET /authorize`
 //! (the login and consent page) and `POST /authorize` (the form).
 
-use crate::facts::facts;
+use crate::facts::{facts, with_next_dpop_nonce};
 use crate::login_page;
 use crate::reply::{
     body_error, error_reply, error_status, json_no_store, malformed, require_content_type, Endpoint,
@@ -46,13 +46,14 @@ async fn par<S: SessionStore, M: CredentialMinter>(
     ) {
         return r;
     }
-    match issuer
+    let reply = match issuer
         .pushed_authorization_request(&body, facts(&headers))
         .await
     {
         Ok(response) => json_no_store(StatusCode::CREATED, &response),
         Err(e) => error_reply(&e, Endpoint::AuthorizationServer),
-    }
+    };
+    with_next_dpop_nonce(reply, &issuer, &headers)
 }
 
 /// An HTML response with the headers a login page needs: not cached, not framed, no scripts.

@@ -3,7 +3,8 @@
 //! its PoP.
 
 use axum::http::{header, HeaderMap};
-use oid4vci_issuer::{AccessToken, Presented, TokenScheme};
+use axum::response::Response;
+use oid4vci_issuer::{AccessToken, CredentialMinter, Issuer, Presented, SessionStore, TokenScheme};
 
 /// The request's `Authorization`, `DPoP` and client attestation headers, for the issuer.
 pub(crate) fn facts(headers: &HeaderMap) -> Presented {
@@ -15,11 +16,35 @@ pub(crate) fn facts(headers: &HeaderMap) -> Presented {
     };
     Presented {
         access_token: text(header::AUTHORIZATION.as_str()).map(|h| access_token(&h)),
-        dpop: text("dpop"),
+        dpop: dpop_proofs(headers),
         client_attestation: text("oauth-client-attestation"),
         client_attestation_pop: text("oauth-client-attestation-pop"),
         ..Presented::default()
     }
+}
+
+/// The `DPoP` header. Several are passed on joined by commas, which the issuer refuses: a
+/// request carries exactly one proof (RFC 9449 §4.3, check 1).
+fn dpop_proofs(headers: &HeaderMap) -> Option<String> {
+    let values: Vec<&str> = headers
+        .get_all("dpop")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// Sends the next DPoP nonce (RFC 9449 §8) with the response to a request that carried a DPoP
+/// proof, when the issuer requires nonces (a refusal asking for one already carries it).
+pub(crate) fn with_next_dpop_nonce<S: SessionStore, M: CredentialMinter>(
+    mut response: Response,
+    issuer: &Issuer<S, M>,
+    headers: &HeaderMap,
+) -> Response {
+    if headers.contains_key("dpop") && !response.headers().contains_key("dpop-nonce") {
+        crate::reply::with_dpop_nonce(&mut response, issuer.dpop_nonce());
+    }
+    response
 }
 
 /// `Authorization: <scheme> <token>` (RFC 9110 §11.6.2; schemes are case-insensitive).

@@ -111,6 +111,9 @@ pub fn error_reply(refusal: &Refusal, at: Endpoint) -> Response {
     let status = error_status(refusal, at);
     let body = refusal.to_error_response();
     let mut response = json_error(status, &body, refusal.retry_after());
+    if let Some(nonce) = refusal.dpop_nonce() {
+        with_dpop_nonce(&mut response, Some(nonce.to_owned()));
+    }
     let scheme = match body.error {
         ErrorCode::InvalidToken | ErrorCode::InsufficientScope => Some("Bearer"),
         ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
@@ -135,6 +138,13 @@ pub fn error_reply(refusal: &Refusal, at: Endpoint) -> Response {
         }
     }
     response
+}
+
+/// Adds `DPoP-Nonce: nonce` (RFC 9449 §8) when there is one.
+pub(crate) fn with_dpop_nonce(response: &mut Response, nonce: Option<String>) {
+    if let Some(value) = nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        response.headers_mut().insert("dpop-nonce", value);
+    }
 }
 
 /// A request the adapter refuses before the issuer sees it (content type, unreadable body,

@@ -1,6 +1,6 @@
 //! The wallet-facing endpoints.
 
-use crate::facts::facts;
+use crate::facts::{facts, with_next_dpop_nonce};
 use crate::reply::{
     body_error, error_reply, json_error, json_no_store, jwt_no_store, malformed,
     require_content_type, Endpoint, MAX_BODY_BYTES,
@@ -172,10 +172,11 @@ async fn token<S: SessionStore, M: CredentialMinter>(
         return r;
     }
     let form = TokenBody::Form(&body);
-    match app.issuer.token(form, facts(&headers)).await {
+    let reply = match app.issuer.token(form, facts(&headers)).await {
         Ok(response) => json_no_store(StatusCode::OK, &response),
         Err(e) => error_reply(&e, Endpoint::AuthorizationServer),
-    }
+    };
+    with_next_dpop_nonce(reply, &app.issuer, &headers)
 }
 
 async fn nonce<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {
@@ -237,7 +238,8 @@ async fn credential<S: SessionStore, M: CredentialMinter>(
         Ok(b) => b,
         Err(r) => return r,
     };
-    credential_reply(app.issuer.credential(body, facts(&headers)).await)
+    let reply = credential_reply(app.issuer.credential(body, facts(&headers)).await);
+    with_next_dpop_nonce(reply, &app.issuer, &headers)
 }
 
 fn credential_reply(outcome: Result<CredentialReply, Refusal>) -> Response {
@@ -267,7 +269,8 @@ async fn deferred<S: SessionStore, M: CredentialMinter>(
         Ok(b) => b,
         Err(r) => return r,
     };
-    credential_reply(app.issuer.deferred_credential(body, facts(&headers)).await)
+    let outcome = app.issuer.deferred_credential(body, facts(&headers)).await;
+    with_next_dpop_nonce(credential_reply(outcome), &app.issuer, &headers)
 }
 
 async fn notification<S: SessionStore, M: CredentialMinter>(
@@ -285,8 +288,9 @@ async fn notification<S: SessionStore, M: CredentialMinter>(
         return r;
     }
     let body = NotificationBody::Json(&body);
-    match app.issuer.notification(body, facts(&headers)).await {
+    let reply = match app.issuer.notification(body, facts(&headers)).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => error_reply(&e, Endpoint::Resource),
-    }
+    };
+    with_next_dpop_nonce(reply, &app.issuer, &headers)
 }

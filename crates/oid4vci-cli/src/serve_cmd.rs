@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// wallet attestation (Appendix E) and offers with `require_wallet_attestation`.
     #[arg(long, value_name = "PEM_FILE")]
     trust_wallet_provider: Vec<PathBuf>,
+    /// Require server-provided DPoP nonces (RFC 9449 §8, §9) at the token, PAR, credential,
+    /// deferred and notification endpoints, valid this many seconds (HAIP; e.g. 300).
+    #[arg(long, value_name = "SECONDS")]
+    dpop_nonce_ttl: Option<u64>,
     /// TOML file with issuer URL, port, keys and credential configurations (flags win).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -219,6 +223,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .validate()
         .map_err(|e| format!("invalid issuer configuration: {e}"))?;
     let mut config = IssuerConfig::new(metadata);
+    config.dpop_nonce_ttl = args.dpop_nonce_ttl.or(file.dpop_nonce_ttl);
     if !anchors.is_empty() {
         config.wallet_attestation =
             Some(oid4vci_issuer::client_attestation::WalletAttestationTrust::with_anchors(anchors));

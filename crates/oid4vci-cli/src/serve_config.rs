@@ -17,6 +17,7 @@ use std::path::PathBuf;
 /// db = "issuer.db"                # or: store = "postgres://issuer@db.internal/issuer"
 /// keys_file = "issuer.keys"        # {"signing_key": "<hex P-256 scalar>", "server_key": "<hex 32 bytes>"}
 /// admin_token = "change-me"
+/// # dpop_nonce_ttl = 300             # require server-provided DPoP nonces (RFC 9449 §8)
 /// # issuer_key_pem = "issuer-key.pem"   # bring your own key and chain (both or neither)
 /// # issuer_chain_pem = "issuer-chain.pem"
 ///
@@ -49,6 +50,8 @@ pub struct ServeConfig {
     pub issuer_chain_pem: Option<PathBuf>,
     /// Admin bearer token.
     pub admin_token: Option<String>,
+    /// Require server-provided DPoP nonces (RFC 9449 §8, §9), each valid this many seconds.
+    pub dpop_nonce_ttl: Option<u64>,
     /// Connection and request limits (flags win).
     pub limits: Option<crate::serve_limits::LimitsConfig>,
     /// Credential configurations (default: the two demo credentials).

@@ -64,6 +64,17 @@ impl TestWallet {
 
     /// A DPoP proof (RFC 9449) for `POST url`, with `ath` when `access_token` is given.
     pub fn dpop_proof(&self, url: &str, access_token: Option<&str>, iat: u64) -> String {
+        self.dpop_proof_with_nonce(url, access_token, iat, None)
+    }
+
+    /// A DPoP proof carrying the server's `nonce` (RFC 9449 §8) when given.
+    pub fn dpop_proof_with_nonce(
+        &self,
+        url: &str,
+        access_token: Option<&str>,
+        iat: u64,
+        nonce: Option<&str>,
+    ) -> String {
         let header =
             json!({"typ": "dpop+jwt", "alg": self.key.alg().as_str(), "jwk": self.public_jwk()});
         let mut jti = [0u8; 12];
@@ -75,6 +86,9 @@ impl TestWallet {
                 "ath".into(),
                 json!(oid4vci_issuer::dpop::access_token_hash(token)),
             );
+        }
+        if let (Some(nonce), Value::Object(m)) = (nonce, &mut claims) {
+            m.insert("nonce".into(), json!(nonce));
         }
         self.sign(&header, &claims)
     }

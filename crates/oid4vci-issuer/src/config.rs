@@ -40,6 +40,11 @@ pub struct IssuerConfig {
     /// a misbehaving minter's oversized output is refused (`credential_request_denied`, the
     /// reason in the log) instead of being stored or sent.
     pub max_credential_bytes: usize,
+    /// Require server-provided DPoP nonces (RFC 9449 §8, §9) at the token, PAR, credential,
+    /// deferred credential and notification endpoints, each valid this many seconds; `None`
+    /// (the default) requires none. Nonces are stateless (MACed with the server key), so every
+    /// instance sharing the key accepts them.
+    pub dpop_nonce_ttl: Option<u64>,
 }
 
 impl IssuerConfig {
@@ -63,6 +68,7 @@ impl IssuerConfig {
             offer_uri_base,
             wallet_attestation: None,
             max_credential_bytes: 1 << 20,
+            dpop_nonce_ttl: None,
         }
     }
 }

@@ -46,6 +46,8 @@ pub struct VerifiedDpop {
     pub jti: String,
     /// When it was made.
     pub iat: UnixTime,
+    /// The server-provided nonce it carries (RFC 9449 §8), if any.
+    pub nonce: Option<String>,
 }
 
 fn strip_query(url: &str) -> &str {
@@ -140,6 +142,9 @@ pub enum DpopError {
     /// `ath` is not the access token's hash.
     #[error("ath must be the base64url SHA-256 hash of the access token")]
     WrongAth,
+    /// `nonce` is present but not a string of at most 256 characters.
+    #[error("nonce must be the string of the DPoP-Nonce header")]
+    BadNonce,
 }
 
 /// Verifies one DPoP header value (RFC 9449 §4.3).
@@ -200,10 +205,16 @@ pub fn verify(header_value: &str, request: &DpopRequest<'_>) -> Result<VerifiedD
             return Err(DpopError::WrongAth);
         }
     }
+    let nonce = match claims.get("nonce") {
+        None => None,
+        Some(Value::String(n)) if !n.is_empty() && n.len() <= MAX_JTI_LEN => Some(n.clone()),
+        Some(_) => return Err(DpopError::BadNonce),
+    };
     Ok(VerifiedDpop {
         jkt: key.thumbprint(),
         jti,
         iat,
+        nonce,
     })
 }
 

@@ -54,6 +54,15 @@ impl ServerKey {
         out
     }
 
+    /// A key for another kind of stateless nonce (for example DPoP nonces): derived from this
+    /// one under `label`, so a nonce of one kind is never accepted as the other.
+    pub fn subkey(&self, label: &str, lifetime: u64) -> ServerKey {
+        let mut data = Vec::with_capacity(label.len() + 8);
+        data.extend_from_slice(b"subkey\0");
+        data.extend_from_slice(label.as_bytes());
+        ServerKey::new(crypto::hmac_sha256(&self.key, &data), lifetime)
+    }
+
     /// Derives a secret from `input` under a purpose `label` (base64url of an HMAC-SHA-256).
     pub fn derive(&self, label: &str, input: &str) -> String {
         let mut data = Vec::with_capacity(label.len() + 1 + input.len());

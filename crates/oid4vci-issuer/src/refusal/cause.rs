@@ -104,6 +104,9 @@ causes! {
     DpopProofReplayed => ("dpop_proof_replayed", InvalidDpopProof),
     /// The DPoP proof is signed by another key than the one the token is bound to.
     DpopKeyMismatch => ("dpop_key_mismatch", InvalidDpopProof),
+    /// The server requires a DPoP nonce and the proof has none, or a stale or foreign one
+    /// (RFC 9449 §8, §9); the refusal carries a fresh one.
+    DpopNonceRequired => ("dpop_nonce_required", UseDpopNonce),
 
     // --- The embedded authorization server ----------------------------------------------
     /// This issuer has no authorization endpoint.

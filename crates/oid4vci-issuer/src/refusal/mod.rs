@@ -33,6 +33,7 @@ pub struct Refusal {
     proof: Option<Box<ProofFailure>>,
     retry_after: Option<u64>,
     fresh_nonce: Option<(String, u64)>,
+    dpop_nonce: Option<String>,
 }
 
 impl Refusal {
@@ -44,6 +45,7 @@ impl Refusal {
             proof: None,
             retry_after: None,
             fresh_nonce: None,
+            dpop_nonce: None,
         }
     }
 
@@ -78,6 +80,18 @@ impl Refusal {
     pub fn with_fresh_nonce(mut self, nonce: String, expires_in: u64) -> Self {
         self.fresh_nonce = Some((nonce, expires_in));
         self
+    }
+
+    /// Adds the DPoP nonce the client must use next (RFC 9449 §8; sent as `DPoP-Nonce`, not in
+    /// the body).
+    pub fn with_dpop_nonce(mut self, nonce: String) -> Self {
+        self.dpop_nonce = Some(nonce);
+        self
+    }
+
+    /// The DPoP nonce the client must use next, when the refusal carries one.
+    pub fn dpop_nonce(&self) -> Option<&str> {
+        self.dpop_nonce.as_deref()
     }
 
     /// The cause.

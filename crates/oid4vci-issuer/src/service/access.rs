@@ -183,6 +183,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 format!("invalid DPoP proof: {reason} (RFC 9449 Section 4.3)"),
             )
         })?;
+        self.check_dpop_nonce(verified.nonce.as_deref(), now)?;
         let replay_key = SecretHash::of(&format!("dpop-jti\0{}\0{}", verified.jkt, verified.jti));
         let expires = verified
             .iat
@@ -190,6 +191,35 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .saturating_add(60);
         effects.consume(replay_key, expires, SingleUse::DpopProof);
         Ok(Some(verified))
+    }
+
+    /// The key of DPoP nonces, when the issuer requires them.
+    fn dpop_nonce_key(&self) -> Option<crate::nonce::ServerKey> {
+        let ttl = self.config.dpop_nonce_ttl?;
+        Some(self.key.subkey("dpop-nonce", ttl))
+    }
+
+    /// A fresh DPoP nonce (RFC 9449 §8) when the issuer requires them: an adapter sends it as
+    /// `DPoP-Nonce` with every response to a request that carried a DPoP proof.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        let key = self.dpop_nonce_key()?;
+        Some(key.mint(self.secrets.as_ref(), self.clock.now()))
+    }
+
+    /// Refuses a DPoP proof without a current server nonce, when nonces are required:
+    /// `use_dpop_nonce` with a fresh one (RFC 9449 §8, §9).
+    fn check_dpop_nonce(&self, nonce: Option<&str>, now: u64) -> Outcome<()> {
+        use oid4vci_proof::NonceVerifier as _;
+        let Some(key) = self.dpop_nonce_key() else {
+            return Ok(());
+        };
+        let why = match nonce.map(|n| key.verifier(now).verify(n)) {
+            Some(Ok(())) => return Ok(()),
+            None => "this server requires a DPoP nonce: make a new DPoP proof with the nonce of the DPoP-Nonce response header (RFC 9449 Section 8)",
+            Some(Err(_)) => "the DPoP nonce is unknown or expired: make a new DPoP proof with the nonce of the DPoP-Nonce response header (RFC 9449 Section 8)",
+        };
+        let fresh = key.mint(self.secrets.as_ref(), now);
+        Err(Refusal::new(Cause::DpopNonceRequired, why).with_dpop_nonce(fresh))
     }
 
     /// Verifies the wallet attestation headers, if sent; the PoP's `jti` is consumed with the

@@ -488,10 +488,12 @@ async fn wrong_code_verifier_is_refused_and_logged() {
         ("redirect_uri", REDIRECT),
     ]);
     let missing = call(&env, "POST", "/token", &[FORM], missing).await;
-    assert_eq!(missing.error(), "invalid_request");
+    // A code issued with a challenge and redeemed without its verifier fails PKCE: invalid_grant
+    // (RFC 7636 Section 4.6; what the OIDF HAIP plan's PKCE module expects).
+    assert_eq!(missing.error(), "invalid_grant");
     assert_eq!(
         last(&log_of(&env, LookupKind::AuthorizationCode, &code).await),
-        ("token_rejected", "invalid_request")
+        ("token_rejected", "invalid_grant")
     );
 }
 

@@ -51,6 +51,11 @@ pub struct ServeArgs {
     /// wallet attestation (Appendix E) and offers with `require_wallet_attestation`.
     #[arg(long, value_name = "PEM_FILE")]
     trust_wallet_provider: Vec<PathBuf>,
+    /// `haip`: the HAIP 1.0 profile — every access token DPoP-bound, server DPoP nonces (300 s
+    /// unless --dpop-nonce-ttl says otherwise), and wallet attestation from every client at PAR
+    /// and the token endpoint (needs --trust-wallet-provider).
+    #[arg(long, value_parser = ["haip"])]
+    profile: Option<String>,
     /// Require server-provided DPoP nonces (RFC 9449 §8, §9) at the token, PAR, credential,
     /// deferred and notification endpoints, valid this many seconds (HAIP; e.g. 300).
     #[arg(long, value_name = "SECONDS")]
@@ -69,6 +74,28 @@ pub struct ServeArgs {
     tls_cert_out: Option<PathBuf>,
     #[command(flatten)]
     limits: crate::serve_limits::LimitArgs,
+}
+
+/// Applies `--profile` (`haip`: DPoP-bound tokens with server nonces, wallet attestation from
+/// every client, which needs trusted wallet providers).
+fn apply_profile(
+    config: &mut IssuerConfig,
+    profile: Option<&str>,
+    trusts_wallet_providers: bool,
+) -> Result<(), String> {
+    match profile {
+        None => Ok(()),
+        Some("haip") => {
+            if !trusts_wallet_providers {
+                return Err("--profile haip requires wallet attestation: name the wallet providers' trust anchors with --trust-wallet-provider".into());
+            }
+            config.require_dpop = true;
+            config.require_wallet_attestation = true;
+            config.dpop_nonce_ttl = config.dpop_nonce_ttl.or(Some(300));
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown profile {other:?}; the known one is haip")),
+    }
 }
 
 async fn require_admin(token: Arc<String>, request: Request, next: Next) -> Response {
@@ -224,6 +251,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("invalid issuer configuration: {e}"))?;
     let mut config = IssuerConfig::new(metadata);
     config.dpop_nonce_ttl = args.dpop_nonce_ttl.or(file.dpop_nonce_ttl);
+    let profile = args.profile.as_deref().or(file.profile.as_deref());
+    apply_profile(&mut config, profile, !anchors.is_empty())?;
     if !anchors.is_empty() {
         config.wallet_attestation =
             Some(oid4vci_issuer::client_attestation::WalletAttestationTrust::with_anchors(anchors));
@@ -429,4 +458,37 @@ fn spawn_sweeper<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(issuer: A
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apply_profile;
+    use oid4vci_issuer::IssuerConfig;
+    use oid4vci_types::CredentialIssuerMetadata;
+
+    fn config() -> IssuerConfig {
+        IssuerConfig::new(CredentialIssuerMetadata::new("https://issuer.example.com"))
+    }
+
+    #[test]
+    fn the_haip_profile_turns_on_its_policies_and_needs_trusted_wallet_providers() {
+        let mut open = config();
+        apply_profile(&mut open, None, false).expect("no profile");
+        assert!(!open.require_dpop && !open.require_wallet_attestation);
+        assert_eq!(open.dpop_nonce_ttl, None);
+
+        let mut haip = config();
+        apply_profile(&mut haip, Some("haip"), true).expect("haip");
+        assert!(haip.require_dpop && haip.require_wallet_attestation);
+        assert_eq!(haip.dpop_nonce_ttl, Some(300));
+
+        let mut own_ttl = config();
+        own_ttl.dpop_nonce_ttl = Some(60);
+        apply_profile(&mut own_ttl, Some("haip"), true).expect("haip");
+        assert_eq!(own_ttl.dpop_nonce_ttl, Some(60), "--dpop-nonce-ttl wins");
+
+        let refused = apply_profile(&mut config(), Some("haip"), false).unwrap_err();
+        assert!(refused.contains("--trust-wallet-provider"), "{refused}");
+        assert!(apply_profile(&mut config(), Some("fapi"), true).is_err());
+    }
 }

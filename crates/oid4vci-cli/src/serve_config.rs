@@ -18,6 +18,7 @@ use std::path::PathBuf;
 /// keys_file = "issuer.keys"        # {"signing_key": "<hex P-256 scalar>", "server_key": "<hex 32 bytes>"}
 /// admin_token = "change-me"
 /// # dpop_nonce_ttl = 300             # require server-provided DPoP nonces (RFC 9449 §8)
+/// # profile = "haip"                 # DPoP-bound tokens with nonces, wallet attestation for all
 /// # issuer_key_pem = "issuer-key.pem"   # bring your own key and chain (both or neither)
 /// # issuer_chain_pem = "issuer-chain.pem"
 ///
@@ -52,6 +53,8 @@ pub struct ServeConfig {
     pub admin_token: Option<String>,
     /// Require server-provided DPoP nonces (RFC 9449 §8, §9), each valid this many seconds.
     pub dpop_nonce_ttl: Option<u64>,
+    /// `"haip"`: the HAIP 1.0 issuer profile (see `oid4vci serve --profile`).
+    pub profile: Option<String>,
     /// Connection and request limits (flags win).
     pub limits: Option<crate::serve_limits::LimitsConfig>,
     /// Credential configurations (default: the two demo credentials).

@@ -45,6 +45,14 @@ pub struct IssuerConfig {
     /// (the default) requires none. Nonces are stateless (MACed with the server key), so every
     /// instance sharing the key accepts them.
     pub dpop_nonce_ttl: Option<u64>,
+    /// Every access token must be DPoP-bound (HAIP; FAPI 2.0 sender-constrained tokens): a
+    /// token request without a DPoP proof is refused, whatever the offer says (default false;
+    /// an offer can still ask for it with `dpop_required`).
+    pub require_dpop: bool,
+    /// Every client authenticates with a wallet attestation at PAR and at the token endpoint
+    /// (HAIP 4.4.1); default false (an offer can still ask for it with
+    /// `require_wallet_attestation`).
+    pub require_wallet_attestation: bool,
 }
 
 impl IssuerConfig {
@@ -69,6 +77,8 @@ impl IssuerConfig {
             wallet_attestation: None,
             max_credential_bytes: 1 << 20,
             dpop_nonce_ttl: None,
+            require_dpop: false,
+            require_wallet_attestation: false,
         }
     }
 }

@@ -191,10 +191,6 @@ pub struct DeferredIssuance {
     pub holder_keys: Vec<Value>,
     /// Set once the wallet collected the credential; the id is invalid afterwards (9.1).
     pub collected: bool,
-    /// The original request's `credential_response_encryption`, used for the deferred response
-    /// unless the deferred request brings its own (9.2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_encryption: Option<oid4vci_types::CredentialResponseEncryption>,
 }
 
 macro_rules! session_struct {

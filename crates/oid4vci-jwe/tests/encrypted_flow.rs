@@ -309,34 +309,58 @@ fn without_encryption_configured_encrypted_requests_are_refused() {
     assert_eq!(err.error_code(), ErrorCode::InvalidEncryptionParameters);
 }
 
-#[test]
-fn deferred_responses_are_encrypted_with_the_original_parameters() {
-    let issuer = issuer_with(JweEncryption::generate().expect("keys"));
-    let (token, session) = token_for(&issuer, None);
+/// An encrypted request that is deferred; returns the session, its token and the
+/// `transaction_id` (read from the encrypted 202), after the operator submitted the claims.
+fn deferred_encrypted(issuer: &TestIssuer, key: &WalletKey) -> (String, String) {
+    let (token, session) = token_for(issuer, None);
     let wallet = TestWallet::new();
-    let key = wallet_key();
     let body = request_body(
-        &issuer,
+        issuer,
         &wallet,
         Some(json!({"jwk": key.public, "enc": "A128GCM"})),
     );
-    let jwe = encrypt_to_issuer(&issuer, &body, "A128GCM");
-    let reply = send(&issuer, &token, CredentialBody::Jwe(jwe.as_bytes())).expect("deferred");
+    let jwe = encrypt_to_issuer(issuer, &body, "A128GCM");
+    let reply = send(issuer, &token, CredentialBody::Jwe(jwe.as_bytes())).expect("deferred");
     let CredentialReply::Jwe { jwe, deferred } = reply else {
         panic!("encrypted 202 expected");
     };
     assert!(deferred, "deferred");
-    let transaction_id = decrypt(&key, &jwe).transaction_id.expect("transaction id");
+    let transaction_id = decrypt(key, &jwe).transaction_id.expect("transaction id");
     block(issuer.submit_claims(&session, flows::CONFIG, json!({"age_over_18": true})))
         .expect("claims");
+    (token, transaction_id)
+}
+
+#[test]
+fn deferred_responses_are_encrypted_only_when_the_deferred_request_asks() {
+    let issuer = issuer_with(JweEncryption::generate().expect("keys"));
+    let key = wallet_key();
+
+    // Section 9.1: without credential_response_encryption in the deferred request, "encryption
+    // will not be performed" — even though the initial request was encrypted.
+    let (token, transaction_id) = deferred_encrypted(&issuer, &key);
     let deferred = json!({"transaction_id": transaction_id});
     let reply = block(issuer.deferred_credential(
         CredentialBody::Json(deferred.to_string().as_bytes()),
         HttpFacts::bearer(&token),
     ))
     .expect("collected");
+    let CredentialReply::Json(response) = reply else {
+        panic!("a deferred request without credential_response_encryption gets plain JSON");
+    };
+    assert_eq!(response.credentials.map(|c| c.len()), Some(1));
+
+    // With its own parameters, the deferred response is encrypted to them.
+    let (token, transaction_id) = deferred_encrypted(&issuer, &key);
+    let deferred = json!({"transaction_id": transaction_id,
+        "credential_response_encryption": {"jwk": key.public, "enc": "A256GCM"}});
+    let reply = block(issuer.deferred_credential(
+        CredentialBody::Json(deferred.to_string().as_bytes()),
+        HttpFacts::bearer(&token),
+    ))
+    .expect("collected");
     let CredentialReply::Jwe { jwe, deferred } = reply else {
-        panic!("the original request's encryption applies to the deferred response");
+        panic!("the deferred request's own encryption applies");
     };
     assert!(!deferred, "issued");
     assert_eq!(decrypt(&key, &jwe).credentials.map(|c| c.len()), Some(1));

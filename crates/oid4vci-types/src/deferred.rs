@@ -15,7 +15,7 @@ pub type DeferredCredentialResponse = crate::credential::CredentialResponse;
 pub struct DeferredCredentialRequest {
     /// The transaction id from the deferred credential response.
     pub transaction_id: String,
-    /// New response encryption parameters; they replace those of the original request.
+    /// Response encryption for this response; without it the response is not encrypted (9.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_response_encryption: Option<CredentialResponseEncryption>,
     /// Extension members.

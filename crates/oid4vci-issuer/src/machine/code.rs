@@ -126,10 +126,12 @@ pub(crate) fn redeem_authorization_code(
             return Err(fail(session, kind, now, Refusal::new(Cause::CodeDpopKeyMismatch, "the authorization code is bound to a DPoP key (dpop_jkt): send a DPoP proof signed by that key (RFC 9449 Section 10)")));
         }
     }
-    if session.flags.dpop_required && input.dpop_jkt.is_none() {
-        return Err(fail(session, kind, now, Refusal::new(Cause::DpopProofMissing, "this offer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request")));
+    if (session.flags.dpop_required || input.require_dpop) && input.dpop_jkt.is_none() {
+        return Err(fail(session, kind, now, Refusal::new(Cause::DpopProofMissing, "this issuer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request")));
     }
-    if (auth.wallet_attested || session.flags.require_wallet_attestation)
+    if (auth.wallet_attested
+        || session.flags.require_wallet_attestation
+        || input.require_wallet_attestation)
         && input.attested_client.is_none()
     {
         return Err(fail(session, kind, now, Refusal::new(Cause::WalletAttestationMissing, "this authorization requires wallet attestation at the token endpoint too (OID4VCI 1.0 Appendix E)")));

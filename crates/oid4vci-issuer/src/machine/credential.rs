@@ -148,8 +148,6 @@ pub(crate) enum CredentialOutcome {
         holder_keys: Vec<Value>,
         /// Hash of the `transaction_id` handed out.
         transaction_hash: SecretHash,
-        /// The request's response encryption, for the deferred response.
-        response_encryption: Option<oid4vci_types::CredentialResponseEncryption>,
         /// Why (for the log).
         reason: &'static str,
     },
@@ -199,14 +197,12 @@ impl Step for RequestCredential<'_> {
             CredentialOutcome::Deferred {
                 holder_keys,
                 transaction_hash,
-                response_encryption,
                 reason,
             } => record_deferred(
                 session,
                 self.configuration_id,
                 holder_keys.clone(),
                 *transaction_hash,
-                response_encryption.clone(),
                 reason,
                 now,
             ),
@@ -247,7 +243,6 @@ fn record_deferred(
     configuration_id: &str,
     holder_keys: Vec<Value>,
     transaction_hash: SecretHash,
-    response_encryption: Option<oid4vci_types::CredentialResponseEncryption>,
     reason: &str,
     now: UnixTime,
 ) {
@@ -256,7 +251,6 @@ fn record_deferred(
         configuration_id: configuration_id.to_owned(),
         holder_keys,
         collected: false,
-        response_encryption,
     });
     session.state = SessionState::Deferred;
     session.record(

@@ -22,6 +22,10 @@ pub(crate) struct TokenInput<'a> {
     pub dpop_jkt: Option<String>,
     /// The client id a verified wallet attestation authenticated (it replaces `client_id`).
     pub attested_client: Option<String>,
+    /// The issuer requires DPoP-bound tokens of every client.
+    pub require_dpop: bool,
+    /// The issuer requires wallet attestation of every client.
+    pub require_wallet_attestation: bool,
     /// Now.
     pub now: UnixTime,
 }

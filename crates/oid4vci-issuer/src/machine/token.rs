@@ -190,18 +190,20 @@ fn redeem_pre_authorized_code(
         }
         _ => {}
     }
-    if session.flags.require_wallet_attestation && input.attested_client.is_none() {
+    if (session.flags.require_wallet_attestation || input.require_wallet_attestation)
+        && input.attested_client.is_none()
+    {
         return Err(fail(
             session,
             now,
-            Refusal::new(Cause::WalletAttestationMissing, "this offer requires wallet attestation: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP (OID4VCI 1.0 Appendix E)"),
+            Refusal::new(Cause::WalletAttestationMissing, "this issuer requires wallet attestation: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP (OID4VCI 1.0 Appendix E)"),
         ));
     }
-    if session.flags.dpop_required && input.dpop_jkt.is_none() {
+    if (session.flags.dpop_required || input.require_dpop) && input.dpop_jkt.is_none() {
         return Err(fail(
             session,
             now,
-            Refusal::new(Cause::DpopProofMissing, "this offer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request"),
+            Refusal::new(Cause::DpopProofMissing, "this issuer requires a DPoP-bound access token: send a DPoP proof (RFC 9449) with the token request"),
         ));
     }
     let configuration_ids = match &request.authorization_details {

@@ -79,7 +79,7 @@ causes! {
     /// `redirect_uri` is missing or differs from the authorization request's (RFC 6749 §4.1.3).
     RedirectUriMismatch => ("redirect_uri_mismatch", InvalidGrant),
     /// `code_verifier` is missing (RFC 7636 §4.5).
-    CodeVerifierMissing => ("code_verifier_missing", InvalidRequest),
+    CodeVerifierMissing => ("code_verifier_missing", InvalidGrant),
     /// `code_verifier` does not match the code challenge (RFC 7636 §4.6).
     CodeVerifierMismatch => ("code_verifier_mismatch", InvalidGrant),
     /// The authorization code is bound to another DPoP key (RFC 9449 §10).

@@ -125,6 +125,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 new_identifier: &mut new_identifier,
                 dpop_jkt,
                 attested_client: attestation.ok().flatten().map(|a| a.client_id),
+                require_dpop: self.config.require_dpop,
+                require_wallet_attestation: self.config.require_wallet_attestation,
                 now,
             },
             nonce_in_response: self.config.draft13_c_nonce,

@@ -139,6 +139,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             self.check_client_attestation(&facts, Some(&request.client_id), now, &mut effects)?;
         if let Some(a) = &attested {
             request.client_id = a.client_id.clone();
+        } else if self.config.require_wallet_attestation {
+            let error = Refusal::new(Cause::WalletAttestationMissing, "this issuer requires wallet attestation of every client: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP with the pushed authorization request (HAIP 4.4.1, OID4VCI 1.0 Appendix E)");
+            return Err(self.refuse_par(body, error, now).await);
         }
         let par_endpoint = self.endpoint("/par");
         if let Some(proof) = self.check_dpop(&facts, &par_endpoint, None, now, &mut effects)? {

@@ -159,8 +159,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     }
 
     /// `POST /deferred_credential` (Section 9): the body as it arrived or a parsed request; the
-    /// response is encrypted with the deferred request's `credential_response_encryption`, or
-    /// else the original request's.
+    /// response is encrypted when the deferred request carries `credential_response_encryption`
+    /// and only then (Section 9.1: "If it is not included encryption will not be performed"); an
+    /// issuer that requires encrypted responses refuses a deferred request without it.
     pub async fn deferred_credential<'a>(
         &self,
         body: impl Into<CredentialBody<'a, DeferredCredentialRequest>>,
@@ -170,11 +171,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             DeferredCredentialRequest::from_json(json).map(|r| (r, RequestForm::default()))
         };
         let (request, _) = self.read(body.into(), parse)?;
-        if request.credential_response_encryption.is_some() {
-            self.check_sealing(request.credential_response_encryption.as_ref())?;
-        }
-        // A deferral was only granted to a request that met the response encryption rules.
-        let (response, parameters) = self.collect_deferred(request, presented).await?;
+        self.check_sealing(request.credential_response_encryption.as_ref())?;
+        let parameters = request.credential_response_encryption.clone();
+        let response = self.collect_deferred(request, presented).await?;
         self.seal(response, parameters.as_ref())
     }
 }

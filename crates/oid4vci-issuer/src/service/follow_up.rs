@@ -7,17 +7,14 @@ use super::*;
 use crate::body::NotificationBody;
 use crate::machine::deferred::{self, Collect};
 use crate::machine::notification::Notify;
-use oid4vci_types::CredentialResponseEncryption;
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
-    /// The deferred credential endpoint's work on a parsed request (Section 9), also
-    /// returning the response encryption to apply: the deferred request's own, or else the
-    /// original request's (9.2).
+    /// The deferred credential endpoint's work on a parsed request (Section 9).
     pub(super) async fn collect_deferred(
         &self,
         request: DeferredCredentialRequest,
         facts: HttpFacts,
-    ) -> Outcome<(CredentialResponse, Option<CredentialResponseEncryption>)> {
+    ) -> Outcome<CredentialResponse> {
         let now = self.clock.now();
         let url = self
             .config
@@ -38,10 +35,6 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     .await)
             }
         };
-        let sealing = request
-            .credential_response_encryption
-            .clone()
-            .or_else(|| entry.response_encryption.clone());
         let pending = |reason: &str| machine::Log {
             kind: EventKind::DeferredPending,
             details: json!({
@@ -53,7 +46,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             let log = pending("claims not yet submitted");
             self.log(Some(&session), &session.id, log, &effects, now)
                 .await?;
-            return Ok((self.still_pending(&request), sealing));
+            return Ok(self.still_pending(&request));
         };
         let job = mint::MintJob {
             configuration_id: &entry.configuration_id,
@@ -70,7 +63,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 let log = pending("minter deferred issuance");
                 self.log(Some(&session), &session.id, log, &effects, now)
                     .await?;
-                return Ok((self.still_pending(&request), sealing));
+                return Ok(self.still_pending(&request));
             };
             effects.statuses = mint::entries(&statuses);
             let notification_id = random_token(self.secrets.as_ref(), 16);
@@ -94,7 +87,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 Ok(Some(Ok(()))) => {
                     self.note_reserved(effects.statuses.len());
                     let response = CredentialResponse::issued(credentials, Some(notification_id));
-                    return Ok((response, sealing));
+                    return Ok(response);
                 }
                 Ok(Some(Err(refusal))) => return Err(refusal),
                 Ok(None) => return Err(gone()),

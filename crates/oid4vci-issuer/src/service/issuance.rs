@@ -120,7 +120,6 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     let recorded = CredentialOutcome::Deferred {
                         holder_keys: checked.holder_keys.clone(),
                         transaction_hash: SecretHash::of(&transaction_id),
-                        response_encryption: request.credential_response_encryption.clone(),
                         reason: if claims.is_none() {
                             "claims not yet submitted"
                         } else {

@@ -22,10 +22,18 @@ use std::sync::Arc;
 
 type Shared<S, M> = State<Arc<Issuer<S, M>>>;
 
-/// The routes, for [`crate::router`].
-pub(crate) fn routes<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, M>>) -> Router {
+/// The pushed authorization request endpoint, for [`crate::router`] (wallet-facing: CORS).
+pub(crate) fn par_route<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, M>>) -> Router {
     Router::new()
         .route("/par", post(par::<S, M>))
+        .with_state(issuer)
+}
+
+/// The login and consent page, for [`crate::router`] (a browser page of this origin: no CORS).
+pub(crate) fn page_routes<S: SessionStore, M: CredentialMinter>(
+    issuer: Arc<Issuer<S, M>>,
+) -> Router {
+    Router::new()
         .route("/authorize", get(page::<S, M>).post(decide::<S, M>))
         .with_state(issuer)
 }

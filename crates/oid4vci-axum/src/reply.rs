@@ -6,6 +6,34 @@ use oid4vci_issuer::{Cause, Refusal};
 use oid4vci_types::{ErrorCode, ErrorResponse};
 use serde::Serialize;
 
+/// CORS for the public wallet-facing endpoints (metadata, offers, token, PAR, nonce, credential,
+/// deferred credential, notification, status lists), so browser wallets can call them: any
+/// origin, no credentials (the endpoints take tokens in headers, never cookies), `GET`/`POST`,
+/// the request headers wallets send, and `DPoP-Nonce`, `WWW-Authenticate` and `Retry-After`
+/// readable by the page. Never on the admin API or the login page.
+pub(crate) fn public_cors() -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{Any, CorsLayer};
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+            axum::http::HeaderName::from_static("dpop"),
+            axum::http::HeaderName::from_static("oauth-client-attestation"),
+            axum::http::HeaderName::from_static("oauth-client-attestation-pop"),
+        ])
+        .expose_headers([
+            axum::http::HeaderName::from_static("dpop-nonce"),
+            header::WWW_AUTHENTICATE,
+            header::RETRY_AFTER,
+            header::ETAG,
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
 /// Largest request body accepted (the same limit the message parsers apply).
 pub const MAX_BODY_BYTES: usize = oid4vci_types::parse::MAX_BODY_BYTES;
 

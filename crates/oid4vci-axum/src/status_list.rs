@@ -96,7 +96,6 @@ async fn status_list<S: SessionStore, M: CredentialMinter>(
     for (name, value) in [
         (header::CACHE_CONTROL, cache.as_str()),
         (header::ETAG, token.etag.as_str()),
-        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         (header::VARY, "Accept"),
     ] {
         if let Ok(v) = HeaderValue::from_str(value) {

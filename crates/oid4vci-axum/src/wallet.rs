@@ -35,11 +35,16 @@ type Shared<S, M> = State<Arc<App<S, M>>>;
 /// `GET /status-lists/{list}`: the signed Status List Tokens (`application/statuslist+jwt`,
 /// `Cache-Control: public, max-age=<ttl>`, `ETag` and `If-None-Match`, CORS open; `404` unless
 /// status lists are on and the list exists, `406` when `Accept` excludes the JWT form).
+///
+/// Every route but the login page answers CORS preflights and sends CORS headers (any origin, no
+/// credentials; `DPoP-Nonce`, `WWW-Authenticate`, `Retry-After` and `ETag` exposed), so browser
+/// wallets can use the issuer. [`crate::admin_router`] has none.
 pub fn router<S: SessionStore, M: CredentialMinter>(
     issuer: Arc<Issuer<S, M>>,
     jwks: Option<Value>,
 ) -> Router {
-    let authorization = crate::authorize::routes(issuer.clone());
+    let par = crate::authorize::par_route(issuer.clone());
+    let login_page = crate::authorize::page_routes(issuer.clone());
     let status_lists = crate::status_list::routes(issuer.clone());
     let app = Arc::new(App { issuer, jwks });
     Router::new()
@@ -71,8 +76,10 @@ pub fn router<S: SessionStore, M: CredentialMinter>(
         .route("/deferred_credential", post(deferred::<S, M>))
         .route("/notification", post(notification::<S, M>))
         .with_state(app)
-        .merge(authorization)
+        .merge(par)
         .merge(status_lists)
+        .layer(crate::reply::public_cors())
+        .merge(login_page)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 

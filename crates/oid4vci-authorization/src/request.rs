@@ -184,7 +184,8 @@ impl AuthorizationRequest {
     /// configuration's `scope` in the metadata) and `authorization_details`, in request order
     /// without repeats. Empty when the request names none (an `issuer_state` then decides).
     ///
-    /// Errors: `invalid_scope` for a scope value no configuration has; `invalid_authorization_details`
+    /// Unknown scope values are ignored (Section 5.1.2). Errors: `invalid_scope` when no scope
+    /// value names a configuration and there are no `authorization_details`; `invalid_authorization_details`
     /// for an unknown configuration, a wrong `type`, or `locations` without this issuer.
     pub fn configurations(
         &self,
@@ -204,18 +205,27 @@ impl AuthorizationRequest {
                     format!("at most {MAX_SCOPES} scope values"),
                 ));
             }
-            for value in values {
-                let id = metadata
-                    .credential_configurations_supported
-                    .iter()
-                    .find(|(_, c)| c.scope.as_deref() == Some(value))
-                    .map(|(id, _)| id.clone())
-                    .ok_or_else(|| {
-                        invalid(
-                            ErrorCode::InvalidScope,
-                            format!("no credential configuration has the scope {value:?} (see scope in the issuer metadata)"),
-                        )
-                    })?;
+            // Section 5.1.2: unknown scope values are ignored (wallets send `openid` and the
+            // like beside their credential scopes).
+            let known: Vec<String> = values
+                .iter()
+                .filter_map(|value| {
+                    metadata
+                        .credential_configurations_supported
+                        .iter()
+                        .find(|(_, c)| c.scope.as_deref() == Some(*value))
+                        .map(|(id, _)| id.clone())
+                })
+                .collect();
+            // A scope that names no credential at all, with nothing else to go by, is refused.
+            if known.is_empty() && self.authorization_details.is_none() {
+                let shown = values.join(" ");
+                return Err(invalid(
+                    ErrorCode::InvalidScope,
+                    format!("no credential configuration has any of the scope values {shown:?} (see scope in the issuer metadata)"),
+                ));
+            }
+            for id in known {
                 add(id);
             }
         }

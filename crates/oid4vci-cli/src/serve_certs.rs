@@ -6,14 +6,25 @@
 //! chain without the root (HAIP: the trust anchor is not sent).
 
 use p256::ecdsa::SigningKey;
+use rcgen::string::PrintableString;
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PublicKeyData, SerialNumber, SignatureAlgorithm, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CustomExtension, DnType, DnValue, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    PublicKeyData, SerialNumber, SignatureAlgorithm, PKCS_ECDSA_P256_SHA256,
 };
 use std::path::{Path, PathBuf};
 
 /// ISO/IEC 18013-5 extended key usage of a mobile document signer: 1.0.18013.5.1.2.
 const MDL_DS_EKU: [u64; 6] = [1, 0, 18013, 5, 1, 2];
+/// id-ce-extKeyUsage (RFC 5280 §4.2.1.12).
+const EXT_KEY_USAGE: [u64; 4] = [2, 5, 29, 37];
+/// id-ce-subjectKeyIdentifier (RFC 5280 §4.2.1.2).
+const SUBJECT_KEY_IDENTIFIER: [u64; 4] = [2, 5, 29, 14];
+/// id-ce-issuerAltName (RFC 5280 §4.2.1.7).
+const ISSUER_ALT_NAME: [u64; 4] = [2, 5, 29, 18];
+/// Where the demo IACA's CRL is served, under the issuer URL (18013-5 Annex B requires a CRL
+/// distribution point in both certificates).
+pub const CRL_PATH: &str = "/iaca.crl";
 /// Largest PEM file accepted for keys and chains.
 const MAX_PEM_BYTES: u64 = 256 * 1024;
 /// Demo root lifetime (days); ISO 18013-5 allows up to 20 years for an IACA.
@@ -26,11 +37,18 @@ pub fn chain_path(keys_file: &Path) -> PathBuf {
     keys_file.with_extension("chain.pem")
 }
 
+/// Where the demo IACA's (empty) CRL lives, DER: `<keys file without extension>.crl`.
+pub fn crl_path(keys_file: &Path) -> PathBuf {
+    keys_file.with_extension("crl")
+}
+
 /// The issuer key's certificate chain, DER, leaf first.
 #[derive(Clone, Debug)]
 pub struct IssuerChain {
     /// DER certificates: the document signer first, the root (when known) last.
     pub certificates: Vec<Vec<u8>>,
+    /// The demo root's CRL (DER), when the chain was generated here just now.
+    pub crl: Option<Vec<u8>>,
 }
 
 impl IssuerChain {
@@ -53,11 +71,19 @@ fn is_self_signed(der: &[u8]) -> bool {
 /// Loads the chain at `path`, or creates (and writes) a new demo root and DS certificate for
 /// `key` when the file does not exist. An existing file is never overwritten; its leaf must
 /// certify `key`.
-pub fn load_or_create(path: &Path, key: &SigningKey) -> Result<IssuerChain, String> {
+pub fn load_or_create(
+    path: &Path,
+    key: &SigningKey,
+    issuer_url: &str,
+) -> Result<IssuerChain, String> {
     if path.exists() {
         return load_chain(path, key);
     }
-    let chain = generate(key)?;
+    let chain = generate(key, issuer_url)?;
+    // The CRL first: whoever sees the chain file may serve the CRL beside it.
+    if let Some(crl) = &chain.crl {
+        write_new(&path.with_extension("").with_extension("crl"), crl)?;
+    }
     let pem: String = chain.certificates.iter().map(|der| to_pem(der)).collect();
     if !write_new(path, pem.as_bytes())? {
         // Another instance sharing the keys file made it first: use theirs.
@@ -90,6 +116,7 @@ pub fn issuer_key_and_chain(
     file: &crate::serve_config::ServeConfig,
     keys_file: &Path,
     generated: SigningKey,
+    issuer_url: &str,
 ) -> Result<(SigningKey, IssuerChain), String> {
     let (key, chain) = match (&file.issuer_key_pem, &file.issuer_chain_pem) {
         (Some(key), Some(chain)) => {
@@ -98,7 +125,7 @@ pub fn issuer_key_and_chain(
             (key, chain)
         }
         (None, None) => {
-            let chain = load_or_create(&chain_path(keys_file), &generated)?;
+            let chain = load_or_create(&chain_path(keys_file), &generated, issuer_url)?;
             (generated, chain)
         }
         _ => return Err("issuer_key_pem and issuer_chain_pem must be given together".into()),
@@ -139,7 +166,10 @@ pub fn load_chain(path: &Path, key: &SigningKey) -> Result<IssuerChain, String> 
             path.display()
         ));
     }
-    Ok(IssuerChain { certificates })
+    Ok(IssuerChain {
+        certificates,
+        crl: None,
+    })
 }
 
 /// Reads an operator's ES256 issuer key: PEM `PRIVATE KEY` (PKCS#8) or `EC PRIVATE KEY` (SEC1).
@@ -213,9 +243,58 @@ fn random_serial() -> SerialNumber {
     SerialNumber::from_slice(&bytes)
 }
 
+/// A DER extension value built with `yasna`.
+fn der(build: impl FnOnce(yasna::DERWriter)) -> Vec<u8> {
+    yasna::construct_der(build)
+}
+
+/// `GeneralNames` with one `uniformResourceIdentifier` (RFC 5280 §4.2.1.6).
+fn uri_names(uri: &str) -> Vec<u8> {
+    der(|w| {
+        w.write_sequence(|w| {
+            w.next()
+                .write_tagged_implicit(yasna::Tag::context(6), |w| w.write_ia5_string(uri));
+        })
+    })
+}
+
+/// The extensions 18013-5 Annex B asks for that `rcgen` does not write as the profile wants:
+/// issuerAltName (the issuing authority's URL), and for the document signer a critical
+/// extendedKeyUsage and a subjectKeyIdentifier (without a basicConstraints extension, which the
+/// profile does not list and which `rcgen` would encode with an explicit `cA FALSE`, not DER).
+fn profile_extensions(issuer_url: &str, ds_spki: Option<&[u8]>) -> Vec<CustomExtension> {
+    let mut extensions = vec![CustomExtension::from_oid_content(
+        &ISSUER_ALT_NAME,
+        uri_names(issuer_url),
+    )];
+    if let Some(spki) = ds_spki {
+        // The leftmost 160 bits of the SHA-256 of the subjectPublicKeyInfo (RFC 7093 §2 style).
+        let digest = oid4vci_proof::crypto::sha256(spki);
+        let id = digest.get(..20).unwrap_or(&digest).to_vec();
+        extensions.push(CustomExtension::from_oid_content(
+            &SUBJECT_KEY_IDENTIFIER,
+            der(|w| w.write_bytes(&id)),
+        ));
+        let eku = der(|w| {
+            w.write_sequence(|w| {
+                w.next()
+                    .write_oid(&yasna::models::ObjectIdentifier::from_slice(&MDL_DS_EKU));
+            })
+        });
+        let mut eku = CustomExtension::from_oid_content(&EXT_KEY_USAGE, eku);
+        eku.set_criticality(true);
+        extensions.push(eku);
+    }
+    extensions
+}
+
 fn base_params(common_name: &str, days: i64) -> Result<CertificateParams, String> {
     let mut params = CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
-    params.distinguished_name.push(DnType::CountryName, "UT");
+    // RFC 5280 Appendix A.1 and the 18013-5 IACA profile: countryName is a PrintableString.
+    let country = PrintableString::try_from("UT").map_err(|e| e.to_string())?;
+    params
+        .distinguished_name
+        .push(DnType::CountryName, DnValue::PrintableString(country));
     params
         .distinguished_name
         .push(DnType::OrganizationName, "oid4vci-rs demo");
@@ -229,31 +308,53 @@ fn base_params(common_name: &str, days: i64) -> Result<CertificateParams, String
     Ok(params)
 }
 
-/// A new demo root (its private key is dropped once it has signed) and a DS certificate for
-/// `key`.
-pub fn generate(key: &SigningKey) -> Result<IssuerChain, String> {
+/// A new demo root (its private key is dropped once it has signed the DS certificate and an
+/// empty CRL valid as long as the root) and a DS certificate for `key`, both following the
+/// 18013-5 Annex B profiles: PrintableString countryName, issuerAltName and a CRL distribution
+/// point (`{issuer_url}/iaca.crl`) in both, keyUsage, and for the DS a critical
+/// extendedKeyUsage, the key identifiers, and no basicConstraints.
+pub fn generate(key: &SigningKey, issuer_url: &str) -> Result<IssuerChain, String> {
     let fail = |e: rcgen::Error| format!("cannot generate the issuer certificates: {e}");
+    let crl_url = format!("{}{CRL_PATH}", issuer_url.trim_end_matches('/'));
+    let distribution = vec![CrlDistributionPoint {
+        uris: vec![crl_url],
+    }];
     let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(fail)?;
     let mut root = base_params("oid4vci-rs demo IACA", ROOT_DAYS)?;
     root.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    root.crl_distribution_points = distribution.clone();
+    root.custom_extensions = profile_extensions(issuer_url, None);
+    let root_not_after = root.not_after;
     let root_cert = root.self_signed(&root_key).map_err(fail)?;
 
-    let mut ds = base_params("oid4vci-rs demo document signer", DS_DAYS)?;
-    ds.is_ca = IsCa::ExplicitNoCa;
-    ds.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    ds.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(MDL_DS_EKU.to_vec())];
-    ds.use_authority_key_identifier_extension = true;
     let public = IssuerPublicKey(
         key.verifying_key()
             .to_encoded_point(false)
             .as_bytes()
             .to_vec(),
     );
+    let mut ds = base_params("oid4vci-rs demo document signer", DS_DAYS)?;
+    ds.is_ca = IsCa::NoCa;
+    ds.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    ds.use_authority_key_identifier_extension = true;
+    ds.crl_distribution_points = distribution;
+    ds.custom_extensions = profile_extensions(issuer_url, Some(&public.subject_public_key_info()));
     let issuer = Issuer::new(root, root_key);
     let ds_cert = ds.signed_by(&public, &issuer).map_err(fail)?;
+    let crl = CertificateRevocationListParams {
+        this_update: time::OffsetDateTime::now_utc() - time::Duration::minutes(5),
+        next_update: root_not_after,
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: Vec::new(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(&issuer)
+    .map_err(fail)?;
     Ok(IssuerChain {
         certificates: vec![ds_cert.der().to_vec(), root_cert.der().to_vec()],
+        crl: Some(crl.der().to_vec()),
     })
 }
 
@@ -262,10 +363,12 @@ mod tests {
     use super::*;
     use x509_parser::prelude::*;
 
+    const URL: &str = "https://issuer.example.com";
+
     #[test]
     fn the_generated_ds_certificate_follows_the_18013_5_profile() {
         let key = SigningKey::random(&mut rand_core::OsRng);
-        let chain = generate(&key).expect("chain");
+        let chain = generate(&key, URL).expect("chain");
         assert_eq!(chain.certificates.len(), 2);
         let (_, ds) = parse_x509_certificate(&chain.certificates[0]).expect("ds parses");
         let (_, root) = parse_x509_certificate(&chain.certificates[1]).expect("root parses");
@@ -285,16 +388,90 @@ mod tests {
         );
     }
 
+    /// The 18013-5 Annex B details strict mdoc verifiers check (HAIP review defect 3).
+    #[test]
+    fn both_certificates_follow_the_annex_b_encoding_rules() {
+        let key = SigningKey::random(&mut rand_core::OsRng);
+        let chain = generate(&key, URL).expect("chain");
+        let (_, ds) = parse_x509_certificate(&chain.certificates[0]).expect("ds");
+        let (_, root) = parse_x509_certificate(&chain.certificates[1]).expect("root");
+        for cert in [&ds, &root] {
+            // countryName is a PrintableString (tag 19), not a UTF8String (tag 12).
+            let country = cert.subject().iter_country().next().expect("countryName");
+            assert_eq!(
+                country.attr_value().tag(),
+                der_parser::asn1_rs::Tag::PrintableString
+            );
+            // issuerAltName with the issuer's URL, and a CRL distribution point.
+            let mut ian = None;
+            let mut crl_dp = None;
+            for ext in cert.extensions() {
+                match ext.parsed_extension() {
+                    ParsedExtension::IssuerAlternativeName(names) => {
+                        ian = Some(format!("{:?}", names.general_names))
+                    }
+                    ParsedExtension::CRLDistributionPoints(points) => {
+                        crl_dp = Some(format!("{points:?}"))
+                    }
+                    _ => {}
+                }
+            }
+            assert!(ian.expect("issuerAltName").contains(URL));
+            assert!(crl_dp
+                .expect("CRL distribution point")
+                .contains("https://issuer.example.com/iaca.crl"));
+        }
+        // The DS certificate: no basicConstraints at all (an explicit cA FALSE is not DER), a
+        // critical extendedKeyUsage, key identifiers (its AKI is the root's SKI).
+        assert!(ds.basic_constraints().expect("parses").is_none());
+        let eku = ds.extended_key_usage().expect("ok").expect("eku");
+        assert!(eku.critical);
+        let ski = |c: &X509Certificate| {
+            c.extensions()
+                .iter()
+                .find_map(|e| match e.parsed_extension() {
+                    ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+                    _ => None,
+                })
+        };
+        assert!(
+            ski(&ds).is_some_and(|id| id.len() == 20),
+            "the DS has a subjectKeyIdentifier"
+        );
+        let aki = ds
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    aki.key_identifier.as_ref().map(|k| k.0.to_vec())
+                }
+                _ => None,
+            })
+            .expect("authorityKeyIdentifier");
+        assert_eq!(Some(aki), ski(&root));
+        // The root's CRL: empty, signed by the root, valid as long as the root.
+        let crl = chain.crl.expect("a CRL");
+        let (_, crl) = parse_x509_crl(&crl).expect("the CRL parses");
+        assert_eq!(crl.issuer(), root.subject());
+        assert_eq!(crl.iter_revoked_certificates().count(), 0);
+        crl.verify_signature(root.public_key())
+            .expect("the root signed the CRL");
+        assert_eq!(
+            crl.next_update().map(|t| t.timestamp()),
+            Some(root.validity().not_after.timestamp())
+        );
+    }
+
     #[test]
     fn an_existing_chain_is_loaded_not_replaced_and_must_match_the_key() {
         let dir = tempfile::tempdir().expect("dir");
         let path = chain_path(&dir.path().join("issuer.keys"));
         let key = SigningKey::random(&mut rand_core::OsRng);
-        let first = load_or_create(&path, &key).expect("created");
-        let again = load_or_create(&path, &key).expect("loaded");
+        let first = load_or_create(&path, &key, URL).expect("created");
+        let again = load_or_create(&path, &key, URL).expect("loaded");
         assert_eq!(first.certificates, again.certificates);
         let other = SigningKey::random(&mut rand_core::OsRng);
-        let err = load_or_create(&path, &other).expect_err("wrong key");
+        let err = load_or_create(&path, &other, URL).expect_err("wrong key");
         assert!(err.contains("not for the issuer key"), "{err}");
         let after = std::fs::read(&path).expect("still there");
         assert_eq!(

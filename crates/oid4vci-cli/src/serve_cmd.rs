@@ -76,6 +76,22 @@ pub struct ServeArgs {
     limits: crate::serve_limits::LimitArgs,
 }
 
+/// `GET /iaca.crl`: the demo IACA's CRL (`application/pkix-crl`), when the demo chain was made
+/// here (an operator's own chain names its own CRL).
+fn crl_route(path: &std::path::Path) -> axum::Router {
+    let Ok(crl) = std::fs::read(path) else {
+        return axum::Router::new();
+    };
+    let crl = axum::body::Bytes::from(crl);
+    axum::Router::new().route(
+        crate::serve_certs::CRL_PATH,
+        axum::routing::get(move || {
+            let crl = crl.clone();
+            async move { ([(header::CONTENT_TYPE, "application/pkix-crl")], crl) }
+        }),
+    )
+}
+
 /// Applies `--profile` (`haip`: DPoP-bound tokens with server nonces, wallet attestation from
 /// every client, which needs trusted wallet providers).
 fn apply_profile(
@@ -219,7 +235,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let scalar = signing_key.to_raw().map_err(|e| e.to_string())?;
     let p256_key = p256::ecdsa::SigningKey::from_slice(&scalar)
         .map_err(|e| format!("the issuer key is not a P-256 key: {e}"))?;
-    let (p256_key, chain) = crate::serve_certs::issuer_key_and_chain(&file, &keys_file, p256_key)?;
+    let (p256_key, chain) =
+        crate::serve_certs::issuer_key_and_chain(&file, &keys_file, p256_key, &issuer_url)?;
     let signing_key =
         oid4vci_proof::SigningKey::from_raw(oid4vci_proof::Alg::Es256, &p256_key.to_bytes())
             .map_err(|e| e.to_string())?;
@@ -288,6 +305,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }));
     let app = oid4vci_axum::router(issuer.clone(), Some(jwks))
         .merge(admin)
+        .merge(crl_route(&crate::serve_certs::crl_path(&keys_file)))
         .layer(axum::middleware::from_fn(move |req, next| {
             limits.time_limit(req, next)
         }))

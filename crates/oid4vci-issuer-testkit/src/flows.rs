@@ -447,6 +447,7 @@ pub fn batch_issuance<S: SessionStore>(store: S) {
             &wallet.public_jwk(),
         );
     }
+    assert_batch_unlinkable(&creds);
     let summary = block(issuer.inspect(&created.session_id)).expect("inspect");
     let issued = summary
         .events
@@ -454,6 +455,49 @@ pub fn batch_issuance<S: SessionStore>(store: S) {
         .find(|e| e.kind == EventKind::CredentialIssued)
         .expect("issued event");
     assert_eq!(issued.details["count"], 3);
+}
+
+/// The credentials of a batch cannot be linked (RFC 9901 §10.1; the OIDF batch module): distinct
+/// holder keys and salts, and time claims rounded to the hour, so they carry no precise issuance
+/// time (the scenario clock, [`T0`], is not on an hour boundary).
+pub fn assert_batch_unlinkable(credentials: &[oid4vci_types::IssuedCredential]) {
+    let mut keys = std::collections::BTreeSet::new();
+    let mut salts = std::collections::BTreeSet::new();
+    let mut salt_count = 0;
+    let mut times = std::collections::BTreeSet::new();
+    for credential in credentials {
+        let text = credential.credential.as_str().expect("SD-JWT VC");
+        let mut parts = text.split('~');
+        let jws = parts.next().expect("jws");
+        let payload = jws.split('.').nth(1).expect("payload");
+        let payload: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("json");
+        keys.insert(payload["cnf"]["jwk"].to_string());
+        let iat = payload["iat"].as_u64().expect("iat");
+        let exp = payload["exp"].as_u64().expect("exp");
+        assert_eq!(iat % 3600, 0, "iat is rounded to the hour");
+        assert_eq!(exp % 3600, 0, "exp is rounded to the hour");
+        assert!(iat <= T0 && T0 - iat < 3600, "iat is the hour of issuance");
+        times.insert((iat, exp));
+        for disclosure in parts.filter(|d| !d.is_empty()) {
+            let array: Value =
+                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(disclosure).expect("b64"))
+                    .expect("json");
+            salts.insert(array[0].as_str().expect("salt").to_owned());
+            salt_count += 1;
+        }
+    }
+    assert_eq!(
+        keys.len(),
+        credentials.len(),
+        "one holder key per credential"
+    );
+    assert_eq!(
+        salts.len(),
+        salt_count,
+        "no salt is used twice in the batch"
+    );
+    assert_eq!(times.len(), 1, "the batch shares its rounded time claims");
 }
 
 /// Every refusal gets the spec's error and lands in the log.

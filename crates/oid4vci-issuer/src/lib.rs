@@ -108,7 +108,10 @@ pub use event::{Event, EventKind, EventObserver, MAX_EVENTS};
 pub use external_as::{
     AccessTokenVerifier, ExternalGrant, JwksError, JwtAccessTokenVerifier, TokenRejected,
 };
-pub use minter::{CredentialMinter, MintError, MintOutcome, MintRequest};
+pub use minter::{
+    rounded_expiry, rounded_issuance_time, CredentialMinter, MintError, MintOutcome, MintRequest,
+    TIME_CLAIM_GRANULARITY,
+};
 pub use nonce::ServerKey;
 /// The backend-neutral issuer/holder signing key (re-exported from `oid4vci_proof::crypto`).
 pub use oid4vci_proof::crypto::SigningKey;

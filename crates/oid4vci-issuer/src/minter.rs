@@ -24,11 +24,39 @@ pub struct MintRequest<'a> {
     pub statuses: &'a [crate::status_list::StatusReference],
     /// The operator's subject identifier, if any.
     pub subject_id: Option<&'a str>,
-    /// Issuance time.
+    /// The current time. Credentials carry [`issuance_time`](Self::issuance_time) and
+    /// [`rounded_expiry`], not this precise value.
     pub now: UnixTime,
 }
 
+/// The granularity of time claims in credentials (one hour).
+pub const TIME_CLAIM_GRANULARITY: u64 = 3600;
+
+/// The issuance time to write into a credential (`iat`, an MSO's `signed`/`validFrom`): `now`
+/// rounded down to the hour. RFC 9901 §10.1: a precise timestamp shared by the credentials of a
+/// batch (or of one dataset issued minutes apart) lets verifiers link them; rounded, every
+/// credential issued in that hour carries the same value.
+pub fn rounded_issuance_time(now: UnixTime) -> UnixTime {
+    now - now % TIME_CLAIM_GRANULARITY
+}
+
+/// The expiry to write into a credential issued at `issued` (rounded) and valid for `validity`
+/// seconds: rounded up to the hour, so it carries no precise issuance time either (an `exp` of
+/// `precise_now + ttl` would).
+pub fn rounded_expiry(issued: UnixTime, validity: u64) -> UnixTime {
+    let exp = issued.saturating_add(validity);
+    match exp % TIME_CLAIM_GRANULARITY {
+        0 => exp,
+        r => exp.saturating_add(TIME_CLAIM_GRANULARITY - r),
+    }
+}
+
 impl MintRequest<'_> {
+    /// [`rounded_issuance_time`] of this request.
+    pub fn issuance_time(&self) -> UnixTime {
+        rounded_issuance_time(self.now)
+    }
+
     /// The status-list entry of credential `i` (`None` when the issuer keeps no status lists).
     /// Fails when the issuer's entries do not match the `credentials` the minter will issue:
     /// each credential needs its own entry.
@@ -68,4 +96,32 @@ pub trait CredentialMinter: Send + Sync + 'static {
         &'a self,
         request: MintRequest<'a>,
     ) -> impl Future<Output = Result<MintOutcome, MintError>> + Send + 'a;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{rounded_expiry, rounded_issuance_time};
+
+    #[test]
+    fn time_claims_are_rounded_to_the_hour() {
+        // 2026-06-01T10:17:23Z
+        let now = 1_780_309_043;
+        let issued = rounded_issuance_time(now);
+        assert_eq!(issued, 1_780_308_000, "10:00:00");
+        assert_eq!(
+            rounded_issuance_time(issued),
+            issued,
+            "idempotent on a boundary"
+        );
+        assert_eq!(
+            rounded_expiry(issued, 365 * 24 * 3600),
+            issued + 365 * 24 * 3600
+        );
+        assert_eq!(
+            rounded_expiry(issued, 600),
+            issued + 3600,
+            "up to the next hour"
+        );
+        assert_eq!(rounded_expiry(u64::MAX - 10, 600), u64::MAX, "saturates");
+    }
 }

@@ -66,7 +66,10 @@ impl<K: MsoSigner> MdocMinter<K> {
     }
 
     /// Issues one mdoc of `doctype` with `claims` for the holder key `holder_jwk` (a P-256 JWK),
-    /// signed at `now` (Unix seconds). Returns the base64url (no padding) encoded `IssuerSigned`.
+    /// signed at `now` (Unix seconds). The MSO's `signed` and `validFrom` are `now` rounded down
+    /// to the hour and `validUntil` is rounded up to the hour, so mdocs issued in the same hour
+    /// (a batch) carry no precise timestamp that links them (RFC 9901 §10.1). Returns the
+    /// base64url (no padding) encoded `IssuerSigned`.
     pub fn issue(
         &self,
         doctype: &str,
@@ -93,8 +96,11 @@ impl<K: MsoSigner> MdocMinter<K> {
             doctype,
             namespaces: &namespaces,
             device_key: device_key(holder_jwk)?,
-            signed: now,
-            valid_until: now.saturating_add(self.validity),
+            signed: oid4vci_issuer::rounded_issuance_time(now),
+            valid_until: oid4vci_issuer::rounded_expiry(
+                oid4vci_issuer::rounded_issuance_time(now),
+                self.validity,
+            ),
             x5chain: &self.x5chain,
             status: status.map(|s| (s.uri.as_str(), s.idx)),
         };

@@ -138,10 +138,12 @@ impl SdJwtVcMinter {
         }
         digests.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
         payload.insert("iss".into(), json!(request.issuer));
-        payload.insert("iat".into(), json!(request.now));
+        // Rounded to the hour (RFC 9901 §10.1): the credentials of a batch share no precise time.
+        let issued = request.issuance_time();
+        payload.insert("iat".into(), json!(issued));
         payload.insert(
             "exp".into(),
-            json!(request.now.saturating_add(self.validity)),
+            json!(oid4vci_issuer::rounded_expiry(issued, self.validity)),
         );
         payload.insert("vct".into(), json!(vct));
         if let Some(jwk) = holder_key {

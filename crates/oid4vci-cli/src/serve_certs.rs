@@ -302,7 +302,9 @@ fn base_params(common_name: &str, days: i64) -> Result<CertificateParams, String
         .distinguished_name
         .push(DnType::CommonName, common_name);
     let now = time::OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::minutes(5);
+    // A day back: credentials carry times rounded down to the hour (RFC 9901 §10.1), which must
+    // fall within the certificate's validity (verifiers check the MSO's signing time).
+    params.not_before = now - time::Duration::days(1);
     params.not_after = now + time::Duration::days(days);
     params.serial_number = Some(random_serial());
     Ok(params)

@@ -109,8 +109,8 @@ pub use external_as::{
     AccessTokenVerifier, ExternalGrant, JwksError, JwtAccessTokenVerifier, TokenRejected,
 };
 pub use minter::{
-    rounded_expiry, rounded_issuance_time, CredentialMinter, MintError, MintOutcome, MintRequest,
-    TIME_CLAIM_GRANULARITY,
+    rounded_expiry, rounded_issuance_time, rounded_issuance_time_within, CredentialMinter,
+    MintError, MintOutcome, MintRequest, TIME_CLAIM_GRANULARITY,
 };
 pub use nonce::ServerKey;
 /// The backend-neutral issuer/holder signing key (re-exported from `oid4vci_proof::crypto`).

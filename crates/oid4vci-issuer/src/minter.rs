@@ -40,6 +40,15 @@ pub fn rounded_issuance_time(now: UnixTime) -> UnixTime {
     now - now % TIME_CLAIM_GRANULARITY
 }
 
+/// [`rounded_issuance_time`], but never before `not_before` (the issuer certificate's, when it
+/// was made within the hour: verifiers check the signing time against the certificate) and
+/// never after `now`.
+pub fn rounded_issuance_time_within(now: UnixTime, not_before: Option<UnixTime>) -> UnixTime {
+    rounded_issuance_time(now)
+        .max(not_before.unwrap_or(0))
+        .min(now)
+}
+
 /// The expiry to write into a credential issued at `issued` (rounded) and valid for `validity`
 /// seconds: rounded up to the hour, so it carries no precise issuance time either (an `exp` of
 /// `precise_now + ttl` would).
@@ -100,7 +109,7 @@ pub trait CredentialMinter: Send + Sync + 'static {
 
 #[cfg(test)]
 mod tests {
-    use super::{rounded_expiry, rounded_issuance_time};
+    use super::{rounded_expiry, rounded_issuance_time, rounded_issuance_time_within};
 
     #[test]
     fn time_claims_are_rounded_to_the_hour() {
@@ -123,5 +132,26 @@ mod tests {
             "up to the next hour"
         );
         assert_eq!(rounded_expiry(u64::MAX - 10, 600), u64::MAX, "saturates");
+    }
+
+    #[test]
+    fn the_issuance_time_stays_within_the_certificate() {
+        let now = 1_780_309_043; // 10:17:23
+        assert_eq!(rounded_issuance_time_within(now, None), 1_780_308_000);
+        assert_eq!(
+            rounded_issuance_time_within(now, Some(1_780_200_000)),
+            1_780_308_000,
+            "an older certificate changes nothing"
+        );
+        assert_eq!(
+            rounded_issuance_time_within(now, Some(1_780_308_500)),
+            1_780_308_500,
+            "a certificate made within the hour: not before it"
+        );
+        assert_eq!(
+            rounded_issuance_time_within(now, Some(now + 100)),
+            now,
+            "never in the future"
+        );
     }
 }

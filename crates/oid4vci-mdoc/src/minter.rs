@@ -38,6 +38,8 @@ pub struct MdocMinter<K = p256::ecdsa::SigningKey> {
     pub validity: u64,
     /// Size limits.
     pub limits: MdocLimits,
+    /// `notBefore` of the document-signer certificate: no MSO is signed earlier.
+    not_before: Option<u64>,
 }
 
 impl<K> fmt::Debug for MdocMinter<K> {
@@ -57,11 +59,15 @@ impl<K: MsoSigner> MdocMinter<K> {
         if x5chain.is_empty() {
             return Err(MdocError::NoCertificate);
         }
+        let not_before = x5chain
+            .first()
+            .and_then(|leaf| oid4vci_proof::x5c::not_before(leaf));
         Ok(MdocMinter {
             key,
             x5chain,
             validity: 365 * 24 * 3600,
             limits: MdocLimits::default(),
+            not_before,
         })
     }
 
@@ -92,15 +98,13 @@ impl<K: MsoSigner> MdocMinter<K> {
         now: u64,
     ) -> Result<String, MdocError> {
         let namespaces = namespaces(claims, doctype, &self.limits)?;
+        let signed = oid4vci_issuer::rounded_issuance_time_within(now, self.not_before);
         let content = MdocContent {
             doctype,
             namespaces: &namespaces,
             device_key: device_key(holder_jwk)?,
-            signed: oid4vci_issuer::rounded_issuance_time(now),
-            valid_until: oid4vci_issuer::rounded_expiry(
-                oid4vci_issuer::rounded_issuance_time(now),
-                self.validity,
-            ),
+            signed,
+            valid_until: oid4vci_issuer::rounded_expiry(signed, self.validity),
             x5chain: &self.x5chain,
             status: status.map(|s| (s.uri.as_str(), s.idx)),
         };

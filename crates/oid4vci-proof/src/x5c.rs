@@ -33,6 +33,13 @@ pub enum X5cTrust {
     SelfSigned,
 }
 
+/// The `notBefore` of a DER certificate, in seconds since the Unix epoch (`None` when it does not
+/// parse or predates the epoch).
+pub fn not_before(der: &[u8]) -> Option<u64> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    u64::try_from(cert.validity().not_before.timestamp()).ok()
+}
+
 /// Decodes an `x5c` JSON array value into DER certificates (standard base64 with padding, per
 /// RFC 7515 §4.1.6), enforcing the limits.
 pub fn decode_x5c(value: &serde_json::Value) -> Result<Vec<Vec<u8>>, X5cError> {

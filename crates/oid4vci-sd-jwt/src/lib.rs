@@ -43,6 +43,8 @@ pub struct SdJwtVcMinter {
     x5c: Vec<Vec<u8>>,
     /// Credential lifetime in seconds.
     pub validity: u64,
+    /// `notBefore` of the `x5c` leaf: no credential claims an earlier `iat`.
+    not_before: Option<u64>,
 }
 
 impl fmt::Debug for SdJwtVcMinter {
@@ -64,12 +66,16 @@ impl SdJwtVcMinter {
             kid: kid.into(),
             x5c: Vec::new(),
             validity: 365 * 24 * 3600,
+            not_before: None,
         }
     }
 
     /// Puts `chain` (DER certificates, the issuer key's certificate first, no trust anchor: HAIP)
     /// into every credential's JOSE header as `x5c`.
     pub fn with_x5c(mut self, chain: Vec<Vec<u8>>) -> Self {
+        self.not_before = chain
+            .first()
+            .and_then(|leaf| oid4vci_proof::x5c::not_before(leaf));
         self.x5c = chain;
         self
     }
@@ -139,7 +145,7 @@ impl SdJwtVcMinter {
         digests.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
         payload.insert("iss".into(), json!(request.issuer));
         // Rounded to the hour (RFC 9901 §10.1): the credentials of a batch share no precise time.
-        let issued = request.issuance_time();
+        let issued = oid4vci_issuer::rounded_issuance_time_within(request.now, self.not_before);
         payload.insert("iat".into(), json!(issued));
         payload.insert(
             "exp".into(),

@@ -52,14 +52,19 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PEM_FILE")]
     trust_wallet_provider: Vec<PathBuf>,
     /// `haip`: the HAIP 1.0 profile — every access token DPoP-bound, server DPoP nonces (300 s
-    /// unless --dpop-nonce-ttl says otherwise), and wallet attestation from every client at PAR
-    /// and the token endpoint (needs --trust-wallet-provider).
+    /// unless --dpop-nonce-ttl says otherwise), refresh tokens (24 h unless --refresh-token-ttl
+    /// says otherwise), and wallet attestation from every client at PAR and the token endpoint
+    /// (needs --trust-wallet-provider).
     #[arg(long, value_parser = ["haip"])]
     profile: Option<String>,
     /// Require server-provided DPoP nonces (RFC 9449 §8, §9) at the token, PAR, credential,
     /// deferred and notification endpoints, valid this many seconds (HAIP; e.g. 300).
     #[arg(long, value_name = "SECONDS")]
     dpop_nonce_ttl: Option<u64>,
+    /// Issue refresh tokens with the authorization-code grant, the family valid this many
+    /// seconds (rotated on every use, DPoP-bound, a replay revokes them; HAIP: 86400 unless set).
+    #[arg(long, value_name = "SECONDS")]
+    refresh_token_ttl: Option<u64>,
     /// TOML file with issuer URL, port, keys and credential configurations (flags win).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -108,6 +113,7 @@ fn apply_profile(
             config.require_dpop = true;
             config.require_wallet_attestation = true;
             config.dpop_nonce_ttl = config.dpop_nonce_ttl.or(Some(300));
+            config.refresh_token_ttl = config.refresh_token_ttl.or(Some(24 * 3600));
             Ok(())
         }
         Some(other) => Err(format!("unknown profile {other:?}; the known one is haip")),
@@ -268,6 +274,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("invalid issuer configuration: {e}"))?;
     let mut config = IssuerConfig::new(metadata);
     config.dpop_nonce_ttl = args.dpop_nonce_ttl.or(file.dpop_nonce_ttl);
+    config.refresh_token_ttl = args.refresh_token_ttl.or(file.refresh_token_ttl);
     let profile = args.profile.as_deref().or(file.profile.as_deref());
     apply_profile(&mut config, profile, !anchors.is_empty())?;
     if !anchors.is_empty() {
@@ -499,6 +506,7 @@ mod tests {
         apply_profile(&mut haip, Some("haip"), true).expect("haip");
         assert!(haip.require_dpop && haip.require_wallet_attestation);
         assert_eq!(haip.dpop_nonce_ttl, Some(300));
+        assert_eq!(haip.refresh_token_ttl, Some(24 * 3600));
 
         let mut own_ttl = config();
         own_ttl.dpop_nonce_ttl = Some(60);

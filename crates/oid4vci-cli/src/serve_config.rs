@@ -18,6 +18,7 @@ use std::path::PathBuf;
 /// keys_file = "issuer.keys"        # {"signing_key": "<hex P-256 scalar>", "server_key": "<hex 32 bytes>"}
 /// admin_token = "change-me"
 /// # dpop_nonce_ttl = 300             # require server-provided DPoP nonces (RFC 9449 §8)
+/// # refresh_token_ttl = 86400        # refresh tokens with the authorization-code grant
 /// # profile = "haip"                 # DPoP-bound tokens with nonces, wallet attestation for all
 /// # issuer_key_pem = "issuer-key.pem"   # bring your own key and chain (both or neither)
 /// # issuer_chain_pem = "issuer-chain.pem"
@@ -53,6 +54,8 @@ pub struct ServeConfig {
     pub admin_token: Option<String>,
     /// Require server-provided DPoP nonces (RFC 9449 §8, §9), each valid this many seconds.
     pub dpop_nonce_ttl: Option<u64>,
+    /// Issue refresh tokens with the authorization-code grant, the family valid this many seconds.
+    pub refresh_token_ttl: Option<u64>,
     /// `"haip"`: the HAIP 1.0 issuer profile (see `oid4vci serve --profile`).
     pub profile: Option<String>,
     /// Connection and request limits (flags win).

@@ -27,6 +27,13 @@ fn issuer<S: SessionStore>(store: S) -> Issuer<S, SdJwtVcMinter> {
 }
 
 fn push<S: SessionStore>(issuer: &Issuer<S, SdJwtVcMinter>) -> String {
+    push_with(issuer, HttpFacts::default())
+}
+
+fn push_with<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
+    issuer: &Issuer<S, M>,
+    facts: HttpFacts,
+) -> String {
     let body = format!(
         "response_type=code&client_id=w&redirect_uri={}&authorization_details={}&code_challenge_method=S256&code_challenge={}",
         form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
@@ -38,12 +45,39 @@ fn push<S: SessionStore>(issuer: &Issuer<S, SdJwtVcMinter>) -> String {
         .collect::<String>(),
         CodeChallenge::of_verifier(VERIFIER).as_str()
     );
-    block(issuer.pushed_authorization_request(body.as_bytes(), HttpFacts::default()))
+    block(issuer.pushed_authorization_request(body.as_bytes(), facts))
         .expect("pushed")
         .request_uri
 }
 
-fn code_token_request(code: &str) -> TokenRequest {
+/// Pushes the scenario's authorization request (client `w`, PKCE `S256`, the scenario
+/// configuration, with `facts` — a DPoP proof binds the code), serves its login page, approves
+/// as `erika`/`pw` (the issuer's user directory must know her) and returns the authorization
+/// code. Redeem it with [`code_token_request`].
+pub fn authorization_code<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
+    issuer: &Issuer<S, M>,
+    facts: HttpFacts,
+) -> String {
+    let uri = push_with(issuer, facts);
+    let page = block(issuer.authorization_page(Some("w"), Some(&uri))).expect("page");
+    let outcome = block(issuer.authorization_decision(LoginForm {
+        request_uri: uri,
+        form_token: page.form_token.clone().into(),
+        action: LoginAction::Approve {
+            username: "erika".into(),
+            password: "pw".into(),
+        },
+    }))
+    .expect("decision");
+    let AuthorizationOutcome::Redirect(location) = outcome else {
+        panic!("approval redirects");
+    };
+    url_param(&location, "code").expect("a code in the redirect")
+}
+
+/// The token request that redeems an [`authorization_code`] (client `w`, its PKCE verifier and
+/// redirect URI).
+pub fn code_token_request(code: &str) -> TokenRequest {
     let mut request = TokenRequest::pre_authorized("unused", None);
     request.grant = TokenGrant::AuthorizationCode {
         code: code.into(),

@@ -59,6 +59,7 @@ pub fn sample_session(id: &str, now: u64) -> Session {
         notification_hashes: Vec::new(),
         events: Vec::new(),
         events_dropped: 0,
+        refresh: None,
         authorization: None,
     }
 }

@@ -53,6 +53,13 @@ pub struct IssuerConfig {
     /// (HAIP 4.4.1); default false (an offer can still ask for it with
     /// `require_wallet_attestation`).
     pub require_wallet_attestation: bool,
+    /// Issue refresh tokens (RFC 6749 §6) with the access tokens of the authorization-code grant,
+    /// the family valid this many seconds; `None` (the default) issues none. Refresh tokens are
+    /// rotated on every use, bound to the DPoP key of the token request when there was one, and
+    /// a replayed one revokes the family (RFC 9700 §4.14).
+    pub refresh_token_ttl: Option<u64>,
+    /// Also issue refresh tokens with the pre-authorized code grant (default false).
+    pub refresh_for_pre_authorized: bool,
 }
 
 impl IssuerConfig {
@@ -79,6 +86,8 @@ impl IssuerConfig {
             dpop_nonce_ttl: None,
             require_dpop: false,
             require_wallet_attestation: false,
+            refresh_token_ttl: None,
+            refresh_for_pre_authorized: false,
         }
     }
 }

@@ -65,6 +65,10 @@ pub enum EventKind {
     CodeExchanged,
     /// An authorization code was presented again: the tokens it issued are revoked.
     CodeReuseDetected,
+    /// A refresh token was exchanged for a new access token and a new refresh token.
+    TokenRefreshed,
+    /// A rotated-out refresh token was presented again: the token family is revoked.
+    RefreshTokenReuseDetected,
     /// The operator revoked credentials of the session (details: the status-list entries, the
     /// reason).
     CredentialRevoked,

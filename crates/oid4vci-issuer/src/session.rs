@@ -55,6 +55,8 @@ pub enum LookupKind {
     AuthorizationCode,
     /// The `issuer_state` of an offer's authorization code grant.
     IssuerState,
+    /// A refresh token (the current one and those rotated out, so a replay is detected).
+    RefreshToken,
 }
 
 impl LookupKind {
@@ -69,6 +71,7 @@ impl LookupKind {
             LookupKind::RequestUri => "request_uri",
             LookupKind::AuthorizationCode => "authorization_code",
             LookupKind::IssuerState => "issuer_state",
+            LookupKind::RefreshToken => "refresh_token",
         }
     }
 }
@@ -119,6 +122,30 @@ pub struct AccessGrant {
     /// RFC 7638 thumbprint of the DPoP key the token is bound to (RFC 9449), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+}
+
+/// The refresh token family of a session (RFC 6749 §6, RFC 9700 §4.14): rotated on every use;
+/// a rotated-out token presented again revokes the family.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefreshState {
+    /// Hash of the current refresh token.
+    pub token_hash: SecretHash,
+    /// The family ends at this time (fixed when the first one was issued).
+    pub expires_at: UnixTime,
+    /// RFC 7638 thumbprint of the DPoP key the tokens are bound to (RFC 9449 §5), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
+    /// The client the family was issued to.
+    pub client_id: Option<String>,
+    /// The client authenticated with a wallet attestation; a refresh must too.
+    pub attested: bool,
+    /// Hashes of rotated-out tokens (the latest [`MAX_ROTATED`](RefreshState::MAX_ROTATED)).
+    pub rotated: Vec<SecretHash>,
+}
+
+impl RefreshState {
+    /// How many rotated-out tokens are remembered for replay detection.
+    pub const MAX_ROTATED: usize = 32;
 }
 
 /// A configuration the token grants.
@@ -239,6 +266,9 @@ macro_rules! session_struct {
             $vis events: Vec<Event>,
             /// Events dropped from the front of the log (see [`MAX_EVENTS`]).
             $vis events_dropped: u64,
+            /// The refresh token family, when one was issued.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            $vis refresh: Option<RefreshState>,
             /// The authorization-code flow, when a wallet started one.
             #[serde(default, skip_serializing_if = "Option::is_none")]
             $vis authorization: Option<AuthorizationState>,
@@ -328,6 +358,10 @@ impl Session {
         }
         if let Some(a) = &self.access {
             keys.push((LookupKind::AccessToken, a.token_hash));
+        }
+        if let Some(r) = &self.refresh {
+            keys.push((LookupKind::RefreshToken, r.token_hash));
+            keys.extend(r.rotated.iter().map(|h| (LookupKind::RefreshToken, *h)));
         }
         for d in &self.deferred {
             keys.push((LookupKind::TransactionId, d.transaction_hash));

@@ -25,6 +25,7 @@ pub(crate) fn sample_session(id: &str, now: u64) -> Session {
         notification_hashes: Vec::new(),
         events: Vec::new(),
         events_dropped: 0,
+        refresh: None,
         authorization: None,
     }
 }

@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use oid4vci_authorization::{AuthorizationPolicy, CodeChallenge, DemoUser};
-use oid4vci_issuer::{
-    AuthorizationOutcome, Cause, HttpFacts, Issuer, IssuerConfig, LoginAction, LoginForm,
-    ManualClock, MemoryStore, OfferSpec,
-};
+use oid4vci_issuer::{Cause, HttpFacts, Issuer, IssuerConfig, ManualClock, MemoryStore, OfferSpec};
+use oid4vci_issuer_testkit::authorization_flows::{authorization_code, code_token_request};
 use oid4vci_issuer_testkit::flows::{CONFIG, ISSUER, T0};
 use oid4vci_issuer_testkit::TestWallet;
 use oid4vci_sd_jwt::SdJwtVcMinter;
@@ -127,35 +125,11 @@ fn require_wallet_attestation_refuses_unauthenticated_clients_at_par_and_token()
 #[test]
 fn a_code_exchange_without_code_verifier_is_invalid_grant() {
     let issuer = issuer(|_| {});
-    let pushed =
-        block(issuer.pushed_authorization_request(par_body().as_bytes(), HttpFacts::default()))
-            .expect("pushed");
-    let page =
-        block(issuer.authorization_page(Some("w"), Some(&pushed.request_uri))).expect("page");
-    let form = LoginForm {
-        request_uri: pushed.request_uri.clone(),
-        form_token: page.form_token.clone().into(),
-        action: LoginAction::Approve {
-            username: "erika".into(),
-            password: "pw".to_owned().into(),
-        },
-    };
-    let AuthorizationOutcome::Redirect(location) =
-        block(issuer.authorization_decision(form)).expect("decided")
-    else {
-        panic!("approval redirects");
-    };
-    let query = location.split_once('?').map(|(_, q)| q).expect("query");
-    let code = form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("code");
-    let mut request = TokenRequest::pre_authorized("unused", None);
-    request.grant = TokenGrant::AuthorizationCode {
-        code: code.into(),
-        redirect_uri: Some(REDIRECT.into()),
-        code_verifier: None,
-    };
+    let code = authorization_code(&issuer, HttpFacts::default());
+    let mut request = code_token_request(&code);
+    if let TokenGrant::AuthorizationCode { code_verifier, .. } = &mut request.grant {
+        *code_verifier = None;
+    }
     request.client_id = Some("w".into());
     let refusal = block(issuer.token(request, HttpFacts::default())).expect_err("refused");
     assert_eq!(refusal.cause(), Cause::CodeVerifierMissing);

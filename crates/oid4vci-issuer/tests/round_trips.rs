@@ -278,3 +278,46 @@ fn every_wallet_request_is_one_read_and_one_write() {
         assert_eq!(store.take(), (1, 1), "deferred credential collected");
     });
 }
+
+#[test]
+fn a_refresh_is_one_read_and_one_write() {
+    pollster::block_on(async {
+        let store = CountingStore::default();
+        let mut metadata = oid4vci_types::CredentialIssuerMetadata::new(flows::ISSUER);
+        metadata.credential_configurations_supported.insert(
+            flows::CONFIG.into(),
+            oid4vci_types::CredentialConfiguration::sd_jwt_vc(flows::CONFIG),
+        );
+        let mut config = oid4vci_issuer::IssuerConfig::new(metadata);
+        config.refresh_token_ttl = Some(3600);
+        config.refresh_for_pre_authorized = true;
+        let issuer = Issuer::new(
+            config,
+            store.clone(),
+            oid4vci_sd_jwt::SdJwtVcMinter::generate(),
+        )
+        .with_clock(Arc::new(oid4vci_issuer::ManualClock::new(flows::T0)));
+        let created = issuer
+            .create_offer(offer(Some(serde_json::json!({"a": 1}))))
+            .await
+            .expect("offer");
+        let code = created.pre_authorized_code().expect("code").clone();
+        let wallet = TestWallet::new();
+        let facts = || HttpFacts {
+            dpop: Some(wallet.dpop_proof(&format!("{}/token", flows::ISSUER), None, flows::T0)),
+            ..HttpFacts::default()
+        };
+        let token = issuer
+            .token(TokenRequest::pre_authorized(code, None), facts())
+            .await
+            .expect("token");
+        let refresh = token.refresh_token.expect("a refresh token");
+        store.take();
+        let next = issuer
+            .token(TokenRequest::refresh(refresh), facts())
+            .await
+            .expect("refreshed");
+        assert!(next.refresh_token.is_some());
+        assert_eq!(store.take(), (1, 1), "refresh (DPoP)");
+    });
+}

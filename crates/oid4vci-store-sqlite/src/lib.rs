@@ -147,6 +147,7 @@ fn kind_name(kind: LookupKind) -> &'static str {
         LookupKind::RequestUri => "request_uri",
         LookupKind::AuthorizationCode => "authorization_code",
         LookupKind::IssuerState => "issuer_state",
+        LookupKind::RefreshToken => "refresh_token",
     }
 }
 

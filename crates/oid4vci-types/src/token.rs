@@ -32,6 +32,11 @@ pub enum TokenGrant {
         /// The PKCE code verifier.
         code_verifier: Option<SecretString>,
     },
+    /// `refresh_token` (RFC 6749 §6): a new access token for the same grant.
+    RefreshToken {
+        /// The refresh token.
+        refresh_token: SecretString,
+    },
 }
 
 impl TokenGrant {
@@ -40,6 +45,7 @@ impl TokenGrant {
         match self {
             TokenGrant::PreAuthorizedCode { .. } => PRE_AUTHORIZED_CODE_GRANT_TYPE,
             TokenGrant::AuthorizationCode { .. } => "authorization_code",
+            TokenGrant::RefreshToken { .. } => "refresh_token",
         }
     }
 }
@@ -66,6 +72,19 @@ impl TokenRequest {
             grant: TokenGrant::PreAuthorizedCode {
                 pre_authorized_code: code.into(),
                 tx_code,
+            },
+            client_id: None,
+            authorization_details: None,
+            scope: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// A refresh token request (RFC 6749 §6).
+    pub fn refresh(refresh_token: impl Into<SecretString>) -> Self {
+        TokenRequest {
+            grant: TokenGrant::RefreshToken {
+                refresh_token: refresh_token.into(),
             },
             client_id: None,
             authorization_details: None,
@@ -122,6 +141,21 @@ impl TokenRequest {
                     code_verifier: params.remove("code_verifier").map(SecretString::from),
                 }
             }
+            "refresh_token" => {
+                if params.contains_key("tx_code") {
+                    return Err(MessageError::invalid(
+                        code,
+                        "tx_code",
+                        "only allowed with the pre-authorized_code grant (OID4VCI 1.0 Section 6.1)",
+                    ));
+                }
+                TokenGrant::RefreshToken {
+                    refresh_token: params
+                        .remove("refresh_token")
+                        .ok_or_else(|| MessageError::missing(code.clone(), "refresh_token"))?
+                        .into(),
+                }
+            }
             other => {
                 return Err(MessageError::new(
                     ErrorCode::UnsupportedGrantType,
@@ -168,6 +202,9 @@ impl TokenRequest {
                 if let Some(v) = code_verifier {
                     form.append_pair("code_verifier", v.expose());
                 }
+            }
+            TokenGrant::RefreshToken { refresh_token } => {
+                form.append_pair("refresh_token", refresh_token.expose());
             }
         }
         if let Some(id) = &self.client_id {

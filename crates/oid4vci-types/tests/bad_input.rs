@@ -369,3 +369,27 @@ fn credential_response_rules_of_section_8_3() {
     notif.notification_id = Some("n".into());
     assert!(notif.validate().is_err());
 }
+
+#[test]
+fn the_refresh_token_grant_parses_and_round_trips() {
+    let request =
+        TokenRequest::from_form(b"grant_type=refresh_token&refresh_token=r-1&client_id=w")
+            .expect("a refresh request");
+    assert!(
+        matches!(&request.grant, TokenGrant::RefreshToken { refresh_token } if refresh_token.expose() == "r-1")
+    );
+    assert_eq!(request.client_id.as_deref(), Some("w"));
+    assert_eq!(
+        TokenRequest::from_form(request.to_form().as_bytes()).expect("again"),
+        request
+    );
+    let missing = TokenRequest::from_form(b"grant_type=refresh_token").expect_err("no token");
+    assert_eq!(missing.code, ErrorCode::InvalidRequest);
+    let tx = TokenRequest::from_form(b"grant_type=refresh_token&refresh_token=r&tx_code=1")
+        .expect_err("tx_code");
+    assert_eq!(tx.code, ErrorCode::InvalidRequest);
+    assert!(
+        !format!("{request:?}").contains("r-1"),
+        "Debug hides the token"
+    );
+}

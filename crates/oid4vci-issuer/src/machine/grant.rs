@@ -4,7 +4,9 @@
 use crate::clock::UnixTime;
 use crate::event::EventKind;
 use crate::secrets::SecretHash;
-use crate::session::{details, AccessGrant, GrantedCredential, Session, SessionState};
+use crate::session::{
+    details, AccessGrant, GrantedCredential, RefreshState, Session, SessionState,
+};
 use oid4vci_types::{AuthorizationDetail, CredentialIssuerMetadata};
 use serde_json::json;
 
@@ -26,6 +28,8 @@ pub(crate) struct TokenInput<'a> {
     pub require_dpop: bool,
     /// The issuer requires wallet attestation of every client.
     pub require_wallet_attestation: bool,
+    /// A refresh token to issue with the access token: its hash and the family's lifetime.
+    pub refresh: Option<(SecretHash, u64)>,
     /// Now.
     pub now: UnixTime,
 }
@@ -106,6 +110,14 @@ pub(crate) fn issue_token(
         granted,
         uses_credential_identifiers: issued.uses_identifiers,
         dpop_jkt: input.dpop_jkt.clone(),
+    });
+    session.refresh = input.refresh.map(|(token_hash, ttl)| RefreshState {
+        token_hash,
+        expires_at: now.saturating_add(ttl),
+        dpop_jkt: input.dpop_jkt.clone(),
+        client_id: session.access.as_ref().and_then(|a| a.client_id.clone()),
+        attested: input.attested_client.is_some(),
+        rotated: Vec::new(),
     });
     session.state = SessionState::TokenIssued;
     TokenGranted {

@@ -21,6 +21,7 @@ pub(crate) mod grant;
 pub(crate) mod notification;
 pub(crate) mod offer;
 pub(crate) mod par;
+pub(crate) mod refresh;
 pub(crate) mod token;
 
 use crate::clock::UnixTime;
@@ -44,6 +45,8 @@ pub(crate) enum StepKind {
     RedeemPreAuthorizedCode,
     /// `POST /token`, authorization code grant.
     RedeemAuthorizationCode,
+    /// `POST /token`, refresh token grant.
+    Refresh,
     /// `POST /credential`: the outcome (issued or deferred) of a credential request.
     RequestCredential,
     /// `POST /deferred_credential`: collecting a deferred credential.
@@ -58,13 +61,14 @@ pub(crate) enum StepKind {
 
 /// Every step kind, for the state diagram check.
 #[cfg(test)]
-pub(crate) const STEP_KINDS: [StepKind; 11] = [
+pub(crate) const STEP_KINDS: [StepKind; 12] = [
     StepKind::RetrieveOffer,
     StepKind::PushAuthorization,
     StepKind::ServeLoginPage,
     StepKind::Decide,
     StepKind::RedeemPreAuthorizedCode,
     StepKind::RedeemAuthorizationCode,
+    StepKind::Refresh,
     StepKind::RequestCredential,
     StepKind::CollectDeferred,
     StepKind::Notify,
@@ -83,6 +87,7 @@ impl StepKind {
             StepKind::Decide => "decide",
             StepKind::RedeemPreAuthorizedCode => "redeem_pre_authorized_code",
             StepKind::RedeemAuthorizationCode => "redeem_authorization_code",
+            StepKind::Refresh => "refresh",
             StepKind::RequestCredential => "request_credential",
             StepKind::CollectDeferred => "collect_deferred",
             StepKind::Notify => "notify",
@@ -121,6 +126,10 @@ pub(crate) enum Inadmissible {
     TokenRevoked,
     /// The session has no valid access token.
     NoAccessToken,
+    /// The session has no refresh token (no access token was issued).
+    UnknownRefreshToken,
+    /// The refresh token family was revoked.
+    RefreshRevoked,
 }
 
 impl Inadmissible {
@@ -136,6 +145,8 @@ impl Inadmissible {
             Inadmissible::AlreadyDecided => "already_decided",
             Inadmissible::TokenRevoked => "token_revoked",
             Inadmissible::NoAccessToken => "no_access_token",
+            Inadmissible::UnknownRefreshToken => "unknown_refresh_token",
+            Inadmissible::RefreshRevoked => "refresh_revoked",
         }
     }
 
@@ -151,6 +162,8 @@ impl Inadmissible {
             AlreadyDecided => (Cause::AlreadyDecided, "this authorization request was already decided"),
             TokenRevoked => (Cause::AccessTokenRevoked, "the access token was revoked: the authorization code it came from was redeemed twice (RFC 6749 Section 4.1.2)"),
             NoAccessToken => (Cause::AccessTokenUnknown, "unknown access token"),
+            UnknownRefreshToken => (Cause::RefreshTokenUnknown, "unknown refresh token"),
+            RefreshRevoked => (Cause::RefreshTokenRevoked, "the refresh token was revoked: a copy of it was used, or its authorization code was redeemed twice (RFC 9700 Section 4.14.2, RFC 6749 Section 4.1.2)"),
         };
         Refusal::new(cause, description)
     }
@@ -192,6 +205,13 @@ pub(crate) fn admission(state: SessionState, step: StepKind) -> Result<Admission
             Offered | Locked | AuthorizationRequested | AuthorizationDenied,
             RedeemAuthorizationCode,
         ) => Err(UnknownAuthorizationCode),
+
+        // A refresh token: while the session has its token, rotated on every use.
+        (TokenIssued | Deferred | Issued | Notified, Refresh) => Ok(Proceed),
+        (Revoked, Refresh) => Err(RefreshRevoked),
+        (Offered | Locked | AuthorizationRequested | Authorized | AuthorizationDenied, Refresh) => {
+            Err(UnknownRefreshToken)
+        }
 
         // What an access token allows.
         (

@@ -78,6 +78,14 @@ causes! {
     ClientMismatch => ("client_mismatch", InvalidGrant),
     /// `redirect_uri` is missing or differs from the authorization request's (RFC 6749 §4.1.3).
     RedirectUriMismatch => ("redirect_uri_mismatch", InvalidGrant),
+    /// The refresh token is unknown.
+    RefreshTokenUnknown => ("refresh_token_unknown", InvalidGrant),
+    /// The refresh token family has expired.
+    RefreshTokenExpired => ("refresh_token_expired", InvalidGrant),
+    /// A rotated-out refresh token was presented again: its family is now revoked.
+    RefreshTokenReused => ("refresh_token_reused", InvalidGrant),
+    /// The refresh token was revoked (its family was replayed, or its code redeemed twice).
+    RefreshTokenRevoked => ("refresh_token_revoked", InvalidGrant),
     /// `code_verifier` is missing (RFC 7636 §4.5).
     CodeVerifierMissing => ("code_verifier_missing", InvalidGrant),
     /// `code_verifier` does not match the code challenge (RFC 7636 §4.6).

@@ -36,8 +36,15 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 TokenRequest::from_form(form).map_err(|e| Refusal::malformed(&e))?
             }
         };
-        if matches!(request.grant, TokenGrant::AuthorizationCode { .. }) {
-            return self.token_authorization_code(request, facts).await;
+        match &request.grant {
+            TokenGrant::AuthorizationCode { .. } => {
+                return self.token_authorization_code(request, facts).await
+            }
+            TokenGrant::RefreshToken { refresh_token } => {
+                let hash = SecretHash::of(refresh_token.expose());
+                return self.token_refresh(&request, hash, facts).await;
+            }
+            TokenGrant::PreAuthorizedCode { .. } => {}
         }
         let now = self.clock.now();
         let TokenGrant::PreAuthorizedCode {
@@ -114,6 +121,8 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         };
         let dpop_jkt = dpop.ok().flatten().map(|d| d.jkt);
         let dpop_bound = dpop_jkt.is_some();
+        let refresh_token = self.new_refresh_token(matches!(code, Code::Authorization(_)));
+        let refresh = refresh_token.as_ref().zip(self.config.refresh_token_ttl);
         let mut step = RedeemCode {
             code,
             request,
@@ -127,6 +136,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 attested_client: attestation.ok().flatten().map(|a| a.client_id),
                 require_dpop: self.config.require_dpop,
                 require_wallet_attestation: self.config.require_wallet_attestation,
+                refresh: refresh.map(|(token, ttl)| (SecretHash::of(token), ttl)),
                 now,
             },
             nonce_in_response: self.config.draft13_c_nonce,
@@ -134,7 +144,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let granted = self
             .step(loaded, load, not_found, &mut step, &effects, now)
             .await?;
-        Ok(self.token_response(access_token, dpop_bound, granted.authorization_details, now))
+        let mut response =
+            self.token_response(access_token, dpop_bound, granted.authorization_details, now);
+        response.refresh_token = refresh_token.map(Into::into);
+        Ok(response)
     }
 
     /// The token response for a granted code, whichever grant it was: DPoP or Bearer, the

@@ -215,6 +215,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         if self.authorization.is_some() {
             self.add_authorization_endpoints(&mut metadata);
         }
+        let refreshes = self.config.refresh_token_ttl.is_some()
+            && (self.authorization.is_some() || self.config.refresh_for_pre_authorized);
+        if let (true, Some(grants)) = (refreshes, metadata.grant_types_supported.as_mut()) {
+            grants.push("refresh_token".into());
+        }
         metadata
     }
 }

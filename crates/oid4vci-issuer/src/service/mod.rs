@@ -44,6 +44,7 @@ mod issuer;
 mod login;
 mod mint;
 mod operator;
+mod refresh;
 mod status;
 
 pub use authorization::ParResponse;

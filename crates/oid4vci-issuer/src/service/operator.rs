@@ -185,6 +185,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             notification_hashes: Vec::new(),
             events: Vec::new(),
             events_dropped: 0,
+            refresh: None,
             authorization: None,
         };
         session.record(

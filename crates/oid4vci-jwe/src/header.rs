@@ -32,6 +32,62 @@ pub(crate) fn protected_header(jwe: &str) -> Result<Map<String, Value>, Encrypti
     }
 }
 
+/// Checks the `epk` of an ECDH-ES request: a P-256 public key on its curve (the issuer's request
+/// keys are P-256).
+pub(crate) fn check_epk(header: &Map<String, Value>) -> Result<(), EncryptionError> {
+    let epk = header
+        .get("epk")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            EncryptionError(
+                "the JWE header has no epk (the ephemeral public key of ECDH-ES)".into(),
+            )
+        })?;
+    let mut public = epk.clone();
+    public.remove("use");
+    public.remove("alg");
+    match oid4vci_proof::PublicKey::from_jwk(&public) {
+        Ok(key) if key.alg() == oid4vci_proof::Alg::Es256 => Ok(()),
+        _ => Err(EncryptionError(
+            "the epk must be a P-256 public key on its curve (kty EC, crv P-256, x and y of 32 bytes)"
+                .into(),
+        )),
+    }
+}
+
+/// Checks the parts of a compact JWE for ECDH-ES with AES-GCM: no encrypted key, a 96-bit IV, a
+/// ciphertext, a 128-bit tag, all base64url.
+pub(crate) fn check_parts(jwe: &str) -> Result<(), EncryptionError> {
+    let parts: Vec<&str> = jwe.split('.').collect();
+    let [_, encrypted_key, iv, ciphertext, tag] = parts.as_slice() else {
+        return Err(EncryptionError(
+            "a compact JWE has 5 dot-separated parts".into(),
+        ));
+    };
+    if !encrypted_key.is_empty() {
+        return Err(EncryptionError(
+            "with ECDH-ES (direct key agreement) the encrypted key part must be empty".into(),
+        ));
+    }
+    let decoded = |part: &str, name: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|_| EncryptionError(format!("the JWE {name} is not base64url")))
+    };
+    if decoded(iv, "IV")?.len() != 12 {
+        return Err(EncryptionError(
+            "the JWE IV must be 96 bits (12 bytes) for AES-GCM".into(),
+        ));
+    }
+    decoded(ciphertext, "ciphertext")?;
+    if decoded(tag, "authentication tag")?.len() != 16 {
+        return Err(EncryptionError(
+            "the JWE authentication tag must be 128 bits (16 bytes) for AES-GCM".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A string member of the header.
 pub(crate) fn text<'a>(
     header: &'a Map<String, Value>,

@@ -94,6 +94,12 @@ fn jose(e: josekit::JoseError) -> EncryptionError {
     err(e.to_string())
 }
 
+/// A response key the library cannot encrypt to, in our words (its own text, with source paths
+/// of the crypto library, stays off the wire: CWE-209).
+fn unusable_key() -> EncryptionError {
+    err("jwk is not a usable public key for this alg: an EC P-256 key on its curve (kty EC, crv P-256, x, y) or an X25519 key (kty OKP, crv X25519, x) that is not of low order")
+}
+
 impl JweEncryption {
     /// A fresh P-256 request key (random `kid`); nothing required.
     pub fn generate() -> Result<Self, EncryptionError> {
@@ -244,11 +250,24 @@ impl MessageEncryption for JweEncryption {
                 "compressed (zip) requests are not accepted; zip_values_supported is empty",
             ));
         }
+        if protected.contains_key("crit") {
+            return Err(err(
+                "the JWE header lists crit extensions; this issuer understands none (RFC 7516 Section 4.1.13)",
+            ));
+        }
+        header::check_epk(&protected)?;
+        // Every part is checked before the cipher sees it: the cipher is never handed an IV or
+        // tag of the wrong size (an empty IV used to panic inside AES-GCM).
+        header::check_parts(jwe)?;
         let kid = protected.get("kid").and_then(Value::as_str);
         let key = self.request_key(kid)?;
         let (plaintext, _header): (Vec<u8>, JweHeader) =
-            josekit::jwe::deserialize_compact(jwe, key.decrypter.as_ref())
-                .map_err(|e| err(format!("it does not decrypt with key {}: {e}", key.kid)))?;
+            josekit::jwe::deserialize_compact(jwe, key.decrypter.as_ref()).map_err(|_| {
+                err(format!(
+                    "it does not decrypt with key {}: the ciphertext or its authentication tag was altered, or it was encrypted to another key",
+                    key.kid
+                ))
+            })?;
         Ok(plaintext)
     }
 
@@ -256,7 +275,13 @@ impl MessageEncryption for JweEncryption {
         &self,
         parameters: &CredentialResponseEncryption,
     ) -> Result<(), EncryptionError> {
-        self.encrypter_for(parameters).map(|_| ())
+        // A trial encryption, before anything is issued: a key that passes the parameter checks
+        // but cannot be used (off its curve, an X25519 point of low order, RFC 7748 Section 6.1)
+        // is refused here, not after the credential was minted.
+        let (encrypter, header) = self.encrypter_for(parameters)?;
+        josekit::jwe::serialize_compact(b"", &header, encrypter.as_ref())
+            .map(|_| ())
+            .map_err(|_| unusable_key())
     }
 
     fn encrypt_response(
@@ -265,7 +290,8 @@ impl MessageEncryption for JweEncryption {
         parameters: &CredentialResponseEncryption,
     ) -> Result<String, EncryptionError> {
         let (encrypter, header) = self.encrypter_for(parameters)?;
-        josekit::jwe::serialize_compact(plaintext, &header, encrypter.as_ref()).map_err(jose)
+        josekit::jwe::serialize_compact(plaintext, &header, encrypter.as_ref())
+            .map_err(|_| unusable_key())
     }
 }
 
@@ -309,11 +335,15 @@ impl JweEncryption {
                 ))
             }
         };
-        let jwk = Jwk::from_map(object.clone()).map_err(|e| err(format!("jwk: {e}")))?;
+        let jwk = Jwk::from_map(object.clone()).map_err(|_| unusable_key())?;
+        let key = |e: josekit::JoseError| {
+            let _ = e; // the library's text names its internals: keep it off the wire
+            unusable_key()
+        };
         let encrypter: Box<dyn josekit::jwe::JweEncrypter> = match alg {
-            "ECDH-ES" => Box::new(ECDH_ES.encrypter_from_jwk(&jwk).map_err(jose)?),
-            "ECDH-ES+A128KW" => Box::new(ECDH_ES_A128KW.encrypter_from_jwk(&jwk).map_err(jose)?),
-            "ECDH-ES+A256KW" => Box::new(ECDH_ES_A256KW.encrypter_from_jwk(&jwk).map_err(jose)?),
+            "ECDH-ES" => Box::new(ECDH_ES.encrypter_from_jwk(&jwk).map_err(key)?),
+            "ECDH-ES+A128KW" => Box::new(ECDH_ES_A128KW.encrypter_from_jwk(&jwk).map_err(key)?),
+            "ECDH-ES+A256KW" => Box::new(ECDH_ES_A256KW.encrypter_from_jwk(&jwk).map_err(key)?),
             other => {
                 return Err(err(format!(
                     "alg {} is not supported; use one of {}",

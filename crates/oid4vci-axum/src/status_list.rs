@@ -24,28 +24,12 @@ pub(crate) fn routes<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S,
 /// True when the `Accept` header admits the JWT form (absent, `*/*`, `application/*` or the
 /// media type itself, with a non-zero `q`).
 fn accepts_jwt(headers: &HeaderMap) -> bool {
-    let mut values = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .peekable();
-    if values.peek().is_none() {
-        return true;
-    }
-    values.flat_map(|v| v.split(',')).any(|range| {
-        let mut parts = range.split(';');
-        let media = parts.next().unwrap_or("").trim();
-        let refused = parts.any(|p| {
-            let p = p.trim();
-            p.strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        !refused
-            && ["*/*", "application/*", STATUS_LIST_MEDIA_TYPE]
-                .iter()
-                .any(|m| media.eq_ignore_ascii_case(m))
-    })
+    let ranges = crate::accept::ranges(headers);
+    ranges.is_empty()
+        || ["*/*", "application/*", STATUS_LIST_MEDIA_TYPE]
+            .iter()
+            .filter_map(|m| crate::accept::quality_of(&ranges, m))
+            .any(|q| q > 0.0)
 }
 
 fn not_found() -> Response {

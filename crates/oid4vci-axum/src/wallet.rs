@@ -8,7 +8,7 @@ use crate::reply::{
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -105,16 +105,12 @@ async fn metadata<S: SessionStore, M: CredentialMinter>(
     State(app): Shared<S, M>,
     headers: HeaderMap,
 ) -> Response {
-    let wants_jwt = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            t.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/jwt"))
-        });
+    // The JWT form only when the wallet names it with a quality above zero and at least that
+    // of JSON (RFC 9110 §12.4.2: q=0 means "not acceptable"); JSON otherwise.
+    let ranges = crate::accept::ranges(&headers);
+    let jwt = crate::accept::quality_of(&ranges, "application/jwt").unwrap_or(0.0);
+    let json = crate::accept::quality_of(&ranges, "application/json").unwrap_or(0.0);
+    let wants_jwt = jwt > 0.0 && jwt >= json;
     let signing_failed = |e: oid4vci_issuer::IssuerError| {
         let why = match e {
             oid4vci_issuer::IssuerError::Signing(why) => why.to_string(),
@@ -124,18 +120,19 @@ async fn metadata<S: SessionStore, M: CredentialMinter>(
             .with_description(format!("the metadata could not be signed: {why}"));
         json_error(StatusCode::INTERNAL_SERVER_ERROR, &body, None)
     };
-    if wants_jwt {
-        if let Some(signed) = app.issuer.signed_metadata() {
-            return match signed {
-                Ok(jwt) => ([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response(),
-                Err(e) => signing_failed(e),
-            };
-        }
-    }
-    match app.issuer.metadata_document() {
-        Ok(document) => Json(document).into_response(),
-        Err(e) => signing_failed(e),
-    }
+    let mut reply = match (wants_jwt, app.issuer.signed_metadata()) {
+        (true, Some(Ok(jwt))) => ([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response(),
+        (true, Some(Err(e))) => signing_failed(e),
+        _ => match app.issuer.metadata_document() {
+            Ok(document) => Json(document).into_response(),
+            Err(e) => signing_failed(e),
+        },
+    };
+    // The form depends on Accept: caches must key on it (RFC 9110 §12.5.5).
+    reply
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    reply
 }
 
 async fn as_metadata<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {

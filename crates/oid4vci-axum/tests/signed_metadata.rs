@@ -131,3 +131,38 @@ async fn without_a_signer_the_metadata_is_plain_json() {
     let document: Value = serde_json::from_str(&body).expect("json");
     assert!(document.get("signed_metadata").is_none());
 }
+
+/// RFC 9110 §12.4.2 and §12.5.5 (issue #20 finding 12): `q=0` refuses the JWT form, the higher
+/// quality wins, and both forms say they vary with `Accept`.
+#[tokio::test]
+async fn content_negotiation_honours_quality_values_and_varies_on_accept() {
+    let app = app(Some(Arc::new(KeySigner(TestWallet::new()))));
+    for (accept, jwt) in [
+        ("application/jwt", true),
+        ("application/jwt;q=0", false),
+        ("application/jwt;q=0, application/json", false),
+        ("application/json;q=1, application/jwt;q=0.5", false),
+        ("application/json;q=0.5, application/jwt", true),
+        ("application/jwt, */*;q=0.1", true),
+        ("application/json", false),
+        ("*/*", false),
+    ] {
+        let req = Request::builder()
+            .uri("/.well-known/openid-credential-issuer")
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .expect("request");
+        let resp = app.clone().oneshot(req).await.expect("response");
+        assert_eq!(resp.status(), StatusCode::OK, "{accept}");
+        let ct = resp.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert_eq!(ct.starts_with("application/jwt"), jwt, "{accept}: {ct}");
+        let vary = resp
+            .headers()
+            .get(header::VARY)
+            .map(|v| v.to_str().expect("ascii").to_ascii_lowercase());
+        assert_eq!(vary.as_deref(), Some("accept"), "{accept}");
+    }
+}

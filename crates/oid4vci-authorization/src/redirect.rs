@@ -26,6 +26,16 @@ const FORBIDDEN_SCHEMES: &[&str] = &[
     "view-source",
 ];
 
+/// Parameters the authorization response adds to the redirect URI.
+const RESPONSE_PARAMETERS: &[&str] = &[
+    "code",
+    "state",
+    "iss",
+    "error",
+    "error_description",
+    "error_uri",
+];
+
 /// The redirect rules of an authorization server.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedirectRules {
@@ -52,6 +62,16 @@ impl RedirectRules {
         }
         let url = url::Url::parse(redirect_uri)
             .map_err(|e| format!("redirect_uri is not an absolute URI: {e}"))?;
+        // The authorization response adds these: a redirect_uri carrying its own would send the
+        // wallet two of each, the attacker's first (RFC 6749 Section 4.1.2, RFC 9207).
+        if let Some((name, _)) = url
+            .query_pairs()
+            .find(|(name, _)| RESPONSE_PARAMETERS.contains(&name.as_ref()))
+        {
+            return Err(format!(
+                "redirect_uri must not carry the response parameter {name} (the authorization response adds it)"
+            ));
+        }
         if url.fragment().is_some() {
             return Err("redirect_uri must not contain a fragment (RFC 6749 Section 3.1.2)".into());
         }
@@ -68,7 +88,12 @@ impl RedirectRules {
             scheme if FORBIDDEN_SCHEMES.contains(&scheme) => {
                 Err(format!("the {scheme}: scheme is not allowed in redirect_uri"))
             }
-            _ => Ok(()),
+            // RFC 8252 Section 7.1: a private-use scheme is a reverse domain name the wallet
+            // controls (com.example.wallet:), never a bare word another app may also claim.
+            scheme if scheme.contains('.') => Ok(()),
+            scheme => Err(format!(
+                "the {scheme}: scheme is not a private-use URI scheme; use a reverse domain name you control (RFC 8252 Section 7.1), e.g. com.example.wallet:/cb"
+            )),
         }
     }
 }
@@ -92,7 +117,7 @@ mod tests {
         for ok in [
             "https://wallet.example/cb",
             "eu.europa.ec.eudi.wallet://authorized",
-            "openid-credential://cb?x=1",
+            "com.example.wallet:/cb?x=1",
             "http://127.0.0.1:4000/cb",
             "http://localhost/cb",
         ] {
@@ -106,6 +131,18 @@ mod tests {
             "https://user:pw@wallet.example/cb",
             "/relative",
             "",
+            // Not private-use schemes (RFC 8252 Section 7.1): bare words and well-known ones.
+            "openid-credential://cb",
+            "jar:https://x/y!/z",
+            "chrome://settings",
+            "mailto:a@b.example",
+            "tel:+1",
+            "evil:steal",
+            // Response parameters of its own (issue #20 finding 9).
+            "https://wallet.example/cb?code=attacker",
+            "https://wallet.example/cb?state=x",
+            "https://wallet.example/cb?iss=https://evil.example",
+            "com.example.wallet:/cb?error=access_denied",
         ] {
             assert!(open.check(bad).is_err(), "{bad}");
         }

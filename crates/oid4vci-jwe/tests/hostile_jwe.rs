@@ -208,3 +208,22 @@ fn unusable_response_keys_are_refused_before_anything_is_issued() {
         );
     }
 }
+
+/// Issue #20 finding 4: the access token is checked before anything is decrypted (RFC 6750
+/// §3.1) — garbage without a token is `invalid_token`, not a decryption error, and a valid JWE
+/// without a token costs no key agreement.
+#[test]
+fn the_token_is_checked_before_decryption() {
+    let issuer = issuer();
+    for body in [
+        b"garbage".to_vec(),
+        encrypted(&issuer, &body(&issuer, None), &[]).into_bytes(),
+    ] {
+        let refusal = block(issuer.credential(CredentialBody::Jwe(&body), HttpFacts::default()))
+            .expect_err("no token");
+        assert_eq!(refusal.cause(), Cause::AccessTokenMissing);
+        let wrong = block(issuer.credential(CredentialBody::Jwe(&body), HttpFacts::bearer("nope")))
+            .expect_err("unknown token");
+        assert_eq!(wrong.cause(), Cause::AccessTokenUnknown);
+    }
+}

@@ -147,6 +147,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         body: impl Into<CredentialBody<'a>>,
         presented: Presented,
     ) -> Outcome<CredentialReply> {
+        // The access token first (RFC 6750 §3.1): nothing is decrypted or parsed for a request
+        // that could not be served anyway.
+        let now = self.clock.now();
+        let url = &self.config.metadata.credential_endpoint;
+        let authorized = self
+            .session_for_token(&presented, url, credential::TokenUse::Issuance, now)
+            .await?;
         let (request, form) = self.read(body.into(), CredentialRequest::from_json_with_form)?;
         self.check_sealing(request.credential_response_encryption.as_ref())?;
         let parameters = request.credential_response_encryption.clone();
@@ -154,7 +161,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             request_form: form.unwrap_or(presented.request_form),
             ..presented
         };
-        let response = self.issue(request, presented).await?;
+        let response = self.issue(request, presented, authorized, now).await?;
         self.seal(response, parameters.as_ref())
     }
 
@@ -170,10 +177,20 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let parse = |json: &[u8]| {
             DeferredCredentialRequest::from_json(json).map(|r| (r, RequestForm::default()))
         };
+        let now = self.clock.now();
+        let url = self
+            .config
+            .metadata
+            .deferred_credential_endpoint
+            .clone()
+            .unwrap_or_default();
+        let authorized = self
+            .session_for_token(&presented, &url, credential::TokenUse::FollowUp, now)
+            .await?;
         let (request, _) = self.read(body.into(), parse)?;
         self.check_sealing(request.credential_response_encryption.as_ref())?;
         let parameters = request.credential_response_encryption.clone();
-        let response = self.collect_deferred(request, presented).await?;
+        let response = self.collect_deferred(request, authorized, now).await?;
         self.seal(response, parameters.as_ref())
     }
 }

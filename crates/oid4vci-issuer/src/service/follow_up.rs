@@ -13,18 +13,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     pub(super) async fn collect_deferred(
         &self,
         request: DeferredCredentialRequest,
-        facts: HttpFacts,
+        authorized: super::Authorized,
+        now: u64,
     ) -> Outcome<CredentialResponse> {
-        let now = self.clock.now();
-        let url = self
-            .config
-            .metadata
-            .deferred_credential_endpoint
-            .clone()
-            .unwrap_or_default();
-        let (session, token_hash, mut effects) = self
-            .session_for_token(&facts, &url, credential::TokenUse::FollowUp, now)
-            .await?;
+        let (session, token_hash, mut effects) = authorized;
         let refused = EventKind::DeferredRejected;
         let tx_hash = SecretHash::of(&request.transaction_id);
         let entry = match deferred::pending_issuance(&session, &tx_hash) {

@@ -45,13 +45,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         &self,
         request: CredentialRequest,
         facts: HttpFacts,
+        authorized: super::Authorized,
+        now: u64,
     ) -> Outcome<CredentialResponse> {
-        let now = self.clock.now();
         let metadata = &self.config.metadata;
-        let url = &metadata.credential_endpoint;
-        let (session, token_hash, mut effects) = self
-            .session_for_token(&facts, url, credential::TokenUse::Issuance, now)
-            .await?;
+        let (session, token_hash, mut effects) = authorized;
         let refused = EventKind::CredentialRejected;
         let configuration_id = match credential::select_configuration(&session, &request, metadata)
         {

@@ -6,6 +6,10 @@ use super::*;
 use crate::store::{Commit, SessionWrite};
 use std::borrow::Cow;
 
+/// A request whose access token (and DPoP proof) passed: its session as loaded, the token's
+/// hash, and the single-use values to consume with the request's commit.
+pub(super) type Authorized = (Session, SecretHash, Effects);
+
 /// How [`Issuer::commit`] finds the session.
 #[derive(Clone, Copy)]
 pub(super) enum Load<'a> {

@@ -13,7 +13,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     pub(super) async fn collect_deferred(
         &self,
         request: DeferredCredentialRequest,
-        authorized: super::Authorized,
+        authorized: super::commit::Authorized,
         now: u64,
     ) -> Outcome<CredentialResponse> {
         let (session, token_hash, mut effects) = authorized;

@@ -45,7 +45,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         &self,
         request: CredentialRequest,
         facts: HttpFacts,
-        authorized: super::Authorized,
+        authorized: super::commit::Authorized,
         now: u64,
     ) -> Outcome<CredentialResponse> {
         let metadata = &self.config.metadata;

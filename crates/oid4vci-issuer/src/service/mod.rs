@@ -56,10 +56,6 @@ pub use status::{Revocation, StatusListToken, MAX_REASON_LEN};
 
 type Outcome<T> = Result<T, Refusal>;
 
-/// A request whose access token (and DPoP proof) passed: its session as loaded, the token's
-/// hash, and the single-use values to consume with the request's commit.
-type Authorized = (Session, SecretHash, commit::Effects);
-
 /// Seconds a client is asked to wait when the store is temporarily unavailable.
 pub const STORE_RETRY_AFTER_SECS: u64 = 2;
 

@@ -486,6 +486,7 @@ async fn wrong_code_verifier_is_refused_and_logged() {
         ("grant_type", "authorization_code"),
         ("code", &code),
         ("redirect_uri", REDIRECT),
+        ("client_id", "wallet-1"),
     ]);
     let missing = call(&env, "POST", "/token", &[FORM], missing).await;
     // A code issued with a challenge and redeemed without its verifier fails PKCE: invalid_grant

@@ -79,6 +79,7 @@ pub fn authorization_code<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
 /// redirect URI).
 pub fn code_token_request(code: &str) -> TokenRequest {
     let mut request = TokenRequest::pre_authorized("unused", None);
+    request.client_id = Some("w".into());
     request.grant = TokenGrant::AuthorizationCode {
         code: code.into(),
         redirect_uri: Some(REDIRECT.into()),

@@ -53,6 +53,11 @@ pub struct IssuerConfig {
     /// (HAIP 4.4.1); default false (an offer can still ask for it with
     /// `require_wallet_attestation`).
     pub require_wallet_attestation: bool,
+    /// Refuse an authorization code redeemed without `client_id` by a client that did not
+    /// authenticate with a wallet attestation (RFC 6749 §4.1.3 makes it REQUIRED for public
+    /// clients). Default false: an independent wallet library our interop suite runs omits it,
+    /// and PKCE already binds the code to the client that asked for it.
+    pub require_client_id: bool,
     /// Issue refresh tokens (RFC 6749 §6) with the access tokens of the authorization-code grant,
     /// the family valid this many seconds; `None` (the default) issues none. Refresh tokens are
     /// rotated on every use, bound to the DPoP key of the token request when there was one, and
@@ -86,6 +91,7 @@ impl IssuerConfig {
             dpop_nonce_ttl: None,
             require_dpop: false,
             require_wallet_attestation: false,
+            require_client_id: false,
             refresh_token_ttl: None,
             refresh_for_pre_authorized: false,
         }

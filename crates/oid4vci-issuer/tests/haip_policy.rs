@@ -135,3 +135,28 @@ fn a_code_exchange_without_code_verifier_is_invalid_grant() {
     assert_eq!(refusal.cause(), Cause::CodeVerifierMissing);
     assert_eq!(refusal.error_code().as_str(), "invalid_grant");
 }
+
+/// Issue #20 finding 8: with `require_client_id`, `client_id` is required when a public client
+/// redeems an authorization code (RFC 6749 §4.1.3); the refusal does not use the code up.
+/// (Off by default: the npm wallet library of the interop suite does not send it.)
+#[test]
+fn a_code_exchange_without_client_id_is_refused_when_required() {
+    let lenient = issuer(|_| {});
+    let code = authorization_code(&lenient, HttpFacts::default());
+    let mut request = code_token_request(&code);
+    request.client_id = None;
+    assert!(block(lenient.token(request, HttpFacts::default())).is_ok());
+
+    let issuer = issuer(|c| c.require_client_id = true);
+    let code = authorization_code(&issuer, HttpFacts::default());
+    let mut request = code_token_request(&code);
+    request.client_id = None;
+    let refusal = block(issuer.token(request, HttpFacts::default())).expect_err("refused");
+    assert_eq!(refusal.cause(), Cause::ClientIdMissing);
+    assert_eq!(refusal.error_code().as_str(), "invalid_request");
+    let token = block(issuer.token(code_token_request(&code), HttpFacts::default()));
+    assert!(
+        token.is_ok(),
+        "with its client_id the same code is redeemed"
+    );
+}

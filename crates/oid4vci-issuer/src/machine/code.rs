@@ -136,6 +136,19 @@ pub(crate) fn redeem_authorization_code(
     {
         return Err(fail(session, kind, now, Refusal::new(Cause::WalletAttestationMissing, "this authorization requires wallet attestation at the token endpoint too (OID4VCI 1.0 Appendix E)")));
     }
+    // RFC 6749 Section 4.1.3: a public client sends its client_id (a wallet attestation
+    // identifies the client instead). Opt-in: a widely used wallet library omits it.
+    if input.require_client_id && request.client_id.is_none() && input.attested_client.is_none() {
+        return Err(fail(
+            session,
+            kind,
+            now,
+            Refusal::new(
+                Cause::ClientIdMissing,
+                "client_id is required with the authorization_code grant for a public client (RFC 6749 Section 4.1.3)",
+            ),
+        ));
+    }
     if input
         .attested_client
         .as_ref()

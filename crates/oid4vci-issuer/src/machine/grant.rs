@@ -28,6 +28,8 @@ pub(crate) struct TokenInput<'a> {
     pub require_dpop: bool,
     /// The issuer requires wallet attestation of every client.
     pub require_wallet_attestation: bool,
+    /// The issuer requires `client_id` when a public client redeems an authorization code.
+    pub require_client_id: bool,
     /// A refresh token to issue with the access token: its hash and the family's lifetime.
     pub refresh: Option<(SecretHash, u64)>,
     /// Now.

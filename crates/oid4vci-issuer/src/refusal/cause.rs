@@ -74,6 +74,8 @@ causes! {
     AuthorizationCodeExpired => ("authorization_code_expired", InvalidGrant),
     /// The authorization code was presented again after its exchange (RFC 6749 §4.1.2).
     AuthorizationCodeReused => ("authorization_code_reused", InvalidGrant),
+    /// The token request of a public client has no `client_id` (RFC 6749 §4.1.3).
+    ClientIdMissing => ("client_id_missing", InvalidRequest),
     /// The code was issued to another client, or the attestation names another client.
     ClientMismatch => ("client_mismatch", InvalidGrant),
     /// `redirect_uri` is missing or differs from the authorization request's (RFC 6749 §4.1.3).

@@ -67,6 +67,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 attested_client: attestation.ok().flatten().map(|a| a.client_id),
                 require_dpop: self.config.require_dpop,
                 require_wallet_attestation: self.config.require_wallet_attestation,
+                require_client_id: self.config.require_client_id,
                 refresh: None,
                 now,
             },

@@ -21,6 +21,21 @@ impl<S: CredentialMinter, M: CredentialMinter> CredentialMinter for FormatMinter
             self.sd_jwt.mint(request).await
         }
     }
+
+    fn check_claims(
+        &self,
+        configuration_id: &str,
+        configuration: &oid4vci_types::CredentialConfiguration,
+        claims: &serde_json::Value,
+    ) -> Result<(), MintError> {
+        if configuration.format == CredentialFormat::MsoMdoc {
+            self.mdoc
+                .check_claims(configuration_id, configuration, claims)
+        } else {
+            self.sd_jwt
+                .check_claims(configuration_id, configuration, claims)
+        }
+    }
 }
 
 #[cfg(test)]

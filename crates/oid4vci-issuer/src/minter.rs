@@ -105,6 +105,19 @@ pub trait CredentialMinter: Send + Sync + 'static {
         &'a self,
         request: MintRequest<'a>,
     ) -> impl Future<Output = Result<MintOutcome, MintError>> + Send + 'a;
+
+    /// Checks the operator's `claims` for a configuration when they arrive (offer creation,
+    /// claims submission), so a credential that could never be minted is refused there, with
+    /// the reason, not at the wallet's credential request. The default accepts everything.
+    fn check_claims(
+        &self,
+        configuration_id: &str,
+        configuration: &CredentialConfiguration,
+        claims: &Value,
+    ) -> Result<(), MintError> {
+        let _ = (configuration_id, configuration, claims);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -87,3 +87,41 @@ fn an_offer_listing_a_configuration_twice_is_refused() {
     );
     assert!(why.contains("unique"), "{why}");
 }
+
+/// Issue #20 finding 11: claim names the issuer sets itself or SD-JWT reserves are refused at
+/// offer creation and claims submission — never silently dropped or issued as a disclosure.
+#[test]
+fn reserved_claim_names_are_refused_when_they_arrive() {
+    let (issuer, _) = flows::scenario_issuer(MemoryStore::new());
+    for name in ["iss", "vct", "cnf", "status", "_sd", "_sd_alg", "..."] {
+        let spec = OfferSpec {
+            credential_configuration_ids: vec![flows::CONFIG.into()],
+            claims: Some(json!({ name: 1, "age_over_18": true })),
+            ..OfferSpec::default()
+        };
+        match block(issuer.create_offer(spec)) {
+            Err(IssuerError::InvalidClaims(why)) => {
+                assert!(why.contains("reserved"), "{name}: {why}")
+            }
+            other => panic!("{name}: expected InvalidClaims, got {other:?}"),
+        }
+    }
+    let deferred = OfferSpec {
+        credential_configuration_ids: vec![flows::CONFIG.into()],
+        claims: None,
+        ..OfferSpec::default()
+    };
+    let created = block(issuer.create_offer(deferred)).expect("offer without claims");
+    let submitted =
+        block(issuer.submit_claims(&created.session_id, flows::CONFIG, json!({"_sd": []})));
+    assert!(
+        matches!(submitted, Err(IssuerError::InvalidClaims(_))),
+        "{submitted:?}"
+    );
+    let fine = block(issuer.submit_claims(
+        &created.session_id,
+        flows::CONFIG,
+        json!({"age_over_18": true}),
+    ));
+    assert!(fine.is_ok(), "{fine:?}");
+}

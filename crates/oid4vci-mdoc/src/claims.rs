@@ -40,6 +40,7 @@ pub fn namespaces(
     let mut total = 0usize;
     for (ns, elements) in grouped {
         check("a namespace name", ns.len(), limits.max_identifier_len)?;
+        usable_identifier(ns)?;
         total = total.saturating_add(elements.len());
         check("the number of data elements", total, limits.max_elements)?;
         let mut items = Vec::with_capacity(elements.len());
@@ -49,6 +50,7 @@ pub fn namespaces(
                 name.len(),
                 limits.max_identifier_len,
             )?;
+            usable_identifier(name)?;
             items.push((name.clone(), element_value(name, value)?));
         }
         if !items.is_empty() {
@@ -59,6 +61,17 @@ pub fn namespaces(
         return Err(MdocError::NoElements);
     }
     Ok(out)
+}
+
+/// A namespace or data element identifier a verifier can show and match: non-empty, without
+/// control characters or bidirectional formatting (which could make one name look like another).
+fn usable_identifier(name: &str) -> Result<(), MdocError> {
+    let bidi = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if name.trim().is_empty() || name.chars().any(|c| c.is_control() || bidi(c)) {
+        let shown: String = name.escape_debug().take(60).collect();
+        return Err(MdocError::BadIdentifier(format!("{shown:?}")));
+    }
+    Ok(())
 }
 
 fn check(what: &'static str, found: usize, limit: usize) -> Result<(), MdocError> {

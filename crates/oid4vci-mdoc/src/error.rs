@@ -13,6 +13,9 @@ pub enum MdocError {
     /// The claims are not a JSON object.
     #[error("mdoc claims must be a JSON object ({{namespace: {{element: value}}}} or flat)")]
     ClaimsNotObject,
+    /// An identifier (namespace or data element) is empty or carries control or bidi characters.
+    #[error("{0} is not a usable mdoc identifier: it must be non-empty text without control or bidirectional-formatting characters")]
+    BadIdentifier(String),
     /// There are no claims to issue.
     #[error("an mdoc needs at least one data element")]
     NoElements,

@@ -163,4 +163,48 @@ impl<K: MsoSigner> CredentialMinter for MdocMinter<K> {
             .collect::<Result<_, _>>()?;
         Ok(MintOutcome::Issued(credentials))
     }
+
+    fn check_claims(
+        &self,
+        _: &str,
+        configuration: &oid4vci_types::CredentialConfiguration,
+        claims: &Value,
+    ) -> Result<(), MintError> {
+        if configuration.format != CredentialFormat::MsoMdoc {
+            return Ok(());
+        }
+        let doctype = configuration
+            .doctype
+            .as_deref()
+            .ok_or(MdocError::MissingDoctype)?;
+        // What minting will build: identifiers, counts and values are checked now, and every
+        // value against the item and credential size limits.
+        let mut total = 0usize;
+        for (_, elements) in namespaces(claims, doctype, &self.limits)? {
+            for (name, value) in elements {
+                let mut encoded = Vec::new();
+                ciborium::into_writer(&value, &mut encoded)
+                    .map_err(|e| MdocError::Encoding(e.to_string()))?;
+                let size = encoded.len().saturating_add(name.len());
+                if size > self.limits.max_item_bytes {
+                    return Err(MdocError::TooLarge {
+                        what: "a data element",
+                        found: size,
+                        limit: self.limits.max_item_bytes,
+                    }
+                    .into());
+                }
+                total = total.saturating_add(size);
+            }
+        }
+        if total > self.limits.max_credential_bytes {
+            return Err(MdocError::TooLarge {
+                what: "the data elements together",
+                found: total,
+                limit: self.limits.max_credential_bytes,
+            }
+            .into());
+        }
+        Ok(())
+    }
 }

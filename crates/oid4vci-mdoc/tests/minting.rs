@@ -269,3 +269,33 @@ fn bad_requests_are_typed_errors() {
         })
     ));
 }
+
+/// Issue #20 finding 11: identifiers a verifier could not show or match (empty, control or
+/// bidirectional-formatting characters) and claims over the limits are refused when the
+/// operator hands them in (`check_claims`), not only when a wallet asks for the credential.
+#[test]
+fn unusable_claims_are_refused_when_they_arrive() {
+    let minter = MdocMinter::new(
+        SigningKey::random(&mut rand_core::OsRng),
+        vec![CERT.to_vec()],
+    )
+    .expect("minter");
+    let config = CredentialConfiguration::mso_mdoc("eu.europa.ec.av.1");
+    let check = |claims: Value| minter.check_claims("av", &config, &claims);
+    assert!(check(json!({"age_over_18": true})).is_ok());
+    for bad in [
+        json!({"": true}),
+        json!({" ": true}),
+        json!({"age\u{0}over": true}),
+        json!({"age_\u{202e}81_revo": true}),
+        json!({"ns\u{2066}": {"age_over_18": true}}),
+        json!({"age_over_18": "x".repeat(2_000_000)}),
+        json!("not an object"),
+    ] {
+        let shown: String = bad.to_string().chars().take(80).collect();
+        assert!(check(bad).is_err(), "{shown}");
+    }
+    // Other formats are not the mdoc minter's to judge.
+    let sd_jwt = CredentialConfiguration::sd_jwt_vc("x");
+    assert!(minter.check_claims("x", &sd_jwt, &json!({"": 1})).is_ok());
+}

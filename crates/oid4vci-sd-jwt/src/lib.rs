@@ -134,10 +134,8 @@ impl SdJwtVcMinter {
         let mut payload = Map::new();
         let mut disclosures = Vec::new();
         let mut digests = Vec::new();
+        check_claim_names(claims)?;
         for (name, value) in claims {
-            if ALWAYS_DISCLOSED.contains(&name.as_str()) {
-                continue;
-            }
             let (disclosure, digest) = Self::disclosure(name, value);
             disclosures.push(disclosure);
             digests.push(Value::String(digest));
@@ -215,7 +213,36 @@ impl oid4vci_issuer::MetadataSigner for SdJwtVcMinter {
     }
 }
 
+/// Claim names the issuer sets itself (`iss`, `vct`, `cnf`, `status`, …) or that SD-JWT
+/// reserves (`_sd`, `_sd_alg`, and `...` for array elements, RFC 9901 §4.2.1) cannot come from
+/// the operator: they are refused, never silently dropped.
+fn check_claim_names(claims: &Map<String, Value>) -> Result<(), MintError> {
+    for name in claims.keys() {
+        if ALWAYS_DISCLOSED.contains(&name.as_str()) || name == "..." {
+            return Err(MintError(format!(
+                "the claim name {name:?} is reserved (set by the issuer, or by SD-JWT itself: RFC 9901 Section 4.2.1); rename it"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl CredentialMinter for SdJwtVcMinter {
+    fn check_claims(
+        &self,
+        _: &str,
+        configuration: &oid4vci_types::CredentialConfiguration,
+        claims: &Value,
+    ) -> Result<(), MintError> {
+        if !configuration.format.is_sd_jwt_vc() {
+            return Ok(());
+        }
+        let object = claims
+            .as_object()
+            .ok_or_else(|| MintError("claims must be a JSON object".into()))?;
+        check_claim_names(object)
+    }
+
     async fn mint<'a>(&'a self, request: MintRequest<'a>) -> Result<MintOutcome, MintError> {
         if !request.configuration.format.is_sd_jwt_vc() {
             return Err(MintError(format!(

@@ -97,6 +97,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     "claims must be a JSON object".into(),
                 ));
             }
+            for id in &spec.credential_configuration_ids {
+                self.check_claims(id, claims)?;
+            }
         }
         let secrets = self.secrets.as_ref();
         let session_id = random_token(secrets, 16);
@@ -238,6 +241,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         configuration_id: &str,
         claims: Value,
     ) -> Result<(), IssuerError> {
+        self.check_claims(configuration_id, &claims)?;
         let now = self.clock.now();
         let mut step = SubmitClaims {
             configuration_id,
@@ -252,6 +256,21 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             Some(Err(refused)) => Err(IssuerError::InvalidClaims(refused.description().to_owned())),
             None => Err(IssuerError::NotFound),
         }
+    }
+
+    /// The minter's verdict on claims for a configuration, before they are stored.
+    fn check_claims(&self, configuration_id: &str, claims: &Value) -> Result<(), IssuerError> {
+        let Some(configuration) = self
+            .config
+            .metadata
+            .credential_configurations_supported
+            .get(configuration_id)
+        else {
+            return Ok(()); // an unknown configuration is refused where it is named
+        };
+        self.minter
+            .check_claims(configuration_id, configuration, claims)
+            .map_err(|e| IssuerError::InvalidClaims(format!("{configuration_id}: {}", e.0)))
     }
 
     /// Deletes expired sessions and nonce records; returns how many sessions went.

@@ -19,7 +19,9 @@ input:focus,button:focus{outline:3px solid #0969da;outline-offset:1px}\
 button{flex:1;padding:.65rem;font-size:1rem;border-radius:.4rem;border:1px solid #1f6feb;cursor:pointer}\
 .approve{background:#1f6feb;color:#fff}.deny{background:#fff;color:#1f6feb}\
 .error{background:#ffebe9;border:1px solid #cf222e;color:#82071e;padding:.6rem;border-radius:.4rem}\
-.meta{color:#57606a;font-size:.85rem;margin-top:1.5rem;word-break:break-all}";
+.meta{color:#57606a;font-size:.85rem;margin-top:1.5rem;word-break:break-all}\
+.destination{background:#fff8c5;border:1px solid #d4a72c;padding:.6rem;border-radius:.4rem;word-break:break-all}\
+.unverified{color:#82071e;font-weight:600}";
 
 fn frame(title: &str, body: Markup) -> Markup {
     html! {
@@ -45,7 +47,13 @@ pub(crate) fn login(page: &LoginPage) -> String {
         .map_or(("", ""), |p| (p.username.as_str(), p.password.as_str()));
     let body = html! {
         h1 { "Sign in to " (issuer) }
-        p { "The wallet " strong { (page.client_id) } " asks " (issuer) " to issue:" }
+        p { "The wallet " strong { (page.client_id) }
+            @if !page.client_verified { " " span class="unverified" id="client-unverified" { "(unverified: the name is the wallet's own claim)" } }
+            " asks " (issuer) " to issue:" }
+        p class="destination" id="redirect-origin" {
+            "After you sign in, your authorization is sent to " strong { (page.redirect_origin) }
+            ". Continue only if you expect your wallet to be there."
+        }
         ul aria-label="Requested credentials" {
             @for c in &page.credentials {
                 li { (c.name) " " span class="id" { "(" (c.id) ")" } }

@@ -829,3 +829,60 @@ async fn an_unknown_code_consumes_no_dpop_proof() {
     .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
 }
+
+/// Issue #20 finding 3 (consent phishing): the page shows where the authorization goes (the
+/// redirect URI's origin) whatever the client calls itself, and marks a client that is neither
+/// attested nor on the operator's redirect allow-list as unverified.
+#[tokio::test]
+async fn the_consent_page_shows_the_destination_and_unverified_clients() {
+    let env = env();
+    let pushed = par(
+        &env,
+        &par_params(&[
+            ("client_id", "EU Digital Identity Wallet (official)"),
+            ("redirect_uri", "https://evil.example/steal"),
+            ("scope", "age"),
+        ]),
+        &[],
+    )
+    .await;
+    assert_eq!(pushed.status, StatusCode::CREATED, "{}", pushed.text);
+    let uri = pushed.json()["request_uri"]
+        .as_str()
+        .expect("uri")
+        .to_owned();
+    let shown = page(&env, "EU Digital Identity Wallet (official)", &uri).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let origin = shown
+        .text
+        .split("id=\"redirect-origin\"")
+        .nth(1)
+        .expect("the destination is shown");
+    assert!(origin.contains("https://evil.example"), "{origin}");
+    assert!(
+        shown.text.contains("id=\"client-unverified\""),
+        "unverified is marked"
+    );
+
+    let listed = env_with(AuthorizationPolicy {
+        redirect: RedirectRules {
+            allow_list: Some(vec![REDIRECT.into()]),
+        },
+        ..AuthorizationPolicy::default()
+    });
+    let pushed = par(&listed, &par_params(&[("scope", "age")]), &[]).await;
+    let uri = pushed.json()["request_uri"]
+        .as_str()
+        .expect("uri")
+        .to_owned();
+    let shown = page(&listed, "wallet-1", &uri).await;
+    assert!(
+        !shown.text.contains("id=\"client-unverified\""),
+        "allow-listed redirect: verified"
+    );
+    assert!(
+        shown.text.contains("https://wallet.example"),
+        "{}",
+        shown.text
+    );
+}

@@ -25,8 +25,15 @@ pub struct LoginPage {
     pub issuer: String,
     /// The issuer's display name, if the metadata has one.
     pub issuer_name: Option<String>,
-    /// The client asking.
+    /// The client asking (a name the wallet chose: shown, never trusted).
     pub client_id: String,
+    /// Where the authorization goes: the origin (scheme, host and port) of the request's
+    /// `redirect_uri`, or its scheme for a private-use URI. Shown prominently: a client can
+    /// call itself anything, but not hide where the code is sent.
+    pub redirect_origin: String,
+    /// The client is verified: it authenticated with a wallet attestation, or its
+    /// `redirect_uri` is on the operator's allow-list. Unverified clients are marked so.
+    pub client_verified: bool,
     /// The credentials asked for.
     pub credentials: Vec<CredentialChoice>,
     /// The `request_uri` (a hidden form field).
@@ -178,6 +185,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             client_id: auth
                 .map(|a| a.request.client_id.clone())
                 .unwrap_or_default(),
+            redirect_origin: auth
+                .map(|a| redirect_origin(&a.request.redirect_uri))
+                .unwrap_or_default(),
+            client_verified: auth
+                .is_some_and(|a| a.wallet_attested || server.policy.redirect.allow_list.is_some()),
             credentials,
             request_uri: request_uri.to_owned(),
             form_token: form_token.to_owned(),
@@ -251,5 +263,43 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 Some("Wrong user name or password.".into()),
             ))),
         })
+    }
+}
+
+/// The origin of a redirect URI as a user should see it: `https://host[:port]`, or
+/// `scheme:` for a private-use URI (RFC 8252 §7.1).
+fn redirect_origin(redirect_uri: &str) -> String {
+    let (scheme, rest) = redirect_uri.split_once(':').unwrap_or((redirect_uri, ""));
+    match rest.strip_prefix("//") {
+        Some(authority) if scheme == "https" || scheme == "http" => {
+            let host = authority.split(['/', '?', '#']).next().unwrap_or_default();
+            format!("{scheme}://{host}")
+        }
+        _ => format!("{scheme}:"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_origin;
+
+    #[test]
+    fn the_origin_of_a_redirect_uri() {
+        assert_eq!(
+            redirect_origin("https://evil.example/steal?x=1"),
+            "https://evil.example"
+        );
+        assert_eq!(
+            redirect_origin("http://127.0.0.1:4000/cb"),
+            "http://127.0.0.1:4000"
+        );
+        assert_eq!(
+            redirect_origin("eu.europa.ec.eudi.wallet://authorized"),
+            "eu.europa.ec.eudi.wallet:"
+        );
+        assert_eq!(
+            redirect_origin("com.example.wallet:/cb"),
+            "com.example.wallet:"
+        );
     }
 }

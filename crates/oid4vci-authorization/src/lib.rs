@@ -14,6 +14,8 @@
 //! - [`request_uri`]: the `urn:ietf:params:oauth:request_uri:` form and its size limits.
 //! - [`UserDirectory`]: who may approve, with a [`DemoUser`] for demo issuers.
 //! - [`AuthorizationPolicy`]: PAR required (HAIP), lifetimes, login attempts, redirect rules.
+//! - [`LoginThrottle`]: exponential back-off for failed sign-ins per account and per client
+//!   address, with a bounded lock-out ([`ThrottleRules`]).
 //!
 //! ```
 //! use oid4vci_authorization::{AuthorizationRequest, CodeChallenge, RedirectRules};
@@ -47,10 +49,12 @@ pub mod policy;
 pub mod redirect;
 pub mod request;
 pub mod request_uri;
+pub mod throttle;
 pub mod users;
 
 pub use pkce::CodeChallenge;
 pub use policy::AuthorizationPolicy;
 pub use redirect::RedirectRules;
 pub use request::AuthorizationRequest;
+pub use throttle::{BackOff, LoginThrottle, ThrottleRules, ThrottleStats, Throttled, ThrottledBy};
 pub use users::{AuthenticatedUser, DemoUser, LoginPrefill, UserDirectory};

@@ -1,6 +1,7 @@
 //! [`AuthorizationPolicy`]: how the embedded authorization server behaves.
 
 use crate::redirect::RedirectRules;
+use crate::throttle::ThrottleRules;
 
 /// Lifetimes are in seconds. Authorization requests must always be pushed first (RFC 9126 §5,
 /// HAIP): the metadata says `require_pushed_authorization_requests: true`.
@@ -16,6 +17,8 @@ pub struct AuthorizationPolicy {
     pub max_login_attempts: u32,
     /// Which redirect URIs are accepted.
     pub redirect: RedirectRules,
+    /// How failed sign-ins back off, per account and per client address.
+    pub throttle: ThrottleRules,
 }
 
 impl Default for AuthorizationPolicy {
@@ -26,6 +29,7 @@ impl Default for AuthorizationPolicy {
             login_ttl: 600,
             max_login_attempts: 5,
             redirect: RedirectRules::default(),
+            throttle: ThrottleRules::default(),
         }
     }
 }

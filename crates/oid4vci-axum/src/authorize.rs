@@ -8,8 +8,8 @@ use crate::reply::{
 };
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -18,6 +18,7 @@ use oid4vci_issuer::{
 };
 use oid4vci_types::parse::parse_form;
 use oid4vci_types::ErrorCode;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 type Shared<S, M> = State<Arc<Issuer<S, M>>>;
@@ -115,8 +116,25 @@ async fn page<S: SessionStore, M: CredentialMinter>(
     }
 }
 
+/// The address a request came from, as the login page's throttling sees it: insert one as a
+/// request extension (from a middleware that reads a header your trusted proxy sets) to
+/// override the connection's peer, which the router takes from axum's
+/// [`ConnectInfo<SocketAddr>`] when the server provides it
+/// (`into_make_service_with_connect_info::<SocketAddr>()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+fn client_address(extensions: &Extensions) -> Option<IpAddr> {
+    extensions.get::<ClientAddress>().map(|a| a.0).or_else(|| {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
+}
+
 async fn decide<S: SessionStore, M: CredentialMinter>(
     State(issuer): Shared<S, M>,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -151,7 +169,10 @@ async fn decide<S: SessionStore, M: CredentialMinter>(
         form_token: params.remove("form_token").unwrap_or_default().into(),
         action,
     };
-    match issuer.authorization_decision(form).await {
+    match issuer
+        .authorization_decision(form, client_address(&extensions))
+        .await
+    {
         Ok(AuthorizationOutcome::Redirect(location)) => match HeaderValue::from_str(&location) {
             Ok(value) => {
                 let mut r = StatusCode::SEE_OTHER.into_response();
@@ -163,6 +184,12 @@ async fn decide<S: SessionStore, M: CredentialMinter>(
             Err(_) => error_page(&invalid("the redirect URI cannot be sent as a header")),
         },
         Ok(AuthorizationOutcome::Retry(page)) => html(StatusCode::OK, login_page::login(&page)),
+        Ok(AuthorizationOutcome::Wait { page, retry_after }) => {
+            let mut r = html(StatusCode::TOO_MANY_REQUESTS, login_page::login(&page));
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            r
+        }
         Err(e) => error_page(&e),
     }
 }

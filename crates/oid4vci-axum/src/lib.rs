@@ -13,6 +13,10 @@
 //!   escaped throughout, no JavaScript, an anti-CSRF token bound to the request) whose approval
 //!   redirects (`303`) with `code`, `state` and `iss`. Bodies are limited to 64 KiB; malformed or oversized bodies get the
 //!   spec's JSON error, never a 500. An access token in the query string is refused.
+//!   Failed sign-ins back off per account and per client address: while one must wait, the
+//!   page comes back with `429` and `Retry-After`. The address is a [`ClientAddress`]
+//!   extension if a middleware set one (behind a proxy you trust), else the peer of
+//!   `into_make_service_with_connect_info::<SocketAddr>()`, else unknown (accounts only).
 //! - [`admin_router`] serves the operator API (`POST /admin/offers`, `GET /admin/sessions/{id}`,
 //!   `POST /admin/sessions/{id}/claims`, `POST /admin/sessions/{id}/revoke` and
 //!   `POST /admin/sessions/{id}/credentials/{list}/{idx}/revoke`); mount it behind your own
@@ -49,5 +53,6 @@ mod status_list;
 mod wallet;
 
 pub use admin::{admin_router, CreateOfferBody, CreateOfferReply, RevokeBody, SubmitClaimsBody};
+pub use authorize::ClientAddress;
 pub use reply::{credential_status, error_reply, error_status, Endpoint, MAX_BODY_BYTES};
 pub use wallet::router;

@@ -369,7 +369,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             println!("listening on {listening}");
         }
     });
-    let service = app.into_make_service();
+    // The peer address reaches the handlers (the login page throttles per client address).
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     if args.tls_self_signed {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])

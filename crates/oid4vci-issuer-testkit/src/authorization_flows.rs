@@ -60,14 +60,17 @@ pub fn authorization_code<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
 ) -> String {
     let uri = push_with(issuer, facts);
     let page = block(issuer.authorization_page(Some("w"), Some(&uri))).expect("page");
-    let outcome = block(issuer.authorization_decision(LoginForm {
-        request_uri: uri,
-        form_token: page.form_token.clone().into(),
-        action: LoginAction::Approve {
-            username: "erika".into(),
-            password: "pw".into(),
+    let outcome = block(issuer.authorization_decision(
+        LoginForm {
+            request_uri: uri,
+            form_token: page.form_token.clone().into(),
+            action: LoginAction::Approve {
+                username: "erika".into(),
+                password: "pw".into(),
+            },
         },
-    }))
+        None,
+    ))
     .expect("decision");
     let AuthorizationOutcome::Redirect(location) = outcome else {
         panic!("approval redirects");
@@ -111,14 +114,17 @@ pub fn authorization_code_redeemed_once<S: SessionStore>(store: S) {
         page.credentials.first().map(|c| c.id.as_str()),
         Some(CONFIG)
     );
-    let outcome = block(issuer.authorization_decision(LoginForm {
-        request_uri: uri,
-        form_token: page.form_token.clone().into(),
-        action: LoginAction::Approve {
-            username: "erika".into(),
-            password: "pw".into(),
+    let outcome = block(issuer.authorization_decision(
+        LoginForm {
+            request_uri: uri,
+            form_token: page.form_token.clone().into(),
+            action: LoginAction::Approve {
+                username: "erika".into(),
+                password: "pw".into(),
+            },
         },
-    }))
+        None,
+    ))
     .expect("decision");
     let AuthorizationOutcome::Redirect(location) = outcome else {
         panic!("approval redirects");

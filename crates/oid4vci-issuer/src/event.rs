@@ -57,6 +57,9 @@ pub enum EventKind {
     AuthorizationRejected,
     /// A wrong user name or password was entered on the login page.
     LoginFailed,
+    /// A sign-in on the login page had to wait: too many recent failures for its account or
+    /// from its address (details: `retry_after` seconds). The password was not checked.
+    LoginThrottled,
     /// The user approved: an authorization code was issued (details: subject, configurations).
     AuthorizationApproved,
     /// The user denied (or too many wrong passwords): the wallet gets `access_denied`.

@@ -442,14 +442,17 @@ fn wallet_attestation_is_checked_at_par_and_again_at_the_token_endpoint() {
             .await
             .expect("page");
         let AuthorizationOutcome::Redirect(location) = issuer
-            .authorization_decision(LoginForm {
-                request_uri: pushed.request_uri.clone(),
-                form_token: page.form_token.clone().into(),
-                action: LoginAction::Approve {
-                    username: "erika".into(),
-                    password: "pw".into(),
+            .authorization_decision(
+                LoginForm {
+                    request_uri: pushed.request_uri.clone(),
+                    form_token: page.form_token.clone().into(),
+                    action: LoginAction::Approve {
+                        username: "erika".into(),
+                        password: "pw".into(),
+                    },
                 },
-            })
+                None,
+            )
             .await
             .expect("decision")
         else {

@@ -123,6 +123,9 @@ pub(crate) enum Decision {
     Approve(Option<AuthenticatedUser>),
     /// Pressed "Deny".
     Deny,
+    /// Submitted the login form while the account or the client address had to wait: the
+    /// password was not checked (seconds to wait).
+    Throttled(u64),
 }
 
 /// What follows from the user's decision.
@@ -134,6 +137,8 @@ pub(crate) enum DecisionOutcome {
     Denied,
     /// Wrong credentials: show the page again.
     LoginFailed,
+    /// Too many recent failures: show the page again, asking to wait.
+    Throttled,
 }
 
 /// What the service supplies with a decision.
@@ -175,6 +180,7 @@ impl Step for Decide<'_> {
         let decision = match &self.decision {
             Decision::Approve(user) => Decision::Approve(user.clone()),
             Decision::Deny => Decision::Deny,
+            Decision::Throttled(seconds) => Decision::Throttled(*seconds),
         };
         let outcome = decide(session, decision, self.input)?;
         Ok((outcome, session.clone()))
@@ -254,6 +260,15 @@ fn decide(
                 return Ok(DecisionOutcome::Denied);
             }
             return Ok(DecisionOutcome::LoginFailed);
+        }
+        Decision::Throttled(retry_after) => {
+            // Not a failed login (nothing was checked): logged, and the page is shown again.
+            session.record(
+                EventKind::LoginThrottled,
+                now,
+                json!({"retry_after": retry_after}),
+            );
+            return Ok(DecisionOutcome::Throttled);
         }
         Decision::Approve(Some(user)) => user,
     };

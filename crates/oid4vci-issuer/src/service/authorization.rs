@@ -6,7 +6,8 @@ use super::*;
 use crate::machine::par::{Push, PushInput};
 use crate::machine::token::Code;
 use oid4vci_authorization::{
-    request_uri, AuthorizationPolicy, AuthorizationRequest, UserDirectory,
+    request_uri, AuthorizationPolicy, AuthorizationRequest, LoginThrottle, ThrottleStats,
+    UserDirectory,
 };
 
 /// The embedded authorization server's settings and users.
@@ -14,6 +15,8 @@ use oid4vci_authorization::{
 pub(super) struct AuthorizationServer {
     pub(super) policy: AuthorizationPolicy,
     pub(super) users: Arc<dyn UserDirectory>,
+    /// Failed sign-ins of this instance, per account and client address.
+    pub(super) throttle: Arc<LoginThrottle>,
 }
 
 /// The answer to a pushed authorization request (RFC 9126 §2.2), sent with `201 Created`.
@@ -50,8 +53,19 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         policy: AuthorizationPolicy,
         users: Arc<dyn UserDirectory>,
     ) -> Self {
-        self.authorization = Some(AuthorizationServer { policy, users });
+        let throttle = Arc::new(LoginThrottle::new(policy.throttle));
+        self.authorization = Some(AuthorizationServer {
+            policy,
+            users,
+            throttle,
+        });
         self
+    }
+
+    /// The login page's throttling counters (refusals per account and per address, failures,
+    /// records kept), when the authorization server is enabled.
+    pub fn login_throttle_stats(&self) -> Option<ThrottleStats> {
+        self.authorization.as_ref().map(|a| a.throttle.stats())
     }
 
     /// The authorization server's rules, when it is enabled.

@@ -7,6 +7,7 @@ use super::*;
 use crate::machine::authorization::{Decide, Decision, DecisionInput, DecisionOutcome, ServePage};
 use oid4vci_authorization::{request_uri, LoginPrefill};
 use oid4vci_types::SecretString;
+use std::net::IpAddr;
 
 /// A credential the login page names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +103,14 @@ pub enum AuthorizationOutcome {
     Redirect(String),
     /// Show the page again (wrong password).
     Retry(Box<LoginPage>),
+    /// Show the page again with `429 Too Many Requests` and `Retry-After`: the account or the
+    /// client address failed too often recently, and the password was not checked.
+    Wait {
+        /// The page, saying how long to wait.
+        page: Box<LoginPage>,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
 }
 
 impl std::fmt::Debug for AuthorizationOutcome {
@@ -109,6 +118,11 @@ impl std::fmt::Debug for AuthorizationOutcome {
         match self {
             AuthorizationOutcome::Redirect(_) => f.write_str("Redirect(<redacted>)"),
             AuthorizationOutcome::Retry(page) => f.debug_tuple("Retry").field(page).finish(),
+            AuthorizationOutcome::Wait { page, retry_after } => f
+                .debug_struct("Wait")
+                .field("page", page)
+                .field("retry_after", retry_after)
+                .finish(),
         }
     }
 }
@@ -203,7 +217,16 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// single-use `code` (valid `code_ttl` seconds); denial — or too many wrong passwords —
     /// with `error=access_denied`; a wrong password shows the page again. Every redirect carries
     /// `state` and `iss` (RFC 9207).
-    pub async fn authorization_decision(&self, form: LoginForm) -> Outcome<AuthorizationOutcome> {
+    ///
+    /// `client_address` is where the form came from (the connection's peer, or what a proxy
+    /// you trust says), `None` when unknown. Failed sign-ins back off per account and per
+    /// address ([`oid4vci_authorization::LoginThrottle`]): while one must wait, the password is
+    /// not checked and the page comes back as [`AuthorizationOutcome::Wait`].
+    pub async fn authorization_decision(
+        &self,
+        form: LoginForm,
+        client_address: Option<IpAddr>,
+    ) -> Outcome<AuthorizationOutcome> {
         let now = self.clock.now();
         let server = self.authorization.as_ref().ok_or_else(no_server)?;
         let unknown = || {
@@ -213,20 +236,28 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             )
         };
         request_uri::secret_of(&form.request_uri).ok_or_else(unknown)?;
-        let user = match &form.action {
+        let throttle = &server.throttle;
+        let decision = match &form.action {
             LoginAction::Approve { username, password } => {
-                Some(server.users.authenticate(username, password.expose()))
+                match throttle.check(username, client_address, now) {
+                    Err(wait) => Decision::Throttled(wait.retry_after),
+                    Ok(()) => {
+                        Decision::Approve(server.users.authenticate(username, password.expose()))
+                    }
+                }
             }
-            LoginAction::Deny => None,
+            LoginAction::Deny => Decision::Deny,
+        };
+        let (wrong_password, retry_after) = match &decision {
+            Decision::Approve(None) => (true, 0),
+            Decision::Throttled(seconds) => (false, *seconds),
+            _ => (false, 0),
         };
         let code = random_token(self.secrets.as_ref(), 32);
         let hash = SecretHash::of(&form.request_uri);
         let policy = &server.policy;
         let mut step = Decide {
-            decision: match user {
-                Some(found) => Decision::Approve(found),
-                None => Decision::Deny,
-            },
+            decision,
             input: DecisionInput {
                 form_token: form.form_token.expose(),
                 code_hash: SecretHash::of(&code),
@@ -243,6 +274,14 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let Some(request) = session.authorization.as_ref().map(|a| &a.request) else {
             return Err(unknown());
         };
+        // The form was genuine (the step checked its token): count the sign-in.
+        if let LoginAction::Approve { username, .. } = &form.action {
+            if wrong_password {
+                throttle.failed(username, client_address, now);
+            } else if outcome == DecisionOutcome::Approved {
+                throttle.succeeded(username);
+            }
+        }
         let issuer = self.authorization_server_metadata().issuer;
         Ok(match outcome {
             DecisionOutcome::Approved => {
@@ -262,6 +301,19 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 server,
                 Some("Wrong user name or password.".into()),
             ))),
+            DecisionOutcome::Throttled => AuthorizationOutcome::Wait {
+                page: Box::new(self.login_page(
+                    &session,
+                    &form.request_uri,
+                    form.form_token.expose(),
+                    server,
+                    Some(format!(
+                        "Too many failed sign-ins. Wait {retry_after} second{} before trying again.",
+                        if retry_after == 1 { "" } else { "s" }
+                    )),
+                )),
+                retry_after,
+            },
         })
     }
 }

@@ -15,7 +15,8 @@
 //! - [`UserDirectory`]: who may approve, with a [`DemoUser`] for demo issuers.
 //! - [`AuthorizationPolicy`]: PAR required (HAIP), lifetimes, login attempts, redirect rules.
 //! - [`LoginThrottle`]: exponential back-off for failed sign-ins per account and per client
-//!   address, with a bounded lock-out ([`ThrottleRules`]).
+//!   address, with a bounded lock-out ([`ThrottleRules`]); [`RateLimiter`]: requests per
+//!   client address (pushed authorization requests).
 //!
 //! ```
 //! use oid4vci_authorization::{AuthorizationRequest, CodeChallenge, RedirectRules};
@@ -46,6 +47,7 @@
 
 pub mod pkce;
 pub mod policy;
+pub mod rate;
 pub mod redirect;
 pub mod request;
 pub mod request_uri;
@@ -54,6 +56,7 @@ pub mod users;
 
 pub use pkce::CodeChallenge;
 pub use policy::AuthorizationPolicy;
+pub use rate::{RateLimit, RateLimiter};
 pub use redirect::RedirectRules;
 pub use request::AuthorizationRequest;
 pub use throttle::{BackOff, LoginThrottle, ThrottleRules, ThrottleStats, Throttled, ThrottledBy};

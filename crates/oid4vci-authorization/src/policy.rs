@@ -1,5 +1,6 @@
 //! [`AuthorizationPolicy`]: how the embedded authorization server behaves.
 
+use crate::rate::RateLimit;
 use crate::redirect::RedirectRules;
 use crate::throttle::ThrottleRules;
 
@@ -19,6 +20,9 @@ pub struct AuthorizationPolicy {
     pub redirect: RedirectRules,
     /// How failed sign-ins back off, per account and per client address.
     pub throttle: ThrottleRules,
+    /// Pushed authorization requests per client address (default: 60 at once, then 60 a
+    /// minute; each stores a session until it expires). Beyond it: `429` with `Retry-After`.
+    pub par_rate: RateLimit,
 }
 
 impl Default for AuthorizationPolicy {
@@ -30,6 +34,11 @@ impl Default for AuthorizationPolicy {
             max_login_attempts: 5,
             redirect: RedirectRules::default(),
             throttle: ThrottleRules::default(),
+            par_rate: RateLimit {
+                burst: 60,
+                per_minute: 60,
+                max_tracked: 100_000,
+            },
         }
     }
 }

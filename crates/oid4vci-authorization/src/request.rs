@@ -234,6 +234,24 @@ impl AuthorizationRequest {
         }
         Ok(ids)
     }
+
+    /// Keeps of `authorization_details` only what the issuer uses later: each entry becomes
+    /// `{"type": "openid_credential", "credential_configuration_id": …}` for the configuration it
+    /// named (draft 13's `format` entries resolved), so what a pushed request stores until it
+    /// expires is bounded whatever members were sent. Errors as [`Self::configurations`].
+    pub fn trim_details(
+        &mut self,
+        metadata: &CredentialIssuerMetadata,
+    ) -> Result<(), ErrorResponse> {
+        if let Some(details) = &self.authorization_details {
+            let trimmed = details
+                .iter()
+                .map(|d| configuration_of(d, metadata).map(AuthorizationDetail::for_configuration))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.authorization_details = Some(trimmed);
+        }
+        Ok(())
+    }
 }
 
 fn configuration_of(

@@ -127,14 +127,15 @@ impl Record {
     }
 }
 
+/// A client address as counted: IPv4, or the `/64` of an IPv6 address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum AddressKey {
+pub(crate) enum AddressKey {
     V4([u8; 4]),
     V6Prefix([u8; 8]),
 }
 
 impl AddressKey {
-    fn of(address: IpAddr) -> Self {
+    pub(crate) fn of(address: IpAddr) -> Self {
         match address {
             IpAddr::V4(v4) => AddressKey::V4(v4.octets()),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -1,14 +1,14 @@
 //! The embedded authorization server's endpoints: `POST /par` (RFC 9126), `GET /authorize`
 //! (the login and consent page) and `POST /authorize` (the form).
 
-use crate::facts::{facts, with_next_dpop_nonce};
+use crate::facts::{client_address, facts, with_next_dpop_nonce};
 use crate::login_page;
 use crate::reply::{
     body_error, error_reply, error_status, json_no_store, malformed, require_content_type, Endpoint,
 };
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,6 @@ use oid4vci_issuer::{
 };
 use oid4vci_types::parse::parse_form;
 use oid4vci_types::ErrorCode;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 type Shared<S, M> = State<Arc<Issuer<S, M>>>;
@@ -41,6 +40,7 @@ pub(crate) fn page_routes<S: SessionStore, M: CredentialMinter>(
 
 async fn par<S: SessionStore, M: CredentialMinter>(
     State(issuer): Shared<S, M>,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -55,10 +55,9 @@ async fn par<S: SessionStore, M: CredentialMinter>(
     ) {
         return r;
     }
-    let reply = match issuer
-        .pushed_authorization_request(&body, facts(&headers))
-        .await
-    {
+    let mut presented = facts(&headers);
+    presented.client_address = client_address(&extensions);
+    let reply = match issuer.pushed_authorization_request(&body, presented).await {
         Ok(response) => json_no_store(StatusCode::CREATED, &response),
         Err(e) => error_reply(&e, Endpoint::AuthorizationServer),
     };
@@ -114,22 +113,6 @@ async fn page<S: SessionStore, M: CredentialMinter>(
         Ok(page) => html(StatusCode::OK, login_page::login(&page)),
         Err(e) => error_page(&e),
     }
-}
-
-/// The address a request came from, as the login page's throttling sees it: insert one as a
-/// request extension (from a middleware that reads a header your trusted proxy sets) to
-/// override the connection's peer, which the router takes from axum's
-/// [`ConnectInfo<SocketAddr>`] when the server provides it
-/// (`into_make_service_with_connect_info::<SocketAddr>()`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientAddress(pub IpAddr);
-
-fn client_address(extensions: &Extensions) -> Option<IpAddr> {
-    extensions.get::<ClientAddress>().map(|a| a.0).or_else(|| {
-        extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-    })
 }
 
 async fn decide<S: SessionStore, M: CredentialMinter>(

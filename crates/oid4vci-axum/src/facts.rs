@@ -1,10 +1,53 @@
 //! What the issuer needs from an HTTP request besides its body, read from its headers: the
 //! access token and its scheme (`Authorization`), the DPoP proof, the wallet attestation and
-//! its PoP.
+//! its PoP; and the address the request came from.
 
-use axum::http::{header, HeaderMap};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderName};
+use axum::middleware::Next;
 use axum::response::Response;
 use oid4vci_issuer::{AccessToken, CredentialMinter, Issuer, Presented, SessionStore, TokenScheme};
+use std::net::{IpAddr, SocketAddr};
+
+/// The address a request came from, as the login page's throttling sees it: insert one as a
+/// request extension (from a middleware that reads a header your trusted proxy sets) to
+/// override the connection's peer, which the router takes from axum's
+/// [`ConnectInfo<SocketAddr>`] when the server provides it
+/// (`into_make_service_with_connect_info::<SocketAddr>()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+/// Middleware that sets [`ClientAddress`] from the last entry of a header your reverse proxy
+/// writes (`X-Forwarded-For` appends the peer it saw; `X-Real-IP` holds one), for
+/// `axum::middleware::from_fn_with_state(name, client_address_from_header)`. Use it only
+/// behind a proxy that sets that header: otherwise a client picks its own address. A header
+/// that is absent or not an address leaves the connection's peer in force.
+pub async fn client_address_from_header(
+    State(name): State<HeaderName>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let given = request
+        .headers()
+        .get_all(&name)
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse::<IpAddr>().ok());
+    if let Some(address) = given {
+        request.extensions_mut().insert(ClientAddress(address));
+    }
+    next.run(request).await
+}
+
+pub(crate) fn client_address(extensions: &Extensions) -> Option<IpAddr> {
+    extensions.get::<ClientAddress>().map(|a| a.0).or_else(|| {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
+}
 
 /// The request's `Authorization`, `DPoP` and client attestation headers, for the issuer.
 pub(crate) fn facts(headers: &HeaderMap) -> Presented {

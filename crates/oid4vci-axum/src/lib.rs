@@ -15,8 +15,11 @@
 //!   spec's JSON error, never a 500. An access token in the query string is refused.
 //!   Failed sign-ins back off per account and per client address: while one must wait, the
 //!   page comes back with `429` and `Retry-After`. The address is a [`ClientAddress`]
-//!   extension if a middleware set one (behind a proxy you trust), else the peer of
+//!   extension if a middleware set one (behind a proxy you trust:
+//!   [`client_address_from_header`]), else the peer of
 //!   `into_make_service_with_connect_info::<SocketAddr>()`, else unknown (accounts only).
+//!   The same address limits pushed authorization requests (60 at once, then 60 a minute by
+//!   default: `429` with `Retry-After` beyond).
 //! - [`admin_router`] serves the operator API (`POST /admin/offers`, `GET /admin/sessions/{id}`,
 //!   `POST /admin/sessions/{id}/claims`, `POST /admin/sessions/{id}/revoke` and
 //!   `POST /admin/sessions/{id}/credentials/{list}/{idx}/revoke`); mount it behind your own
@@ -53,6 +56,6 @@ mod status_list;
 mod wallet;
 
 pub use admin::{admin_router, CreateOfferBody, CreateOfferReply, RevokeBody, SubmitClaimsBody};
-pub use authorize::ClientAddress;
+pub use facts::{client_address_from_header, ClientAddress};
 pub use reply::{credential_status, error_reply, error_status, Endpoint, MAX_BODY_BYTES};
 pub use wallet::router;

@@ -74,10 +74,14 @@ pub enum Endpoint {
     LoginPage,
 }
 
-/// The HTTP status of a refusal: the one table of them. An outage (`retry_after`) is 503;
+/// The HTTP status of a refusal: the one table of them. A rate limit is 429 (RFC 9126 §2.3,
+/// RFC 6585 §4); an outage (`retry_after`) is 503;
 /// otherwise by cause and endpoint (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449 §5 and §7.1,
 /// OID4VCI 1.0 Sections 6.3, 8.3.1, 9.3, 11.3); extension codes are 400.
 pub fn error_status(refusal: &Refusal, at: Endpoint) -> StatusCode {
+    if refusal.cause() == Cause::ParRateLimited {
+        return StatusCode::TOO_MANY_REQUESTS;
+    }
     if refusal.retry_after().is_some() {
         return StatusCode::SERVICE_UNAVAILABLE;
     }

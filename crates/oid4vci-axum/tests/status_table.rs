@@ -35,6 +35,8 @@ fn every_cause_has_its_status_at_every_endpoint() {
         let code = cause.error_code();
         for at in endpoints {
             let expected = match (cause, at) {
+                // RFC 9126 Section 2.3: too many pushed requests from one address.
+                (Cause::ParRateLimited, _) => 429,
                 (Cause::OfferUnknown, Endpoint::CredentialOffer) => 404,
                 // RFC 9449 Section 5: a refused DPoP proof at the token endpoint (and PAR) is 400.
                 (_, Endpoint::AuthorizationServer)
@@ -49,10 +51,15 @@ fn every_cause_has_its_status_at_every_endpoint() {
                 expected,
                 "{cause} at {at:?}"
             );
-            // An outage: 503 whatever the cause.
+            // An outage: 503 whatever the cause (a rate limit stays 429).
+            let retry = if cause == Cause::ParRateLimited {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
             assert_eq!(
                 error_status(&refusal.clone().with_retry_after(2), at),
-                StatusCode::SERVICE_UNAVAILABLE,
+                retry,
                 "{cause} at {at:?}"
             );
         }

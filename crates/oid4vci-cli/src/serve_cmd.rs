@@ -77,6 +77,11 @@ pub struct ServeArgs {
     /// Where to write that certificate (PEM), so clients can trust it.
     #[arg(long, requires = "tls_self_signed")]
     tls_cert_out: Option<PathBuf>,
+    /// Behind a reverse proxy: take the client's address from the last entry of this header
+    /// (e.g. `X-Forwarded-For`), for login throttling and the PAR rate limit. Only with a proxy
+    /// that sets it; without this flag the connection's peer address counts.
+    #[arg(long, value_name = "HEADER")]
+    client_address_header: Option<String>,
     #[command(flatten)]
     limits: crate::serve_limits::LimitArgs,
 }
@@ -310,9 +315,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             let token = admin_token.clone();
             move |req, next| require_admin(token.clone(), req, next)
         }));
-    let app = oid4vci_axum::router(issuer.clone(), Some(jwks))
+    let mut app = oid4vci_axum::router(issuer.clone(), Some(jwks))
         .merge(admin)
-        .merge(crl_route(&crate::serve_certs::crl_path(&keys_file)))
+        .merge(crl_route(&crate::serve_certs::crl_path(&keys_file)));
+    if let Some(name) = &args.client_address_header {
+        let name = axum::http::HeaderName::try_from(name.as_str())
+            .map_err(|e| format!("--client-address-header {name:?}: {e}"))?;
+        app = app.layer(axum::middleware::from_fn_with_state(
+            name,
+            oid4vci_axum::client_address_from_header,
+        ));
+    }
+    let app = app
         .layer(axum::middleware::from_fn(move |req, next| {
             limits.time_limit(req, next)
         }))

@@ -67,6 +67,9 @@ pub struct Presented {
     /// [`CredentialRequest::from_json_with_form`](oid4vci_types::CredentialRequest::from_json_with_form)).
     /// Draft-13 wallets also get a singular `credential` and a fresh `c_nonce` in the response.
     pub request_form: RequestForm,
+    /// The address the request came from (the connection's peer, or what a proxy you trust
+    /// says), when known: pushed authorization requests are rate-limited per address.
+    pub client_address: Option<std::net::IpAddr>,
 }
 
 /// [`Presented`] under its former name.

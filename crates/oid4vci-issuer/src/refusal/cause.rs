@@ -133,6 +133,9 @@ causes! {
     ParRequired => ("par_required", InvalidRequest),
     /// The `client_id` differs from the client that pushed the request (RFC 9126 §4).
     ParClientMismatch => ("par_client_mismatch", InvalidRequest),
+    /// Too many pushed authorization requests from one client address (RFC 9126 Section 2.3):
+    /// answered `429` with `Retry-After`.
+    ParRateLimited => ("par_rate_limited", InvalidRequest),
     /// The `issuer_state` is not one of this issuer's offers.
     IssuerStateUnknown => ("issuer_state_unknown", InvalidRequest),
     /// The offer of this `issuer_state` has expired.

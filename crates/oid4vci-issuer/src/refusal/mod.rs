@@ -69,7 +69,8 @@ impl Refusal {
         Refusal::new(Cause::malformed(&error.code), error.kind.to_string())
     }
 
-    /// An outage: the request may be retried after `seconds` (nothing was written).
+    /// The request may be retried after `seconds`: an outage, or a rate limit (nothing was
+    /// written).
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
         self

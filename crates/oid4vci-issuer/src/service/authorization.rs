@@ -6,8 +6,8 @@ use super::*;
 use crate::machine::par::{Push, PushInput};
 use crate::machine::token::Code;
 use oid4vci_authorization::{
-    request_uri, AuthorizationPolicy, AuthorizationRequest, LoginThrottle, ThrottleStats,
-    UserDirectory,
+    request_uri, AuthorizationPolicy, AuthorizationRequest, LoginThrottle, RateLimiter,
+    ThrottleStats, UserDirectory,
 };
 
 /// The embedded authorization server's settings and users.
@@ -17,6 +17,8 @@ pub(super) struct AuthorizationServer {
     pub(super) users: Arc<dyn UserDirectory>,
     /// Failed sign-ins of this instance, per account and client address.
     pub(super) throttle: Arc<LoginThrottle>,
+    /// Pushed authorization requests per client address.
+    pub(super) par_rate: Arc<RateLimiter>,
 }
 
 /// The answer to a pushed authorization request (RFC 9126 §2.2), sent with `201 Created`.
@@ -54,10 +56,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         users: Arc<dyn UserDirectory>,
     ) -> Self {
         let throttle = Arc::new(LoginThrottle::new(policy.throttle));
+        let par_rate = Arc::new(RateLimiter::new(policy.par_rate));
         self.authorization = Some(AuthorizationServer {
             policy,
             users,
             throttle,
+            par_rate,
         });
         self
     }
@@ -66,6 +70,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// records kept), when the authorization server is enabled.
     pub fn login_throttle_stats(&self) -> Option<ThrottleStats> {
         self.authorization.as_ref().map(|a| a.throttle.stats())
+    }
+
+    /// Pushed authorization requests refused for their address's rate so far, when the
+    /// authorization server is enabled.
+    pub fn par_rate_refusals(&self) -> Option<u64> {
+        self.authorization.as_ref().map(|a| a.par_rate.refused())
     }
 
     /// The authorization server's rules, when it is enabled.
@@ -121,9 +131,20 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     ) -> Outcome<ParResponse> {
         let now = self.clock.now();
         let server = self.authorization.as_ref().ok_or_else(no_server)?;
+        // Each pushed request stores a session: an address gets so many (RFC 9126 Section 2.3).
+        if let Err(wait) = server.par_rate.take(facts.client_address, now) {
+            return Err(Refusal::new(
+                Cause::ParRateLimited,
+                format!(
+                    "too many pushed authorization requests from this address; retry in {wait} s"
+                ),
+            )
+            .with_retry_after(wait));
+        }
         let checked =
-            AuthorizationRequest::from_form(body, &server.policy.redirect).and_then(|r| {
+            AuthorizationRequest::from_form(body, &server.policy.redirect).and_then(|mut r| {
                 let ids = r.configurations(&self.config.metadata)?;
+                r.trim_details(&self.config.metadata)?;
                 Ok((r, ids))
             });
         let (mut request, configuration_ids) = match checked {

@@ -1,7 +1,11 @@
-//! Brute force on the login page (issue #20, finding 2): a new pushed request is free, so the
-//! per-request limit alone let 100 wrong passwords through in 0.2 s. Failed sign-ins now back
-//! off per account and per client address, answered with `429` and `Retry-After`, with the
-//! same page whether the user exists or not, and logged.
+//! Abuse of the authorization server's free requests (issue #20):
+//! - brute force on the login page (finding 2): a new pushed request is free, so the
+//!   per-request limit alone let 100 wrong passwords through in 0.2 s. Failed sign-ins now back
+//!   off per account and per client address, answered with `429` and `Retry-After`, with the
+//!   same page whether the user exists or not, and logged;
+//! - storage filled through PAR (finding 10): 300 PARs in 0.2 s wrote 3 MB, an unused 60 KB
+//!   `authorization_details` member stored as sent. PARs are now rate-limited per address and
+//!   store only what the issuer uses.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -28,6 +32,10 @@ struct Env {
 }
 
 fn env() -> Env {
+    env_with_router(|router| router)
+}
+
+fn env_with_router(wrap: impl FnOnce(Router) -> Router) -> Env {
     let clock = ManualClock::new(1_800_000_000);
     let mut metadata = CredentialIssuerMetadata::new("https://issuer.example.com");
     let mut config = CredentialConfiguration::sd_jwt_vc(CONFIG);
@@ -49,7 +57,7 @@ fn env() -> Env {
         ),
     );
     Env {
-        app: oid4vci_axum::router(issuer.clone(), None),
+        app: wrap(oid4vci_axum::router(issuer.clone(), None)),
         clock,
         issuer,
     }
@@ -62,12 +70,25 @@ struct Reply {
 }
 
 async fn call(env: &Env, method: &str, uri: &str, body: String, from: Option<&str>) -> Reply {
+    call_with(env, method, uri, body, from, &[]).await
+}
+
+async fn call_with(
+    env: &Env,
+    method: &str,
+    uri: &str,
+    body: String,
+    from: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Reply {
     let mut req = Request::builder()
         .method(method)
         .uri(uri)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .expect("request");
+        .header("content-type", "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut req = req.body(Body::from(body)).expect("request");
     if let Some(address) = from {
         let ip: IpAddr = address.parse().expect("address");
         req.extensions_mut().insert(ClientAddress(ip));
@@ -102,18 +123,22 @@ fn hidden(page: &str, name: &str) -> String {
     page[start..start + len].to_owned()
 }
 
-/// A fresh pushed request and its login page: (request_uri, form_token).
-async fn fresh_page(env: &Env) -> (String, String) {
+fn par_body(extra: &[(&str, &str)]) -> String {
     let challenge = CodeChallenge::of_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-    let body = form(&[
+    let mut pairs = vec![
         ("response_type", "code"),
         ("client_id", "wallet-1"),
         ("redirect_uri", "https://wallet.example/cb"),
-        ("scope", "age"),
         ("code_challenge_method", "S256"),
         ("code_challenge", challenge.as_str()),
-    ]);
-    let pushed = call(env, "POST", "/par", body, None).await;
+    ];
+    pairs.extend_from_slice(extra);
+    form(&pairs)
+}
+
+/// A fresh pushed request and its login page: (request_uri, form_token).
+async fn fresh_page(env: &Env) -> (String, String) {
+    let pushed = call(env, "POST", "/par", par_body(&[("scope", "age")]), None).await;
     assert_eq!(pushed.status, StatusCode::CREATED, "{}", pushed.text);
     let json: serde_json::Value = serde_json::from_str(&pushed.text).expect("json");
     let uri = json["request_uri"]
@@ -256,5 +281,114 @@ async fn a_forged_form_does_not_count_against_the_account() {
     assert_eq!(
         env.issuer.login_throttle_stats().expect("stats").failures,
         0
+    );
+}
+
+#[tokio::test]
+async fn pushed_requests_are_rate_limited_per_address() {
+    let env = env();
+    let from = Some("203.0.113.5");
+    let push = |from| call(&env, "POST", "/par", par_body(&[("scope", "age")]), from);
+    for n in 0..60 {
+        assert_eq!(push(from).await.status, StatusCode::CREATED, "request {n}");
+    }
+    let refused = push(from).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.retry_after.as_deref(), Some("1"));
+    let body: serde_json::Value = serde_json::from_str(&refused.text).expect("json");
+    assert_eq!(body["error"], "invalid_request");
+    // Other addresses are not affected, and the address gets one a second (60 a minute).
+    assert_eq!(push(Some("198.51.100.7")).await.status, StatusCode::CREATED);
+    env.clock.advance(1);
+    assert_eq!(push(from).await.status, StatusCode::CREATED);
+    assert_eq!(push(from).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(env.issuer.par_rate_refusals(), Some(2));
+}
+
+#[tokio::test]
+async fn behind_a_proxy_the_address_comes_from_its_header() {
+    let env = env_with_router(|router| {
+        router.layer(axum::middleware::from_fn_with_state(
+            header::HeaderName::from_static("x-forwarded-for"),
+            oid4vci_axum::client_address_from_header,
+        ))
+    });
+    // The proxy appends the peer it saw: that last entry counts, not what the client wrote.
+    let forwarded = [("x-forwarded-for", "10.9.9.9, 203.0.113.77")];
+    for _ in 0..60 {
+        let r = call_with(
+            &env,
+            "POST",
+            "/par",
+            par_body(&[("scope", "age")]),
+            None,
+            &forwarded,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let r = call_with(
+        &env,
+        "POST",
+        "/par",
+        par_body(&[("scope", "age")]),
+        None,
+        &forwarded,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let other = [("x-forwarded-for", "203.0.113.77, 198.51.100.8")];
+    let r = call_with(
+        &env,
+        "POST",
+        "/par",
+        par_body(&[("scope", "age")]),
+        None,
+        &other,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_pushed_request_stores_only_what_the_issuer_uses() {
+    let env = env();
+    let padding = "x".repeat(60 * 1024);
+    let details = serde_json::json!([{
+        "type": "openid_credential",
+        "credential_configuration_id": CONFIG,
+        "unused": padding,
+        "claims": [{"path": ["given_name"]}],
+    }])
+    .to_string();
+    let pushed = call(
+        &env,
+        "POST",
+        "/par",
+        par_body(&[("authorization_details", &details)]),
+        None,
+    )
+    .await;
+    assert_eq!(pushed.status, StatusCode::CREATED, "{}", pushed.text);
+    let json: serde_json::Value = serde_json::from_str(&pushed.text).expect("json");
+    let uri = json["request_uri"].as_str().expect("request_uri");
+    let session = env
+        .issuer
+        .store()
+        .find(LookupKind::RequestUri, &SecretHash::of(uri))
+        .await
+        .expect("store")
+        .expect("session");
+    let stored = serde_json::to_value(&session).expect("json");
+    let size = stored.to_string().len();
+    assert!(size < 4096, "the stored session is {size} bytes");
+    assert_eq!(
+        stored["authorization"]["request"]["authorization_details"],
+        serde_json::json!([{"type": "openid_credential", "credential_configuration_id": CONFIG}])
     );
 }

@@ -1,0 +1,3 @@
+#![no_main]
+// Entry point shared with the corpus replay test: oid4vci_fuzzing::http::status_list_path.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oid4vci_fuzzing::http::status_list_path(data));

@@ -149,7 +149,11 @@ impl JweEncryption {
             if keys.iter().any(|k| k.kid == kid) {
                 return Err(err(format!("the kid {kid} is used twice")));
             }
-            let decrypter = Box::new(ECDH_ES.decrypter_from_jwk(&private).map_err(jose)?);
+            let mut decrypter = ECDH_ES.decrypter_from_jwk(&private).map_err(jose)?;
+            // The key is chosen by kid here (request_key); josekit would otherwise also demand
+            // the kid in the header, refusing a request to the only key that omits it.
+            decrypter.remove_key_id();
+            let decrypter = Box::new(decrypter);
             keys.push(RequestKey {
                 kid,
                 private,

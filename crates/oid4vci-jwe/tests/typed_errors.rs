@@ -194,6 +194,29 @@ fn any_crit_is_refused_and_a_malformed_one_says_so() {
     }
 }
 
+#[test]
+fn a_single_key_needs_no_kid_and_several_do() {
+    let issuer = JweEncryption::generate().expect("keys");
+    let jwe = sealed(&issuer, false, &[]);
+    let header = jwe.split('.').next().expect("header");
+    let header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("b64")).expect("json");
+    assert!(header.get("kid").is_none(), "{header}");
+    assert_eq!(
+        issuer.open_request(&jwe).expect("the only key"),
+        br#"{"hello":"issuer"}"#
+    );
+    let other = JweEncryption::generate().expect("keys");
+    let mut keys = issuer.private_jwks();
+    let more = other.private_jwks()["keys"][0].clone();
+    keys["keys"].as_array_mut().expect("keys").push(more);
+    let two = JweEncryption::from_private_jwks(&keys).expect("two keys");
+    assert_eq!(
+        two.open_request(&jwe).expect_err("which key?"),
+        JweError::KidRequired
+    );
+}
+
 /// The library's text: present for the log, absent from what the wallet reads.
 fn library_text_stays_off_the_wire(error: &JweError) -> String {
     let detail = error.detail().expect("the library's text is kept").as_str();

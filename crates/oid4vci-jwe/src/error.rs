@@ -212,7 +212,7 @@ pub enum JweError {
     /// The response key cannot be used for the `alg`: not a key of a supported curve, off its
     /// curve, or an X25519 point of low order (RFC 7748 Section 6.1), found by a trial key
     /// agreement.
-    #[error("jwk is not a usable public key for this alg: an EC P-256 key on its curve (kty EC, crv P-256, x, y) or an X25519 key (kty OKP, crv X25519, x) that is not of low order")]
+    #[error("jwk is not a usable public key for this alg: an EC key on its curve (kty EC, crv P-256, P-384 or P-521, x, y) or an X25519 key (kty OKP, crv X25519, x) that is not of low order")]
     UnusableKey {
         /// What the library said.
         #[source]

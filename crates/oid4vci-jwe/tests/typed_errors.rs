@@ -281,6 +281,15 @@ fn response_parameters_are_refused_by_type() {
     issuer
         .check_response_key(&parameters(good.clone()))
         .expect("a usable key");
+    for curve in [EcCurve::P384, EcCurve::P521] {
+        let key = Jwk::generate_ec_key(curve).expect("key");
+        let mut public: Value =
+            serde_json::from_str(&key.to_public_key().expect("public").to_string()).expect("json");
+        public["alg"] = json!("ECDH-ES+A256KW");
+        issuer
+            .check_response_key(&parameters(public))
+            .expect("the message names these curves: they work");
+    }
     let mut private = good.clone();
     private["d"] = json!("AAAA");
     let mut no_alg = good.clone();

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::{ENC_VALUES, MAX_JWE_LEN, RESPONSE_ALG_VALUES};
+use crate::params::{ENC_VALUES, MAX_JWE_LEN, RESPONSE_ALG_VALUES};
 use oid4vci_issuer::EncryptionError;
 
 /// Longest library text kept in a [`LibraryDetail`].

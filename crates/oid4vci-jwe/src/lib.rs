@@ -47,8 +47,10 @@
 
 mod error;
 mod header;
+mod params;
 
 pub use error::{JweError, JwePart, LibraryDetail};
+pub use params::{ENC_VALUES, MAX_JWE_LEN, RESPONSE_ALG_VALUES};
 
 use josekit::jwe::{JweDecrypter, JweHeader, ECDH_ES, ECDH_ES_A128KW, ECDH_ES_A256KW};
 use josekit::jwk::alg::ec::EcCurve;
@@ -56,15 +58,6 @@ use josekit::jwk::Jwk;
 use oid4vci_issuer::{EncryptionError, MessageEncryption};
 use oid4vci_types::CredentialResponseEncryption;
 use serde_json::{json, Value};
-
-/// Largest compact JWE request accepted (the HTTP adapters cap bodies at 64 KiB as well).
-pub const MAX_JWE_LEN: usize = 64 * 1024;
-
-/// Content encryption algorithms accepted and offered.
-pub const ENC_VALUES: [&str; 2] = ["A128GCM", "A256GCM"];
-
-/// Key management algorithms a wallet may ask for in `credential_response_encryption`.
-pub const RESPONSE_ALG_VALUES: [&str; 3] = ["ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A256KW"];
 
 fn err(reason: impl Into<String>) -> EncryptionError {
     EncryptionError(reason.into())

@@ -21,15 +21,11 @@ pub(crate) fn routes<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S,
         .with_state(issuer)
 }
 
-/// True when the `Accept` header admits the JWT form (absent, `*/*`, `application/*` or the
-/// media type itself, with a non-zero `q`).
+/// True when the `Accept` header admits the JWT form: absent, or its most specific range for
+/// the media type (the type itself, `application/*`, `*/*`) has a non-zero `q`.
 fn accepts_jwt(headers: &HeaderMap) -> bool {
     let ranges = crate::accept::ranges(headers);
-    ranges.is_empty()
-        || ["*/*", "application/*", STATUS_LIST_MEDIA_TYPE]
-            .iter()
-            .filter_map(|m| crate::accept::quality_of(&ranges, m))
-            .any(|q| q > 0.0)
+    crate::accept::quality(&ranges, STATUS_LIST_MEDIA_TYPE) > 0
 }
 
 fn not_found() -> Response {

@@ -27,9 +27,10 @@ struct App<S, M> {
 
 type Shared<S, M> = State<Arc<App<S, M>>>;
 
-/// The wallet-facing router: metadata (`/.well-known/openid-credential-issuer`,
-/// `/.well-known/oauth-authorization-server`, and `/.well-known/jwt-vc-issuer` when `jwks` is
-/// given), `GET /credential-offer/{id}`, `POST /token`, `/nonce`, `/credential`,
+/// The wallet-facing router: metadata (`/.well-known/openid-credential-issuer`, as the signed
+/// JWT when `Accept` names `application/jwt` with a quality above zero and at least JSON's, JSON
+/// otherwise, `Vary: Accept` on both; `/.well-known/oauth-authorization-server`, and
+/// `/.well-known/jwt-vc-issuer` when `jwks` is given), `GET /credential-offer/{id}`, `POST /token`, `/nonce`, `/credential`,
 /// `/deferred_credential`, `/notification`, the embedded authorization server's `POST /par`
 /// and `GET`/`POST /authorize` (answering errors unless it is enabled), and
 /// `GET /status-lists/{list}`: the signed Status List Tokens (`application/statuslist+jwt`,
@@ -100,17 +101,19 @@ fn refuse_query_token(query: &Option<String>) -> Result<(), Response> {
 }
 
 /// The Credential Issuer Metadata: JSON, or the signed JWT (`application/jwt`, Section 12.2.3)
-/// when the wallet accepts it and the issuer signs its metadata.
+/// when the wallet prefers it (RFC 9110 §12.5.1 quality values) and the issuer signs its
+/// metadata; `Vary: Accept` either way.
 async fn metadata<S: SessionStore, M: CredentialMinter>(
     State(app): Shared<S, M>,
     headers: HeaderMap,
 ) -> Response {
-    // The JWT form only when the wallet names it with a quality above zero and at least that
-    // of JSON (RFC 9110 §12.4.2: q=0 means "not acceptable"); JSON otherwise.
+    // The JWT form only when the wallet names it with a quality above zero (RFC 9110 §12.4.2:
+    // q=0 means "not acceptable"; a wildcard does not ask for it) and at least the quality
+    // JSON gets from its most specific range (§12.5.1: `*/*` counts for JSON); JSON otherwise.
     let ranges = crate::accept::ranges(&headers);
-    let jwt = crate::accept::quality_of(&ranges, "application/jwt").unwrap_or(0.0);
-    let json = crate::accept::quality_of(&ranges, "application/json").unwrap_or(0.0);
-    let wants_jwt = jwt > 0.0 && jwt >= json;
+    let jwt = crate::accept::quality_of(&ranges, "application/jwt").unwrap_or(0);
+    let json = crate::accept::quality(&ranges, "application/json");
+    let wants_jwt = jwt > 0 && jwt >= json;
     let signing_failed = |e: oid4vci_issuer::IssuerError| {
         let why = match e {
             oid4vci_issuer::IssuerError::Signing(why) => why.to_string(),

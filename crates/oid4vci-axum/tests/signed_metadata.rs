@@ -166,3 +166,55 @@ async fn content_negotiation_honours_quality_values_and_varies_on_accept() {
         assert_eq!(vary.as_deref(), Some("accept"), "{accept}");
     }
 }
+
+/// RFC 9110 §12.5.1: the most specific range gives a media type its quality, so JSON acceptable
+/// through a wildcard outranks a JWT asked for with a lower `q`; `Q=` is the same parameter as
+/// `q=`; a quality outside the grammar (`inf`, `2`, `-1`, `0.0001`) is not a preference for the
+/// JWT. And `Vary: Accept` survives the CORS layer, which adds its own `Vary` values for browser
+/// requests (RFC 9110 §12.5.5).
+#[tokio::test]
+async fn the_most_specific_range_decides_and_vary_survives_cors() {
+    let app = app(Some(Arc::new(KeySigner(TestWallet::new()))));
+    for (accept, jwt) in [
+        ("application/jwt;q=0.5, */*", false),
+        ("application/jwt;q=0.5, application/*", false),
+        ("application/jwt;q=0.5, application/*;q=0.4", true),
+        ("application/jwt;q=0.5, application/json;q=0.4, */*", true),
+        ("application/jwt, application/json;q=0, */*", true),
+        ("application/jwt;Q=0", false),
+        ("application/jwt ; q=0.000", false),
+        ("application/JWT;q=1.000", true),
+        ("application/jwt;q=inf", false),
+        ("application/jwt;q=2", false),
+        ("application/jwt;q=-1", false),
+        ("application/jwt;q=0.0001", false),
+        ("application/jwt;q=NaN", false),
+        ("application/*", false),
+    ] {
+        let req = Request::builder()
+            .uri("/.well-known/openid-credential-issuer")
+            .header(header::ACCEPT, accept)
+            .header(header::ORIGIN, "https://wallet.example")
+            .body(Body::empty())
+            .expect("request");
+        let resp = app.clone().oneshot(req).await.expect("response");
+        assert_eq!(resp.status(), StatusCode::OK, "{accept}");
+        let ct = resp.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert_eq!(ct.starts_with("application/jwt"), jwt, "{accept}: {ct}");
+        let vary: Vec<String> = resp
+            .headers()
+            .get_all(header::VARY)
+            .iter()
+            .flat_map(|v| v.to_str().expect("ascii").split(','))
+            .map(|v| v.trim().to_ascii_lowercase())
+            .collect();
+        assert!(vary.iter().any(|v| v == "accept"), "{accept}: {vary:?}");
+        assert!(
+            vary.iter().any(|v| v == "origin"),
+            "CORS keeps its own: {vary:?}"
+        );
+    }
+}

@@ -1,89 +1,118 @@
-//! Reading a compact JWE's protected header before decrypting, so a refusal can say why.
+//! Reading and checking a compact JWE's header and parts before decrypting, so a refusal can
+//! say why and the cipher never sees a part of the wrong shape.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use oid4vci_issuer::EncryptionError;
 use serde_json::{Map, Value};
 
-/// Largest protected header accepted.
+use crate::error::{JweError, JwePart};
+
+/// Largest protected header accepted, in base64url characters.
 const MAX_HEADER_LEN: usize = 4096;
 
+/// Bytes of the AES-GCM IV (96 bits) and authentication tag (128 bits), RFC 7518 Section 5.3.
+const GCM_IV_LEN: usize = 12;
+const GCM_TAG_LEN: usize = 16;
+
+/// The IV and tag lengths of a content encryption algorithm this crate accepts.
+fn lengths(enc: &str) -> Option<(usize, usize)> {
+    match enc {
+        "A128GCM" | "A256GCM" => Some((GCM_IV_LEN, GCM_TAG_LEN)),
+        _ => None,
+    }
+}
+
+/// `part` decoded from unpadded base64url.
+fn decode(text: &str, part: JwePart) -> Result<Vec<u8>, JweError> {
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| JweError::NotBase64url { part })
+}
+
 /// The protected header of a compact JWE (five base64url segments).
-pub(crate) fn protected_header(jwe: &str) -> Result<Map<String, Value>, EncryptionError> {
-    let segments: Vec<&str> = jwe.split('.').collect();
-    if segments.len() != 5 {
-        return Err(EncryptionError(format!(
-            "a compact JWE has 5 dot-separated parts; this has {}",
-            segments.len()
-        )));
+pub(crate) fn protected_header(jwe: &str) -> Result<Map<String, Value>, JweError> {
+    let parts = jwe.split('.').count();
+    if parts != 5 {
+        return Err(JweError::PartCount { parts });
     }
-    let first = segments.first().copied().unwrap_or_default();
+    let first = jwe.split('.').next().unwrap_or_default();
     if first.len() > MAX_HEADER_LEN {
-        return Err(EncryptionError("the JWE header is too large".into()));
+        return Err(JweError::HeaderTooLarge);
     }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(first)
-        .map_err(|_| EncryptionError("the JWE header is not base64url".into()))?;
+    let bytes = decode(first, JwePart::Header)?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(EncryptionError(
-            "the JWE header is not a JSON object".into(),
-        )),
+        _ => Err(JweError::HeaderNotObject),
     }
+}
+
+/// Refuses any `crit` (RFC 7516 Section 4.1.13): a malformed one (not a non-empty array of
+/// strings), and a well-formed one too, since this issuer understands no extension and a
+/// recipient must refuse a JWE whose critical extensions it does not understand.
+pub(crate) fn check_crit(header: &Map<String, Value>) -> Result<(), JweError> {
+    let Some(crit) = header.get("crit") else {
+        return Ok(());
+    };
+    let names = crit
+        .as_array()
+        .filter(|names| !names.is_empty())
+        .and_then(|names| {
+            names
+                .iter()
+                .map(Value::as_str)
+                .collect::<Option<Vec<&str>>>()
+        })
+        .ok_or(JweError::CritMalformed)?;
+    Err(JweError::CritUnsupported {
+        names: clip(&names.join(",")),
+    })
 }
 
 /// Checks the `epk` of an ECDH-ES request: a P-256 public key on its curve (the issuer's request
 /// keys are P-256).
-pub(crate) fn check_epk(header: &Map<String, Value>) -> Result<(), EncryptionError> {
+pub(crate) fn check_epk(header: &Map<String, Value>) -> Result<(), JweError> {
     let epk = header
         .get("epk")
         .and_then(Value::as_object)
-        .ok_or_else(|| {
-            EncryptionError(
-                "the JWE header has no epk (the ephemeral public key of ECDH-ES)".into(),
-            )
-        })?;
+        .ok_or(JweError::EpkMissing)?;
     let mut public = epk.clone();
     public.remove("use");
     public.remove("alg");
     match oid4vci_proof::PublicKey::from_jwk(&public) {
         Ok(key) if key.alg() == oid4vci_proof::Alg::Es256 => Ok(()),
-        _ => Err(EncryptionError(
-            "the epk must be a P-256 public key on its curve (kty EC, crv P-256, x and y of 32 bytes)"
-                .into(),
-        )),
+        _ => Err(JweError::EpkInvalid),
     }
 }
 
-/// Checks the parts of a compact JWE for ECDH-ES with AES-GCM: no encrypted key, a 96-bit IV, a
-/// ciphertext, a 128-bit tag, all base64url.
-pub(crate) fn check_parts(jwe: &str) -> Result<(), EncryptionError> {
+/// Checks the parts of a compact JWE for ECDH-ES with `enc`: no encrypted key, an IV and a tag of
+/// the lengths `enc` needs, a ciphertext, all base64url.
+pub(crate) fn check_parts(jwe: &str, enc: &str) -> Result<(), JweError> {
     let parts: Vec<&str> = jwe.split('.').collect();
     let [_, encrypted_key, iv, ciphertext, tag] = parts.as_slice() else {
-        return Err(EncryptionError(
-            "a compact JWE has 5 dot-separated parts".into(),
-        ));
+        return Err(JweError::PartCount { parts: parts.len() });
+    };
+    let Some((iv_len, tag_len)) = lengths(enc) else {
+        return Err(JweError::EncUnsupported { enc: clip(enc) });
     };
     if !encrypted_key.is_empty() {
-        return Err(EncryptionError(
-            "with ECDH-ES (direct key agreement) the encrypted key part must be empty".into(),
-        ));
+        return Err(JweError::EncryptedKeyPresent);
     }
-    let decoded = |part: &str, name: &str| {
-        URL_SAFE_NO_PAD
-            .decode(part)
-            .map_err(|_| EncryptionError(format!("the JWE {name} is not base64url")))
-    };
-    if decoded(iv, "IV")?.len() != 12 {
-        return Err(EncryptionError(
-            "the JWE IV must be 96 bits (12 bytes) for AES-GCM".into(),
-        ));
+    let len = decode(iv, JwePart::Iv)?.len();
+    if len != iv_len {
+        return Err(JweError::IvLength {
+            enc: enc.to_owned(),
+            expected: iv_len,
+            len,
+        });
     }
-    decoded(ciphertext, "ciphertext")?;
-    if decoded(tag, "authentication tag")?.len() != 16 {
-        return Err(EncryptionError(
-            "the JWE authentication tag must be 128 bits (16 bytes) for AES-GCM".into(),
-        ));
+    decode(ciphertext, JwePart::Ciphertext)?;
+    let len = decode(tag, JwePart::Tag)?.len();
+    if len != tag_len {
+        return Err(JweError::TagLength {
+            enc: enc.to_owned(),
+            expected: tag_len,
+            len,
+        });
     }
     Ok(())
 }
@@ -91,12 +120,12 @@ pub(crate) fn check_parts(jwe: &str) -> Result<(), EncryptionError> {
 /// A string member of the header.
 pub(crate) fn text<'a>(
     header: &'a Map<String, Value>,
-    name: &str,
-) -> Result<&'a str, EncryptionError> {
+    name: &'static str,
+) -> Result<&'a str, JweError> {
     header
         .get(name)
         .and_then(Value::as_str)
-        .ok_or_else(|| EncryptionError(format!("the JWE header has no {name}")))
+        .ok_or(JweError::MissingHeader { name })
 }
 
 /// A wallet-supplied value, shortened for an error description.

@@ -5,11 +5,15 @@
 //! [`MessageEncryption`] with [josekit](https://docs.rs/josekit).
 //!
 //! - Requests: compact JWEs with `alg` `ECDH-ES` to one of the issuer's P-256 keys (chosen by
-//!   `kid`), `enc` `A128GCM` or `A256GCM`; compression (`zip`) is refused.
+//!   `kid`), `enc` `A128GCM` or `A256GCM`; compression (`zip`) and any `crit` are refused. Every
+//!   part is checked before the cipher sees it ([`JweEncryption::open_request`]).
 //! - Responses: encrypted to the wallet's `credential_response_encryption.jwk` with its `alg`
 //!   (`ECDH-ES`, `ECDH-ES+A128KW` or `ECDH-ES+A256KW`; EC P-256/P-384/P-521 or X25519 keys) and
 //!   `enc` (`A128GCM`, `A256GCM`).
 //! - Either direction can be required (`encryption_required` in the metadata).
+//! - Refusals are [`JweError`]s: their `Display` (what the wallet reads) is in this crate's
+//!   words; the crypto library's text is only their [`detail`](JweError::detail), which the
+//!   [`MessageEncryption`] implementation logs with `tracing` and never returns (CWE-209).
 //!
 //! ```
 //! use oid4vci_jwe::JweEncryption;
@@ -41,7 +45,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod error;
 mod header;
+mod params;
+
+pub use error::{JweError, JwePart, LibraryDetail};
+pub use params::{ENC_VALUES, MAX_JWE_LEN, RESPONSE_ALG_VALUES};
 
 use josekit::jwe::{JweDecrypter, JweHeader, ECDH_ES, ECDH_ES_A128KW, ECDH_ES_A256KW};
 use josekit::jwk::alg::ec::EcCurve;
@@ -49,15 +58,6 @@ use josekit::jwk::Jwk;
 use oid4vci_issuer::{EncryptionError, MessageEncryption};
 use oid4vci_types::CredentialResponseEncryption;
 use serde_json::{json, Value};
-
-/// Largest compact JWE request accepted (the HTTP adapters cap bodies at 64 KiB as well).
-pub const MAX_JWE_LEN: usize = 64 * 1024;
-
-/// Content encryption algorithms accepted and offered.
-pub const ENC_VALUES: [&str; 2] = ["A128GCM", "A256GCM"];
-
-/// Key management algorithms a wallet may ask for in `credential_response_encryption`.
-pub const RESPONSE_ALG_VALUES: [&str; 3] = ["ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A256KW"];
 
 fn err(reason: impl Into<String>) -> EncryptionError {
     EncryptionError(reason.into())
@@ -90,14 +90,27 @@ impl std::fmt::Debug for JweEncryption {
     }
 }
 
+/// Errors of key setup (the operator's, not the wallet's): the library's text is kept.
 fn jose(e: josekit::JoseError) -> EncryptionError {
     err(e.to_string())
 }
 
-/// A response key the library cannot encrypt to, in our words (its own text, with source paths
-/// of the crypto library, stays off the wire: CWE-209).
-fn unusable_key() -> EncryptionError {
-    err("jwk is not a usable public key for this alg: an EC P-256 key on its curve (kty EC, crv P-256, x, y) or an X25519 key (kty OKP, crv X25519, x) that is not of low order")
+/// A response key the library cannot encrypt to: in our words, with the library's text (which
+/// names OpenSSL's functions and source paths) as the detail for the log only (CWE-209).
+fn unusable_key(e: josekit::JoseError) -> JweError {
+    JweError::UnusableKey {
+        detail: LibraryDetail::of(&e),
+    }
+}
+
+/// A refusal of wallet input, for the [`MessageEncryption`] port: the description for the
+/// wallet; the library's text, where the library refused, goes to the log (`info`: the wallet's
+/// input, not a fault of the issuer) and nowhere else.
+fn refused(e: JweError) -> EncryptionError {
+    if let Some(detail) = e.detail() {
+        tracing::info!(error = %e, detail = %detail, "JWE refused");
+    }
+    e.into()
 }
 
 impl JweEncryption {
@@ -129,7 +142,11 @@ impl JweEncryption {
             if keys.iter().any(|k| k.kid == kid) {
                 return Err(err(format!("the kid {kid} is used twice")));
             }
-            let decrypter = Box::new(ECDH_ES.decrypter_from_jwk(&private).map_err(jose)?);
+            let mut decrypter = ECDH_ES.decrypter_from_jwk(&private).map_err(jose)?;
+            // The key is chosen by kid here (request_key); josekit would otherwise also demand
+            // the kid in the header, refusing a request to the only key that omits it.
+            decrypter.remove_key_id();
+            let decrypter = Box::new(decrypter);
             keys.push(RequestKey {
                 kid,
                 private,
@@ -180,19 +197,91 @@ impl JweEncryption {
         json!({ "keys": keys })
     }
 
-    fn request_key(&self, kid: Option<&str>) -> Result<&RequestKey, EncryptionError> {
-        match kid {
-            Some(kid) => self.keys.iter().find(|k| k.kid == kid).ok_or_else(|| {
-                err(format!(
-                    "kid {} is not one of this issuer's credential_request_encryption keys",
-                    header::clip(kid)
-                ))
-            }),
-            None if self.keys.len() == 1 => self.keys.first().ok_or_else(|| err("no key")),
-            None => Err(err(
-                "the JWE header has no kid; name the credential_request_encryption key it is encrypted to",
-            )),
+    fn request_key(&self, kid: Option<&str>) -> Result<&RequestKey, JweError> {
+        match (kid, self.keys.as_slice()) {
+            (Some(kid), keys) => {
+                keys.iter()
+                    .find(|k| k.kid == kid)
+                    .ok_or_else(|| JweError::UnknownKid {
+                        kid: header::clip(kid),
+                    })
+            }
+            (None, [only]) => Ok(only),
+            (None, _) => Err(JweError::KidRequired),
         }
+    }
+
+    /// Opens a compact JWE request; returns the plaintext (the JSON request). Every part is
+    /// checked before the cipher sees it, in this order: the size ([`MAX_JWE_LEN`]); five
+    /// parts; the protected header (base64url, a JSON object of at most 4096 characters);
+    /// `alg` `ECDH-ES`; `enc` one of [`ENC_VALUES`]; no `zip`; no `crit` (RFC 7516 Section
+    /// 4.1.13: a malformed one, and any extension, since none is understood); the `epk` a P-256
+    /// key on its curve; an empty encrypted key; the IV and tag of the lengths `enc` needs (96
+    /// and 128 bits for AES-GCM); the ciphertext base64url; then the key named by `kid` (or the
+    /// only one). Only then is it decrypted.
+    ///
+    /// The [`MessageEncryption`] implementation calls this and hands the wallet the error's
+    /// `Display`.
+    pub fn open_request(&self, jwe: &str) -> Result<Vec<u8>, JweError> {
+        if jwe.len() > MAX_JWE_LEN {
+            return Err(JweError::TooLarge { len: jwe.len() });
+        }
+        let protected = header::protected_header(jwe)?;
+        let alg = header::text(&protected, "alg")?;
+        if alg != "ECDH-ES" {
+            return Err(JweError::RequestAlgUnsupported {
+                alg: header::clip(alg),
+            });
+        }
+        let enc = header::text(&protected, "enc")?;
+        if !ENC_VALUES.contains(&enc) {
+            return Err(JweError::EncUnsupported {
+                enc: header::clip(enc),
+            });
+        }
+        if protected.contains_key("zip") {
+            return Err(JweError::Compressed);
+        }
+        header::check_crit(&protected)?;
+        header::check_epk(&protected)?;
+        // The cipher is never handed an IV or tag of the wrong size (an empty IV used to panic
+        // inside AES-GCM).
+        header::check_parts(jwe, enc)?;
+        let kid = protected.get("kid").and_then(Value::as_str);
+        let key = self.request_key(kid)?;
+        let (plaintext, _header): (Vec<u8>, JweHeader) =
+            josekit::jwe::deserialize_compact(jwe, key.decrypter.as_ref()).map_err(|e| {
+                JweError::Undecryptable {
+                    kid: key.kid.clone(),
+                    detail: LibraryDetail::of(&e),
+                }
+            })?;
+        Ok(plaintext)
+    }
+
+    /// Checks the wallet's `credential_response_encryption` before anything is issued: `enc`
+    /// one of [`ENC_VALUES`], no `zip`, a public `jwk` with an `alg` of
+    /// [`RESPONSE_ALG_VALUES`] (its own, or the request's, the same if both), and a trial
+    /// encryption to it, so a key that parses but cannot be used (off its curve, or an X25519
+    /// point of low order, RFC 7748 Section 6.1, whose shared secret is all zeros) is refused
+    /// here and not after a credential was minted.
+    pub fn check_response_key(
+        &self,
+        parameters: &CredentialResponseEncryption,
+    ) -> Result<(), JweError> {
+        self.seal_response(b"", parameters).map(|_| ())
+    }
+
+    /// Encrypts `plaintext` (the JSON response) to the wallet's `credential_response_encryption`;
+    /// returns a compact JWE.
+    pub fn seal_response(
+        &self,
+        plaintext: &[u8],
+        parameters: &CredentialResponseEncryption,
+    ) -> Result<String, JweError> {
+        let (encrypter, header) = self.encrypter_for(parameters)?;
+        josekit::jwe::serialize_compact(plaintext, &header, encrypter.as_ref())
+            .map_err(unusable_key)
     }
 }
 
@@ -223,65 +312,14 @@ impl MessageEncryption for JweEncryption {
     }
 
     fn decrypt_request(&self, jwe: &str) -> Result<Vec<u8>, EncryptionError> {
-        if jwe.len() > MAX_JWE_LEN {
-            return Err(err(format!(
-                "the JWE is {} bytes; at most {MAX_JWE_LEN} are accepted",
-                jwe.len()
-            )));
-        }
-        let protected = header::protected_header(jwe)?;
-        let alg = header::text(&protected, "alg")?;
-        if alg != "ECDH-ES" {
-            return Err(err(format!(
-                "alg {} is not supported for requests; use ECDH-ES",
-                header::clip(alg)
-            )));
-        }
-        let enc = header::text(&protected, "enc")?;
-        if !ENC_VALUES.contains(&enc) {
-            return Err(err(format!(
-                "enc {} is not supported; use one of {}",
-                header::clip(enc),
-                ENC_VALUES.join(", ")
-            )));
-        }
-        if protected.contains_key("zip") {
-            return Err(err(
-                "compressed (zip) requests are not accepted; zip_values_supported is empty",
-            ));
-        }
-        if protected.contains_key("crit") {
-            return Err(err(
-                "the JWE header lists crit extensions; this issuer understands none (RFC 7516 Section 4.1.13)",
-            ));
-        }
-        header::check_epk(&protected)?;
-        // Every part is checked before the cipher sees it: the cipher is never handed an IV or
-        // tag of the wrong size (an empty IV used to panic inside AES-GCM).
-        header::check_parts(jwe)?;
-        let kid = protected.get("kid").and_then(Value::as_str);
-        let key = self.request_key(kid)?;
-        let (plaintext, _header): (Vec<u8>, JweHeader) =
-            josekit::jwe::deserialize_compact(jwe, key.decrypter.as_ref()).map_err(|_| {
-                err(format!(
-                    "it does not decrypt with key {}: the ciphertext or its authentication tag was altered, or it was encrypted to another key",
-                    key.kid
-                ))
-            })?;
-        Ok(plaintext)
+        self.open_request(jwe).map_err(refused)
     }
 
     fn check_response_parameters(
         &self,
         parameters: &CredentialResponseEncryption,
     ) -> Result<(), EncryptionError> {
-        // A trial encryption, before anything is issued: a key that passes the parameter checks
-        // but cannot be used (off its curve, an X25519 point of low order, RFC 7748 Section 6.1)
-        // is refused here, not after the credential was minted.
-        let (encrypter, header) = self.encrypter_for(parameters)?;
-        josekit::jwe::serialize_compact(b"", &header, encrypter.as_ref())
-            .map(|_| ())
-            .map_err(|_| unusable_key())
+        self.check_response_key(parameters).map_err(refused)
     }
 
     fn encrypt_response(
@@ -289,9 +327,14 @@ impl MessageEncryption for JweEncryption {
         plaintext: &[u8],
         parameters: &CredentialResponseEncryption,
     ) -> Result<String, EncryptionError> {
-        let (encrypter, header) = self.encrypter_for(parameters)?;
-        josekit::jwe::serialize_compact(plaintext, &header, encrypter.as_ref())
-            .map_err(|_| unusable_key())
+        // The parameters passed check_response_key before anything was issued: a failure here
+        // is the issuer's problem, logged as such.
+        self.seal_response(plaintext, parameters).map_err(|e| {
+            if let Some(detail) = e.detail() {
+                tracing::warn!(error = %e, detail = %detail, "a checked response key could not be used");
+            }
+            e.into()
+        })
     }
 }
 
@@ -300,56 +343,50 @@ impl JweEncryption {
     fn encrypter_for(
         &self,
         parameters: &CredentialResponseEncryption,
-    ) -> Result<(Box<dyn josekit::jwe::JweEncrypter>, JweHeader), EncryptionError> {
+    ) -> Result<(Box<dyn josekit::jwe::JweEncrypter>, JweHeader), JweError> {
         if !ENC_VALUES.contains(&parameters.enc.as_str()) {
-            return Err(err(format!(
-                "enc {} is not supported; use one of {}",
-                header::clip(&parameters.enc),
-                ENC_VALUES.join(", ")
-            )));
+            return Err(JweError::EncUnsupported {
+                enc: header::clip(&parameters.enc),
+            });
         }
         if let Some(zip) = &parameters.zip {
-            return Err(err(format!(
-                "zip {} is not supported; omit zip",
-                header::clip(zip)
-            )));
+            return Err(JweError::ZipUnsupported {
+                zip: header::clip(zip),
+            });
         }
-        let object = parameters
-            .jwk
-            .as_object()
-            .ok_or_else(|| err("jwk must be a JSON object (the wallet's public key)"))?;
+        let object = parameters.jwk.as_object().ok_or(JweError::JwkNotObject)?;
         if object.contains_key("d") {
-            return Err(err(
-                "jwk contains a private key (d); send only the public key",
-            ));
+            return Err(JweError::PrivateJwk);
         }
         let jwk_alg = object.get("alg").and_then(Value::as_str);
         let alg = match (jwk_alg, parameters.alg.as_deref()) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(err("the jwk's alg and the request's alg differ"))
-            }
+            (Some(a), Some(b)) if a != b => return Err(JweError::AlgMismatch),
             (Some(a), _) | (None, Some(a)) => a,
-            (None, None) => {
-                return Err(err(
-                    "the jwk has no alg; set it to ECDH-ES (OID4VCI 1.0 Section 10)",
-                ))
-            }
+            (None, None) => return Err(JweError::AlgMissing),
         };
-        let jwk = Jwk::from_map(object.clone()).map_err(|_| unusable_key())?;
-        let key = |e: josekit::JoseError| {
-            let _ = e; // the library's text names its internals: keep it off the wire
-            unusable_key()
-        };
+        if !RESPONSE_ALG_VALUES.contains(&alg) {
+            // Before the key is parsed, so the wallet learns about the alg first.
+            return Err(JweError::ResponseAlgUnsupported {
+                alg: header::clip(alg),
+            });
+        }
+        let jwk = Jwk::from_map(object.clone()).map_err(unusable_key)?;
         let encrypter: Box<dyn josekit::jwe::JweEncrypter> = match alg {
-            "ECDH-ES" => Box::new(ECDH_ES.encrypter_from_jwk(&jwk).map_err(key)?),
-            "ECDH-ES+A128KW" => Box::new(ECDH_ES_A128KW.encrypter_from_jwk(&jwk).map_err(key)?),
-            "ECDH-ES+A256KW" => Box::new(ECDH_ES_A256KW.encrypter_from_jwk(&jwk).map_err(key)?),
+            "ECDH-ES+A128KW" => Box::new(
+                ECDH_ES_A128KW
+                    .encrypter_from_jwk(&jwk)
+                    .map_err(unusable_key)?,
+            ),
+            "ECDH-ES+A256KW" => Box::new(
+                ECDH_ES_A256KW
+                    .encrypter_from_jwk(&jwk)
+                    .map_err(unusable_key)?,
+            ),
+            "ECDH-ES" => Box::new(ECDH_ES.encrypter_from_jwk(&jwk).map_err(unusable_key)?),
             other => {
-                return Err(err(format!(
-                    "alg {} is not supported; use one of {}",
-                    header::clip(other),
-                    RESPONSE_ALG_VALUES.join(", ")
-                )))
+                return Err(JweError::ResponseAlgUnsupported {
+                    alg: header::clip(other),
+                })
             }
         };
         let mut header = JweHeader::new();

@@ -11,7 +11,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use josekit::jwe::{JweHeader, ECDH_ES};
 use josekit::jwk::Jwk;
-use oid4vci_issuer::{Cause, CredentialBody, EventKind, HttpFacts, Issuer, MemoryStore, OfferSpec};
+use oid4vci_issuer::{
+    Cause, CredentialBody, EventKind, HttpFacts, Issuer, MemoryStore, MessageEncryption, OfferSpec,
+};
 use oid4vci_issuer_testkit::{flows, TestWallet};
 use oid4vci_jwe::JweEncryption;
 use oid4vci_sd_jwt::SdJwtVcMinter;
@@ -226,4 +228,152 @@ fn the_token_is_checked_before_decryption() {
             .expect_err("unknown token");
         assert_eq!(wrong.cause(), Cause::AccessTokenUnknown);
     }
+}
+
+/// RFC 7516 §4.1.13: a `crit` that is not a non-empty array of names is malformed and refused,
+/// like one naming an extension (even with the member present); nothing is issued either way.
+#[test]
+fn a_malformed_crit_is_refused_too() {
+    let issuer = issuer();
+    for crit in [
+        json!([]),
+        json!("x-custom"),
+        json!([1]),
+        json!({"x-custom": true}),
+        json!(null),
+        json!(["alg"]),
+    ] {
+        let (token, session) = token_for(&issuer);
+        let jwe = encrypted(&issuer, &body(&issuer, None), &[]);
+        // Edited after sealing (josekit writes only arrays): the check comes before decryption.
+        let first = jwe.split('.').next().expect("header");
+        let mut header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(first).expect("b64")).expect("json");
+        header["crit"] = crit.clone();
+        let hostile = with_part(&jwe, 0, &URL_SAFE_NO_PAD.encode(header.to_string()));
+        let (cause, text) = refused(&issuer, &token, &hostile);
+        assert_eq!(cause, Cause::RequestUndecryptable, "{crit}: {text}");
+        assert!(text.contains("crit"), "{crit}: {text}");
+        let log = block(issuer.inspect(&session)).expect("inspect").events;
+        assert!(!log.iter().any(|e| e.kind == EventKind::CredentialIssued));
+    }
+}
+
+/// Every X25519 public key of low order (RFC 7748 §6.1; the points of order 1, 2, 4 and 8 and
+/// their non-canonical encodings, with and without the top bit that RFC 7748 §5 masks) makes an
+/// all-zero shared secret: refused as `invalid_encryption_parameters` before anything is issued,
+/// for direct key agreement and with key wrapping.
+#[test]
+fn every_low_order_x25519_key_is_refused_before_issuing() {
+    let hex = |h: &str| -> Vec<u8> {
+        (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
+            .collect()
+    };
+    let low_order: Vec<Vec<u8>> = [
+        "0000000000000000000000000000000000000000000000000000000000000000", // 0
+        "0100000000000000000000000000000000000000000000000000000000000000", // 1
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800", // order 8
+        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157", // order 8
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // p - 1
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // p
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // p + 1
+    ]
+    .iter()
+    .flat_map(|h| {
+        let canonical = hex(h);
+        let mut top_bit = canonical.clone();
+        top_bit[31] |= 0x80;
+        [canonical, top_bit]
+    })
+    .collect();
+    let issuer = issuer();
+    for point in low_order {
+        for alg in ["ECDH-ES", "ECDH-ES+A128KW"] {
+            let jwk = json!({"kty": "OKP", "crv": "X25519", "x": URL_SAFE_NO_PAD.encode(&point), "alg": alg});
+            let (token, session) = token_for(&issuer);
+            let request = body(&issuer, Some(json!({"jwk": jwk, "enc": "A256GCM"})));
+            let jwe = encrypted(&issuer, &request, &[]);
+            let (cause, text) = refused(&issuer, &token, &jwe);
+            assert_eq!(cause, Cause::ResponseEncryptionInvalid, "{jwk}: {text}");
+            assert_eq!(cause.error_code().as_str(), "invalid_encryption_parameters");
+            let log = block(issuer.inspect(&session)).expect("inspect").events;
+            assert!(
+                !log.iter().any(|e| e.kind == EventKind::CredentialIssued),
+                "{jwk}: refused before issuing"
+            );
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 256, ..Default::default() })]
+
+    /// No input panics the decrypt path (issue #20 finding 1: an empty IV did, inside AES-GCM):
+    /// a valid request with any part replaced (by nothing, arbitrary text, or base64url of any
+    /// length), and with a header member replaced by any JSON value, is opened or refused,
+    /// never a panic.
+    #[test]
+    fn damaged_requests_never_panic(
+        part in 0usize..5,
+        replacement in replacements(),
+        member in proptest::sample::select(MEMBERS.to_vec()),
+        value in proptest::sample::select(values()),
+    ) {
+        let encryption = JweEncryption::generate().expect("keys");
+        let jwe = sealed_to(&encryption);
+        let _ = encryption.decrypt_request(&with_part(&jwe, part, &replacement));
+        let mut header: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD.decode(jwe.split('.').next().expect("header")).expect("b64"),
+        )
+        .expect("json");
+        header[member] = value;
+        let edited = with_part(&jwe, 0, &URL_SAFE_NO_PAD.encode(header.to_string()));
+        let _ = encryption.decrypt_request(&edited);
+        for part in 1..5 {
+            let _ = encryption.decrypt_request(&with_part(&edited, part, &replacement));
+        }
+    }
+}
+
+/// Header members a damaged request may carry.
+const MEMBERS: [&str; 11] = [
+    "alg", "enc", "epk", "kid", "crit", "zip", "apu", "apv", "cty", "typ", "x5c",
+];
+
+/// Values for them, right and wrong.
+fn values() -> Vec<Value> {
+    vec![
+        json!(null),
+        json!(1),
+        json!(""),
+        json!([]),
+        json!({}),
+        json!("ECDH-ES"),
+        json!("A128GCM"),
+        json!(["x"]),
+        json!("!!"),
+        json!({"kty": "EC", "crv": "P-256", "x": "", "y": ""}),
+    ]
+}
+
+/// A part's replacement: nothing, text, or base64url of 0 to 40 bytes.
+fn replacements() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(String::new()),
+        "[A-Za-z0-9_=.!-]{0,24}",
+        proptest::collection::vec(any::<u8>(), 0..40).prop_map(|b| URL_SAFE_NO_PAD.encode(b)),
+    ]
+}
+
+/// `{}` encrypted to the only request key of `encryption`.
+fn sealed_to(encryption: &JweEncryption) -> String {
+    let jwks = encryption.request_metadata().expect("request keys");
+    let key = Jwk::from_bytes(jwks["jwks"]["keys"][0].to_string()).expect("key");
+    let mut header = JweHeader::new();
+    header.set_content_encryption("A128GCM");
+    let encrypter = ECDH_ES.encrypter_from_jwk(&key).expect("encrypter");
+    josekit::jwe::serialize_compact(b"{}", &header, &encrypter).expect("jwe")
 }

@@ -162,4 +162,66 @@ pub mod fuzzing {
         let _ = validator.validate_jwt_proofs(&batch, &ctx);
         let _ = validator.validate_attestation_proof(s, &ctx);
     }
+
+    /// The verdict on one input of a target (`proof`, `jwk`, `did_key`, `x5c`), as a line of
+    /// text: what was accepted (a key's thumbprint, a proof's count) or the diagnostic code of
+    /// the refusal. The two crypto backends must give the same line for every input: the test
+    /// `tests/fuzz_corpus.rs` compares them over the whole corpus with `fuzz/verdicts.txt`, in
+    /// both backends' test runs.
+    pub fn verdict(target: &str, data: &[u8]) -> String {
+        let key = |k: Result<PublicKey, String>| match k {
+            Ok(k) => format!("key {}", k.thumbprint()),
+            Err(_) => "refused".to_owned(),
+        };
+        let text = std::str::from_utf8(data).ok();
+        match target {
+            "jwk" => match crate::json::parse_value(data) {
+                Ok(v) => key(PublicKey::from_jwk_value(&v).map_err(|e| e.to_string())),
+                Err(_) => "not json".to_owned(),
+            },
+            "did_key" => {
+                let did = text.map_or("no text".to_owned(), |s| {
+                    key(crate::did_key::resolve_builtin(s, false).map_err(|e| e.to_string()))
+                });
+                let raw = key(crate::did_key::decode_multicodec(data).map_err(|e| e.to_string()));
+                format!("{did}; {raw}")
+            }
+            "x5c" => {
+                let spki = key(PublicKey::from_spki_der(data).map_err(|e| e.to_string()));
+                let chain = vec![data.to_vec()];
+                let valid = crate::x5c::validate_chain(&chain, &chain, true, NOW).is_ok();
+                format!("{spki}; chain {valid}")
+            }
+            "proof" => {
+                let Some(s) = text else {
+                    return "no text".to_owned();
+                };
+                let policy = ProofPolicy {
+                    batch_size: 4,
+                    allow_self_signed_x5c: true,
+                    ..ProofPolicy::default()
+                };
+                let validator = ProofValidator::new(policy);
+                let ctx = ProofContext {
+                    audience: "https://credential-issuer.example.com",
+                    nonce: NonceCheck::Equals("LarRGSbmUPYtRYO6BQ4yn8"),
+                    client: ClientIdentity::Unknown,
+                    now: NOW,
+                };
+                let code = |e: ProofError| e.diagnostic().code;
+                let single = validator.validate(s, &ctx).map(|_| 1).map_err(code);
+                let batch: Vec<String> = s.split('\n').map(str::to_owned).collect();
+                let many = validator
+                    .validate_jwt_proofs(&batch, &ctx)
+                    .map(|p| p.proofs().len())
+                    .map_err(code);
+                let attested = validator
+                    .validate_attestation_proof(s, &ctx)
+                    .map(|p| p.proofs().len())
+                    .map_err(code);
+                format!("{single:?}; {many:?}; {attested:?}")
+            }
+            other => format!("unknown target {other}"),
+        }
+    }
 }

@@ -14,6 +14,8 @@
 //!   rules.
 //! - [`flows`], [`status_flows`], [`authorization_flows`]: whole issuance scenarios on any store,
 //!   each asserting the session's event log; [`TestWallet`] makes proofs and DPoP proofs.
+//! - [`model::run_session_model`]: random sequences of wallet and operator operations checked,
+//!   response by response and state by state, against a reference model of the spec.
 //!
 //! Concurrency uses OS threads, so no async runtime is required.
 //!
@@ -31,6 +33,7 @@ pub mod authorization_flows;
 mod authorization_server;
 mod commit_contract;
 pub mod flows;
+pub mod model;
 mod scenario;
 pub mod status_flows;
 mod status_store;

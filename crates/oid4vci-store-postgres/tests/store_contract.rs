@@ -143,3 +143,19 @@ fn sweeping_runs_in_batches_until_everything_expired_is_gone() {
         "an unexpired nonce stays consumed"
     );
 }
+
+/// The session machine against its model (issue #20), on PostgreSQL: `MODEL_CASES` sequences
+/// (default 24; each gets a fresh database).
+#[test]
+fn postgres_sessions_follow_the_model() {
+    let Some(pg) = server("postgres_sessions_follow_the_model") else {
+        return;
+    };
+    let cases = std::env::var("MODEL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24);
+    let applied = oid4vci_issuer_testkit::model::run_session_model(|| fresh_store(pg), cases);
+    eprintln!("model on PostgreSQL: {cases} sequences, {applied} operations");
+    assert!(applied >= cases as usize);
+}

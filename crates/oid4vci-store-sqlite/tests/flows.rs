@@ -61,3 +61,15 @@ fn dpop_bound_flow() {
 fn authorization_code_redeemed_once() {
     oid4vci_issuer_testkit::authorization_flows::authorization_code_redeemed_once(memory());
 }
+
+/// The session machine against its model (issue #20): `MODEL_CASES` sequences (default 128).
+#[test]
+fn sessions_follow_the_model() {
+    let cases = std::env::var("MODEL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(128);
+    let applied = oid4vci_issuer_testkit::model::run_session_model(memory, cases);
+    eprintln!("model on SQLite: {cases} sequences, {applied} operations");
+    assert!(applied >= cases as usize);
+}

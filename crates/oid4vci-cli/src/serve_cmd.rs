@@ -86,6 +86,21 @@ pub struct ServeArgs {
     limits: crate::serve_limits::LimitArgs,
 }
 
+/// A non-blocking listening socket with `SO_REUSEADDR`, so a server restarted after a crash
+/// gets its port back at once (connections of the dead process may linger in `TIME_WAIT`).
+fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener = socket.listen(1024)?.into_std()?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
 /// `GET /iaca.crl`: the demo IACA's CRL (`application/pkix-crl`), when the demo chain was made
 /// here (an operator's own chain names its own CRL).
 fn crl_route(path: &std::path::Path) -> axum::Router {
@@ -225,9 +240,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let addr: SocketAddr = format!("{host}:{port}")
         .parse()
         .map_err(|e| format!("invalid --host/--port: {e}"))?;
-    let listener =
-        std::net::TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let listener = listen(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     let scheme = if args.tls_self_signed {
         "https"

@@ -343,6 +343,26 @@ impl SqliteStore {
         })?
     }
 
+    /// SQLite's own check of the database file (`PRAGMA integrity_check`): `["ok"]` for a sound
+    /// file, else the problems it found. Blocks the calling thread until the reader answers.
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.workers.read(Box::new(move |conn: &Connection| {
+            let rows = conn
+                .prepare("PRAGMA integrity_check")
+                .and_then(|mut statement| {
+                    statement
+                        .query_map([], |row| row.get::<_, String>(0))?
+                        .collect::<Result<Vec<String>, _>>()
+                })
+                .map_err(|e| StoreError::Backend(format!("sqlite: integrity_check: {e}")));
+            let _ = tx.send(rows);
+        }))?;
+        rx.recv().map_err(|_| {
+            StoreError::Backend("sqlite: the store's worker thread has stopped".into())
+        })?
+    }
+
     /// How many write transactions this store has committed since it was opened. With group
     /// commit, concurrent writes share transactions, so this grows slower than the number of
     /// writes under load (one commit is one fsync with [`Synchronous::Full`], except the

@@ -26,6 +26,8 @@
 //!   authentication.
 //! - With status lists on (`Issuer::with_status_lists`), [`router`] also serves
 //!   `GET /status-lists/{list}`, the signed Status List Tokens.
+//! - [`openapi`] is the OpenAPI 3.1 description of all of it, and [`openapi_router`] serves it
+//!   at `GET /openapi.json` (a test keeps it equal to the routes).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -51,11 +53,13 @@ mod admin;
 mod authorize;
 mod facts;
 mod login_page;
+mod openapi;
 mod reply;
 mod status_list;
 mod wallet;
 
 pub use admin::{admin_router, CreateOfferBody, CreateOfferReply, RevokeBody, SubmitClaimsBody};
 pub use facts::{client_address_from_header, ClientAddress};
+pub use openapi::{openapi, openapi_router};
 pub use reply::{credential_status, error_reply, error_status, Endpoint, MAX_BODY_BYTES};
 pub use wallet::router;

@@ -5,13 +5,16 @@ use deadpool_postgres::PoolError;
 use oid4vci_issuer::StoreError;
 use std::error::Error as _;
 
-/// SQLSTATE classes and codes that mean "the server is not there right now".
+/// SQLSTATE classes and codes that mean "the server is not there right now" (or cannot answer
+/// in time): retry later.
 fn is_unavailable_code(code: &str) -> bool {
     code.starts_with("08") // connection exception
         || code == "57P01" // admin_shutdown
         || code == "57P02" // crash_shutdown
         || code == "57P03" // cannot_connect_now (starting up, shutting down, recovering)
         || code == "53300" // too_many_connections
+        || code == "57014" // query_canceled: statement_timeout fired (an overloaded server)
+        || code == "55P03" // lock_not_available: lock_timeout fired
 }
 
 /// Whether a driver error means the server could not be reached (as opposed to a bad statement

@@ -103,6 +103,11 @@ pub struct PostgresOptions {
     /// `Some(false)` makes commits return before the WAL reaches disk: faster, and a server
     /// crash may lose the last commits (which can re-enable a just-consumed nonce or code).
     pub synchronous_commit: Option<bool>,
+    /// The session's `statement_timeout`: a statement running longer (waiting on a lock, an
+    /// overloaded server) is cancelled and the call fails with [`StoreError::Unavailable`]
+    /// (the issuer answers 503 with `Retry-After`; the transaction writes nothing). `None`
+    /// keeps the server's setting (normally none).
+    pub statement_timeout: Option<Duration>,
     /// Threads of the store's own driver runtime. Default 2.
     pub worker_threads: usize,
     #[cfg(feature = "tls")]
@@ -117,6 +122,7 @@ impl Default for PostgresOptions {
             acquire_timeout: Duration::from_secs(5),
             sweep_batch: 1000,
             synchronous_commit: None,
+            statement_timeout: None,
             worker_threads: 2,
             #[cfg(feature = "tls")]
             tls_roots_pem: None,
@@ -132,6 +138,7 @@ impl std::fmt::Debug for PostgresOptions {
             .field("acquire_timeout", &self.acquire_timeout)
             .field("sweep_batch", &self.sweep_batch)
             .field("synchronous_commit", &self.synchronous_commit)
+            .field("statement_timeout", &self.statement_timeout)
             .field("worker_threads", &self.worker_threads)
             .finish_non_exhaustive()
     }
@@ -159,6 +166,12 @@ impl PostgresOptions {
     /// Sets [`PostgresOptions::sweep_batch`] (at least 1).
     pub fn sweep_batch(mut self, rows: u32) -> Self {
         self.sweep_batch = rows.max(1);
+        self
+    }
+
+    /// Sets [`PostgresOptions::statement_timeout`].
+    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.statement_timeout = timeout;
         self
     }
 
@@ -352,9 +365,19 @@ impl PostgresStore {
         if pg.get_application_name().is_none() {
             pg.application_name("oid4vci");
         }
+        let mut settings = Vec::new();
         if let Some(on) = options.synchronous_commit {
             let value = if on { "on" } else { "off" };
-            pg.options(format!("-c synchronous_commit={value}"));
+            settings.push(format!("-c synchronous_commit={value}"));
+        }
+        if let Some(timeout) = options.statement_timeout {
+            settings.push(format!(
+                "-c statement_timeout={}",
+                timeout.as_millis().max(1)
+            ));
+        }
+        if !settings.is_empty() {
+            pg.options(settings.join(" "));
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(options.worker_threads.max(1))

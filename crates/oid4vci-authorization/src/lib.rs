@@ -16,7 +16,9 @@
 //! - [`AuthorizationPolicy`]: PAR required (HAIP), lifetimes, login attempts, redirect rules.
 //! - [`LoginThrottle`]: exponential back-off for failed sign-ins per account and per client
 //!   address, with a bounded lock-out ([`ThrottleRules`]); [`RateLimiter`]: requests per
-//!   client address (pushed authorization requests).
+//!   client address (pushed authorization requests). Both keep their counts in this process's
+//!   memory, behind small ports ([`SignInThrottle`], [`AddressRateLimit`]) that an
+//!   implementation over a store shared by several instances can take over.
 //!
 //! ```
 //! use oid4vci_authorization::{AuthorizationRequest, CodeChallenge, RedirectRules};
@@ -56,8 +58,10 @@ pub mod users;
 
 pub use pkce::CodeChallenge;
 pub use policy::AuthorizationPolicy;
-pub use rate::{RateLimit, RateLimiter};
+pub use rate::{AddressRateLimit, RateLimit, RateLimiter};
 pub use redirect::RedirectRules;
 pub use request::AuthorizationRequest;
-pub use throttle::{BackOff, LoginThrottle, ThrottleRules, ThrottleStats, Throttled, ThrottledBy};
+pub use throttle::{
+    BackOff, LoginThrottle, SignInThrottle, ThrottleRules, ThrottleStats, Throttled, ThrottledBy,
+};
 pub use users::{AuthenticatedUser, DemoUser, LoginPrefill, UserDirectory};

@@ -44,7 +44,8 @@ struct Bucket {
     at: u64,
 }
 
-/// Counts requests per client address. `Debug` shows only counters.
+/// Counts requests per client address, in memory: the default [`AddressRateLimit`]. `Debug`
+/// shows only counters.
 pub struct RateLimiter {
     limit: RateLimit,
     buckets: Mutex<HashMap<AddressKey, Bucket>>,
@@ -121,6 +122,33 @@ impl RateLimiter {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
+    }
+}
+
+/// Where requests per client address are counted: the port behind the rate limit of pushed
+/// authorization requests.
+///
+/// [`RateLimiter`] keeps its buckets in this process's memory, so issuer instances behind a
+/// load balancer each allow the full rate; implement this trait over a store the instances
+/// share to count together (`now` comes from the caller).
+pub trait AddressRateLimit: Send + Sync + 'static {
+    /// Takes one request for `address` at `now`; `Err(seconds)` when it must wait that long
+    /// (counted). An unknown address passes.
+    fn take(&self, address: Option<IpAddr>, now: u64) -> Result<(), u64>;
+
+    /// Requests refused so far (none unless the implementation counts them).
+    fn refused(&self) -> u64 {
+        0
+    }
+}
+
+impl AddressRateLimit for RateLimiter {
+    fn take(&self, address: Option<IpAddr>, now: u64) -> Result<(), u64> {
+        RateLimiter::take(self, address, now)
+    }
+
+    fn refused(&self) -> u64 {
+        RateLimiter::refused(self)
     }
 }
 

@@ -217,7 +217,8 @@ impl<K: std::hash::Hash + Eq + Copy> Ledger<K> {
 }
 
 /// The in-memory ledger of failed sign-ins (one per issuer instance; share it between the
-/// threads of a server, it locks inside). `Debug` shows only counters.
+/// threads of a server, it locks inside): the default [`SignInThrottle`]. `Debug` shows only
+/// counters.
 pub struct LoginThrottle {
     rules: ThrottleRules,
     accounts: Mutex<Ledger<[u8; 32]>>,
@@ -303,6 +304,49 @@ impl LoginThrottle {
             tracked_accounts: lock(&self.accounts).records.len(),
             tracked_addresses: lock(&self.addresses).records.len(),
         }
+    }
+}
+
+/// Where failed sign-ins are counted: the port behind the login page's throttling.
+///
+/// [`LoginThrottle`] keeps the ledger in this process's memory, so issuer instances behind a
+/// load balancer each count on their own (an attacker spread over `n` instances gets `n` times
+/// the attempts). Implement this trait over a store the instances share to count together,
+/// keeping the rules above: accounts keyed whether or not they exist, a bounded wait, `now`
+/// from the caller. A store that cannot answer should let the sign-in be checked (and log)
+/// rather than lock every user out.
+pub trait SignInThrottle: Send + Sync + 'static {
+    /// May a sign-in as `username` from `address` be checked now? Asked before the password
+    /// is checked; a refusal is counted.
+    fn check(&self, username: &str, address: Option<IpAddr>, now: u64) -> Result<(), Throttled>;
+
+    /// Records a wrong user name or password (of a genuine form).
+    fn failed(&self, username: &str, address: Option<IpAddr>, now: u64);
+
+    /// Records a successful sign-in: the account's failures are cleared (not the address's).
+    fn succeeded(&self, username: &str);
+
+    /// Counters, for metrics (none unless the implementation keeps them).
+    fn stats(&self) -> ThrottleStats {
+        ThrottleStats::default()
+    }
+}
+
+impl SignInThrottle for LoginThrottle {
+    fn check(&self, username: &str, address: Option<IpAddr>, now: u64) -> Result<(), Throttled> {
+        LoginThrottle::check(self, username, address, now)
+    }
+
+    fn failed(&self, username: &str, address: Option<IpAddr>, now: u64) {
+        LoginThrottle::failed(self, username, address, now);
+    }
+
+    fn succeeded(&self, username: &str) {
+        LoginThrottle::succeeded(self, username);
+    }
+
+    fn stats(&self) -> ThrottleStats {
+        LoginThrottle::stats(self)
     }
 }
 

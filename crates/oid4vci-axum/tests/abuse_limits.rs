@@ -11,7 +11,10 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use oid4vci_authorization::{AuthorizationPolicy, CodeChallenge, DemoUser};
+use oid4vci_authorization::{
+    AddressRateLimit, AuthorizationPolicy, CodeChallenge, DemoUser, LoginThrottle, RateLimiter,
+    SignInThrottle,
+};
 use oid4vci_axum::ClientAddress;
 use oid4vci_issuer::{
     Issuer, IssuerConfig, LookupKind, ManualClock, MemoryStore, SecretHash, SessionStore,
@@ -28,7 +31,7 @@ const CONFIG: &str = "eu.europa.ec.av.1";
 struct Env {
     app: Router,
     clock: ManualClock,
-    issuer: Arc<Issuer<MemoryStore, SdJwtVcMinter>>,
+    issuer: Arc<TestIssuer>,
 }
 
 fn env() -> Env {
@@ -36,6 +39,15 @@ fn env() -> Env {
 }
 
 fn env_with_router(wrap: impl FnOnce(Router) -> Router) -> Env {
+    env_with(wrap, |issuer| issuer)
+}
+
+type TestIssuer = Issuer<MemoryStore, SdJwtVcMinter>;
+
+fn env_with(
+    wrap: impl FnOnce(Router) -> Router,
+    customize: impl FnOnce(TestIssuer) -> TestIssuer,
+) -> Env {
     let clock = ManualClock::new(1_800_000_000);
     let mut metadata = CredentialIssuerMetadata::new("https://issuer.example.com");
     let mut config = CredentialConfiguration::sd_jwt_vc(CONFIG);
@@ -44,7 +56,7 @@ fn env_with_router(wrap: impl FnOnce(Router) -> Router) -> Env {
         .credential_configurations_supported
         .insert(CONFIG.into(), config);
     let claims = BTreeMap::from([(CONFIG.to_owned(), serde_json::json!({"age_over_18": true}))]);
-    let issuer = Arc::new(
+    let issuer = Arc::new(customize(
         Issuer::new(
             IssuerConfig::new(metadata),
             MemoryStore::new(),
@@ -55,7 +67,7 @@ fn env_with_router(wrap: impl FnOnce(Router) -> Router) -> Env {
             AuthorizationPolicy::default(),
             Arc::new(DemoUser::new("erika", "pw", claims)),
         ),
-    );
+    ));
     Env {
         app: wrap(oid4vci_axum::router(issuer.clone(), None)),
         clock,
@@ -391,4 +403,41 @@ async fn a_pushed_request_stores_only_what_the_issuer_uses() {
         stored["authorization"]["request"]["authorization_details"],
         serde_json::json!([{"type": "openid_credential", "credential_configuration_id": CONFIG}])
     );
+}
+
+/// Instances that share one throttle and one rate limit count together: the limits sit behind
+/// ports (`SignInThrottle`, `AddressRateLimit`), and here two issuers, each with its own store
+/// and router, are handed the same in-memory ledgers as a shared store would be.
+#[tokio::test]
+async fn instances_sharing_the_limits_count_together() {
+    let rules = AuthorizationPolicy::default();
+    let throttle: Arc<dyn SignInThrottle> = Arc::new(LoginThrottle::new(rules.throttle));
+    let rate: Arc<dyn AddressRateLimit> = Arc::new(RateLimiter::new(rules.par_rate));
+    let share = |issuer: TestIssuer| {
+        issuer
+            .with_sign_in_throttle(throttle.clone())
+            .with_par_rate_limit(rate.clone())
+    };
+    let (a, b) = (env_with(|r| r, share), env_with(|r| r, share));
+    // Six wrong passwords on one instance (five free, the sixth starts the wait)...
+    for n in 0..6 {
+        let (reply, _) = sign_in(&a, "erika", "wrong", None).await;
+        assert_eq!(reply.status, StatusCode::OK, "guess {n}");
+    }
+    // ... hold the account on the other: even the right password waits there.
+    let (held, _) = sign_in(&b, "erika", "pw", None).await;
+    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "{}", held.text);
+    assert_eq!(
+        b.issuer.login_throttle_stats(),
+        a.issuer.login_throttle_stats()
+    );
+    // One address's pushed requests count on both instances.
+    let from = Some("203.0.113.5");
+    for (n, env) in [&a, &b].iter().cycle().take(60).enumerate() {
+        let pushed = call(env, "POST", "/par", par_body(&[("scope", "age")]), from).await;
+        assert_eq!(pushed.status, StatusCode::CREATED, "request {n}");
+    }
+    let refused = call(&b, "POST", "/par", par_body(&[("scope", "age")]), from).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(a.issuer.par_rate_refusals(), Some(1));
 }

@@ -299,7 +299,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         config.wallet_attestation =
             Some(oid4vci_issuer::client_attestation::WalletAttestationTrust::with_anchors(anchors));
     }
-    let (demo_user, policy) = crate::serve_authorization::demo_user_and_policy(&file, &credentials);
+    let (demo_user, policy) =
+        crate::serve_authorization::demo_user_and_policy(&file, &credentials)?;
     let external = crate::serve_authorization::external_verifier(&file, &issuer_url)?;
     let status_lists = StatusListConfig::new(&issuer_url, metadata_signer.clone());
     let mut built = Issuer::new(config, store, minter)

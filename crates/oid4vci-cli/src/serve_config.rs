@@ -81,7 +81,8 @@ pub struct ExternalAuthorizationEntry {
     pub jwks_file: PathBuf,
 }
 
-/// `[authorization]`: the demo user who signs in on the login page, and the redirect URIs.
+/// `[authorization]`: the demo user who signs in on the login page, the redirect URIs, and
+/// the limits.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizationEntry {
@@ -92,6 +93,34 @@ pub struct AuthorizationEntry {
     /// When set, the only `redirect_uri`s accepted (exact match); otherwise any https,
     /// private-use-scheme or loopback redirect URI.
     pub redirect_uris: Option<Vec<String>>,
+    /// `[authorization.throttle]`: failed sign-ins and pushed requests (defaults when absent).
+    pub throttle: Option<ThrottleEntry>,
+}
+
+/// `[authorization.throttle]`: how failed sign-ins back off (per account and per client
+/// address) and how many pushed authorization requests one client address may make. Every key
+/// is optional; the defaults are those of `oid4vci_authorization::AuthorizationPolicy`. The
+/// counts live in the memory of each `serve` process.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleEntry {
+    /// Failed sign-ins of one account (known or not) before it must wait (default 5).
+    pub account_free_failures: Option<u32>,
+    /// Failed sign-ins from one client address, over any accounts, before it must wait
+    /// (default 20).
+    pub address_free_failures: Option<u32>,
+    /// The first wait in seconds; each further failure doubles it (default 1).
+    pub first_delay: Option<u64>,
+    /// The longest wait in seconds: how long a deliberate lock-out can keep the real user out
+    /// (default 300).
+    pub max_delay: Option<u64>,
+    /// Seconds without a failure after which failures are forgotten (default 3600).
+    pub forget_after: Option<u64>,
+    /// Pushed authorization requests one client address may make at once (default 60; 0 turns
+    /// the limit off).
+    pub par_burst: Option<u32>,
+    /// Pushed authorization requests per minute once the burst is spent (default 60).
+    pub par_per_minute: Option<u32>,
 }
 
 /// The format of a `[[credential]]` entry.

@@ -6,8 +6,8 @@ use super::*;
 use crate::machine::par::{Push, PushInput};
 use crate::machine::token::Code;
 use oid4vci_authorization::{
-    request_uri, AuthorizationPolicy, AuthorizationRequest, LoginThrottle, RateLimiter,
-    ThrottleStats, UserDirectory,
+    request_uri, AddressRateLimit, AuthorizationPolicy, AuthorizationRequest, LoginThrottle,
+    RateLimiter, SignInThrottle, ThrottleStats, UserDirectory,
 };
 
 /// The embedded authorization server's settings and users.
@@ -15,10 +15,10 @@ use oid4vci_authorization::{
 pub(super) struct AuthorizationServer {
     pub(super) policy: AuthorizationPolicy,
     pub(super) users: Arc<dyn UserDirectory>,
-    /// Failed sign-ins of this instance, per account and client address.
-    pub(super) throttle: Arc<LoginThrottle>,
-    /// Pushed authorization requests per client address.
-    pub(super) par_rate: Arc<RateLimiter>,
+    /// Failed sign-ins, per account and client address (of this instance by default).
+    pub(super) throttle: Arc<dyn SignInThrottle>,
+    /// Pushed authorization requests per client address (of this instance by default).
+    pub(super) par_rate: Arc<dyn AddressRateLimit>,
 }
 
 /// The answer to a pushed authorization request (RFC 9126 §2.2), sent with `201 Created`.
@@ -49,7 +49,10 @@ pub(super) fn no_server() -> Refusal {
 
 impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// Enables the embedded authorization server (authorization code flow with PAR and PKCE)
-    /// with these rules and users.
+    /// with these rules and users. Failed sign-ins and pushed requests are counted in this
+    /// process's memory ([`LoginThrottle`], [`RateLimiter`] under the policy's `throttle` and
+    /// `par_rate`); [`with_sign_in_throttle`](Self::with_sign_in_throttle) and
+    /// [`with_par_rate_limit`](Self::with_par_rate_limit) replace them.
     pub fn with_authorization_server(
         mut self,
         policy: AuthorizationPolicy,
@@ -63,6 +66,29 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             throttle,
             par_rate,
         });
+        self
+    }
+
+    /// Counts failed sign-ins with `throttle` instead of this process's [`LoginThrottle`]: for
+    /// example an implementation over a store several instances share, so that an attacker
+    /// spread over them gets no more attempts. Call it after
+    /// [`with_authorization_server`](Self::with_authorization_server); without one it does
+    /// nothing.
+    pub fn with_sign_in_throttle(mut self, throttle: Arc<dyn SignInThrottle>) -> Self {
+        if let Some(server) = self.authorization.as_mut() {
+            server.throttle = throttle;
+        }
+        self
+    }
+
+    /// Counts pushed authorization requests per client address with `limit` instead of this
+    /// process's [`RateLimiter`] (for example over a store several instances share). Call it
+    /// after [`with_authorization_server`](Self::with_authorization_server); without one it
+    /// does nothing.
+    pub fn with_par_rate_limit(mut self, limit: Arc<dyn AddressRateLimit>) -> Self {
+        if let Some(server) = self.authorization.as_mut() {
+            server.par_rate = limit;
+        }
         self
     }
 

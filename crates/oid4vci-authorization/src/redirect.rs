@@ -98,6 +98,27 @@ impl RedirectRules {
     }
 }
 
+/// Where a redirect URI sends the user, as the consent page should show it: the origin
+/// (`https://host[:port]`) with an internationalised host in its ASCII (punycode) form, so a
+/// look-alike such as `wället.example` reads `xn--wllet-gra.example` and cannot pass for
+/// `wallet.example`; for a private-use URI its scheme (`com.example.wallet:`).
+pub fn origin_of(redirect_uri: &str) -> String {
+    match url::Url::parse(redirect_uri) {
+        Ok(url) if url.scheme() == "https" || url.scheme() == "http" => {
+            let host = url.host_str().unwrap_or_default();
+            match url.port() {
+                Some(port) => format!("{}://{host}:{port}", url.scheme()),
+                None => format!("{}://{host}", url.scheme()),
+            }
+        }
+        Ok(url) => format!("{}:", url.scheme()),
+        Err(_) => {
+            let scheme = redirect_uri.split(':').next().unwrap_or_default();
+            format!("{scheme}:")
+        }
+    }
+}
+
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -318,17 +318,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     }
 }
 
-/// The origin of a redirect URI as a user should see it: `https://host[:port]`, or
-/// `scheme:` for a private-use URI (RFC 8252 §7.1).
+/// The origin of a redirect URI as a user should see it (see
+/// [`oid4vci_authorization::redirect::origin_of`]: internationalised hosts in ASCII form).
 fn redirect_origin(redirect_uri: &str) -> String {
-    let (scheme, rest) = redirect_uri.split_once(':').unwrap_or((redirect_uri, ""));
-    match rest.strip_prefix("//") {
-        Some(authority) if scheme == "https" || scheme == "http" => {
-            let host = authority.split(['/', '?', '#']).next().unwrap_or_default();
-            format!("{scheme}://{host}")
-        }
-        _ => format!("{scheme}:"),
-    }
+    oid4vci_authorization::redirect::origin_of(redirect_uri)
 }
 
 #[cfg(test)]
@@ -352,6 +345,15 @@ mod tests {
         assert_eq!(
             redirect_origin("com.example.wallet:/cb"),
             "com.example.wallet:"
+        );
+        // A look-alike host shows as what it is.
+        assert_eq!(
+            redirect_origin("https://wället.example/cb"),
+            "https://xn--wllet-gra.example"
+        );
+        assert_eq!(
+            redirect_origin("https://WALLET.example:8443/cb"),
+            "https://wallet.example:8443"
         );
     }
 }

@@ -297,6 +297,14 @@ impl SqliteStore {
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(sql_error("enabling foreign keys"))?;
+        if let Some(bytes) = options.max_size {
+            let page: i64 = conn
+                .pragma_query_value(None, "page_size", |row| row.get(0))
+                .map_err(sql_error("reading the page size"))?;
+            let pages = i64::try_from(bytes).unwrap_or(i64::MAX) / page.max(512);
+            conn.pragma_update(None, "max_page_count", pages.max(1))
+                .map_err(sql_error("setting the largest database size"))?;
+        }
         schema::migrate(&mut conn, schema::MIGRATIONS)?;
         let checkpointer = match &path {
             Some(path) => Some(checkpoint::Checkpointer::start(

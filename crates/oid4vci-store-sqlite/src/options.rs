@@ -45,6 +45,10 @@ pub struct SqliteOptions {
     /// the poll yields the core to any other runnable thread. Default 30 µs;
     /// `Duration::ZERO` sleeps at once.
     pub idle_spin: Duration,
+    /// The largest the database may grow, in bytes (`PRAGMA max_page_count`); a write beyond
+    /// it fails as a full disk does: [`StoreError::Unavailable`](oid4vci_issuer::StoreError),
+    /// nothing written. `None` (the default): as large as the disk allows.
+    pub max_size: Option<u64>,
 }
 
 impl Default for SqliteOptions {
@@ -54,6 +58,7 @@ impl Default for SqliteOptions {
             synchronous: Synchronous::Full,
             group_commit: true,
             idle_spin: DEFAULT_IDLE_SPIN,
+            max_size: None,
         }
     }
 }
@@ -77,6 +82,12 @@ impl SqliteOptions {
     /// Sets [`SqliteOptions::idle_spin`].
     pub fn idle_spin(mut self, spin: Duration) -> Self {
         self.idle_spin = spin;
+        self
+    }
+
+    /// Sets [`SqliteOptions::max_size`].
+    pub fn max_size(mut self, bytes: Option<u64>) -> Self {
+        self.max_size = bytes;
         self
     }
 

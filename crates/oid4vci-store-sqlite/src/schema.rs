@@ -58,8 +58,31 @@ pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
+/// A SQLite error in `context`. A full disk (or a full database, see
+/// [`SqliteOptions::max_size`](crate::SqliteOptions::max_size)), a read-only file, a lock held
+/// too long and an I/O failure are [`StoreError::Unavailable`]: the operator can fix them and
+/// the request can be retried (503 with `Retry-After`); the transaction wrote nothing. Anything
+/// else is [`StoreError::Backend`].
 pub(crate) fn sql_error(context: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
-    move |e| StoreError::Backend(format!("sqlite: {context}: {e}"))
+    move |e| {
+        use rusqlite::ErrorCode as C;
+        let transient = matches!(
+            e.sqlite_error_code(),
+            Some(
+                C::DiskFull
+                    | C::ReadOnly
+                    | C::DatabaseBusy
+                    | C::DatabaseLocked
+                    | C::SystemIoFailure
+                    | C::CannotOpen
+            )
+        );
+        if transient {
+            StoreError::Unavailable(format!("sqlite: {context}: {e}"))
+        } else {
+            StoreError::Backend(format!("sqlite: {context}: {e}"))
+        }
+    }
 }
 
 /// Reads `PRAGMA user_version`.

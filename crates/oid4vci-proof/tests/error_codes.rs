@@ -179,6 +179,53 @@ fn unsupported_crit() {
     }
 }
 
+/// The `typ` diagnostic says what the wallet sent instead, for the types wallets mix up.
+#[test]
+fn invalid_typ_says_what_was_sent_instead() {
+    let key = TestKey::p256();
+    for (typ, says) in [
+        ("JWT", Some("a generic JWT")),
+        ("application/jwt", Some("a generic JWT")),
+        ("dpop+jwt", Some("DPoP proof")),
+        ("kb+jwt", Some("SD-JWT key binding JWT")),
+        ("key-attestation+jwt", Some("the other OID4VCI JWT type")),
+        ("example+jwt", None),
+    ] {
+        let mut h = jwk_header(&key);
+        h["typ"] = json!(typ);
+        let e = err(&v(), &sign_jwt(&h, &claims(), &key), &ctx());
+        let reason = &e.detail().reason;
+        match says {
+            Some(hint) => assert!(reason.contains(hint), "{typ}: {reason}"),
+            None => assert!(!reason.contains('('), "{typ}: no hint expected: {reason}"),
+        }
+    }
+}
+
+/// A malformed `crit` and a `crit` naming extensions get different diagnostics.
+#[test]
+fn unsupported_crit_says_malformed_or_unknown() {
+    let key = TestKey::p256();
+    for (crit, says) in [
+        (json!([]), "must be a non-empty array"),
+        (json!("b64"), "must be a non-empty array"),
+        (json!([1]), "must be a non-empty array"),
+        (json!(["x-unknown", 2]), "must be a non-empty array"),
+        (json!(["x-unknown"]), "lists x-unknown which"),
+        (json!(["b64"]), "RFC 7797"),
+    ] {
+        let mut h = jwk_header(&key);
+        h["crit"] = crit.clone();
+        let e = err(&v(), &sign_jwt(&h, &claims(), &key), &ctx());
+        assert_eq!(e.code(), "unsupported_crit");
+        assert!(
+            e.detail().reason.contains(says),
+            "{crit}: {}",
+            e.detail().reason
+        );
+    }
+}
+
 #[test]
 fn missing_and_conflicting_holder_keys() {
     let key = TestKey::p256();

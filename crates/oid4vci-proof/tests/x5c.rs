@@ -276,3 +276,23 @@ fn key_attestation_signed_with_x5c() {
 fn root_der_only() -> Vec<u8> {
     make_root("Other Provider", BasicConstraints::Unconstrained).der
 }
+
+/// An x5c key is a `jwk` binding (Appendix F.1): an issuer whose
+/// `cryptographic_binding_methods_supported` lacks `jwk` refuses it, even with a trusted chain.
+#[test]
+fn x5c_needs_the_jwk_binding_method() {
+    let (key, der) = leaf(None, false, (2025, 1, 1));
+    let jwt = x5c_proof(&key, &[&der]);
+    let only_did = ProofValidator::new(ProofPolicy {
+        allow_self_signed_x5c: true,
+        binding_methods: Some(vec!["did:key".into()]),
+        ..ProofPolicy::default()
+    });
+    assert_eq!(code(&only_did, &jwt), "unsupported_binding_method");
+    let with_jwk = ProofValidator::new(ProofPolicy {
+        allow_self_signed_x5c: true,
+        binding_methods: Some(vec!["did:key".into(), "jwk".into()]),
+        ..ProofPolicy::default()
+    });
+    assert!(with_jwk.validate(&jwt, &ctx()).is_ok());
+}

@@ -123,10 +123,14 @@ async fn metadata<S: SessionStore, M: CredentialMinter>(
             .with_description(format!("the metadata could not be signed: {why}"));
         json_error(StatusCode::INTERNAL_SERVER_ERROR, &body, None)
     };
-    let mut reply = match (wants_jwt, app.issuer.signed_metadata()) {
-        (true, Some(Ok(jwt))) => ([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response(),
-        (true, Some(Err(e))) => signing_failed(e),
-        _ => match app.issuer.metadata_document() {
+    let signed = match wants_jwt {
+        true => app.issuer.signed_metadata().await,
+        false => None,
+    };
+    let mut reply = match signed {
+        Some(Ok(jwt)) => ([(header::CONTENT_TYPE, "application/jwt")], jwt).into_response(),
+        Some(Err(e)) => signing_failed(e),
+        None => match app.issuer.metadata_document().await {
             Ok(document) => Json(document).into_response(),
             Err(e) => signing_failed(e),
         },

@@ -27,9 +27,11 @@ impl MetadataSigner for KeySigner {
         &self,
         mut header: Map<String, Value>,
         claims: Map<String, Value>,
-    ) -> Result<String, oid4vci_issuer::SigningError> {
+        _now: u64,
+    ) -> oid4vci_issuer::Signing<'_, String> {
         header.insert("alg".into(), json!("ES256"));
-        Ok(self.0.sign(&Value::Object(header), &Value::Object(claims)))
+        let jwt = self.0.sign(&Value::Object(header), &Value::Object(claims));
+        Box::pin(async move { Ok(jwt) })
     }
 }
 

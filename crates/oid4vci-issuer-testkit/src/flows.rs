@@ -62,7 +62,7 @@ pub fn verify_sd_jwt(
     let segments: Vec<&str> = jws.split('.').collect();
     assert_eq!(segments.len(), 3);
     let sig_bytes = URL_SAFE_NO_PAD.decode(segments[2]).expect("sig");
-    let key = minter.signing_key().public_key();
+    let key = minter.public_key();
     key.verify(
         key.alg(),
         format!("{}.{}", segments[0], segments[1]).as_bytes(),

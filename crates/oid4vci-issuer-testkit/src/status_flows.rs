@@ -130,7 +130,7 @@ fn served_revoked<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
         .expect("token")
         .expect("the list exists");
     let uri = format!("{ISSUER}/status-lists/{list}");
-    let statuses = decode_status_list(&token.jwt, signer.signing_key().public_key(), &uri);
+    let statuses = decode_status_list(&token.jwt, signer.public_key(), &uri);
     assert_eq!(statuses.len(), CAPACITY as usize, "one status per entry");
     (0u32..)
         .zip(statuses)

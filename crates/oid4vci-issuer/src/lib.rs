@@ -92,6 +92,7 @@ mod secrets;
 mod service;
 mod session;
 mod signed_metadata;
+mod signing;
 pub mod status_list;
 mod store;
 mod summary;
@@ -134,6 +135,7 @@ pub use session::{
 };
 pub use session::{LookupKind, Session, SessionFlags, SessionState};
 pub use signed_metadata::{MetadataSigner, SigningError};
+pub use signing::{IssuerKey, IssuerKeys, IssuerSigner, KeyRing, KeyRingError, Signing};
 pub use status_list::{StatusListConfig, StatusReference};
 pub use store::{
     Commit, MemoryStore, SessionStore, SessionWrite, StatusEntry, StatusListStore, StoreError,

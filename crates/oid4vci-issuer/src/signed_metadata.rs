@@ -7,6 +7,7 @@
 //! plain members stay, as the spec requires.
 
 use crate::clock::UnixTime;
+use crate::signing::Signing;
 use oid4vci_types::CredentialIssuerMetadata;
 use serde_json::{Map, Value};
 
@@ -25,15 +26,17 @@ pub enum SigningError {
     Key(String),
 }
 
-/// Signs JWTs with the issuer key.
+/// Signs JWTs with the issuer key: signed metadata and status-list tokens. A
+/// [`KeyRing`](crate::KeyRing) signs with its key current at `now`.
 pub trait MetadataSigner: Send + Sync + 'static {
-    /// Signs a JWT with `header` (the issuer sets `typ`; the signer adds `alg` and, when it has a
-    /// certificate chain, `x5c`) and `claims`; returns the compact JWS.
+    /// Signs a JWT with `header` (the issuer sets `typ`; the signer adds `alg`, `kid` and, when it
+    /// has a certificate chain, `x5c`) and `claims` at `now`; returns the compact JWS.
     fn sign_jwt(
         &self,
         header: Map<String, Value>,
         claims: Map<String, Value>,
-    ) -> Result<String, SigningError>;
+        now: UnixTime,
+    ) -> Signing<'_, String>;
 }
 
 /// The claims of the signed metadata: every metadata member (except `signed_metadata`), `iss`,
@@ -61,7 +64,7 @@ pub fn claims(
 }
 
 /// Signs `metadata` at `now`, valid for `lifetime` seconds.
-pub fn sign(
+pub async fn sign(
     metadata: &CredentialIssuerMetadata,
     signer: &dyn MetadataSigner,
     now: UnixTime,
@@ -69,5 +72,7 @@ pub fn sign(
 ) -> Result<String, SigningError> {
     let mut header = Map::new();
     header.insert("typ".into(), Value::String(SIGNED_METADATA_TYP.into()));
-    signer.sign_jwt(header, claims(metadata, now, lifetime)?)
+    signer
+        .sign_jwt(header, claims(metadata, now, lifetime)?, now)
+        .await
 }

@@ -206,7 +206,7 @@ pub fn token_claims(
 
 /// Signs the Status List Token of list `uri` (header `typ` `statuslist+jwt`; the signer adds
 /// `alg`, `kid` and `x5c`).
-pub fn sign_token(
+pub async fn sign_token(
     signer: &dyn MetadataSigner,
     uri: &str,
     bits: &StatusBits,
@@ -216,7 +216,9 @@ pub fn sign_token(
 ) -> Result<String, SigningError> {
     let mut header = Map::new();
     header.insert("typ".into(), json!(STATUS_LIST_TYP));
-    signer.sign_jwt(header, token_claims(uri, bits, now, ttl, lifetime)?)
+    signer
+        .sign_jwt(header, token_claims(uri, bits, now, ttl, lifetime)?, now)
+        .await
 }
 
 #[cfg(test)]
@@ -284,8 +286,9 @@ mod tests {
                 &self,
                 _: Map<String, Value>,
                 _: Map<String, Value>,
-            ) -> Result<String, SigningError> {
-                Err(SigningError::Key("none".into()))
+                _: UnixTime,
+            ) -> crate::Signing<'_, String> {
+                Box::pin(async { Err(SigningError::Key("none".into())) })
             }
         }
         let good = StatusListConfig::new("https://i.example/", Arc::new(NoSigner));

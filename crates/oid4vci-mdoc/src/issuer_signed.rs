@@ -85,102 +85,141 @@ pub fn issuer_signed(
     limits: &MdocLimits,
     sign: impl FnOnce(&[u8]) -> Result<Vec<u8>, MdocError>,
 ) -> Result<Vec<u8>, MdocError> {
-    let mut name_spaces = Vec::with_capacity(content.namespaces.len());
-    let mut value_digests = Vec::with_capacity(content.namespaces.len());
-    for (ns, elements) in content.namespaces {
-        let ids = shuffled_ids(elements.len());
-        let mut items = Vec::with_capacity(elements.len());
-        let mut digests = Vec::with_capacity(elements.len());
-        for ((name, value), id) in elements.iter().zip(ids) {
-            let mut salt = vec![0u8; SALT_LEN];
-            OsRng.fill_bytes(&mut salt);
-            let item = Cbor::Map(vec![
-                (text("digestID"), Cbor::Integer(id.into())),
-                (text("random"), Cbor::Bytes(salt)),
-                (text("elementIdentifier"), text(name)),
-                (text("elementValue"), value.clone()),
-            ]);
-            let item_bytes = tag24(&item)?;
-            let encoded = encode(&item_bytes)?;
-            if encoded.len() > limits.max_item_bytes {
-                return Err(MdocError::TooLarge {
-                    what: "an encoded IssuerSignedItem",
-                    found: encoded.len(),
-                    limit: limits.max_item_bytes,
-                });
-            }
-            digests.push((
-                Cbor::Integer(id.into()),
-                Cbor::Bytes(Sha256::digest(&encoded).to_vec()),
-            ));
-            items.push(item_bytes);
+    let unsigned = UnsignedMdoc::prepare(content, limits)?;
+    let signature = sign(&unsigned.to_be_signed())?;
+    unsigned.finish(signature)
+}
+
+/// An `IssuerSigned` built but not yet signed: sign [`to_be_signed`](Self::to_be_signed) with
+/// ES256 (by any means, an HSM too), then [`finish`](Self::finish).
+pub struct UnsignedMdoc {
+    name_spaces: Vec<(Cbor, Cbor)>,
+    sign1: coset::CoseSign1,
+    max_credential_bytes: usize,
+}
+
+impl UnsignedMdoc {
+    /// The COSE `Sig_structure` to sign (RFC 9052 §4.4, no external AAD).
+    pub fn to_be_signed(&self) -> Vec<u8> {
+        self.sign1.tbs_data(b"")
+    }
+
+    /// Adds the 64-byte ES256 signature and encodes the `IssuerSigned`.
+    pub fn finish(self, signature: Vec<u8>) -> Result<Vec<u8>, MdocError> {
+        if signature.len() != 64 {
+            return Err(MdocError::Signing(format!(
+                "an ES256 signature is 64 bytes, the key gave {}",
+                signature.len()
+            )));
         }
-        name_spaces.push((text(ns), Cbor::Array(items)));
-        value_digests.push((text(ns), Cbor::Map(digests)));
-    }
-    let device_key = content
-        .device_key
-        .to_cbor_value()
-        .map_err(|e| MdocError::Encoding(e.to_string()))?;
-    let mut mso = vec![
-        (text("version"), text("1.0")),
-        (text("digestAlgorithm"), text("SHA-256")),
-        (text("valueDigests"), Cbor::Map(value_digests)),
-        (
-            text("deviceKeyInfo"),
-            Cbor::Map(vec![(text("deviceKey"), device_key)]),
-        ),
-        (text("docType"), text(content.doctype)),
-        (
-            text("validityInfo"),
-            Cbor::Map(vec![
-                (text("signed"), tdate(content.signed)?),
-                (text("validFrom"), tdate(content.signed)?),
-                (text("validUntil"), tdate(content.valid_until)?),
-            ]),
-        ),
-    ];
-    if let Some((uri, idx)) = content.status {
-        let entry = Cbor::Map(vec![
-            (text("idx"), Cbor::Integer(idx.into())),
-            (text("uri"), text(uri)),
+        let mut sign1 = self.sign1;
+        sign1.signature = signature;
+        let issuer_auth = sign1
+            .to_cbor_value()
+            .map_err(|e| MdocError::Encoding(e.to_string()))?;
+        let issuer_signed = Cbor::Map(vec![
+            (text("nameSpaces"), Cbor::Map(self.name_spaces)),
+            (text("issuerAuth"), issuer_auth),
         ]);
-        mso.push((
-            text("status"),
-            Cbor::Map(vec![(text("status_list"), entry)]),
-        ));
+        let out = encode(&issuer_signed)?;
+        if out.len() > self.max_credential_bytes {
+            return Err(MdocError::TooLarge {
+                what: "the encoded IssuerSigned",
+                found: out.len(),
+                limit: self.max_credential_bytes,
+            });
+        }
+        Ok(out)
     }
-    let mso = Cbor::Map(mso);
-    let payload = encode(&tag24(&mso)?)?;
-    let x5chain = match content.x5chain {
-        [] => return Err(MdocError::NoCertificate),
-        [one] => Cbor::Bytes(one.clone()),
-        many => Cbor::Array(many.iter().map(|c| Cbor::Bytes(c.clone())).collect()),
-    };
-    let sign1 = CoseSign1Builder::new()
-        .protected(
-            HeaderBuilder::new()
-                .algorithm(iana::Algorithm::ES256)
-                .build(),
-        )
-        .unprotected(HeaderBuilder::new().value(X5CHAIN, x5chain).build())
-        .payload(payload)
-        .try_create_signature(b"", sign)?
-        .build();
-    let issuer_auth = sign1
-        .to_cbor_value()
-        .map_err(|e| MdocError::Encoding(e.to_string()))?;
-    let issuer_signed = Cbor::Map(vec![
-        (text("nameSpaces"), Cbor::Map(name_spaces)),
-        (text("issuerAuth"), issuer_auth),
-    ]);
-    let out = encode(&issuer_signed)?;
-    if out.len() > limits.max_credential_bytes {
-        return Err(MdocError::TooLarge {
-            what: "the encoded IssuerSigned",
-            found: out.len(),
-            limit: limits.max_credential_bytes,
-        });
+
+    /// Builds everything but the signature: the items with fresh salts in a random digest
+    /// order, and the MSO.
+    pub fn prepare(content: MdocContent<'_>, limits: &MdocLimits) -> Result<Self, MdocError> {
+        let mut name_spaces = Vec::with_capacity(content.namespaces.len());
+        let mut value_digests = Vec::with_capacity(content.namespaces.len());
+        for (ns, elements) in content.namespaces {
+            let ids = shuffled_ids(elements.len());
+            let mut items = Vec::with_capacity(elements.len());
+            let mut digests = Vec::with_capacity(elements.len());
+            for ((name, value), id) in elements.iter().zip(ids) {
+                let mut salt = vec![0u8; SALT_LEN];
+                OsRng.fill_bytes(&mut salt);
+                let item = Cbor::Map(vec![
+                    (text("digestID"), Cbor::Integer(id.into())),
+                    (text("random"), Cbor::Bytes(salt)),
+                    (text("elementIdentifier"), text(name)),
+                    (text("elementValue"), value.clone()),
+                ]);
+                let item_bytes = tag24(&item)?;
+                let encoded = encode(&item_bytes)?;
+                if encoded.len() > limits.max_item_bytes {
+                    return Err(MdocError::TooLarge {
+                        what: "an encoded IssuerSignedItem",
+                        found: encoded.len(),
+                        limit: limits.max_item_bytes,
+                    });
+                }
+                digests.push((
+                    Cbor::Integer(id.into()),
+                    Cbor::Bytes(Sha256::digest(&encoded).to_vec()),
+                ));
+                items.push(item_bytes);
+            }
+            name_spaces.push((text(ns), Cbor::Array(items)));
+            value_digests.push((text(ns), Cbor::Map(digests)));
+        }
+        let device_key = content
+            .device_key
+            .to_cbor_value()
+            .map_err(|e| MdocError::Encoding(e.to_string()))?;
+        let mut mso = vec![
+            (text("version"), text("1.0")),
+            (text("digestAlgorithm"), text("SHA-256")),
+            (text("valueDigests"), Cbor::Map(value_digests)),
+            (
+                text("deviceKeyInfo"),
+                Cbor::Map(vec![(text("deviceKey"), device_key)]),
+            ),
+            (text("docType"), text(content.doctype)),
+            (
+                text("validityInfo"),
+                Cbor::Map(vec![
+                    (text("signed"), tdate(content.signed)?),
+                    (text("validFrom"), tdate(content.signed)?),
+                    (text("validUntil"), tdate(content.valid_until)?),
+                ]),
+            ),
+        ];
+        if let Some((uri, idx)) = content.status {
+            let entry = Cbor::Map(vec![
+                (text("idx"), Cbor::Integer(idx.into())),
+                (text("uri"), text(uri)),
+            ]);
+            mso.push((
+                text("status"),
+                Cbor::Map(vec![(text("status_list"), entry)]),
+            ));
+        }
+        let mso = Cbor::Map(mso);
+        let payload = encode(&tag24(&mso)?)?;
+        let x5chain = match content.x5chain {
+            [] => return Err(MdocError::NoCertificate),
+            [one] => Cbor::Bytes(one.clone()),
+            many => Cbor::Array(many.iter().map(|c| Cbor::Bytes(c.clone())).collect()),
+        };
+        let sign1 = CoseSign1Builder::new()
+            .protected(
+                HeaderBuilder::new()
+                    .algorithm(iana::Algorithm::ES256)
+                    .build(),
+            )
+            .unprotected(HeaderBuilder::new().value(X5CHAIN, x5chain).build())
+            .payload(payload)
+            .build();
+        Ok(UnsignedMdoc {
+            name_spaces,
+            sign1,
+            max_credential_bytes: limits.max_credential_bytes,
+        })
     }
-    Ok(out)
 }

@@ -32,9 +32,10 @@
 //! let holder_jwk = json!({"kty": "EC", "crv": "P-256",
 //!     "x": b64(point.x().expect("x")), "y": b64(point.y().expect("y"))});
 //!
-//! let mdoc = minter
-//!     .issue("eu.europa.ec.av.1", &json!({"age_over_18": true}), &holder_jwk, 1_767_225_600)
-//!     .expect("minted");
+//! let mdoc = pollster::block_on(minter.issue(
+//!     "eu.europa.ec.av.1", &json!({"age_over_18": true}), &holder_jwk, 1_767_225_600,
+//! ))
+//! .expect("minted");
 //! let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &mdoc)
 //!     .expect("base64url");
 //! let issuer_signed: ciborium::Value = ciborium::from_reader(bytes.as_slice()).expect("CBOR");
@@ -53,4 +54,4 @@ pub mod minter;
 
 pub use error::MdocError;
 pub use limits::MdocLimits;
-pub use minter::{device_key, MdocMinter, MsoSigner};
+pub use minter::{device_key, MdocMinter};

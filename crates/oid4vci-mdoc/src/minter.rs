@@ -2,95 +2,104 @@
 
 use crate::claims::namespaces;
 use crate::error::MdocError;
-use crate::issuer_signed::{issuer_signed, MdocContent};
+use crate::issuer_signed::{MdocContent, UnsignedMdoc};
 use crate::limits::MdocLimits;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use coset::{iana, CoseKey, CoseKeyBuilder};
-use oid4vci_issuer::{CredentialMinter, MintError, MintOutcome, MintRequest, StatusReference};
+use oid4vci_issuer::{
+    CredentialMinter, IssuerKey, IssuerKeys, KeyRing, MintError, MintOutcome, MintRequest,
+    SigningKey, StatusReference,
+};
 use oid4vci_proof::{Alg, PublicKey};
 use oid4vci_types::CredentialFormat;
 use serde_json::Value;
 use std::fmt;
-
-/// The issuer key that signs the MSO: ES256, returning the 64-byte `r || s` signature.
-pub trait MsoSigner: Send + Sync + 'static {
-    /// Signs `message` (the COSE `Sig_structure`) with ES256.
-    fn sign_es256(&self, message: &[u8]) -> Result<Vec<u8>, MdocError>;
-}
-
-impl MsoSigner for p256::ecdsa::SigningKey {
-    fn sign_es256(&self, message: &[u8]) -> Result<Vec<u8>, MdocError> {
-        use p256::ecdsa::signature::Signer;
-        let signature: p256::ecdsa::Signature = self
-            .try_sign(message)
-            .map_err(|e| MdocError::Signing(e.to_string()))?;
-        Ok(signature.to_bytes().to_vec())
-    }
-}
+use std::sync::Arc;
 
 /// Mints ISO/IEC 18013-5 mdocs as OID4VCI 1.0 Appendix A.2 delivers them: the
 /// base64url-encoded CBOR `IssuerSigned`, one per holder key, the key as the MSO's device key.
-pub struct MdocMinter<K = p256::ecdsa::SigningKey> {
-    key: K,
-    x5chain: Vec<Vec<u8>>,
+/// Each configuration is signed by its ring's current key (a document signer per doctype if
+/// wanted), with that key's chain as the `x5chain`.
+#[derive(Clone)]
+pub struct MdocMinter {
+    keys: IssuerKeys,
     /// Credential lifetime in seconds (`validUntil - validFrom`).
     pub validity: u64,
     /// Size limits.
     pub limits: MdocLimits,
-    /// `notBefore` of the document-signer certificate: no MSO is signed earlier.
-    not_before: Option<u64>,
 }
 
-impl<K> fmt::Debug for MdocMinter<K> {
+impl fmt::Debug for MdocMinter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MdocMinter")
-            .field("x5chain_len", &self.x5chain.len())
+            .field("keys", &self.keys)
             .field("validity", &self.validity)
             .field("limits", &self.limits)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
-impl<K: MsoSigner> MdocMinter<K> {
-    /// A minter signing with `key`, whose certificate chain (DER, the document-signer
-    /// certificate first, no trust anchor) goes into every MSO's `x5chain` header.
-    pub fn new(key: K, x5chain: Vec<Vec<u8>>) -> Result<Self, MdocError> {
-        if x5chain.is_empty() {
-            return Err(MdocError::NoCertificate);
+impl MdocMinter {
+    /// A minter signing with the in-process P-256 `key`, whose certificate chain (DER, the
+    /// document-signer certificate first, no trust anchor) goes into every MSO's `x5chain`.
+    pub fn new(key: p256::ecdsa::SigningKey, x5chain: Vec<Vec<u8>>) -> Result<Self, MdocError> {
+        let key = SigningKey::from_raw(Alg::Es256, &key.to_bytes())
+            .map_err(|e| MdocError::Signing(e.to_string()))?;
+        let key = IssuerKey::new(Arc::new(key), "document-signer").with_chain(x5chain);
+        MdocMinter::from_keys(IssuerKeys::new(KeyRing::single(key)))
+    }
+
+    /// A minter signing with `keys`. Every key must be ES256 (P-256) and carry its
+    /// document-signer chain.
+    pub fn from_keys(keys: IssuerKeys) -> Result<Self, MdocError> {
+        for key in keys.rings().flat_map(KeyRing::keys) {
+            if key.chain().is_empty() {
+                return Err(MdocError::NoCertificate);
+            }
+            if key.alg() != Alg::Es256 {
+                return Err(MdocError::Signing(format!(
+                    "key {:?} is {}; mdocs are signed with ES256 (P-256)",
+                    key.kid(),
+                    key.alg().as_str()
+                )));
+            }
         }
-        let not_before = x5chain
-            .first()
-            .and_then(|leaf| oid4vci_proof::x5c::not_before(leaf));
         Ok(MdocMinter {
-            key,
-            x5chain,
+            keys,
             validity: 365 * 24 * 3600,
             limits: MdocLimits::default(),
-            not_before,
         })
     }
 
+    /// The issuer keys.
+    pub fn keys(&self) -> &IssuerKeys {
+        &self.keys
+    }
+
     /// Issues one mdoc of `doctype` with `claims` for the holder key `holder_jwk` (a P-256 JWK),
-    /// signed at `now` (Unix seconds). The MSO's `signed` and `validFrom` are `now` rounded down
-    /// to the hour and `validUntil` is rounded up to the hour, so mdocs issued in the same hour
-    /// (a batch) carry no precise timestamp that links them (RFC 9901 §10.1). Returns the
-    /// base64url (no padding) encoded `IssuerSigned`.
-    pub fn issue(
+    /// signed at `now` (Unix seconds) by the default ring's current key. The MSO's `signed` and
+    /// `validFrom` are `now` rounded down to the hour and `validUntil` is rounded up to the hour,
+    /// so mdocs issued in the same hour (a batch) carry no precise timestamp that links them
+    /// (RFC 9901 §10.1). Returns the base64url (no padding) encoded `IssuerSigned`.
+    pub async fn issue(
         &self,
         doctype: &str,
         claims: &Value,
         holder_jwk: &Value,
         now: u64,
     ) -> Result<String, MdocError> {
-        self.issue_with_status(doctype, claims, holder_jwk, None, now)
+        let key = self.keys.default_ring().current(now);
+        self.issue_with(key, doctype, claims, holder_jwk, None, now)
+            .await
     }
 
-    /// [`issue`](Self::issue) with the MSO's `status` naming a status-list entry
+    /// [`issue`](Self::issue) by `key`, with the MSO's `status` naming a status-list entry
     /// (`{"status_list": {"idx": …, "uri": …}}`, draft-ietf-oauth-status-list; ISO/IEC
     /// 18013-5:2025 MSO `status`).
-    pub fn issue_with_status(
+    pub async fn issue_with(
         &self,
+        key: &IssuerKey,
         doctype: &str,
         claims: &Value,
         holder_jwk: &Value,
@@ -98,18 +107,22 @@ impl<K: MsoSigner> MdocMinter<K> {
         now: u64,
     ) -> Result<String, MdocError> {
         let namespaces = namespaces(claims, doctype, &self.limits)?;
-        let signed = oid4vci_issuer::rounded_issuance_time_within(now, self.not_before);
+        let signed = oid4vci_issuer::rounded_issuance_time_within(now, key.not_before());
         let content = MdocContent {
             doctype,
             namespaces: &namespaces,
             device_key: device_key(holder_jwk)?,
             signed,
             valid_until: oid4vci_issuer::rounded_expiry(signed, self.validity),
-            x5chain: &self.x5chain,
+            x5chain: key.chain(),
             status: status.map(|s| (s.uri.as_str(), s.idx)),
         };
-        let bytes = issuer_signed(content, &self.limits, |m| self.key.sign_es256(m))?;
-        Ok(URL_SAFE_NO_PAD.encode(bytes))
+        let unsigned = UnsignedMdoc::prepare(content, &self.limits)?;
+        let signature = key
+            .sign(&unsigned.to_be_signed())
+            .await
+            .map_err(|e| MdocError::Signing(e.to_string()))?;
+        Ok(URL_SAFE_NO_PAD.encode(unsigned.finish(signature)?))
     }
 }
 
@@ -139,7 +152,7 @@ pub fn device_key(holder_jwk: &Value) -> Result<CoseKey, MdocError> {
     .build())
 }
 
-impl<K: MsoSigner> CredentialMinter for MdocMinter<K> {
+impl CredentialMinter for MdocMinter {
     async fn mint<'a>(&'a self, request: MintRequest<'a>) -> Result<MintOutcome, MintError> {
         let configuration = request.configuration;
         if configuration.format != CredentialFormat::MsoMdoc {
@@ -153,14 +166,17 @@ impl<K: MsoSigner> CredentialMinter for MdocMinter<K> {
             return Err(MdocError::MissingHolderKey.into());
         }
         let count = request.holder_keys.len();
-        let credentials = (request.holder_keys.iter().enumerate())
-            .map(|(i, key)| {
-                let status = request.status(i, count)?;
-                self.issue_with_status(doctype, request.claims, key, status, request.now)
-                    .map(Value::String)
-                    .map_err(MintError::from)
-            })
-            .collect::<Result<_, _>>()?;
+        let signer = (self.keys)
+            .for_configuration(request.configuration_id)
+            .current(request.now);
+        let mut credentials = Vec::with_capacity(count);
+        for (i, holder) in request.holder_keys.iter().enumerate() {
+            let status = request.status(i, count)?;
+            let mdoc = self
+                .issue_with(signer, doctype, request.claims, holder, status, request.now)
+                .await?;
+            credentials.push(Value::String(mdoc));
+        }
         Ok(MintOutcome::Issued(credentials))
     }
 

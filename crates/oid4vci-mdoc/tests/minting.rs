@@ -116,8 +116,7 @@ fn an_issued_mdoc_verifies_and_binds_the_holder_key() {
     let holder = SigningKey::random(&mut rand_core::OsRng);
     let minter = MdocMinter::new(issuer.clone(), vec![CERT.to_vec()]).expect("minter");
     let claims = json!({"age_over_18": true, "issuing_country": "DE", "expiry_date": "2027-01-01"});
-    let mdoc = minter
-        .issue("eu.europa.ec.av.1", &claims, &jwk(&holder), NOW)
+    let mdoc = pollster::block_on(minter.issue("eu.europa.ec.av.1", &claims, &jwk(&holder), NOW))
         .expect("issued");
     let (mso, elements) = verify(&mdoc, &issuer);
     assert_eq!(get(&mso, "version").as_text(), Some("1.0"));
@@ -162,8 +161,7 @@ fn an_issued_mdoc_verifies_and_binds_the_holder_key() {
         expiry.2,
         Cbor::Tag(1004, Box::new(Cbor::Text("2027-01-01".into())))
     );
-    let again = minter
-        .issue("eu.europa.ec.av.1", &claims, &jwk(&holder), NOW)
+    let again = pollster::block_on(minter.issue("eu.europa.ec.av.1", &claims, &jwk(&holder), NOW))
         .expect("issued");
     assert_ne!(mdoc, again, "fresh salts every time");
 }
@@ -237,15 +235,15 @@ fn bad_requests_are_typed_errors() {
     assert!(mint(&minter, &no_doctype, std::slice::from_ref(&holder)).contains("no doctype"));
     let ed25519 = json!({"kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode([7u8; 32])});
     assert!(matches!(
-        minter.issue("d", &claims, &ed25519, NOW),
+        pollster::block_on(minter.issue("d", &claims, &ed25519, NOW)),
         Err(MdocError::HolderKey(_))
     ));
     assert!(matches!(
-        minter.issue("d", &claims, &json!({"kty": "EC"}), NOW),
+        pollster::block_on(minter.issue("d", &claims, &json!({"kty": "EC"}), NOW)),
         Err(MdocError::HolderKey(_))
     ));
     assert!(matches!(
-        minter.issue("d", &claims, &holder, u64::MAX),
+        pollster::block_on(minter.issue("d", &claims, &holder, u64::MAX)),
         Err(MdocError::Time(_))
     ));
     minter.limits = MdocLimits {
@@ -254,7 +252,7 @@ fn bad_requests_are_typed_errors() {
     };
     let big = json!({"portrait": "x".repeat(500)});
     assert!(matches!(
-        minter.issue("d", &big, &holder, NOW),
+        pollster::block_on(minter.issue("d", &big, &holder, NOW)),
         Err(MdocError::TooLarge {
             what: "the encoded IssuerSigned",
             ..
@@ -262,7 +260,7 @@ fn bad_requests_are_typed_errors() {
     ));
     minter.limits.max_item_bytes = 100;
     assert!(matches!(
-        minter.issue("d", &big, &holder, NOW),
+        pollster::block_on(minter.issue("d", &big, &holder, NOW)),
         Err(MdocError::TooLarge {
             what: "an encoded IssuerSignedItem",
             ..

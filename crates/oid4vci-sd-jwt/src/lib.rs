@@ -19,40 +19,39 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oid4vci_issuer::{
-    CredentialMinter, MintError, MintOutcome, MintRequest, SigningError, StatusReference,
+    CredentialMinter, IssuerKey, IssuerKeys, KeyRing, MetadataSigner, MintError, MintOutcome,
+    MintRequest, Signing, StatusReference,
 };
 use oid4vci_proof::crypto::{self, SigningKey};
-use oid4vci_proof::Alg;
+use oid4vci_proof::{Alg, PublicKey};
 use rand_core::{OsRng, RngCore};
 use serde_json::{json, Map, Value};
 use std::fmt;
+use std::sync::Arc;
 
 /// Claims that are never made selectively disclosable (SD-JWT VC registered claims).
 const ALWAYS_DISCLOSED: [&str; 9] = [
     "iss", "iat", "nbf", "exp", "vct", "cnf", "status", "_sd", "_sd_alg",
 ];
 
-/// Mints SD-JWT VCs with an ES256 (P-256) or EdDSA (Ed25519) issuer key.
+/// Mints SD-JWT VCs with ES256 (P-256) or EdDSA (Ed25519) issuer keys: one key, or
+/// [`IssuerKeys`] with rings that rotate and keys of their own for some configurations.
+#[derive(Clone)]
 pub struct SdJwtVcMinter {
-    key: SigningKey,
-    kid: String,
-    /// DER certificates for the `x5c` JOSE header (leaf first), empty when none.
-    x5c: Vec<Vec<u8>>,
+    keys: IssuerKeys,
     /// Credential lifetime in seconds.
     pub validity: u64,
-    /// `notBefore` of the `x5c` leaf: no credential claims an earlier `iat`.
-    not_before: Option<u64>,
 }
 
 impl fmt::Debug for SdJwtVcMinter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SdJwtVcMinter")
-            .field("kid", &self.kid)
+            .field("keys", &self.keys)
             .field("validity", &self.validity)
-            .finish_non_exhaustive()
+            .finish()
     }
 }
 
@@ -61,22 +60,29 @@ impl SdJwtVcMinter {
     /// header and the issuer's JWKS. Keys are loaded backend-neutrally, e.g. with
     /// [`SigningKey::from_pkcs8`] or [`SigningKey::from_raw`].
     pub fn new(key: SigningKey, kid: impl Into<String>) -> Self {
+        let key = IssuerKey::new(Arc::new(key), kid);
+        SdJwtVcMinter::from_keys(IssuerKeys::new(KeyRing::single(key)))
+    }
+
+    /// A minter signing with `keys`: each configuration with its ring's current key.
+    pub fn from_keys(keys: IssuerKeys) -> Self {
         SdJwtVcMinter {
-            key,
-            kid: kid.into(),
-            x5c: Vec::new(),
+            keys,
             validity: 365 * 24 * 3600,
-            not_before: None,
         }
     }
 
     /// Puts `chain` (DER certificates, the issuer key's certificate first, no trust anchor: HAIP)
-    /// into every credential's JOSE header as `x5c`.
+    /// into every credential's JOSE header as `x5c`. For a minter made with [`new`](Self::new)
+    /// (one key); give [`IssuerKey`]s their chains with [`IssuerKey::with_chain`] otherwise.
     pub fn with_x5c(mut self, chain: Vec<Vec<u8>>) -> Self {
-        self.not_before = chain
-            .first()
-            .and_then(|leaf| oid4vci_proof::x5c::not_before(leaf));
-        self.x5c = chain;
+        let key = self
+            .keys
+            .default_ring()
+            .current(0)
+            .clone()
+            .with_chain(chain);
+        self.keys = IssuerKeys::new(KeyRing::single(key));
         self
     }
 
@@ -91,18 +97,26 @@ impl SdJwtVcMinter {
         }
     }
 
-    /// The issuer's public key as a JWK with `kid`, `alg` and `use`.
+    /// The default key's public JWK (with `kid`, `alg`, `use` and its `x5c` chain), as it signs
+    /// now.
     pub fn public_jwk(&self) -> Value {
-        let mut m = self.key.public_jwk();
-        m.insert("kid".into(), Value::String(self.kid.clone()));
-        m.insert("alg".into(), Value::String(self.key.alg().as_str().into()));
-        m.insert("use".into(), Value::String("sig".into()));
-        Value::Object(m)
+        self.keys.default_ring().current(unix_now()).public_jwk()
     }
 
-    /// The signing key (to persist it).
-    pub fn signing_key(&self) -> &SigningKey {
-        &self.key
+    /// The default key's public key, as it signs now (to verify what the minter signed).
+    pub fn public_key(&self) -> &PublicKey {
+        self.keys.default_ring().current(unix_now()).public_key()
+    }
+
+    /// The issuer keys.
+    pub fn keys(&self) -> &IssuerKeys {
+        &self.keys
+    }
+
+    /// The JWK Set for `/.well-known/jwt-vc-issuer` at `now`: every key a verifier of this
+    /// minter's credentials may need (see [`IssuerKeys::jwks`]).
+    pub fn jwks(&self, now: u64) -> Value {
+        self.keys.jwks(now, self.validity)
     }
 
     fn disclosure(name: &str, value: &Value) -> (String, String) {
@@ -115,8 +129,8 @@ impl SdJwtVcMinter {
     }
 
     /// Issues one SD-JWT VC for one holder key (or none), with the `status` claim of its
-    /// status-list entry when there is one.
-    pub fn issue(
+    /// status-list entry when there is one, signed by the configuration's current key.
+    pub async fn issue(
         &self,
         request: &MintRequest<'_>,
         holder_key: Option<&Value>,
@@ -131,6 +145,9 @@ impl SdJwtVcMinter {
             .claims
             .as_object()
             .ok_or_else(|| MintError("claims must be a JSON object".into()))?;
+        let key = (self.keys)
+            .for_configuration(request.configuration_id)
+            .current(request.now);
         let mut payload = Map::new();
         let mut disclosures = Vec::new();
         let mut digests = Vec::new();
@@ -143,7 +160,7 @@ impl SdJwtVcMinter {
         digests.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
         payload.insert("iss".into(), json!(request.issuer));
         // Rounded to the hour (RFC 9901 §10.1): the credentials of a batch share no precise time.
-        let issued = oid4vci_issuer::rounded_issuance_time_within(request.now, self.not_before);
+        let issued = oid4vci_issuer::rounded_issuance_time_within(request.now, key.not_before());
         payload.insert("iat".into(), json!(issued));
         payload.insert(
             "exp".into(),
@@ -160,8 +177,9 @@ impl SdJwtVcMinter {
         payload.insert("_sd_alg".into(), json!("sha-256"));
         let mut header = Map::new();
         header.insert("typ".into(), json!("dc+sd-jwt"));
-        let mut out = self
-            .sign_jws(header, payload)
+        let mut out = key
+            .sign_jws(header, &payload)
+            .await
             .map_err(|e| MintError(e.to_string()))?;
         for d in disclosures {
             out.push('~');
@@ -172,44 +190,22 @@ impl SdJwtVcMinter {
     }
 }
 
-impl SdJwtVcMinter {
-    /// Signs a compact JWS with the issuer key: `header` gains `alg`, `kid` and, when a chain
-    /// is set, `x5c`.
-    fn sign_jws(
-        &self,
-        mut header: Map<String, Value>,
-        payload: Map<String, Value>,
-    ) -> Result<String, SigningError> {
-        header.insert("alg".into(), json!(self.key.alg().as_str()));
-        header.insert("kid".into(), json!(self.kid));
-        if !self.x5c.is_empty() {
-            let chain = self.x5c.iter().map(|der| json!(STANDARD.encode(der)));
-            header.insert("x5c".into(), Value::Array(chain.collect()));
-        }
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(Value::Object(header).to_string()),
-            URL_SAFE_NO_PAD.encode(Value::Object(payload).to_string())
-        );
-        let signature = self
-            .key
-            .sign(signing_input.as_bytes())
-            .map_err(|e| SigningError::Key(e.to_string()))?;
-        Ok(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        ))
-    }
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
-/// The issuer key signs the metadata too (Section 12.2.3), with the same `kid` and `x5c`.
-impl oid4vci_issuer::MetadataSigner for SdJwtVcMinter {
+/// The default ring signs the metadata and status lists (Section 12.2.3), with its current
+/// key's `kid` and `x5c`.
+impl MetadataSigner for SdJwtVcMinter {
     fn sign_jwt(
         &self,
         header: Map<String, Value>,
         claims: Map<String, Value>,
-    ) -> Result<String, SigningError> {
-        self.sign_jws(header, claims)
+        now: u64,
+    ) -> Signing<'_, String> {
+        self.keys.default_ring().sign_jwt(header, claims, now)
     }
 }
 
@@ -251,20 +247,17 @@ impl CredentialMinter for SdJwtVcMinter {
             )));
         }
         let count = request.holder_keys.len().max(1);
-        let credentials = if request.holder_keys.is_empty() {
-            vec![Value::String(self.issue(
-                &request,
-                None,
-                request.status(0, count)?,
-            )?)]
-        } else {
-            (request.holder_keys.iter().enumerate())
-                .map(|(i, k)| {
-                    self.issue(&request, Some(k), request.status(i, count)?)
-                        .map(Value::String)
-                })
-                .collect::<Result<_, _>>()?
-        };
+        let mut credentials = Vec::with_capacity(count);
+        if request.holder_keys.is_empty() {
+            let status = request.status(0, count)?;
+            credentials.push(Value::String(self.issue(&request, None, status).await?));
+        }
+        for (i, key) in request.holder_keys.iter().enumerate() {
+            let status = request.status(i, count)?;
+            credentials.push(Value::String(
+                self.issue(&request, Some(key), status).await?,
+            ));
+        }
         Ok(MintOutcome::Issued(credentials))
     }
 }

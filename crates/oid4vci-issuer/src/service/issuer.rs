@@ -113,22 +113,23 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
 
     /// The metadata as a signed JWT (`openidvci-issuer-metadata+jwt`), when a signer is set;
     /// a signer that fails is [`IssuerError::Signing`].
-    pub fn signed_metadata(&self) -> Option<Result<String, IssuerError>> {
+    pub async fn signed_metadata(&self) -> Option<Result<String, IssuerError>> {
         let (signer, lifetime) = self.metadata_signer.as_ref()?;
         let signed = crate::signed_metadata::sign(
             &self.config.metadata,
             signer.as_ref(),
             self.clock.now(),
             *lifetime,
-        );
+        )
+        .await;
         Some(signed.map_err(IssuerError::Signing))
     }
 
     /// The metadata document to serve as JSON: [`metadata`](Self::metadata) plus, when a
     /// signer is set, its `signed_metadata` member.
-    pub fn metadata_document(&self) -> Result<CredentialIssuerMetadata, IssuerError> {
+    pub async fn metadata_document(&self) -> Result<CredentialIssuerMetadata, IssuerError> {
         let mut document = self.config.metadata.clone();
-        if let Some(signed) = self.signed_metadata() {
+        if let Some(signed) = self.signed_metadata().await {
             document
                 .extra
                 .insert("signed_metadata".into(), Value::String(signed?));

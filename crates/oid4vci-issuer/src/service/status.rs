@@ -212,6 +212,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             config.ttl,
             config.lifetime,
         )
+        .await
         .map_err(IssuerError::Signing)?;
         let etag = format!(
             "\"{}\"",

@@ -24,6 +24,7 @@ mod serve_config;
 mod serve_encryption;
 mod serve_keys;
 mod serve_limits;
+mod serve_signing;
 mod serve_store;
 
 /// The binary's allocator (see the `mimalloc` feature in Cargo.toml).

@@ -154,13 +154,20 @@ fn expiry_warning(der: &[u8]) -> Option<String> {
 
 /// Reads an operator's chain (PEM, leaf first) and checks that its leaf certifies `key`.
 pub fn load_chain(path: &Path, key: &SigningKey) -> Result<IssuerChain, String> {
+    let point = key.verifying_key().to_encoded_point(false);
+    load_chain_for(path, point.as_bytes())
+}
+
+/// Reads a chain (PEM, leaf first) and checks that its leaf certifies the P-256 public key
+/// `point` (SEC1, uncompressed): for keys held elsewhere (an HSM).
+pub fn load_chain_for(path: &Path, point: &[u8]) -> Result<IssuerChain, String> {
     let text = read_pem_file(path)?;
     let certificates =
         pem_blocks(&text, "CERTIFICATE").map_err(|e| format!("{}: {e}", path.display()))?;
     let leaf = certificates
         .first()
         .ok_or_else(|| format!("{}: no PEM CERTIFICATE block found", path.display()))?;
-    if !certifies(leaf, key)? {
+    if !certifies(leaf, point)? {
         return Err(format!(
             "{}: the first certificate is not for the issuer key",
             path.display()
@@ -215,12 +222,11 @@ fn to_pem(der: &[u8]) -> String {
     pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
 }
 
-/// True when the certificate's subject public key is `key`'s.
-fn certifies(der: &[u8], key: &SigningKey) -> Result<bool, String> {
+/// True when the certificate's subject public key is `point` (SEC1, uncompressed).
+fn certifies(der: &[u8], point: &[u8]) -> Result<bool, String> {
     let (_, cert) =
         x509_parser::parse_x509_certificate(der).map_err(|e| format!("bad certificate: {e}"))?;
-    let point = key.verifying_key().to_encoded_point(false);
-    Ok(cert.public_key().subject_public_key.data.as_ref() == point.as_bytes())
+    Ok(cert.public_key().subject_public_key.data.as_ref() == point)
 }
 
 /// The issuer's public key as rcgen needs it to certify it (the private key stays here).
@@ -377,7 +383,8 @@ mod tests {
         assert_eq!(ds.issuer(), root.subject());
         ds.verify_signature(Some(root.public_key()))
             .expect("the root signed the DS certificate");
-        assert!(certifies(&chain.certificates[0], &key).expect("parses"));
+        let point = key.verifying_key().to_encoded_point(false);
+        assert!(certifies(&chain.certificates[0], point.as_bytes()).expect("parses"));
         let ku = ds.key_usage().expect("ok").expect("keyUsage").value;
         assert!(ku.digital_signature() && !ku.key_cert_sign());
         let eku = ds.extended_key_usage().expect("ok").expect("eku").value;

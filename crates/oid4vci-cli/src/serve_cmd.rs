@@ -13,7 +13,6 @@ use oid4vci_issuer::{
 };
 use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_store_sqlite::Synchronous;
-use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -172,6 +171,12 @@ async fn log_requests(request: Request, next: Next) -> Response {
     response
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn print_qr(text: &str) {
     match qrcode::QrCode::new(text.as_bytes()) {
         Ok(code) => {
@@ -254,8 +259,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .or(file.issuer_url.clone())
         .unwrap_or_else(|| url.clone());
     let (signing_key, server_key) = crate::serve_keys::load_or_create(&keys_file)?;
-    // The certificate and mdoc code work on the P-256 key itself; the SD-JWT minter on the
-    // crypto backend's key. Both are the same 32-byte scalar.
+    // The certificate code works on the P-256 key itself; the minters on the crypto backend's
+    // key. Both are the same 32-byte scalar.
     let scalar = signing_key.to_raw().map_err(|e| e.to_string())?;
     let p256_key = p256::ecdsa::SigningKey::from_slice(&scalar)
         .map_err(|e| format!("the issuer key is not a P-256 key: {e}"))?;
@@ -267,15 +272,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let encryption =
         crate::serve_encryption::load_or_create(&crate::serve_encryption::path_for(&keys_file))?;
     let credentials = file.credentials();
-    let x5c = chain.without_trust_anchor();
+    let ids: Vec<String> = credentials.iter().map(|c| c.id.clone()).collect();
+    let keys = crate::serve_signing::issuer_keys(&file.signing_key, (signing_key, &chain), &ids)?;
     let minter = FormatMinter {
-        sd_jwt: SdJwtVcMinter::new(signing_key.clone(), "issuer-key-1").with_x5c(x5c.clone()),
-        mdoc: oid4vci_mdoc::MdocMinter::new(p256_key, x5c.clone()).map_err(|e| e.to_string())?,
+        sd_jwt: SdJwtVcMinter::from_keys(keys.clone()),
+        mdoc: oid4vci_mdoc::MdocMinter::from_keys(keys.clone()).map_err(|e| e.to_string())?,
     };
-    // The issuer key signs the metadata as well (Section 12.2.3), with the same kid and x5c.
-    // And the status lists (revocation), with the same kid and x5c.
-    let metadata_signer = Arc::new(SdJwtVcMinter::new(signing_key, "issuer-key-1").with_x5c(x5c));
-    let jwks = json!({"keys": [minter.sd_jwt.public_jwk()]});
+    // The default ring signs the metadata (Section 12.2.3) and the status lists, each JWT with
+    // the key current when it is signed.
+    let metadata_signer = Arc::new(keys.default_ring().clone());
+    let jwks = minter.sd_jwt.jwks(unix_now());
     let sync = if args.sqlite_sync == "normal" {
         Synchronous::Normal
     } else {

@@ -63,6 +63,10 @@ pub struct ServeConfig {
     /// Credential configurations (default: the two demo credentials).
     #[serde(default)]
     pub credential: Vec<CredentialEntry>,
+    /// Signing keys: in-process or PKCS#11, rotation, a key per configuration
+    /// (see `serve_signing`).
+    #[serde(default)]
+    pub signing_key: Vec<crate::serve_signing::SigningKeyEntry>,
     /// The embedded authorization server (authorization code flow).
     #[serde(default)]
     pub authorization: AuthorizationEntry,

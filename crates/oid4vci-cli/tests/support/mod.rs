@@ -31,11 +31,17 @@ impl Drop for Server {
 impl Server {
     /// Starts `oid4vci serve` with its database in `dir` and `extra` arguments.
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(dir, extra, &[])
+    }
+
+    /// [`Server::start`] with `env` added to the server's environment.
+    pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
             .args(["serve", "--port", "0", "--admin-token", ADMIN_TOKEN])
             .arg("--db")
             .arg(dir.join("issuer.db"))
             .args(extra)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -1,0 +1,218 @@
+//! The issuer's signing keys for `oid4vci serve`: `[[signing_key]]` entries in `--config`, each
+//! an in-process PEM key or a key in a PKCS#11 token, with its certificate chain, the time it
+//! starts signing, and the credential configurations it signs (none: the default ring).
+//!
+//! ```toml
+//! [[signing_key]]
+//! kid = "ds-2026"
+//! key_pem = "keys/ds-2026.key.pem"          # an in-process P-256 key (PKCS#8 or SEC1 PEM)
+//! chain_pem = "keys/ds-2026.chain.pem"      # its chain, leaf first (required)
+//!
+//! [[signing_key]]
+//! kid = "ds-2027"
+//! pkcs11 = { module = "/usr/lib/softhsm/libsofthsm2.so", token = "issuer", key = "ds-2027", pin_env = "OID4VCI_HSM_PIN" }
+//! chain_pem = "keys/ds-2027.chain.pem"
+//! signs_from = 2027-01-01T00:00:00Z         # rotation: signs from then on (or Unix seconds)
+//!
+//! [[signing_key]]
+//! kid = "age-ds"
+//! key_pem = "keys/age-ds.key.pem"
+//! chain_pem = "keys/age-ds.chain.pem"
+//! configurations = ["eu.europa.ec.av.1"]    # a key of its own for these configurations
+//! ```
+//!
+//! Without entries for the default ring, the keys file's key (or `issuer_key_pem`) with its
+//! chain signs everything not named, as before.
+
+use crate::serve_certs::IssuerChain;
+use oid4vci_issuer::{IssuerKey, IssuerKeys, IssuerSigner, KeyRing};
+use oid4vci_pkcs11::{PinSource, Pkcs11Config, Pkcs11Signer};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One `[[signing_key]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKeyEntry {
+    /// The key's name (`kid` in JWS headers and the JWKS); unique.
+    pub kid: String,
+    /// An in-process P-256 key (PEM: PKCS#8 `PRIVATE KEY` or SEC1 `EC PRIVATE KEY`).
+    pub key_pem: Option<PathBuf>,
+    /// A key in a PKCS#11 token.
+    pub pkcs11: Option<Pkcs11Entry>,
+    /// The key's certificate chain (PEM, its own certificate first; a self-signed root at the
+    /// end is not sent).
+    pub chain_pem: PathBuf,
+    /// When the key starts signing: an RFC 3339 date-time or Unix seconds (default: always).
+    pub signs_from: Option<SignsFrom>,
+    /// The credential configurations this key signs; empty: the default ring.
+    #[serde(default)]
+    pub configurations: Vec<String>,
+}
+
+/// `pkcs11 = { … }`: where the key is and where its PIN comes from (never the command line).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11Entry {
+    /// The PKCS#11 module (shared library).
+    pub module: PathBuf,
+    /// The token's label.
+    pub token: String,
+    /// The key pair's label.
+    pub key: String,
+    /// The environment variable holding the user PIN.
+    pub pin_env: Option<String>,
+    /// A file holding the user PIN (first line), e.g. a mounted secret.
+    pub pin_file: Option<PathBuf>,
+    /// Sessions signing at once (default 4).
+    pub sessions: Option<usize>,
+}
+
+/// `signs_from`: a TOML date-time or Unix seconds.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SignsFrom {
+    /// Unix seconds.
+    Unix(u64),
+    /// An RFC 3339 date-time (TOML offset date-time).
+    DateTime(toml::value::Datetime),
+}
+
+impl SignsFrom {
+    fn unix(&self, kid: &str) -> Result<u64, String> {
+        match self {
+            SignsFrom::Unix(t) => Ok(*t),
+            SignsFrom::DateTime(dt) => {
+                let text = dt.to_string();
+                let parsed = time::OffsetDateTime::parse(
+                    &text,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .map_err(|e| {
+                    format!("[[signing_key]] {kid}: signs_from {text}: {e} (give a time zone)")
+                })?;
+                u64::try_from(parsed.unix_timestamp())
+                    .map_err(|_| format!("[[signing_key]] {kid}: signs_from before 1970"))
+            }
+        }
+    }
+}
+
+fn signer(entry: &SigningKeyEntry) -> Result<Arc<dyn IssuerSigner>, String> {
+    let kid = &entry.kid;
+    match (&entry.key_pem, &entry.pkcs11) {
+        (Some(path), None) => {
+            let key = crate::serve_certs::load_key(path)?;
+            let key =
+                oid4vci_proof::SigningKey::from_raw(oid4vci_proof::Alg::Es256, &key.to_bytes())
+                    .map_err(|e| format!("[[signing_key]] {kid}: {e}"))?;
+            Ok(Arc::new(key))
+        }
+        (None, Some(hsm)) => {
+            let pin = match (&hsm.pin_env, &hsm.pin_file) {
+                (Some(name), None) => PinSource::Env(name.clone()),
+                (None, Some(path)) => PinSource::File(path.clone()),
+                _ => {
+                    return Err(format!(
+                        "[[signing_key]] {kid}: pkcs11 needs exactly one of pin_env and pin_file"
+                    ))
+                }
+            };
+            let pin = pin
+                .read()
+                .map_err(|e| format!("[[signing_key]] {kid}: {e}"))?;
+            let mut config = Pkcs11Config::new(&hsm.module, &hsm.token, &hsm.key);
+            config.sessions = hsm.sessions.unwrap_or(config.sessions).max(1);
+            let signer = Pkcs11Signer::open(&config, &pin)
+                .map_err(|e| format!("[[signing_key]] {kid}: {e}"))?;
+            if signer.key_facts().extractable != Some(false) {
+                eprintln!(
+                    "warning: [[signing_key]] {kid}: the token does not say the key is non-extractable (CKA_EXTRACTABLE)"
+                );
+            }
+            Ok(Arc::new(signer))
+        }
+        _ => Err(format!(
+            "[[signing_key]] {kid}: give exactly one of key_pem and pkcs11"
+        )),
+    }
+}
+
+fn issuer_key(entry: &SigningKeyEntry) -> Result<IssuerKey, String> {
+    let signer = signer(entry)?;
+    let point = signer.public_key().to_bytes();
+    let chain = crate::serve_certs::load_chain_for(&entry.chain_pem, &point)
+        .map_err(|e| format!("[[signing_key]] {}: {e}", entry.kid))?;
+    let mut key =
+        IssuerKey::new(signer, entry.kid.clone()).with_chain(chain.without_trust_anchor());
+    if let Some(from) = &entry.signs_from {
+        key = key.signing_from(from.unix(&entry.kid)?);
+    }
+    Ok(key)
+}
+
+/// The issuer keys: the configured entries in their rings; the default ring is the entries
+/// naming no configuration, or else `fallback` (the keys file's key with its chain, kid
+/// `issuer-key-1`). Configurations named by an entry but not offered are refused.
+pub fn issuer_keys(
+    entries: &[SigningKeyEntry],
+    fallback: (oid4vci_proof::SigningKey, &IssuerChain),
+    configurations: &[String],
+) -> Result<IssuerKeys, String> {
+    let mut default = Vec::new();
+    let mut by_configuration: BTreeMap<String, Vec<IssuerKey>> = BTreeMap::new();
+    for entry in entries {
+        let key = issuer_key(entry)?;
+        if entry.configurations.is_empty() {
+            default.push(key.clone());
+        }
+        for id in &entry.configurations {
+            if !configurations.contains(id) {
+                return Err(format!(
+                    "[[signing_key]] {}: no credential configuration {id:?}",
+                    entry.kid
+                ));
+            }
+            by_configuration
+                .entry(id.clone())
+                .or_default()
+                .push(key.clone());
+        }
+    }
+    if default.is_empty() {
+        let (key, chain) = fallback;
+        default.push(
+            IssuerKey::new(Arc::new(key), "issuer-key-1").with_chain(chain.without_trust_anchor()),
+        );
+    }
+    let ring = |keys| KeyRing::new(keys).map_err(|e| format!("[[signing_key]]: {e}"));
+    let mut keys = IssuerKeys::new(ring(default)?);
+    for (id, list) in by_configuration {
+        keys = keys.with_configuration(id, ring(list)?);
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_from_takes_dates_and_seconds() {
+        #[derive(Deserialize)]
+        struct T {
+            a: SignsFrom,
+            b: SignsFrom,
+        }
+        let t: T = toml::from_str("a = 2027-01-01T00:00:00Z\nb = 1798761600").expect("toml");
+        assert_eq!(t.a.unix("k"), Ok(1_798_761_600));
+        assert_eq!(t.b.unix("k"), Ok(1_798_761_600));
+        let local: T = toml::from_str("a = 2027-01-01T00:00:00\nb = 0").expect("toml");
+        assert!(
+            local.a.unix("k").is_err(),
+            "a time without a zone is ambiguous"
+        );
+    }
+}

@@ -72,6 +72,10 @@ pub use oid4vci_mdoc as mdoc;
 #[cfg(feature = "postgres")]
 pub use oid4vci_store_postgres as store_postgres;
 
+/// Issuer keys in a PKCS#11 token (HSM): the `oid4vci-pkcs11` crate.
+#[cfg(feature = "pkcs11")]
+pub use oid4vci_pkcs11 as pkcs11;
+
 #[cfg(test)]
 mod tests {
     /// `oid4vci::issuer::SdJwtVcMinter` and `oid4vci::issuer::sd_jwt::SdJwtVcMinter` (public

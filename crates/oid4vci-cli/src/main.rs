@@ -4,6 +4,7 @@
 //! * `oid4vci proof make` — make a valid key proof with a fresh (or given) key.
 //! * `oid4vci serve` — run a complete demo issuer.
 //! * `oid4vci offer decode` — print what a credential offer URI says.
+//! * `oid4vci hsm generate-key` / `show` — issuer keys inside a PKCS#11 token.
 //!
 //! Each subcommand lives in its own module; add new ones to [`Command`].
 #![forbid(unsafe_code)]
@@ -15,6 +16,7 @@ use clap::{Parser, Subcommand};
 
 mod exit_code;
 mod format_minter;
+mod hsm_cmd;
 mod offer_cmd;
 mod proof_cmd;
 mod serve_authorization;
@@ -51,6 +53,9 @@ enum Command {
     Offer(offer_cmd::OfferCommand),
     /// Run a complete demo issuer (metadata, offers, token, nonce, credential, deferred, notification).
     Serve(serve_cmd::ServeArgs),
+    /// Issuer keys in a PKCS#11 token (HSM): generate one inside the token, or show one.
+    #[command(subcommand)]
+    Hsm(hsm_cmd::HsmCommand),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +64,6 @@ fn main() -> ExitCode {
         Command::Proof(cmd) => proof_cmd::run(cmd),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Offer(cmd) => offer_cmd::run(cmd),
+        Command::Hsm(cmd) => hsm_cmd::run(cmd),
     }
 }

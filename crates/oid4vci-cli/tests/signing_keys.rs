@@ -384,3 +384,65 @@ fn serve_signs_with_a_key_that_stays_in_softhsm() {
         "the PIN is never printed"
     );
 }
+
+#[test]
+fn hsm_generate_key_and_show_keep_the_key_in_the_token() {
+    let Some(token) = oid4vci_pkcs11::test_token::shared_or_skip(
+        "hsm_generate_key_and_show_keep_the_key_in_the_token",
+    )
+    .expect("a SoftHSM token") else {
+        return;
+    };
+    let module = token.module().display().to_string();
+    let run = |command: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+            .args([
+                "hsm",
+                command,
+                "--module",
+                &module,
+                "--token",
+                token.label(),
+            ])
+            .args(["--label", "cli-key", "--pin-env", "TEST_HSM_PIN"])
+            .env("TEST_HSM_PIN", token.pin_text())
+            .output()
+            .expect("run oid4vci hsm")
+    };
+    let made = run("generate-key");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let made: Value = serde_json::from_slice(&made.stdout).expect("json");
+    assert_eq!(made["jwk"]["crv"], "P-256");
+    assert!(made["public_key_pem"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("-----BEGIN PUBLIC KEY-----")));
+    let shown = run("show");
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&shown.stdout).expect("json");
+    assert_eq!(shown["thumbprint"], made["thumbprint"]);
+    assert_eq!(shown["extractable"], false);
+    assert_eq!(shown["sensitive"], true);
+    assert_eq!(shown["signs"], true);
+    let again = run("generate-key");
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "an existing key is never replaced"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has a key"));
+    // No PIN on the command line: there is no flag for it.
+    let flag = std::process::Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        .args(["hsm", "show", "--module", &module, "--token", token.label()])
+        .args(["--label", "cli-key", "--pin", "1234"])
+        .output()
+        .expect("run");
+    assert_eq!(flag.status.code(), Some(2));
+}

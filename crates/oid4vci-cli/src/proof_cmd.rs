@@ -9,11 +9,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use clap::{Args, Subcommand, ValueEnum};
 use oid4vci_proof::{Alg, SigningKey};
-use oid4vci_proof::{
-    ClientIdentity, NonceCheck, ProofContext, ProofError, ProofPolicy, ProofValidator, PublicKey,
-    ValidatedProofs, KEY_ATTESTATION_TYP, PROOF_TYP,
-};
-use serde_json::{json, Map, Value};
+use oid4vci_proof::report::{check_proof, CheckOptions};
+use oid4vci_proof::{PublicKey, PROOF_TYP};
+use serde_json::{json, Value};
 
 use crate::exit_code::EXIT_USAGE;
 
@@ -192,173 +190,34 @@ fn read_jwt(arg: &str) -> Result<String, String> {
 }
 
 /// The decoded header and payload, when the JWT parses (for `typ` and `aud` peeking).
-fn peek(jwt: &str) -> Option<(Map<String, Value>, Map<String, Value>)> {
-    oid4vci_proof::jws::parse(jwt)
-        .ok()
-        .map(|j| (j.header().clone(), j.payload().clone()))
-}
-
 fn check(args: &CheckArgs) -> Result<ExitCode, String> {
     let jwt = read_jwt(&args.jwt)?;
-    let now = now_or(args.now)?;
-    let mut policy = ProofPolicy {
-        max_iat_age: args.max_age,
-        max_future_skew: args.max_skew,
-        allow_self_signed_x5c: args.allow_self_signed,
-        ..ProofPolicy::default()
-    };
+    let mut options = CheckOptions::at(now_or(args.now)?);
+    options.audience = args.aud.clone();
+    options.nonce = args.nonce.clone();
+    options.client_id = args.client_id.clone();
+    options.anonymous = args.anonymous;
+    options.max_age = args.max_age;
+    options.max_skew = args.max_skew;
+    options.allow_self_signed = args.allow_self_signed;
     for p in &args.trust_anchor {
-        policy.x5c_trust_anchors.extend(pem_certificates(p)?);
+        options.trust_anchors.extend(pem_certificates(p)?);
     }
     for p in &args.attester_trust_anchor {
-        policy
-            .key_attestation_trust_anchors
-            .extend(pem_certificates(p)?);
+        options.attester_trust_anchors.extend(pem_certificates(p)?);
     }
     for p in &args.attester_jwk {
         let v: Value =
             serde_json::from_str(&read_file(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
         let key = PublicKey::from_jwk_value(&v).map_err(|e| format!("{}: {e}", p.display()))?;
-        policy.key_attestation_trusted_keys.push(key);
+        options.attester_keys.push(key);
     }
-
-    let peeked = peek(&jwt);
-    let mut skipped = Vec::new();
-    let audience = match &args.aud {
-        Some(a) => a.clone(),
-        None => {
-            skipped.push("aud");
-            // Compare the proof's aud with itself: presence and type are still checked.
-            peeked
-                .as_ref()
-                .and_then(|(_, c)| c.get("aud"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        }
-    };
-    let nonce = match &args.nonce {
-        Some(n) => NonceCheck::Equals(n),
-        None => {
-            skipped.push("nonce");
-            NonceCheck::Skip
-        }
-    };
-    let client = match (&args.client_id, args.anonymous) {
-        (Some(id), _) => ClientIdentity::Known(id),
-        (None, true) => ClientIdentity::Anonymous,
-        (None, false) => {
-            skipped.push("iss");
-            ClientIdentity::Unknown
-        }
-    };
-    let ctx = ProofContext {
-        audience: &audience,
-        nonce,
-        client,
-        now,
-    };
-    let validator = ProofValidator::new(policy);
-    let is_attestation = peeked
-        .as_ref()
-        .and_then(|(h, _)| h.get("typ"))
-        .and_then(Value::as_str)
-        .is_some_and(|t| {
-            let t = t.to_ascii_lowercase();
-            t.trim_start_matches("application/") == KEY_ATTESTATION_TYP
-        });
-    let result: Result<ValidatedProofs, ProofError> = if is_attestation {
-        if let Some(i) = skipped.iter().position(|s| *s == "aud") {
-            skipped.remove(i); // attestation proofs have no aud
-        }
-        validator.validate_attestation_proof(&jwt, &ctx)
-    } else {
-        validator.validate_jwt_proofs(std::slice::from_ref(&jwt), &ctx)
-    };
-    let (out, code) = match result {
-        Ok(proofs) => (
-            valid_json(&proofs, &skipped, is_attestation),
-            ExitCode::SUCCESS,
-        ),
-        Err(e) => (invalid_json(&e, &skipped), ExitCode::from(1)),
-    };
-    println!("{}", out?);
-    Ok(code)
-}
-
-/// `proof check` output for a valid proof (fields in this order).
-#[derive(serde::Serialize)]
-struct ValidOutput<'a> {
-    valid: bool,
-    proof_type: &'static str,
-    alg: &'static str,
-    key_source: &'static str,
-    holder_keys: Vec<Value>,
-    holder_key_thumbprints: Vec<String>,
-    header: &'a Map<String, Value>,
-    claims: &'a Map<String, Value>,
-    skipped: &'a [&'a str],
-}
-
-/// `proof check` output for a rejected proof: the diagnostic, flattened.
-#[derive(serde::Serialize)]
-struct InvalidOutput<'a> {
-    valid: bool,
-    error: String,
-    code: String,
-    reason: String,
-    help: String,
-    expected: String,
-    found: String,
-    spec_ref: String,
-    skipped: &'a [&'a str],
-}
-
-fn valid_json(
-    proofs: &ValidatedProofs,
-    skipped: &[&str],
-    attestation: bool,
-) -> Result<String, String> {
-    let Some(p) = proofs.proofs().first() else {
-        return Err("internal error: no validated proof".into());
-    };
-    let out = ValidOutput {
-        valid: true,
-        proof_type: if attestation { "attestation" } else { "jwt" },
-        alg: p.alg().as_str(),
-        key_source: p.key_source().as_str(),
-        holder_keys: proofs
-            .holder_keys()
-            .iter()
-            .map(|k| Value::Object(k.to_jwk()))
-            .collect(),
-        holder_key_thumbprints: proofs
-            .holder_keys()
-            .iter()
-            .map(|k| k.thumbprint())
-            .collect(),
-        header: &p.header().raw,
-        claims: &p.claims().raw,
-        skipped,
-    };
-    serde_json::to_string_pretty(&out).map_err(|e| e.to_string())
-}
-
-fn invalid_json(e: &ProofError, skipped: &[&str]) -> Result<String, String> {
-    let d = e.diagnostic();
-    // Single-proof check: the batch index is always 0 and not informative.
-    let out = InvalidOutput {
-        valid: false,
-        error: d.error,
-        code: d.code,
-        reason: d.reason,
-        help: d.help,
-        expected: d.expected,
-        found: d.found,
-        spec_ref: d.spec_ref,
-        skipped,
-    };
-    serde_json::to_string_pretty(&out).map_err(|e| e.to_string())
+    let report = check_proof(&jwt, &options);
+    println!("{}", report.text);
+    Ok(match report.valid {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(1),
+    })
 }
 
 /// A signing key for `proof make` (backend-neutral: `oid4vci_proof::crypto::SigningKey`).

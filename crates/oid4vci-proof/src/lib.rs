@@ -70,6 +70,7 @@ pub mod jws;
 pub mod jwt_time;
 mod key;
 mod policy;
+pub mod report;
 mod source;
 mod validator;
 pub mod x5c;

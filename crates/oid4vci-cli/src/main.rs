@@ -28,6 +28,7 @@ mod serve_keys;
 mod serve_limits;
 mod serve_signing;
 mod serve_store;
+mod serve_tools;
 
 /// The binary's allocator (see the `mimalloc` feature in Cargo.toml).
 #[cfg(feature = "mimalloc")]

@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use clap::{Args, Subcommand, ValueEnum};
-use oid4vci_proof::{Alg, SigningKey};
 use oid4vci_proof::report::{check_proof, CheckOptions};
+use oid4vci_proof::{Alg, SigningKey};
 use oid4vci_proof::{PublicKey, PROOF_TYP};
 use serde_json::{json, Value};
 

@@ -338,6 +338,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut app = oid4vci_axum::router(issuer.clone(), Some(jwks))
         .merge(admin)
         .merge(crl_route(&crate::serve_certs::crl_path(&keys_file)))
+        .merge(crate::serve_tools::router())
         .merge(oid4vci_axum::openapi_router(Some(&issuer_url)));
     if let Some(name) = &args.client_address_header {
         let name = axum::http::HeaderName::try_from(name.as_str())

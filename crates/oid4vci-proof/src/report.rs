@@ -173,7 +173,10 @@ pub fn check_proof(jwt: &str, options: &CheckOptions) -> CheckReport {
 
 fn valid(proofs: &ValidatedProofs, skipped: &[&str], attestation: bool) -> CheckReport {
     let Some(p) = proofs.proofs().first() else {
-        return report(false, &serde_json::json!({"valid": false, "error": "no proof was validated"}));
+        return report(
+            false,
+            &serde_json::json!({"valid": false, "error": "no proof was validated"}),
+        );
     };
     let out = ValidOutput {
         valid: true,

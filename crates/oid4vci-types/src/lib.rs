@@ -80,6 +80,7 @@ pub mod metadata;
 pub mod nonce;
 pub mod notification;
 pub mod offer;
+pub mod offer_report;
 pub mod parse;
 pub mod proofs;
 pub mod secret;

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Browser test of the proof checker page (`/tools/proof-check/` of `oid4vci serve`) in headless
+// Debian Chromium (playwright-core): loads the page (timing the load and the WebAssembly
+// start), then for every vector fills the form as a user would, clicks "Check the proof" and
+// reads the report the page shows; decodes an offer too; saves a screenshot.
+//
+//   node browser/proof_checker.mjs --page URL --vectors FILE --screenshot OUT.png [--offer URI]
+//
+// A vector is {"id", "jwt", "options": {aud, nonce, client_id, anonymous, now, attester_jwks}}.
+// Prints one JSON line: {"ok":true,"load_ms":..,"wasm_ready_ms":..,"reports":{id: report},
+// "verdicts":{id: text},"offer":report} or {"ok":false,"step":..,"error":..}; exit 0/1.
+import { chromium } from 'playwright-core'
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), [])
+)
+let step = 'setup'
+const out = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`)
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+async function main() {
+  if (!args.page || !args.vectors || !args.screenshot) throw new Error('usage: proof_checker.mjs --page URL --vectors FILE --screenshot FILE')
+  const vectors = JSON.parse(readFileSync(args.vectors, 'utf8'))
+  const profile = mkdtempSync(join(tmpdir(), 'oid4vci-checker-'))
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium', args: FLAGS, viewport: { width: 1100, height: 1400 },
+  })
+  try {
+    const page = await browser.newPage()
+    const errors = []
+    page.on('pageerror', (e) => errors.push(String(e)))
+    step = 'load'
+    const started = Date.now()
+    await page.goto(args.page)
+    await page.waitForSelector('body[data-ready]', { timeout: 30000 })
+    const loadMs = Date.now() - started
+    const wasmReadyMs = Number(await page.getAttribute('body', 'data-ready'))
+    // Open "Trust anchors and key attesters" as a user would, to reach its fields.
+    await page.click('#attester_jwks >> xpath=ancestor::details/summary')
+    const reports = {}
+    const verdicts = {}
+    for (const v of vectors) {
+      step = `vector ${v.id}`
+      const o = v.options
+      await page.fill('#jwt', v.jwt)
+      await page.fill('#aud', o.aud ?? '')
+      await page.fill('#nonce', o.nonce ?? '')
+      await page.fill('#client_id', o.client_id ?? '')
+      await page.fill('#now', String(o.now ?? ''))
+      await page.setChecked('#anonymous', Boolean(o.anonymous))
+      await page.fill('#attester_jwks', o.attester_jwks ? JSON.stringify(o.attester_jwks) : '')
+      await page.evaluate(() => { document.getElementById('report').textContent = '' })
+      await page.click('#check')
+      await page.waitForFunction(() => document.getElementById('report').textContent !== '')
+      reports[v.id] = JSON.parse(await page.textContent('#report'))
+      verdicts[v.id] = { text: await page.textContent('#verdict'), code: await page.getAttribute('#verdict', 'data-code') }
+    }
+    step = 'screenshot'
+    mkdirSync(dirname(args.screenshot), { recursive: true })
+    await page.screenshot({ path: args.screenshot, fullPage: true })
+    let offer = null
+    if (args.offer) {
+      step = 'offer'
+      await page.fill('#offer', args.offer)
+      await page.click('#decode')
+      await page.waitForSelector('#offer-report:not([hidden])')
+      offer = JSON.parse(await page.textContent('#offer-report'))
+    }
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`)
+    out({ ok: true, load_ms: loadMs, wasm_ready_ms: wasmReadyMs, reports, verdicts, offer })
+  } finally {
+    await browser.close()
+    rmSync(profile, { recursive: true, force: true })
+  }
+}
+
+main().catch((e) => {
+  out({ ok: false, step, error: String(e?.stack ?? e) })
+  process.exit(1)
+})

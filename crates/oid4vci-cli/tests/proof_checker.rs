@@ -1,0 +1,278 @@
+//! The browser proof checker (`/tools/proof-check/` of `oid4vci serve`, WebAssembly):
+//!
+//! - the committed build (`crates/oid4vci-cli/proof-check/`) is what the sources build to
+//!   (`scripts/build-proof-checker.sh --check`, reproducible);
+//! - in headless Chromium (`browser/proof_checker.mjs`), every constructed proof vector of
+//!   `testdata/constructed_proof_vectors.json`, and tampered copies of the valid ones, get from
+//!   the page exactly the report `oid4vci proof check` prints for the same input and options;
+//!   the page decodes an offer as `oid4vci offer decode` does; load time and the gzipped
+//!   WebAssembly size are printed, the size must stay under 1 MiB.
+//!
+//! Where Chromium or the wasm tools cannot be had, the tests print `SKIPPED: <name>: <reason>`.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+use support::{temp_dir, Server};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
+fn skip_or_fail(test: &str, what: &str, out: &std::process::Output, skip_code: i32) -> bool {
+    if out.status.code() == Some(skip_code) {
+        let reason = String::from_utf8_lossy(&out.stderr);
+        let reason = reason.trim().lines().last().unwrap_or(what).to_owned();
+        println!("SKIPPED: {test}: {reason}");
+        return true;
+    }
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
+
+#[test]
+fn the_committed_checker_is_what_the_sources_build() {
+    let out = Command::new("bash")
+        .arg(repo_root().join("scripts/build-proof-checker.sh"))
+        .arg("--check")
+        .output()
+        .expect("run scripts/build-proof-checker.sh");
+    if skip_or_fail(
+        "the_committed_checker_is_what_the_sources_build",
+        "build-proof-checker.sh --check",
+        &out,
+        3,
+    ) {
+        return;
+    }
+    let wasm = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("proof-check/pkg/oid4vci_proof_wasm_bg.wasm"),
+    )
+    .expect("wasm");
+    assert!(wasm.starts_with(b"\0asm"), "a WebAssembly module");
+}
+
+/// The CLI's report for `jwt` with `options` (the page's option names).
+fn cli_report(jwt: &str, options: &Value) -> Value {
+    let mut args: Vec<String> = vec!["proof".into(), "check".into()];
+    for (name, flag) in [
+        ("aud", "--aud"),
+        ("nonce", "--nonce"),
+        ("client_id", "--client-id"),
+    ] {
+        if let Some(v) = options[name].as_str() {
+            args.extend([flag.to_owned(), v.to_owned()]);
+        }
+    }
+    args.extend(["--now".to_owned(), options["now"].to_string()]);
+    if options["anonymous"] == true {
+        args.push("--anonymous".into());
+    }
+    let dir = temp_dir();
+    if let Some(jwks) = options["attester_jwks"].as_array() {
+        for (i, jwk) in jwks.iter().enumerate() {
+            let path = dir.path().join(format!("attester-{i}.jwk"));
+            std::fs::write(&path, jwk.to_string()).expect("write jwk");
+            args.extend(["--attester-jwk".to_owned(), path.display().to_string()]);
+        }
+    }
+    args.push(jwt.to_owned());
+    let out = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        .args(&args)
+        .output()
+        .expect("run oid4vci proof check");
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+/// The vectors: every constructed jwt proof and single attestation proof with the default
+/// context (and the vector's own client and attester), plus a tampered copy of each valid one.
+fn vectors() -> Vec<Value> {
+    let path = repo_root().join("testdata/constructed_proof_vectors.json");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let ctx = &doc["default_context"];
+    let base = json!({
+        "aud": ctx["credential_issuer"],
+        "nonce": ctx["valid_c_nonces"][0],
+        "now": ctx["verification_time"],
+    });
+    let mut out = Vec::new();
+    let mut push = |id: String, jwt: &str, overrides: &Value| {
+        let mut options = base.clone();
+        let anonymous = overrides
+            .get("anonymous_pre_auth")
+            .unwrap_or(&ctx["anonymous_pre_auth"]);
+        match overrides.get("client_id").and_then(Value::as_str) {
+            Some(client) if anonymous != true => options["client_id"] = json!(client),
+            _ => options["anonymous"] = json!(anonymous == true),
+        }
+        if let Some(jwk) = overrides.get("trusted_key_attestation_issuer_jwk") {
+            options["attester_jwks"] = json!([jwk]);
+        }
+        out.push(json!({"id": id, "jwt": jwt, "options": options}));
+    };
+    for v in doc["jwt_proof_vectors"].as_array().expect("jwt vectors") {
+        let (id, jwt) = (
+            v["id"].as_str().expect("id"),
+            v["jwt"].as_str().expect("jwt"),
+        );
+        let overrides = v.get("context_overrides").cloned().unwrap_or(json!({}));
+        push(id.to_owned(), jwt, &overrides);
+        if v["expected"] == "accept" {
+            // The same proof with one signature byte changed.
+            let mut bytes = jwt.as_bytes().to_vec();
+            if let Some(last) = bytes.last_mut() {
+                *last = if *last == b'A' { b'B' } else { b'A' };
+            }
+            let tampered = String::from_utf8(bytes).expect("ascii");
+            push(format!("{id}/tampered"), &tampered, &overrides);
+        }
+    }
+    for v in doc["attestation_proof_vectors"]
+        .as_array()
+        .expect("attestation vectors")
+    {
+        let jwts = v["proofs"]["attestation"].as_array().expect("proofs");
+        if let [jwt] = jwts.as_slice() {
+            let overrides = v.get("context_overrides").cloned().unwrap_or(json!({}));
+            push(
+                v["id"].as_str().expect("id").to_owned(),
+                jwt.as_str().expect("jwt"),
+                &overrides,
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn the_page_and_the_cli_agree_on_every_vector() {
+    let test = "the_page_and_the_cli_agree_on_every_vector";
+    let install = Command::new("bash")
+        .arg(repo_root().join("browser/install.sh"))
+        .output()
+        .expect("run browser/install.sh");
+    if skip_or_fail(test, "browser/install.sh", &install, 2) {
+        return;
+    }
+    let dir = temp_dir();
+    let server = Server::start(dir.path(), &[]);
+    let vectors = vectors();
+    let file = dir.path().join("vectors.json");
+    std::fs::File::create(&file)
+        .and_then(|mut f| f.write_all(Value::Array(vectors.clone()).to_string().as_bytes()))
+        .expect("write vectors");
+    let offer = "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22https%3A%2F%2Fissuer.example.com%22%2C%22credential_configuration_ids%22%3A%5B%22pid%22%5D%2C%22grants%22%3A%7B%22urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code%22%3A%7B%22pre-authorized_code%22%3A%22abc%22%7D%7D%7D";
+    let screenshot = target_dir().join("test-artifacts/proof-checker.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let output = Command::new("node")
+        .arg(repo_root().join("browser/proof_checker.mjs"))
+        .args(["--page", &format!("{}/tools/proof-check/", server.url())])
+        .arg("--vectors")
+        .arg(&file)
+        .arg("--screenshot")
+        .arg(&screenshot)
+        .args(["--offer", offer])
+        .output()
+        .expect("run node browser/proof_checker.mjs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: Value = (stdout.lines().last())
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    assert!(
+        output.status.success() && result["ok"] == true,
+        "browser test failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut agreed = 0;
+    let mut valid = 0;
+    for v in &vectors {
+        let id = v["id"].as_str().expect("id");
+        let cli = cli_report(v["jwt"].as_str().expect("jwt"), &v["options"]);
+        let page = &result["reports"][id];
+        assert_eq!(page, &cli, "{id}: the page and the CLI disagree");
+        let verdict = &result["verdicts"][id];
+        match cli["valid"] == true {
+            true => {
+                valid += 1;
+                assert_eq!(verdict["code"], "valid", "{id}");
+            }
+            false => assert_eq!(
+                verdict["code"], cli["code"],
+                "{id}: the verdict shows the code"
+            ),
+        }
+        agreed += 1;
+    }
+    let did_key = &result["reports"]["valid-es256-kid-didkey-jwk-jcs"];
+    assert_eq!(
+        did_key["valid"], true,
+        "a did:key (jwk_jcs-pub) proof is valid"
+    );
+    assert_eq!(did_key["key_source"], "did:key");
+    let tampered = &result["reports"]["valid-es256-kid-didkey-jwk-jcs/tampered"];
+    assert_eq!(tampered["code"], "invalid_signature");
+
+    let cli_offer = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        .args(["offer", "decode", offer])
+        .output()
+        .expect("run oid4vci offer decode");
+    let cli_offer: Value = serde_json::from_slice(&cli_offer.stdout).expect("json");
+    assert_eq!(
+        result["offer"], cli_offer,
+        "the page decodes offers as the CLI does"
+    );
+
+    let wasm = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("proof-check/pkg/oid4vci_proof_wasm_bg.wasm"),
+    )
+    .expect("wasm");
+    let gzipped = gzip_len(&wasm);
+    println!(
+        "proof checker: {agreed} vectors agree with `oid4vci proof check` ({valid} valid); wasm {} bytes, {gzipped} gzipped; page loaded in {} ms (WebAssembly ready {} ms after the module started)",
+        wasm.len(),
+        result["load_ms"],
+        result["wasm_ready_ms"]
+    );
+    assert!(
+        gzipped < 1 << 20,
+        "gzipped WebAssembly under 1 MiB: {gzipped}"
+    );
+    let png = std::fs::read(&screenshot).expect("the screenshot was saved");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5_000,
+        "a real PNG"
+    );
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut child = Command::new("gzip")
+        .arg("-9c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let data = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = child.wait_with_output().expect("gzip output");
+    writer.join().expect("join").expect("write");
+    out.stdout.len()
+}

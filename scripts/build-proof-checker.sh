@@ -50,9 +50,16 @@ if [[ "${1:-}" == "--check" ]]; then
     out="$(mktemp -d)/dist"
     trap 'rm -rf "$(dirname "$out")"' EXIT
 fi
+# Cargo hashes the absolute path of path dependencies outside a workspace into symbol names,
+# which changes the layout of the module: build from a copy of the tracked files (as they are in
+# the working tree) at a fixed path.
+src=/tmp/oid4vci-proof-checker-src
+rm -rf "$src"
+mkdir -p "$src"
+(cd "$root" && git ls-files -z | tar --null --no-recursion -T - -cf -) | tar -C "$src" -xf -
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$root=/oid4vci-rs"
-(cd "$crate" && CARGO_TARGET_DIR="$target/proof-checker" \
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$src=/oid4vci-rs"
+(cd "$src/web/proof-checker" && CARGO_TARGET_DIR="$target/proof-checker" \
     cargo build --quiet --locked --release --target wasm32-unknown-unknown)
 rm -rf "$out"
 mkdir -p "$out/pkg"

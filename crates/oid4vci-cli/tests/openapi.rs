@@ -12,27 +12,9 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use support::{Server, ADMIN_TOKEN};
-
-/// The tools' bin directory, or `None` (with a `SKIPPED:` line) when they cannot be installed.
-fn python_tools(test: &str) -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let output = Command::new("bash")
-        .arg(root.join("scripts/python-tools.sh"))
-        .output()
-        .expect("run scripts/python-tools.sh (needs bash)");
-    let bin = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    if !output.status.success() || bin.is_empty() {
-        println!(
-            "SKIPPED: {test}: the Python tools could not be installed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        return None;
-    }
-    Some(PathBuf::from(bin))
-}
+use support::{python_tools, Server, ADMIN_TOKEN};
 
 #[test]
 fn the_served_description_passes_openapi_spec_validator() {

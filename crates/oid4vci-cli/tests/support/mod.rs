@@ -255,3 +255,22 @@ pub fn pem_certificates(path: &Path) -> Vec<Vec<u8>> {
     }
     certs
 }
+
+/// The bin directory of the pinned Python test tools (`scripts/python-tools.sh`), or `None`
+/// (with a `SKIPPED:` line) when they cannot be installed.
+pub fn python_tools(test: &str) -> Option<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = Command::new("bash")
+        .arg(root.join("scripts/python-tools.sh"))
+        .output()
+        .expect("run scripts/python-tools.sh (needs bash)");
+    let bin = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if !output.status.success() || bin.is_empty() {
+        println!(
+            "SKIPPED: {test}: the Python tools could not be installed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return None;
+    }
+    Some(std::path::PathBuf::from(bin))
+}

@@ -1,0 +1,142 @@
+//! The Kubernetes manifests in `deploy/kubernetes/`: every resource passes `kubernetes-validate
+//! --strict` (the Kubernetes 1.37 schemas; a broken copy fails, so the check is real), every flag
+//! the Deployment passes to `oid4vci serve` is one it has, and the ConfigMap's `issuer.toml`
+//! starts a real issuer with the Deployment's own arguments (the store and keys swapped for
+//! local ones).
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::{python_tools, temp_dir};
+
+fn manifests() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/kubernetes")
+}
+
+/// The Kubernetes resources (the kustomization is kustomize's, not a resource).
+fn resources() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(manifests())
+        .expect("deploy/kubernetes")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "kustomization.yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn validate(bin: &Path, files: &[PathBuf]) -> std::process::Output {
+    Command::new(bin.join("kubernetes-validate"))
+        .args(["--strict", "--kubernetes-version", "1.37.0"])
+        .args(files)
+        .output()
+        .expect("run kubernetes-validate")
+}
+
+#[test]
+fn the_manifests_pass_the_kubernetes_schemas() {
+    let Some(bin) = python_tools("the_manifests_pass_the_kubernetes_schemas") else {
+        return;
+    };
+    let files = resources();
+    assert!(files.len() >= 6, "{files:?}");
+    let out = validate(&bin, &files);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let passed = stdout.lines().filter(|l| l.contains(" passed ")).count();
+    assert!(passed >= 9, "every resource is checked: {stdout}");
+
+    // A typo the API server would reject is caught.
+    let dir = temp_dir();
+    let text = std::fs::read_to_string(manifests().join("deployment.yaml")).expect("read");
+    let broken = dir.path().join("deployment.yaml");
+    std::fs::write(&broken, text.replacen("replicas: 3", "replica: 3", 1)).expect("write");
+    assert!(
+        !validate(&bin, &[broken]).status.success(),
+        "strict mode refuses unknown fields"
+    );
+}
+
+/// The Deployment's container args and the ConfigMap's issuer.toml, read with PyYAML.
+fn deployment_and_config(bin: &Path) -> (Vec<String>, String) {
+    let script = r#"
+import json, sys, yaml
+root = sys.argv[1]
+deployment = yaml.safe_load(open(f"{root}/deployment.yaml"))
+config = yaml.safe_load(open(f"{root}/configmap.yaml"))
+args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+print(json.dumps({"args": args, "toml": config["data"]["issuer.toml"]}))
+"#;
+    let out = Command::new(bin.join("python"))
+        .args(["-c", script])
+        .arg(manifests())
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let args = (v["args"].as_array().expect("args").iter())
+        .map(|a| a.as_str().expect("string arg").to_owned())
+        .collect();
+    (args, v["toml"].as_str().expect("toml").to_owned())
+}
+
+#[test]
+fn the_deployment_starts_a_real_issuer_with_its_own_arguments() {
+    let Some(bin) = python_tools("the_deployment_starts_a_real_issuer_with_its_own_arguments")
+    else {
+        return;
+    };
+    let (args, toml) = deployment_and_config(&bin);
+    let help = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        .args(["serve", "--help"])
+        .output()
+        .expect("help");
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in args.iter().filter(|a| a.starts_with("--")) {
+        assert!(
+            help.contains(&format!("{flag} ")),
+            "oid4vci serve has no {flag}"
+        );
+    }
+    assert_eq!(args.first().map(String::as_str), Some("serve"));
+
+    // The Deployment's arguments, with the cluster's paths, store and secrets made local.
+    let dir = temp_dir();
+    let config = dir.path().join("issuer.toml");
+    std::fs::write(&config, toml).expect("write config");
+    let mut local = Vec::new();
+    let mut it = args.iter().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().cloned().unwrap_or_default();
+        let value = match flag.as_str() {
+            "--config" => config.display().to_string(),
+            "--host" => "127.0.0.1".into(),
+            "--port" => continue, // the test server listens on a free port
+            "--store" => continue, // a local SQLite file instead of $(DATABASE_URL)
+            "--keys" => dir.path().join("issuer.keys").display().to_string(),
+            "--admin-token" => continue, // the test server sets its own
+            _ => value,
+        };
+        local.push(flag.clone());
+        local.push(value);
+    }
+    let local: Vec<&str> = local.iter().map(String::as_str).collect();
+    let server = support::Server::start(dir.path(), &local);
+    let metadata = server.get("/.well-known/openid-credential-issuer");
+    assert_eq!(metadata["credential_issuer"], "https://issuer.example.com");
+    let configurations = metadata["credential_configurations_supported"]
+        .as_object()
+        .expect("configurations");
+    assert!(configurations.contains_key("eu.europa.ec.av.1"));
+    assert!(configurations.contains_key("identity_credential"));
+}

@@ -53,13 +53,17 @@ mod admin;
 mod authorize;
 mod facts;
 mod login_page;
+pub mod metrics;
 mod openapi;
+pub mod ops;
 mod reply;
 mod status_list;
 mod wallet;
 
 pub use admin::{admin_router, CreateOfferBody, CreateOfferReply, RevokeBody, SubmitClaimsBody};
 pub use facts::{client_address_from_header, ClientAddress};
+pub use metrics::IssuerMetrics;
 pub use openapi::{openapi, openapi_router};
+pub use ops::{metrics_router, probes_router, Readiness};
 pub use reply::{credential_status, error_reply, error_status, Endpoint, MAX_BODY_BYTES};
 pub use wallet::router;

@@ -128,6 +128,9 @@ pub(crate) fn json_error(
     retry_after: Option<u64>,
 ) -> Response {
     let mut response = json_no_store(status, body);
+    // For the request metrics (never sent).
+    let code = crate::metrics::WireError(body.error.as_str().to_owned());
+    response.extensions_mut().insert(code);
     if let Some(seconds) = retry_after {
         response
             .headers_mut()

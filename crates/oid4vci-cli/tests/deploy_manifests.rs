@@ -121,7 +121,7 @@ fn the_deployment_starts_a_real_issuer_with_its_own_arguments() {
         let value = match flag.as_str() {
             "--config" => config.display().to_string(),
             "--host" => "127.0.0.1".into(),
-            "--port" => continue, // the test server listens on a free port
+            "--port" => continue,  // the test server listens on a free port
             "--store" => continue, // a local SQLite file instead of $(DATABASE_URL)
             "--keys" => dir.path().join("issuer.keys").display().to_string(),
             "--admin-token" => continue, // the test server sets its own

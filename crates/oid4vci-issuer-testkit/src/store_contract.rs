@@ -80,6 +80,29 @@ where
     nonces_are_consumed_once(Arc::new(make_store()));
     request_uris_and_codes_are_redeemed_once(Arc::new(make_store()));
     expired_sessions_are_swept(make_store());
+    sessions_are_counted_by_state(make_store());
+}
+
+fn sessions_are_counted_by_state<S: SessionStore>(store: S) {
+    for (i, state) in [
+        SessionState::Offered,
+        SessionState::Offered,
+        SessionState::Issued,
+        SessionState::Revoked,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut s = sample_session(&format!("count-{i}"), 1_000);
+        s.state = state;
+        block(store.insert(&s)).expect("insert");
+    }
+    let Some(counts) = block(store.count_by_state()).expect("count") else {
+        return; // a store may not be able to tell
+    };
+    let expected: BTreeMap<String, u64> =
+        [("issued".into(), 1), ("offered".into(), 2), ("revoked".into(), 1)].into();
+    assert_eq!(counts, expected, "sessions by state");
 }
 
 fn insert_is_once_and_get_round_trips<S: SessionStore>(store: S) {

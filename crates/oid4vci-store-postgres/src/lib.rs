@@ -81,6 +81,7 @@ use error::{pg_error, pool_error, sqlstate};
 use oid4vci_issuer::{
     Commit, LookupKind, SecretHash, Session, SessionStore, SessionWrite, StoreError, UnixTime,
 };
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
@@ -646,6 +647,28 @@ impl SessionStore for PostgresStore {
                 .await
                 .map_err(pg_error("recording the consumed nonce"))?;
             Ok(inserted == 1)
+        })
+        .await
+    }
+
+    async fn count_by_state(&self) -> Result<Option<BTreeMap<String, u64>>, StoreError> {
+        self.run(|pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let rows = client
+                .query(
+                    "SELECT (data::jsonb)->>'state', count(*) FROM oid4vci_sessions GROUP BY 1",
+                    &[],
+                )
+                .await
+                .map_err(pg_error("counting sessions"))?;
+            let mut counts = BTreeMap::new();
+            for row in rows {
+                let state: Option<String> = row.try_get(0).map_err(pg_error("reading a state"))?;
+                let n: i64 = row.try_get(1).map_err(pg_error("reading a count"))?;
+                let state = state.unwrap_or_else(|| "unknown".into());
+                counts.insert(state, u64::try_from(n).unwrap_or(0));
+            }
+            Ok(Some(counts))
         })
         .await
     }

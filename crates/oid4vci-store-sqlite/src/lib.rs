@@ -109,6 +109,7 @@ use oid4vci_issuer::{
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use schema::sql_error;
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -664,5 +665,30 @@ impl SessionStore for SqliteStore {
     async fn sweep_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
         let now = time_column(now);
         self.write(move |conn| sweep_on(conn, now)).await
+    }
+
+    async fn count_by_state(&self) -> Result<Option<BTreeMap<String, u64>>, StoreError> {
+        let counts = self
+            .read(|conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT json_extract(data, '$.state'), count(*) FROM sessions GROUP BY 1",
+                    )
+                    .map_err(sql_error("counting sessions"))?;
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+                    })
+                    .map_err(sql_error("counting sessions"))?;
+                let mut counts = BTreeMap::new();
+                for row in rows {
+                    let (state, n) = row.map_err(sql_error("counting sessions"))?;
+                    let state = state.unwrap_or_else(|| "unknown".into());
+                    counts.insert(state, u64::try_from(n).unwrap_or(0));
+                }
+                Ok(counts)
+            })
+            .await?;
+        Ok(Some(counts))
     }
 }

@@ -137,6 +137,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         Ok(document)
     }
 
+    /// Whether the session store answers: one read of a session that does not exist (a
+    /// readiness probe; a store that is down is [`IssuerError::Store`]).
+    pub async fn check_store(&self) -> Result<(), IssuerError> {
+        self.store.get("oid4vci-readiness-probe").await?;
+        Ok(())
+    }
+
     /// Replaces the proof check (for example a [`StandardProofCheck`] with trust anchors).
     /// The metadata is updated to say what the check accepts (see
     /// [`ProofCapabilities::advertise`](crate::ProofCapabilities::advertise)).

@@ -194,6 +194,20 @@ impl SessionStore for MemoryStore {
         Ok(true)
     }
 
+    async fn count_by_state(
+        &self,
+    ) -> Result<Option<std::collections::BTreeMap<String, u64>>, StoreError> {
+        let mut counts = std::collections::BTreeMap::new();
+        for session in self.lock()?.sessions.values() {
+            let state = serde_json::to_value(session.state())
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "unknown".into());
+            *counts.entry(state).or_insert(0) += 1;
+        }
+        Ok(Some(counts))
+    }
+
     async fn sweep_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
         let mut inner = self.lock()?;
         let expired: Vec<Session> = inner

@@ -142,4 +142,14 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Deletes sessions whose `expires_at` is before `now`, and consumed nonces past expiry.
     /// Returns how many sessions were deleted.
     fn sweep_expired(&self, now: UnixTime) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// How many stored sessions are in each state (snake_case state names), for monitoring;
+    /// `None` when the store cannot tell. It may scan every session: call it seldom. The
+    /// default cannot tell.
+    fn count_by_state(
+        &self,
+    ) -> impl Future<Output = Result<Option<std::collections::BTreeMap<String, u64>>, StoreError>> + Send
+    {
+        async { Ok(None) }
+    }
 }

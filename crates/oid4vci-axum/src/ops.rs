@@ -1,0 +1,143 @@
+//! What an orchestrator and a monitoring system ask of an issuer: `GET /healthz` (the process
+//! answers), `GET /readyz` (every readiness check passes: the store answers, the keys can sign,
+//! the process is not shutting down) and `GET /metrics` (Prometheus text format).
+
+use crate::metrics::IssuerMetrics;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use oid4vci_issuer::{CredentialMinter, Issuer, SessionStore};
+use serde_json::{json, Map, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One readiness check: `Ok` when ready, else why not.
+pub type Check =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+
+/// How long one check may take before it counts as failed.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The readiness checks, and whether the process is draining (shutting down).
+#[derive(Default)]
+pub struct Readiness {
+    checks: Vec<(&'static str, Check)>,
+    draining: AtomicBool,
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.checks.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("Readiness")
+            .field("checks", &names)
+            .field("draining", &self.draining.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Readiness {
+    /// No checks yet.
+    pub fn new() -> Self {
+        Readiness::default()
+    }
+
+    /// Adds the check `name`.
+    pub fn with_check(mut self, name: &'static str, check: Check) -> Self {
+        self.checks.push((name, check));
+        self
+    }
+
+    /// Adds `store`: the issuer's session store answers a read.
+    pub fn with_store<S: SessionStore, M: CredentialMinter>(
+        self,
+        issuer: Arc<Issuer<S, M>>,
+    ) -> Self {
+        let check: Check = Arc::new(move || {
+            let issuer = issuer.clone();
+            Box::pin(async move { issuer.check_store().await.map_err(|e| e.to_string()) })
+        });
+        self.with_check("store", check)
+    }
+
+    /// From now on the process is not ready (it is shutting down: load balancers should stop
+    /// sending it requests while it finishes the ones in flight).
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    /// Runs every check (each bounded by [`CHECK_TIMEOUT`]): whether all passed, and the report.
+    pub async fn check(&self) -> (bool, Value) {
+        let mut report = Map::new();
+        let mut ready = !self.draining.load(Ordering::Acquire);
+        if !ready {
+            report.insert("shutdown".into(), json!("the process is shutting down"));
+        }
+        for (name, check) in &self.checks {
+            let outcome = match tokio::time::timeout(CHECK_TIMEOUT, check()).await {
+                Ok(Ok(())) => json!("ok"),
+                Ok(Err(why)) => {
+                    ready = false;
+                    json!(why)
+                }
+                Err(_) => {
+                    ready = false;
+                    json!(format!("no answer within {} s", CHECK_TIMEOUT.as_secs()))
+                }
+            };
+            report.insert((*name).into(), outcome);
+        }
+        let status = if ready { "ready" } else { "not ready" };
+        (ready, json!({"status": status, "checks": report}))
+    }
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn healthz() -> Response {
+    no_store(Json(json!({"status": "alive"})).into_response())
+}
+
+async fn readyz(State(readiness): State<Arc<Readiness>>) -> Response {
+    let (ready, report) = readiness.check().await;
+    let status = match ready {
+        true => StatusCode::OK,
+        false => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    no_store((status, Json(report)).into_response())
+}
+
+/// `GET /healthz` (200 while the process answers) and `GET /readyz` (200 when every check
+/// passes, else 503 with the failing checks named).
+pub fn probes_router(readiness: Arc<Readiness>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(readiness)
+}
+
+async fn metrics(State(metrics): State<Arc<IssuerMetrics>>) -> Response {
+    let mut response = metrics.encode().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    no_store(response)
+}
+
+/// `GET /metrics`: the metrics in the OpenMetrics text format (which Prometheus reads). Serve it
+/// on a separate listen address, or put it behind the admin token.
+pub fn metrics_router(metrics: Arc<IssuerMetrics>) -> Router {
+    Router::new()
+        .route("/metrics", get(self::metrics))
+        .with_state(metrics)
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Python test tools (schemathesis, openapi-spec-validator, kubernetes-validate;
-# versions pinned in scripts/python-tools.lock) into a virtual environment and prints its bin
-# directory.
+# Installs the Python test tools (schemathesis, openapi-spec-validator, kubernetes-validate,
+# prometheus_client; versions pinned in scripts/python-tools.lock) into a virtual environment and
+# prints its bin directory.
 # Idempotent: installs only when the environment is missing or older than the lock file.
 # The environment lives in $OID4VCI_PYTHON_TOOLS, default <target dir>/python-tools.
 set -euo pipefail

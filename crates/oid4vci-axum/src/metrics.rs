@@ -9,7 +9,7 @@
 //! | `oid4vci_proof_refusals_total` | `code` | refused key proofs by diagnostic code: which wallets fail, and why |
 //! | `oid4vci_replays_total` | `kind` | replayed `c_nonce`s, DPoP proofs, codes, refresh tokens, attestations |
 //! | `oid4vci_session_events_total` | `type` | every stored session event |
-//! | `oid4vci_sessions` | `state` | sessions in the store by state (sampled at most every 15 s) |
+//! | `oid4vci_sessions` | `state` | sessions in the store by state (counted when read, at most every 15 s) |
 //! | `oid4vci_store_operation_duration_seconds` | `operation` | store latency |
 //! | `oid4vci_store_errors_total` | `operation`, `kind` | store failures (`unavailable`, `conflict`, …) |
 //! | `oid4vci_signing_duration_seconds` | `kid` | signing latency per issuer key (HSM or in process) |
@@ -28,7 +28,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The OAuth `error` code of an error response, attached by the adapter to the response's
@@ -93,6 +95,14 @@ struct KidLabels {
 
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
+/// Counts the stored sessions by state (`None`: the store cannot tell).
+pub type SessionCounter = Box<
+    dyn Fn() -> Pin<Box<dyn Future<Output = Option<BTreeMap<String, u64>>> + Send>> + Send + Sync,
+>;
+
+/// How often at most the sessions are counted (a count may scan the whole store).
+pub const SESSION_COUNT_INTERVAL: Duration = Duration::from_secs(15);
+
 fn latency_histogram() -> Histogram {
     // 0.25 ms … about 8 s.
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
@@ -112,6 +122,8 @@ pub struct IssuerMetrics {
     store_errors: Family<StoreErrorLabels, Counter>,
     signing_latency: Histograms<KidLabels>,
     formats: BTreeMap<String, String>,
+    session_counter: OnceLock<SessionCounter>,
+    last_count: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for IssuerMetrics {
@@ -200,7 +212,38 @@ impl IssuerMetrics {
             store_errors,
             signing_latency,
             formats,
+            session_counter: OnceLock::new(),
+            last_count: Mutex::new(None),
         })
+    }
+
+    /// Counts sessions by state with `counter` when the metrics are read, at most every
+    /// [`SESSION_COUNT_INTERVAL`] (the `oid4vci_sessions` gauge). Set once.
+    pub fn count_sessions_with(&self, counter: SessionCounter) {
+        let _ = self.session_counter.set(counter);
+    }
+
+    /// Refreshes the gauges that are sampled (sessions by state), when due.
+    pub async fn refresh(&self) {
+        let Some(counter) = self.session_counter.get() else {
+            return;
+        };
+        let due = match self.last_count.lock() {
+            Ok(mut last) => {
+                let due = last.is_none_or(|t| t.elapsed() >= SESSION_COUNT_INTERVAL);
+                if due {
+                    *last = Some(Instant::now());
+                }
+                due
+            }
+            Err(_) => false,
+        };
+        if due {
+            if let Ok(Some(counts)) = tokio::time::timeout(Duration::from_secs(5), counter()).await
+            {
+                self.set_sessions(&counts);
+            }
+        }
     }
 
     /// The metrics in the Prometheus text format.

@@ -126,6 +126,7 @@ pub fn probes_router(readiness: Arc<Readiness>) -> Router {
 }
 
 async fn metrics(State(metrics): State<Arc<IssuerMetrics>>) -> Response {
+    metrics.refresh().await;
     let mut response = metrics.encode().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

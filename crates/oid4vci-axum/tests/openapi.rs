@@ -102,9 +102,13 @@ async fn every_described_operation_is_routed() {
     ))
     .expect("status lists");
     let issuer = Arc::new(issuer);
+    let readiness = Arc::new(oid4vci_axum::Readiness::new().with_store(issuer.clone()));
+    let metrics = oid4vci_axum::IssuerMetrics::new(Default::default());
     let app = oid4vci_axum::router(issuer.clone(), Some(serde_json::json!({"keys": []})))
         .merge(oid4vci_axum::admin_router(issuer))
-        .merge(oid4vci_axum::openapi_router(Some(ISSUER)));
+        .merge(oid4vci_axum::openapi_router(Some(ISSUER)))
+        .merge(oid4vci_axum::probes_router(readiness))
+        .merge(oid4vci_axum::metrics_router(metrics));
     for (method, path) in described() {
         let uri = path
             .replace("{id}", "x")

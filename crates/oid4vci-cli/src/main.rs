@@ -26,6 +26,8 @@ mod serve_config;
 mod serve_encryption;
 mod serve_keys;
 mod serve_limits;
+mod serve_metered;
+mod serve_ops;
 mod serve_signing;
 mod serve_store;
 mod serve_tools;
@@ -53,7 +55,7 @@ enum Command {
     #[command(subcommand)]
     Offer(offer_cmd::OfferCommand),
     /// Run a complete demo issuer (metadata, offers, token, nonce, credential, deferred, notification).
-    Serve(serve_cmd::ServeArgs),
+    Serve(Box<serve_cmd::ServeArgs>),
     /// Issuer keys in a PKCS#11 token (HSM): generate one inside the token, or show one.
     #[command(subcommand)]
     Hsm(hsm_cmd::HsmCommand),
@@ -63,7 +65,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Proof(cmd) => proof_cmd::run(cmd),
-        Command::Serve(args) => serve_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(*args),
         Command::Offer(cmd) => offer_cmd::run(cmd),
         Command::Hsm(cmd) => hsm_cmd::run(cmd),
     }

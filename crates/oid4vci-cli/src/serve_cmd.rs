@@ -83,6 +83,8 @@ pub struct ServeArgs {
     client_address_header: Option<String>,
     #[command(flatten)]
     limits: crate::serve_limits::LimitArgs,
+    #[command(flatten)]
+    ops: crate::serve_ops::OpsArgs,
 }
 
 /// A non-blocking listening socket with `SO_REUSEADDR`, so a server restarted after a crash
@@ -163,14 +165,6 @@ fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn log_requests(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    tracing::info!(%method, path, status = response.status().as_u16(), "request");
-    response
-}
-
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -193,15 +187,7 @@ fn print_qr(text: &str) {
 
 /// Runs the demo issuer until Ctrl-C.
 pub fn run(args: ServeArgs) -> ExitCode {
-    // Logs go through a bounded, lossy queue to a writer thread: a reader that stops draining
-    // stderr (a full or stalled pipe) drops log lines instead of stalling requests.
-    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(writer)
-        .try_init();
+    let _flush_on_exit = crate::serve_ops::init_logging(args.ops.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -273,7 +259,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         crate::serve_encryption::load_or_create(&crate::serve_encryption::path_for(&keys_file))?;
     let credentials = file.credentials();
     let ids: Vec<String> = credentials.iter().map(|c| c.id.clone()).collect();
-    let keys = crate::serve_signing::issuer_keys(&file.signing_key, (signing_key, &chain), &ids)?;
+    let formats = (credentials.iter())
+        .map(|c| {
+            let format = match c.format {
+                crate::serve_config::EntryFormat::SdJwtVc => "dc+sd-jwt",
+                crate::serve_config::EntryFormat::MsoMdoc => "mso_mdoc",
+            };
+            (c.id.clone(), format.to_owned())
+        })
+        .collect();
+    let metrics = oid4vci_axum::IssuerMetrics::new(formats);
+    let keys = crate::serve_signing::issuer_keys(
+        &file.signing_key,
+        (signing_key, &chain),
+        &ids,
+        &|signer, kid| crate::serve_ops::MeteredSigner::wrap(signer, kid, &metrics),
+    )?;
     let minter = FormatMinter {
         sd_jwt: SdJwtVcMinter::from_keys(keys.clone()),
         mdoc: oid4vci_mdoc::MdocMinter::from_keys(keys.clone()).map_err(|e| e.to_string())?,
@@ -287,7 +288,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     } else {
         Synchronous::Full
     };
-    let store = store_choice.open(sync).await?;
+    let store = crate::serve_metered::Metered::new(store_choice.open(sync).await?, metrics.clone());
+    crate::serve_ops::count_sessions(store.clone(), &metrics);
     let mut anchors = Vec::new();
     for path in &args.trust_wallet_provider {
         anchors.extend(crate::proof_cmd::pem_certificates(path)?);
@@ -315,7 +317,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .with_server_key(server_key)
         .with_encryption(Arc::new(encryption))
         .with_metadata_signer(metadata_signer, 24 * 3600)
-        .with_event_observer(Arc::new(LogEvents))
+        .with_event_observer(Arc::new(crate::serve_ops::Observers(vec![
+            Arc::new(LogEvents),
+            metrics.clone(),
+        ])))
         .with_authorization_server(policy, Arc::new(demo_user.user.clone()));
     if let Some(verifier) = external {
         built = built.with_external_authorization_server(
@@ -335,8 +340,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             let token = admin_token.clone();
             move |req, next| require_admin(token.clone(), req, next)
         }));
+    let readiness = Arc::new(
+        oid4vci_axum::Readiness::new()
+            .with_store(issuer.clone())
+            .with_check(
+                "keys",
+                Arc::new({
+                    let keys = keys.clone();
+                    move || {
+                        let keys = keys.clone();
+                        Box::pin(async move { keys.ready().await.map_err(|e| e.to_string()) })
+                    }
+                }),
+            ),
+    );
     let mut app = oid4vci_axum::router(issuer.clone(), Some(jwks))
         .merge(admin)
+        .merge(oid4vci_axum::probes_router(readiness.clone()))
         .merge(crl_route(&crate::serve_certs::crl_path(&keys_file)))
         .merge(crate::serve_tools::router())
         .merge(oid4vci_axum::openapi_router(Some(&issuer_url)));
@@ -348,11 +368,27 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             oid4vci_axum::client_address_from_header,
         ));
     }
+    match args.ops.metrics_listen {
+        Some(addr) => {
+            let bound = crate::serve_ops::spawn_metrics_listener(addr, metrics.clone()).await?;
+            println!("metrics:           http://{bound}/metrics");
+        }
+        None => {
+            let token = admin_token.clone();
+            app = app.merge(oid4vci_axum::metrics_router(metrics.clone()).route_layer(
+                axum::middleware::from_fn(move |req, next| require_admin(token.clone(), req, next)),
+            ));
+        }
+    }
     let app = app
         .layer(axum::middleware::from_fn(move |req, next| {
             limits.time_limit(req, next)
         }))
-        .layer(axum::middleware::from_fn(log_requests));
+        .layer(axum::middleware::from_fn_with_state(
+            metrics.clone(),
+            oid4vci_axum::metrics::record_requests,
+        ))
+        .layer(axum::middleware::from_fn(crate::serve_ops::log_requests));
 
     let created = startup_offer(&issuer, &credentials).await?;
     println!("oid4vci-rs demo issuer");
@@ -393,10 +429,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 
     let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
+    let grace = std::time::Duration::from_secs(args.ops.shutdown_grace);
+    let draining = readiness.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        eprintln!("shutting down");
-        shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+        eprintln!(
+            "shutting down (requests in flight get {} s)",
+            grace.as_secs()
+        );
+        draining.drain();
+        shutdown.graceful_shutdown(Some(grace));
     });
     let announce = handle.clone();
     let listening = url.clone();

@@ -140,8 +140,11 @@ fn signer(entry: &SigningKeyEntry) -> Result<Arc<dyn IssuerSigner>, String> {
     }
 }
 
-fn issuer_key(entry: &SigningKeyEntry) -> Result<IssuerKey, String> {
-    let signer = signer(entry)?;
+/// Wraps a signer (the metrics time each signature); `kid` names it.
+pub type WrapSigner<'a> = &'a dyn Fn(Arc<dyn IssuerSigner>, &str) -> Arc<dyn IssuerSigner>;
+
+fn issuer_key(entry: &SigningKeyEntry, wrap: WrapSigner<'_>) -> Result<IssuerKey, String> {
+    let signer = wrap(signer(entry)?, &entry.kid);
     let point = signer.public_key().to_bytes();
     let chain = crate::serve_certs::load_chain_for(&entry.chain_pem, &point)
         .map_err(|e| format!("[[signing_key]] {}: {e}", entry.kid))?;
@@ -160,11 +163,12 @@ pub fn issuer_keys(
     entries: &[SigningKeyEntry],
     fallback: (oid4vci_proof::SigningKey, &IssuerChain),
     configurations: &[String],
+    wrap: WrapSigner<'_>,
 ) -> Result<IssuerKeys, String> {
     let mut default = Vec::new();
     let mut by_configuration: BTreeMap<String, Vec<IssuerKey>> = BTreeMap::new();
     for entry in entries {
-        let key = issuer_key(entry)?;
+        let key = issuer_key(entry, wrap)?;
         if entry.configurations.is_empty() {
             default.push(key.clone());
         }
@@ -183,9 +187,9 @@ pub fn issuer_keys(
     }
     if default.is_empty() {
         let (key, chain) = fallback;
-        default.push(
-            IssuerKey::new(Arc::new(key), "issuer-key-1").with_chain(chain.without_trust_anchor()),
-        );
+        let signer = wrap(Arc::new(key), "issuer-key-1");
+        default
+            .push(IssuerKey::new(signer, "issuer-key-1").with_chain(chain.without_trust_anchor()));
     }
     let ring = |keys| KeyRing::new(keys).map_err(|e| format!("[[signing_key]]: {e}"));
     let mut keys = IssuerKeys::new(ring(default)?);

@@ -168,6 +168,15 @@ impl SessionStore for ServeStore {
             ServeStore::Postgres(s) => s.sweep_expired(now).await,
         }
     }
+
+    async fn count_by_state(
+        &self,
+    ) -> Result<Option<std::collections::BTreeMap<String, u64>>, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.count_by_state().await,
+            ServeStore::Postgres(s) => s.count_by_state().await,
+        }
+    }
 }
 
 impl StatusListStore for ServeStore {

@@ -2,7 +2,7 @@
 //! --strict` (the Kubernetes 1.37 schemas; a broken copy fails, so the check is real), every flag
 //! the Deployment passes to `oid4vci serve` is one it has, and the ConfigMap's `issuer.toml`
 //! starts a real issuer with the Deployment's own arguments (the store and keys swapped for
-//! local ones).
+//! local ones), whose probes answer.
 
 mod support;
 
@@ -64,14 +64,15 @@ fn the_manifests_pass_the_kubernetes_schemas() {
 }
 
 /// The Deployment's container args and the ConfigMap's issuer.toml, read with PyYAML.
-fn deployment_and_config(bin: &Path) -> (Vec<String>, String) {
+fn deployment_and_config(bin: &Path) -> (Vec<String>, String, Vec<String>) {
     let script = r#"
 import json, sys, yaml
 root = sys.argv[1]
 deployment = yaml.safe_load(open(f"{root}/deployment.yaml"))
 config = yaml.safe_load(open(f"{root}/configmap.yaml"))
-args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
-print(json.dumps({"args": args, "toml": config["data"]["issuer.toml"]}))
+container = deployment["spec"]["template"]["spec"]["containers"][0]
+probes = [container[p]["httpGet"]["path"] for p in ("startupProbe", "livenessProbe", "readinessProbe")]
+print(json.dumps({"args": container["args"], "toml": config["data"]["issuer.toml"], "probes": probes}))
 "#;
     let out = Command::new(bin.join("python"))
         .args(["-c", script])
@@ -87,7 +88,10 @@ print(json.dumps({"args": args, "toml": config["data"]["issuer.toml"]}))
     let args = (v["args"].as_array().expect("args").iter())
         .map(|a| a.as_str().expect("string arg").to_owned())
         .collect();
-    (args, v["toml"].as_str().expect("toml").to_owned())
+    let probes = (v["probes"].as_array().expect("probes").iter())
+        .map(|p| p.as_str().expect("path").to_owned())
+        .collect();
+    (args, v["toml"].as_str().expect("toml").to_owned(), probes)
 }
 
 #[test]
@@ -96,7 +100,7 @@ fn the_deployment_starts_a_real_issuer_with_its_own_arguments() {
     else {
         return;
     };
-    let (args, toml) = deployment_and_config(&bin);
+    let (args, toml, probes) = deployment_and_config(&bin);
     let help = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
         .args(["serve", "--help"])
         .output()
@@ -125,6 +129,7 @@ fn the_deployment_starts_a_real_issuer_with_its_own_arguments() {
             "--store" => continue, // a local SQLite file instead of $(DATABASE_URL)
             "--keys" => dir.path().join("issuer.keys").display().to_string(),
             "--admin-token" => continue, // the test server sets its own
+            "--metrics-listen" => "127.0.0.1:0".into(),
             _ => value,
         };
         local.push(flag.clone());
@@ -139,4 +144,10 @@ fn the_deployment_starts_a_real_issuer_with_its_own_arguments() {
         .expect("configurations");
     assert!(configurations.contains_key("eu.europa.ec.av.1"));
     assert!(configurations.contains_key("identity_credential"));
+    // The probes the Deployment wires answer 200 on a healthy issuer.
+    assert_eq!(probes, ["/healthz", "/healthz", "/readyz"]);
+    for path in &probes {
+        let (status, _, body) = server.request("GET", path, &[], "");
+        assert_eq!(status, 200, "{path}: {body}");
+    }
 }

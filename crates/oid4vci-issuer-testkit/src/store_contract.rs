@@ -100,8 +100,12 @@ fn sessions_are_counted_by_state<S: SessionStore>(store: S) {
     let Some(counts) = block(store.count_by_state()).expect("count") else {
         return; // a store may not be able to tell
     };
-    let expected: BTreeMap<String, u64> =
-        [("issued".into(), 1), ("offered".into(), 2), ("revoked".into(), 1)].into();
+    let expected: BTreeMap<String, u64> = [
+        ("issued".into(), 1),
+        ("offered".into(), 2),
+        ("revoked".into(), 1),
+    ]
+    .into();
     assert_eq!(counts, expected, "sessions by state");
 }
 

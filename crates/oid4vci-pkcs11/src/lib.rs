@@ -7,7 +7,7 @@
 //! tokens and signed metadata can all be signed by the token. Requests share a pool of logged-in
 //! sessions (one signature per session at a time, as PKCS#11 requires); signing runs on tokio's
 //! blocking threads, so a slow token never stalls the async workers, and the pool's size bounds
-//! how many signatures are in the token at once. [`Pkcs11Signer::ready`] backs a readiness probe.
+//! how many signatures are in the token at once. [`Pkcs11Signer::check`] backs a readiness probe.
 //!
 //! The PIN comes from the environment or a file ([`PinSource`]), never from a command line, and
 //! is never printed. [`generate_p256_key`] creates a key pair inside the token, private key

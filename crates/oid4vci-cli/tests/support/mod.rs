@@ -36,11 +36,24 @@ impl Server {
 
     /// [`Server::start`] with `env` added to the server's environment.
     pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let db = dir.join("issuer.db").display().to_string();
+        let mut args = vec!["--db", db.as_str()];
+        args.extend_from_slice(extra);
+        Server::spawn(&args, env)
+    }
+
+    /// Starts `oid4vci serve` on the PostgreSQL database `url`, its keys file in `dir`.
+    pub fn start_on_store(dir: &Path, url: &str, extra: &[&str]) -> Server {
+        let keys = dir.join("issuer.keys").display().to_string();
+        let mut args = vec!["--store", url, "--keys", keys.as_str()];
+        args.extend_from_slice(extra);
+        Server::spawn(&args, &[])
+    }
+
+    fn spawn(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
             .args(["serve", "--port", "0", "--admin-token", ADMIN_TOKEN])
-            .arg("--db")
-            .arg(dir.join("issuer.db"))
-            .args(extra)
+            .args(args)
             .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -71,6 +84,23 @@ impl Server {
             }
             server.banner.push(line);
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `limit` for the server to exit; its status, or `None` when it still runs.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// The Credential Issuer Identifier.
@@ -273,4 +303,102 @@ pub fn python_tools(test: &str) -> Option<std::path::PathBuf> {
         return None;
     }
     Some(std::path::PathBuf::from(bin))
+}
+
+/// A wallet's HTTP client that reports a failed connection instead of panicking (for servers
+/// that go away under it).
+pub struct Client {
+    addr: String,
+    url: String,
+}
+
+impl Client {
+    /// A client of the server at `addr` whose issuer identifier is `url`.
+    pub fn new(addr: &str, url: &str) -> Client {
+        Client {
+            addr: addr.to_owned(),
+            url: url.to_owned(),
+        }
+    }
+
+    /// One request: `(status, JSON body)`, or `None` when the connection failed.
+    pub fn try_json(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Option<(u16, Value)> {
+        let mut stream = TcpStream::connect(&self.addr).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .ok()?;
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let status = response.split_whitespace().nth(1)?.parse().ok()?;
+        let (_, body) = response.split_once("\r\n\r\n")?;
+        Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+    }
+
+    /// A whole pre-authorized flow; the session id once the credential response (200) arrived,
+    /// `None` when any step failed.
+    pub fn try_obtain(
+        &self,
+        configuration_id: &str,
+        claims: &Value,
+        wallet: &TestWallet,
+    ) -> Option<String> {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        let offer = json!({"credential_configuration_ids": [configuration_id], "claims": claims});
+        let json_type = ("Content-Type", "application/json");
+        let (status, created) = self.try_json(
+            "POST",
+            "/admin/offers",
+            &[("Authorization", &auth), json_type],
+            &offer.to_string(),
+        )?;
+        if status != 201 {
+            return None;
+        }
+        let session = created["session_id"].as_str()?.to_owned();
+        let code = created["credential_offer"]["grants"]
+            ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+            .as_str()?
+            .to_owned();
+        let form = format!(
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"
+        );
+        let form_type = ("Content-Type", "application/x-www-form-urlencoded");
+        let (status, token) = self.try_json("POST", "/token", &[form_type], &form)?;
+        if status != 200 {
+            return None;
+        }
+        let access = format!("Bearer {}", token["access_token"].as_str()?);
+        let (status, nonce) = self.try_json("POST", "/nonce", &[], "")?;
+        if status != 200 {
+            return None;
+        }
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+        let proof = wallet.proof(&self.url, nonce["c_nonce"].as_str(), now);
+        let body =
+            json!({"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}});
+        let (status, _) = self.try_json(
+            "POST",
+            "/credential",
+            &[("Authorization", &access), json_type],
+            &body.to_string(),
+        )?;
+        (status == 200).then_some(session)
+    }
 }

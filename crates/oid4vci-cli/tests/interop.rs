@@ -265,6 +265,50 @@ fn npm_wallet_library_obtains_sd_jwt_vcs_from_the_demo_issuer() {
         (Some("token"), Some("invalid_grant")),
         "{out}"
     );
+
+    // What the operator's Prometheus saw of all this (kept as a test artifact).
+    let metrics = metrics_text(&server);
+    let artifact = target_dir().join("test-artifacts/metrics-after-interop.txt");
+    if let Some(parent) = artifact.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    std::fs::write(&artifact, &metrics).expect("write the metrics artifact");
+    let issued = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("oid4vci_credentials_issued_total{")
+                && l.contains("configuration=\"identity_credential\"")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(
+        issued >= 3.0,
+        "the wallet's credentials are counted: {issued}"
+    );
+    assert!(metrics.contains("oid4vci_http_requests_total{endpoint=\"/token\",method=\"POST\",status=\"400\",error=\"invalid_grant\"}"));
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
+/// `GET /metrics` with the admin token, through node (it trusts the test certificate).
+fn metrics_text(server: &Server) -> String {
+    let output = Command::new("node")
+        .arg(repo_root().join("interop/admin.mjs"))
+        .args([server.url.as_str(), ADMIN_TOKEN, "metrics", "-"])
+        .env("NODE_EXTRA_CA_CERTS", &server.cert)
+        .output()
+        .expect("run node");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The authorization code flow with the same library: PAR + PKCE (S256) by the library, the

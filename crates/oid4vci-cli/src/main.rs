@@ -31,6 +31,7 @@ mod serve_ops;
 mod serve_signing;
 mod serve_store;
 mod serve_tools;
+mod serve_traces;
 
 /// The binary's allocator (see the `mimalloc` feature in Cargo.toml).
 #[cfg(feature = "mimalloc")]

@@ -187,7 +187,21 @@ fn print_qr(text: &str) {
 
 /// Runs the demo issuer until Ctrl-C.
 pub fn run(args: ServeArgs) -> ExitCode {
-    let _flush_on_exit = crate::serve_ops::init_logging(args.ops.log_format);
+    let traces = match args
+        .ops
+        .otlp_endpoint
+        .as_deref()
+        .map(crate::serve_traces::provider)
+    {
+        None => None,
+        Some(Ok(traces)) => Some(traces),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tracer = traces.as_ref().map(|(_, tracer)| tracer.clone());
+    let _flush_on_exit = crate::serve_ops::init_logging(args.ops.log_format, tracer);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -198,7 +212,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(args)) {
+    let served = runtime.block_on(serve(args));
+    if let Some((provider, _)) = &traces {
+        crate::serve_traces::shutdown(provider);
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

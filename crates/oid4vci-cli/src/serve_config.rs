@@ -66,7 +66,7 @@ pub struct ServeConfig {
     /// Signing keys: in-process or PKCS#11, rotation, a key per configuration
     /// (see `serve_signing`).
     #[serde(default)]
-    pub signing_key: Vec<crate::serve_signing::SigningKeyEntry>,
+    pub signing_key: Vec<SigningKeyEntry>,
     /// The embedded authorization server (authorization code flow).
     #[serde(default)]
     pub authorization: AuthorizationEntry,
@@ -306,6 +306,54 @@ pub fn example_claims(entry: &CredentialEntry) -> Value {
         .as_ref()
         .and_then(|t| serde_json::to_value(t).ok())
         .unwrap_or_else(|| json!({}))
+}
+
+/// One `[[signing_key]]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKeyEntry {
+    /// The key's name (`kid` in JWS headers and the JWKS); unique.
+    pub kid: String,
+    /// An in-process P-256 key (PEM: PKCS#8 `PRIVATE KEY` or SEC1 `EC PRIVATE KEY`).
+    pub key_pem: Option<PathBuf>,
+    /// A key in a PKCS#11 token.
+    pub pkcs11: Option<Pkcs11Entry>,
+    /// The key's certificate chain (PEM, its own certificate first; a self-signed root at the
+    /// end is not sent).
+    pub chain_pem: PathBuf,
+    /// When the key starts signing: an RFC 3339 date-time or Unix seconds (default: always).
+    pub signs_from: Option<SignsFrom>,
+    /// The credential configurations this key signs; empty: the default ring.
+    #[serde(default)]
+    pub configurations: Vec<String>,
+}
+
+/// `pkcs11 = { … }`: where the key is and where its PIN comes from (never the command line).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11Entry {
+    /// The PKCS#11 module (shared library).
+    pub module: PathBuf,
+    /// The token's label.
+    pub token: String,
+    /// The key pair's label.
+    pub key: String,
+    /// The environment variable holding the user PIN.
+    pub pin_env: Option<String>,
+    /// A file holding the user PIN (first line), e.g. a mounted secret.
+    pub pin_file: Option<PathBuf>,
+    /// Sessions signing at once (default 4).
+    pub sessions: Option<usize>,
+}
+
+/// `signs_from`: a TOML date-time or Unix seconds.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SignsFrom {
+    /// Unix seconds.
+    Unix(u64),
+    /// An RFC 3339 date-time (TOML offset date-time).
+    DateTime(toml::value::Datetime),
 }
 
 #[cfg(test)]

@@ -30,7 +30,8 @@ impl<S> Metered<S> {
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         let started = Instant::now();
-        let result = call.await;
+        let span = tracing::info_span!("store", operation);
+        let result = tracing::Instrument::instrument(call, span).await;
         let failure = result.as_ref().err().map(kind);
         self.metrics
             .record_store(operation, started.elapsed(), failure);

@@ -35,27 +35,50 @@ pub struct OpsArgs {
     /// in flight this many seconds to finish.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub shutdown_grace: u64,
+    /// Export OpenTelemetry traces over OTLP/HTTP (JSON) to this collector (its base URL, e.g.
+    /// http://otel-collector:4318; spans go to URL/v1/traces).
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Installs the log subscriber: `RUST_LOG` filter (default `info`), through a bounded, lossy
 /// queue to a writer thread (a reader that stops draining stderr drops lines instead of
-/// stalling requests). Keep the guard alive.
-pub fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+/// stalling requests); with `tracer`, spans also go to OpenTelemetry. Keep the guard alive.
+pub fn init_logging(
+    format: LogFormat,
+    tracer: Option<opentelemetry_sdk::trace::Tracer>,
+) -> tracing_appender::non_blocking::WorkerGuard {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
+    let logs = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .flatten_event(true)
-            .try_init(),
+            .with_writer(writer)
+            .with_filter(filter)
+            .boxed(),
     };
+    // Spans are exported whatever the log filter says (request, store and signing spans are
+    // at info level).
+    let traces = tracer.map(|t| {
+        tracing_opentelemetry::layer()
+            .with_tracer(t)
+            .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+    });
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(traces)
+        .try_init();
     guard
 }
 
@@ -107,6 +130,11 @@ pub async fn log_requests(
         session_id = tracing::field::Empty,
         method = %method,
         route = %route,
+    );
+    // The OpenTelemetry span continues the wallet's trace (a no-op without an exporter).
+    let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(
+        &span,
+        crate::serve_traces::parent(request.headers(), &trace_id),
     );
     let started = Instant::now();
     async move {
@@ -161,12 +189,16 @@ impl IssuerSigner for MeteredSigner {
     }
 
     fn sign<'a>(&'a self, message: &'a [u8]) -> Signing<'a, Vec<u8>> {
-        Box::pin(async move {
-            let started = Instant::now();
-            let signed = self.inner.sign(message).await;
-            self.metrics.record_signing(&self.kid, started.elapsed());
-            signed
-        })
+        let span = tracing::info_span!("sign", kid = %self.kid);
+        Box::pin(
+            async move {
+                let started = Instant::now();
+                let signed = self.inner.sign(message).await;
+                self.metrics.record_signing(&self.kid, started.elapsed());
+                signed
+            }
+            .instrument(span),
+        )
     }
 
     fn ready(&self) -> Signing<'_, ()> {

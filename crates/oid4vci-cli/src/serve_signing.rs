@@ -25,60 +25,11 @@
 //! chain signs everything not named, as before.
 
 use crate::serve_certs::IssuerChain;
+use crate::serve_config::{SigningKeyEntry, SignsFrom};
 use oid4vci_issuer::{IssuerKey, IssuerKeys, IssuerSigner, KeyRing};
 use oid4vci_pkcs11::{PinSource, Pkcs11Config, Pkcs11Signer};
-use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
-
-/// One `[[signing_key]]`.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SigningKeyEntry {
-    /// The key's name (`kid` in JWS headers and the JWKS); unique.
-    pub kid: String,
-    /// An in-process P-256 key (PEM: PKCS#8 `PRIVATE KEY` or SEC1 `EC PRIVATE KEY`).
-    pub key_pem: Option<PathBuf>,
-    /// A key in a PKCS#11 token.
-    pub pkcs11: Option<Pkcs11Entry>,
-    /// The key's certificate chain (PEM, its own certificate first; a self-signed root at the
-    /// end is not sent).
-    pub chain_pem: PathBuf,
-    /// When the key starts signing: an RFC 3339 date-time or Unix seconds (default: always).
-    pub signs_from: Option<SignsFrom>,
-    /// The credential configurations this key signs; empty: the default ring.
-    #[serde(default)]
-    pub configurations: Vec<String>,
-}
-
-/// `pkcs11 = { … }`: where the key is and where its PIN comes from (never the command line).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Pkcs11Entry {
-    /// The PKCS#11 module (shared library).
-    pub module: PathBuf,
-    /// The token's label.
-    pub token: String,
-    /// The key pair's label.
-    pub key: String,
-    /// The environment variable holding the user PIN.
-    pub pin_env: Option<String>,
-    /// A file holding the user PIN (first line), e.g. a mounted secret.
-    pub pin_file: Option<PathBuf>,
-    /// Sessions signing at once (default 4).
-    pub sessions: Option<usize>,
-}
-
-/// `signs_from`: a TOML date-time or Unix seconds.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
-pub enum SignsFrom {
-    /// Unix seconds.
-    Unix(u64),
-    /// An RFC 3339 date-time (TOML offset date-time).
-    DateTime(toml::value::Datetime),
-}
 
 impl SignsFrom {
     fn unix(&self, kid: &str) -> Result<u64, String> {
@@ -205,7 +156,7 @@ mod tests {
 
     #[test]
     fn signs_from_takes_dates_and_seconds() {
-        #[derive(Deserialize)]
+        #[derive(serde::Deserialize)]
         struct T {
             a: SignsFrom,
             b: SignsFrom,

@@ -1,7 +1,7 @@
 //! [`IssuerError`]: failures of the operator API. Wallet endpoints refuse with a
 //! [`Refusal`](crate::Refusal) instead.
 
-use crate::signed_metadata::SigningError;
+use crate::signing::SigningError;
 use crate::store::StoreError;
 
 /// Why an operator call failed.

@@ -134,8 +134,10 @@ pub use session::{
     PreAuthorizedGrantState,
 };
 pub use session::{LookupKind, Session, SessionFlags, SessionState};
-pub use signed_metadata::{MetadataSigner, SigningError};
-pub use signing::{IssuerKey, IssuerKeys, IssuerSigner, KeyRing, KeyRingError, Signing};
+pub use signing::{
+    IssuerKey, IssuerKeys, IssuerSigner, KeyRing, KeyRingError, MetadataSigner, Signing,
+    SigningError,
+};
 pub use status_list::{StatusListConfig, StatusReference};
 pub use store::{
     Commit, MemoryStore, SessionStore, SessionWrite, StatusEntry, StatusListStore, StoreError,

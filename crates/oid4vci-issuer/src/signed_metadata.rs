@@ -7,37 +7,12 @@
 //! plain members stay, as the spec requires.
 
 use crate::clock::UnixTime;
-use crate::signing::Signing;
+use crate::signing::{MetadataSigner, SigningError};
 use oid4vci_types::CredentialIssuerMetadata;
 use serde_json::{Map, Value};
 
 /// The `typ` of signed metadata (Section 12.2.3).
 pub const SIGNED_METADATA_TYP: &str = "openidvci-issuer-metadata+jwt";
-
-/// Why a JWT could not be signed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SigningError {
-    /// The claims could not be encoded.
-    #[error("the claims could not be encoded: {0}")]
-    Encoding(String),
-    /// The key (or the device holding it) refused to sign.
-    #[error("the issuer key could not sign: {0}")]
-    Key(String),
-}
-
-/// Signs JWTs with the issuer key: signed metadata and status-list tokens. A
-/// [`KeyRing`](crate::KeyRing) signs with its key current at `now`.
-pub trait MetadataSigner: Send + Sync + 'static {
-    /// Signs a JWT with `header` (the issuer sets `typ`; the signer adds `alg`, `kid` and, when it
-    /// has a certificate chain, `x5c`) and `claims` at `now`; returns the compact JWS.
-    fn sign_jwt(
-        &self,
-        header: Map<String, Value>,
-        claims: Map<String, Value>,
-        now: UnixTime,
-    ) -> Signing<'_, String>;
-}
 
 /// The claims of the signed metadata: every metadata member (except `signed_metadata`), `iss`,
 /// `sub`, `iat` and `exp`.

@@ -29,7 +29,6 @@
 //! ```
 
 use crate::clock::UnixTime;
-use crate::signed_metadata::{MetadataSigner, SigningError};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use oid4vci_proof::crypto::SigningKey;
@@ -40,6 +39,31 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+/// Why a JWT could not be signed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SigningError {
+    /// The claims could not be encoded.
+    #[error("the claims could not be encoded: {0}")]
+    Encoding(String),
+    /// The key (or the device holding it) refused to sign.
+    #[error("the issuer key could not sign: {0}")]
+    Key(String),
+}
+
+/// Signs JWTs with the issuer key: signed metadata and status-list tokens. A
+/// [`KeyRing`] signs with its key current at `now`.
+pub trait MetadataSigner: Send + Sync + 'static {
+    /// Signs a JWT with `header` (the issuer sets `typ`; the signer adds `alg`, `kid` and, when it
+    /// has a certificate chain, `x5c`) and `claims` at `now`; returns the compact JWS.
+    fn sign_jwt(
+        &self,
+        header: Map<String, Value>,
+        claims: Map<String, Value>,
+        now: UnixTime,
+    ) -> Signing<'_, String>;
+}
 
 /// What a signer returns: a future, since the key may sit in an HSM or behind a network.
 pub type Signing<'a, T> = Pin<Box<dyn Future<Output = Result<T, SigningError>> + Send + 'a>>;

@@ -16,7 +16,7 @@
 
 use crate::clock::UnixTime;
 use crate::error::IssuerError;
-use crate::signed_metadata::{MetadataSigner, SigningError};
+use crate::signing::{MetadataSigner, SigningError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};

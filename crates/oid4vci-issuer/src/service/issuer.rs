@@ -19,7 +19,7 @@ pub struct Issuer<S, M> {
     pub(super) authorization: Option<AuthorizationServer>,
     pub(super) external: Option<ExternalAuthorization>,
     pub(super) encryption: Option<Arc<dyn crate::encryption::MessageEncryption>>,
-    pub(super) metadata_signer: Option<(Arc<dyn crate::signed_metadata::MetadataSigner>, u64)>,
+    pub(super) metadata_signer: Option<(Arc<dyn crate::signing::MetadataSigner>, u64)>,
     pub(super) status_lists: Option<Arc<StatusLists>>,
 }
 
@@ -104,7 +104,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     /// [`metadata_document`](Self::metadata_document).
     pub fn with_metadata_signer(
         mut self,
-        signer: Arc<dyn crate::signed_metadata::MetadataSigner>,
+        signer: Arc<dyn crate::signing::MetadataSigner>,
         lifetime: u64,
     ) -> Self {
         self.metadata_signer = Some((signer, lifetime));

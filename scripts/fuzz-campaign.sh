@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A fuzzing campaign over every cargo-fuzz target: each runs SECONDS (default 600), two at a
+# A fuzzing campaign over every cargo-fuzz target: each runs SECONDS (default 600), FUZZ_JOBS (2) at a
 # time, from its committed corpus into a scratch one; then prints per target the executions,
 # the coverage (libFuzzer's `cov` edges and `ft` features) and the crashes. Crash inputs stay
 # in fuzz/artifacts/<target>/. Not run by CI (see fuzz/README.md); needs cargo-fuzz and nightly.
@@ -23,7 +23,7 @@ run_one() {
     >"$scratch/$t.log" 2>&1 || true
 }
 export -f run_one
-printf '%s\n' "${targets[@]}" | xargs -P 2 -I{} bash -c 'run_one "$@"' _ {} "$seconds" "$scratch"
+printf '%s\n' "${targets[@]}" | xargs -P "${FUZZ_JOBS:-2}" -I{} bash -c 'run_one "$@"' _ {} "$seconds" "$scratch"
 printf '%-26s %14s %8s %8s %8s\n' target executions cov ft crashes
 for t in "${targets[@]}"; do
   log="$scratch/$t.log"

@@ -28,6 +28,7 @@ mod serve_keys;
 mod serve_limits;
 mod serve_metered;
 mod serve_ops;
+mod serve_proofs;
 mod serve_signing;
 mod serve_store;
 mod serve_tools;

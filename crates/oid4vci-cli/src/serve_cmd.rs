@@ -328,6 +328,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let (demo_user, policy) =
         crate::serve_authorization::demo_user_and_policy(&file, &credentials)?;
     let external = crate::serve_authorization::external_verifier(&file, &issuer_url)?;
+    let proofs = match &file.proofs {
+        Some(entry) => Some(crate::serve_proofs::proof_check(
+            entry,
+            &mut config.metadata,
+        )?),
+        None => None,
+    };
     let status_lists = StatusListConfig::new(&issuer_url, metadata_signer.clone());
     let mut built = Issuer::new(config, store, minter)
         .with_status_lists(status_lists)
@@ -340,6 +347,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             metrics.clone(),
         ])))
         .with_authorization_server(policy, Arc::new(demo_user.user.clone()));
+    if let Some(check) = proofs {
+        built = built.with_proof_check(check);
+    }
     if let Some(verifier) = external {
         built = built.with_external_authorization_server(
             Arc::new(verifier),

@@ -67,6 +67,10 @@ pub struct ServeConfig {
     /// (see `serve_signing`).
     #[serde(default)]
     pub signing_key: Vec<SigningKeyEntry>,
+    /// `[proofs]`: what key proofs must show (trust anchors, key attesters, required key
+    /// storage); see `serve_proofs`.
+    #[serde(default)]
+    pub proofs: Option<ProofsEntry>,
     /// The embedded authorization server (authorization code flow).
     #[serde(default)]
     pub authorization: AuthorizationEntry,
@@ -306,6 +310,41 @@ pub fn example_claims(entry: &CredentialEntry) -> Value {
         .as_ref()
         .and_then(|t| serde_json::to_value(t).ok())
         .unwrap_or_else(|| json!({}))
+}
+
+/// `[proofs]`: the proof policy of the credential endpoint.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofsEntry {
+    /// PEM files of the CAs whose `x5c` chains are trusted in `jwt` proofs.
+    #[serde(default)]
+    pub x5c_trust_anchors: Vec<PathBuf>,
+    /// Accept a single self-signed `x5c` certificate.
+    #[serde(default)]
+    pub allow_self_signed_x5c: bool,
+    /// PEM files of the CAs whose key attestations (`x5c`) are trusted.
+    #[serde(default)]
+    pub key_attester_trust_anchors: Vec<PathBuf>,
+    /// JSON files, each a trusted key attester's public JWK (for attestations naming a `kid`).
+    #[serde(default)]
+    pub key_attester_jwks: Vec<PathBuf>,
+    /// Every proof must carry a key attestation listing one of these values (OID4VCI 1.0
+    /// Section 12.2.4), advertised in every configuration's proof types.
+    pub key_attestations_required: Option<KeyAttestationsEntry>,
+    /// Maximum age of a proof's `iat` in seconds (default 300).
+    pub max_iat_age: Option<u64>,
+}
+
+/// `key_attestations_required = { key_storage = [...], user_authentication = [...] }`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAttestationsEntry {
+    /// Accepted `key_storage` values (ISO 18045 levels such as `iso_18045_high`); empty: any.
+    #[serde(default)]
+    pub key_storage: Vec<String>,
+    /// Accepted `user_authentication` values; empty: any.
+    #[serde(default)]
+    pub user_authentication: Vec<String>,
 }
 
 /// One `[[signing_key]]`.

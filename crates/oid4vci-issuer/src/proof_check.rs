@@ -76,6 +76,7 @@ impl ProofCapabilities {
                         proof_signing_alg_values_supported: jwt
                             .proof_signing_alg_values_supported
                             .clone(),
+                        key_attestations_required: jwt.key_attestations_required.clone(),
                         ..Default::default()
                     };
                     types.0.insert("attestation".into(), attestation);
@@ -147,14 +148,26 @@ impl ProofCheck for StandardProofCheck {
             .narrow_algs(&input.proof_type.proof_signing_alg_values_supported);
         policy.batch_size = input.max_proofs.max(1);
         let required = input.proof_type.key_attestations_required.as_ref();
-        if required.is_some() || input.require_key_attestation {
+        let base = self.policy.key_attestations_required.as_ref();
+        if required.is_some() || input.require_key_attestation || base.is_some() {
+            // The configuration's values, else the base policy's: an empty list in the
+            // metadata never lifts a requirement of the issuer's own policy.
+            let pick = |named: Option<&Vec<String>>, base: Option<&Vec<String>>| {
+                named
+                    .filter(|v| !v.is_empty())
+                    .or(base)
+                    .cloned()
+                    .unwrap_or_default()
+            };
             policy.key_attestations_required = Some(KeyAttestationRequirement {
-                key_storage: required
-                    .and_then(|r| r.key_storage.clone())
-                    .unwrap_or_default(),
-                user_authentication: required
-                    .and_then(|r| r.user_authentication.clone())
-                    .unwrap_or_default(),
+                key_storage: pick(
+                    required.and_then(|r| r.key_storage.as_ref()),
+                    base.map(|b| &b.key_storage),
+                ),
+                user_authentication: pick(
+                    required.and_then(|r| r.user_authentication.as_ref()),
+                    base.map(|b| &b.user_authentication),
+                ),
             });
         }
         let validator = ProofValidator::new(policy);

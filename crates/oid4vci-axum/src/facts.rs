@@ -87,6 +87,15 @@ pub(crate) fn with_next_dpop_nonce<S: SessionStore, M: CredentialMinter>(
     if headers.contains_key("dpop") && !response.headers().contains_key("dpop-nonce") {
         crate::reply::with_dpop_nonce(&mut response, issuer.dpop_nonce());
     }
+    // Likewise the next attestation challenge to a client that authenticated with an
+    // attestation, when the issuer requires challenges.
+    if headers.contains_key("oauth-client-attestation")
+        && !response
+            .headers()
+            .contains_key(crate::reply::ATTESTATION_CHALLENGE)
+    {
+        crate::reply::with_attestation_challenge(&mut response, issuer.attestation_challenge());
+    }
     response
 }
 

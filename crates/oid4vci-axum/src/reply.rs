@@ -27,6 +27,7 @@ pub(crate) fn public_cors() -> tower_http::cors::CorsLayer {
         ])
         .expose_headers([
             axum::http::HeaderName::from_static("dpop-nonce"),
+            axum::http::HeaderName::from_static(ATTESTATION_CHALLENGE),
             header::WWW_AUTHENTICATE,
             header::RETRY_AFTER,
             header::ETAG,
@@ -149,6 +150,9 @@ pub fn error_reply(refusal: &Refusal, at: Endpoint) -> Response {
     if let Some(nonce) = refusal.dpop_nonce() {
         with_dpop_nonce(&mut response, Some(nonce.to_owned()));
     }
+    if let Some(challenge) = refusal.attestation_challenge() {
+        with_attestation_challenge(&mut response, Some(challenge.to_owned()));
+    }
     let scheme = match body.error {
         ErrorCode::InvalidToken | ErrorCode::InsufficientScope => Some("Bearer"),
         ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
@@ -173,6 +177,17 @@ pub fn error_reply(refusal: &Refusal, at: Endpoint) -> Response {
         }
     }
     response
+}
+
+/// The response header carrying the next attestation challenge (OAuth attestation-based
+/// client authentication).
+pub(crate) const ATTESTATION_CHALLENGE: &str = "oauth-client-attestation-challenge";
+
+/// Adds `OAuth-Client-Attestation-Challenge: challenge` when there is one.
+pub(crate) fn with_attestation_challenge(response: &mut Response, challenge: Option<String>) {
+    if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert(ATTESTATION_CHALLENGE, value);
+    }
 }
 
 /// Adds `DPoP-Nonce: nonce` (RFC 9449 §8) when there is one.

@@ -73,6 +73,7 @@ pub fn router<S: SessionStore, M: CredentialMinter>(
         .route("/credential-offer/{id}", get(offer::<S, M>))
         .route("/token", post(token::<S, M>))
         .route("/nonce", post(nonce::<S, M>))
+        .route("/challenge", post(challenge::<S, M>))
         .route("/credential", post(credential::<S, M>))
         .route("/deferred_credential", post(deferred::<S, M>))
         .route("/notification", post(notification::<S, M>))
@@ -192,6 +193,22 @@ async fn token<S: SessionStore, M: CredentialMinter>(
 
 async fn nonce<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {
     json_no_store(StatusCode::OK, &app.issuer.nonce())
+}
+
+/// `POST /challenge`: a fresh attestation challenge for the client attestation PoP (OAuth
+/// attestation-based client authentication), when the issuer requires them; 404 otherwise.
+async fn challenge<S: SessionStore, M: CredentialMinter>(State(app): Shared<S, M>) -> Response {
+    match app.issuer.attestation_challenge() {
+        Some(challenge) => json_no_store(
+            StatusCode::OK,
+            &serde_json::json!({ "attestation_challenge": challenge }),
+        ),
+        None => {
+            let body = ErrorResponse::new(ErrorCode::InvalidRequest)
+                .with_description("this issuer does not use attestation challenges");
+            json_error(StatusCode::NOT_FOUND, &body, None)
+        }
+    }
 }
 
 /// The body of a request to a protected endpoint: no access token in the query, a readable body

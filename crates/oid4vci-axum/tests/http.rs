@@ -741,3 +741,107 @@ async fn admin_offers_refuse_out_of_range_values() {
     let (status, _, reply) = call(&app, "POST", "/admin/offers", &[JSON], body.to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{reply}");
 }
+
+#[tokio::test]
+async fn attestation_challenges_come_from_the_endpoint_and_the_header() {
+    use oid4vci_issuer::client_attestation::WalletAttestationTrust;
+    let provider = TestWallet::new();
+    let provider_key =
+        oid4vci_proof::PublicKey::from_jwk_value(&provider.public_jwk()).expect("key");
+    let mut metadata = CredentialIssuerMetadata::new(ISSUER);
+    metadata
+        .credential_configurations_supported
+        .insert(CONFIG.into(), CredentialConfiguration::sd_jwt_vc(CONFIG));
+    let mut config = IssuerConfig::new(metadata);
+    config.wallet_attestation = Some(WalletAttestationTrust {
+        trusted_keys: vec![provider_key],
+        ..WalletAttestationTrust::with_anchors(vec![])
+    });
+    config.attestation_challenge_ttl = Some(300);
+    let issuer = Arc::new(Issuer::new(
+        config,
+        MemoryStore::new(),
+        SdJwtVcMinter::generate(),
+    ));
+    let app = oid4vci_axum::router(issuer.clone(), None).merge(oid4vci_axum::admin_router(issuer));
+    let (_, _, as_metadata) = call(
+        &app,
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        as_metadata["challenge_endpoint"],
+        format!("{ISSUER}/challenge")
+    );
+    let (status, headers, challenge) = call(&app, "POST", "/challenge", &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    let from_endpoint = challenge["attestation_challenge"]
+        .as_str()
+        .expect("challenge");
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let instance = TestWallet::new();
+    let attestation = provider.sign(
+        &json!({"typ": "oauth-client-attestation+jwt", "alg": "ES256"}),
+        &json!({"iss": "https://provider.example", "sub": "wallet-client", "exp": now + 600, "cnf": {"jwk": instance.public_jwk()}}),
+    );
+    let pop = |jti: &str, challenge: Option<&str>| {
+        let mut claims = json!({"aud": ISSUER, "jti": jti, "iat": now});
+        if let Some(c) = challenge {
+            claims["challenge"] = json!(c);
+        }
+        instance.sign(
+            &json!({"typ": "oauth-client-attestation-pop+jwt", "alg": "ES256"}),
+            &claims,
+        )
+    };
+    let body = json!({"credential_configuration_ids": [CONFIG], "claims": {"a": 1}});
+    let (_, _, created) = call(&app, "POST", "/admin/offers", &[JSON], body.to_string()).await;
+
+    // No challenge in the PoP: 400 use_attestation_challenge, and the header to use.
+    let bare = pop("p1", None);
+    let headers = [
+        FORM,
+        ("OAuth-Client-Attestation", attestation.as_str()),
+        ("OAuth-Client-Attestation-PoP", bare.as_str()),
+    ];
+    let (status, reply_headers, err) =
+        call(&app, "POST", "/token", &headers, token_form(&created, None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["error"], "use_attestation_challenge");
+    let offered = reply_headers["oauth-client-attestation-challenge"]
+        .to_str()
+        .expect("header")
+        .to_owned();
+
+    // With the header's challenge: the token, and the next challenge with it.
+    let answered = pop("p2", Some(&offered));
+    let headers = [
+        FORM,
+        ("OAuth-Client-Attestation", attestation.as_str()),
+        ("OAuth-Client-Attestation-PoP", answered.as_str()),
+    ];
+    let (status, reply_headers, token) =
+        call(&app, "POST", "/token", &headers, token_form(&created, None)).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    assert!(reply_headers.contains_key("oauth-client-attestation-challenge"));
+
+    // The endpoint's challenge works as well (for another code).
+    let (_, _, second) = call(&app, "POST", "/admin/offers", &[JSON], body.to_string()).await;
+    let from_endpoint_pop = pop("p3", Some(from_endpoint));
+    let headers = [
+        FORM,
+        ("OAuth-Client-Attestation", attestation.as_str()),
+        ("OAuth-Client-Attestation-PoP", from_endpoint_pop.as_str()),
+    ];
+    let (status, _, token) =
+        call(&app, "POST", "/token", &headers, token_form(&second, None)).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+}

@@ -60,6 +60,11 @@ pub struct ServeArgs {
     /// deferred and notification endpoints, valid this many seconds (HAIP; e.g. 300).
     #[arg(long, value_name = "SECONDS")]
     dpop_nonce_ttl: Option<u64>,
+    /// Require server-provided challenges in wallet attestation PoPs (the PoP's `challenge`
+    /// claim, from `POST /challenge` or the `OAuth-Client-Attestation-Challenge` header), each
+    /// valid this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    attestation_challenge_ttl: Option<u64>,
     /// Issue refresh tokens with the authorization-code grant, the family valid this many
     /// seconds (rotated on every use, DPoP-bound, a replay revokes them; HAIP: 86400 unless set).
     #[arg(long, value_name = "SECONDS")]
@@ -318,6 +323,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("invalid issuer configuration: {e}"))?;
     let mut config = IssuerConfig::new(metadata);
     config.dpop_nonce_ttl = args.dpop_nonce_ttl.or(file.dpop_nonce_ttl);
+    config.attestation_challenge_ttl = args
+        .attestation_challenge_ttl
+        .or(file.attestation_challenge_ttl);
     config.refresh_token_ttl = args.refresh_token_ttl.or(file.refresh_token_ttl);
     let profile = args.profile.as_deref().or(file.profile.as_deref());
     apply_profile(&mut config, profile, !anchors.is_empty())?;

@@ -54,6 +54,9 @@ pub struct ServeConfig {
     pub admin_token: Option<String>,
     /// Require server-provided DPoP nonces (RFC 9449 §8, §9), each valid this many seconds.
     pub dpop_nonce_ttl: Option<u64>,
+    /// Require server-provided challenges in wallet attestation PoPs, each valid this many
+    /// seconds.
+    pub attestation_challenge_ttl: Option<u64>,
     /// Issue refresh tokens with the authorization-code grant, the family valid this many seconds.
     pub refresh_token_ttl: Option<u64>,
     /// `"haip"`: the HAIP 1.0 issuer profile (see `oid4vci serve --profile`).

@@ -66,6 +66,8 @@ pub struct VerifiedClientAttestation {
     pub pop_jti: String,
     /// The PoP's `iat`.
     pub pop_iat: UnixTime,
+    /// The PoP's `challenge` (a server-provided challenge), when it has one.
+    pub challenge: Option<String>,
 }
 
 const SKEW: u64 = 60;
@@ -284,5 +286,6 @@ pub fn verify(
         wallet_provider: text(&claims, "iss").unwrap_or_default().to_owned(),
         pop_jti: jti.to_owned(),
         pop_iat: iat,
+        challenge: text(pop_claims, "challenge").map(str::to_owned),
     })
 }

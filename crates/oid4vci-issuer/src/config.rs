@@ -45,6 +45,11 @@ pub struct IssuerConfig {
     /// (the default) requires none. Nonces are stateless (MACed with the server key), so every
     /// instance sharing the key accepts them.
     pub dpop_nonce_ttl: Option<u64>,
+    /// Require server-provided challenges in wallet attestation PoPs (OAuth attestation-based
+    /// client authentication: the PoP's `challenge` claim), each valid this many seconds;
+    /// `None` (the default) requires none. Wallets get one from the challenge endpoint or the
+    /// `OAuth-Client-Attestation-Challenge` response header. Stateless, like DPoP nonces.
+    pub attestation_challenge_ttl: Option<u64>,
     /// Every access token must be DPoP-bound (HAIP; FAPI 2.0 sender-constrained tokens): a
     /// token request without a DPoP proof is refused, whatever the offer says (default false;
     /// an offer can still ask for it with `dpop_required`).
@@ -89,6 +94,7 @@ impl IssuerConfig {
             wallet_attestation: None,
             max_credential_bytes: 1 << 20,
             dpop_nonce_ttl: None,
+            attestation_challenge_ttl: None,
             require_dpop: false,
             require_wallet_attestation: false,
             require_client_id: false,

@@ -488,3 +488,74 @@ fn wallet_attestation_is_checked_at_par_and_again_at_the_token_endpoint() {
         assert_eq!(token.token_type, "Bearer");
     });
 }
+
+fn pop_with_challenge(instance: &TestWallet, jti: &str, iat: u64, challenge: &str) -> String {
+    instance.sign(
+        &json!({"typ": POP_TYP, "alg": "ES256"}),
+        &json!({"iss": CLIENT, "aud": flows::ISSUER, "jti": jti, "iat": iat, "challenge": challenge}),
+    )
+}
+
+#[test]
+fn required_attestation_challenges_are_asked_for_and_checked() {
+    pollster::block_on(async {
+        let provider = new_provider("challenges");
+        let (base, clock) = flows::scenario_issuer(MemoryStore::new());
+        let mut config: IssuerConfig = base.config().clone();
+        config.wallet_attestation = Some(WalletAttestationTrust::with_anchors(vec![provider
+            .root_der
+            .clone()]));
+        config.attestation_challenge_ttl = Some(300);
+        let issuer = Issuer::new(config, MemoryStore::new(), SdJwtVcMinter::generate())
+            .with_clock(Arc::new(clock.clone()));
+        let metadata = issuer.authorization_server_metadata();
+        assert_eq!(
+            metadata.extra["challenge_endpoint"],
+            json!(format!("{}/challenge", flows::ISSUER))
+        );
+        let t0 = flows::T0;
+        let instance = TestWallet::new();
+        let attestation = provider.attest(&instance, CLIENT, t0 + 3600);
+        let created = issuer.create_offer(attested_offer()).await.expect("offer");
+        let token = |facts: HttpFacts| {
+            issuer.token(TokenRequest::pre_authorized(code(&created), None), facts)
+        };
+
+        // Without a challenge: use_attestation_challenge, with one to use; nothing is spent.
+        let refused = token(facts(
+            &attestation,
+            &pop(&instance, flows::ISSUER, "c1", t0),
+        ))
+        .await
+        .expect_err("a challenge is required");
+        assert_eq!(refused.error_code().as_str(), "use_attestation_challenge");
+        let fresh = refused
+            .attestation_challenge()
+            .expect("a fresh challenge")
+            .to_owned();
+        // A made-up challenge: refused the same way.
+        let made_up = pop_with_challenge(&instance, "c2", t0, "not-a-challenge");
+        let refused = token(facts(&attestation, &made_up))
+            .await
+            .expect_err("made up");
+        assert_eq!(refused.error_code().as_str(), "use_attestation_challenge");
+        // The server's challenge (from the refusal, or from the challenge endpoint) works.
+        let from_endpoint = issuer.attestation_challenge().expect("endpoint");
+        assert!(!from_endpoint.is_empty());
+        let good = pop_with_challenge(&instance, "c3", t0, &fresh);
+        let granted = token(facts(&attestation, &good)).await.expect("token");
+        assert!(!granted.access_token.expose().is_empty());
+        // An expired challenge is refused.
+        clock.advance(2 * 300 + 61);
+        let created = issuer.create_offer(attested_offer()).await.expect("offer");
+        let stale = pop_with_challenge(&instance, "c4", flows::T0 + 661, &fresh);
+        let refused = issuer
+            .token(
+                TokenRequest::pre_authorized(code(&created), None),
+                facts(&attestation, &stale),
+            )
+            .await
+            .expect_err("expired challenge");
+        assert_eq!(refused.error_code().as_str(), "use_attestation_challenge");
+    });
+}

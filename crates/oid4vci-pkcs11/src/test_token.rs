@@ -115,16 +115,21 @@ fn run(args: &[&str], stdin: Option<&str>) -> Result<String, TokenError> {
     let mut child = Command::new("bash")
         .arg(SCRIPT)
         .args(args)
-        .stdin(Stdio::piped())
+        .stdin(match stdin {
+            Some(_) => Stdio::piped(),
+            None => Stdio::null(),
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| TokenError::Unavailable(format!("cannot run bash: {e}")))?;
-    if let Some(mut input) = child.stdin.take() {
-        let line = format!("{}\n", stdin.unwrap_or(""));
-        input
-            .write_all(line.as_bytes())
-            .map_err(|e| TokenError::Failed(e.to_string()))?;
+    if let (Some(mut input), Some(text)) = (child.stdin.take(), stdin) {
+        // A script that exits early closes the pipe: its exit status tells what happened.
+        match input.write_all(format!("{text}\n").as_bytes()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => return Err(TokenError::Failed(e.to_string())),
+        }
     }
     let out = child
         .wait_with_output()

@@ -37,6 +37,12 @@ fn invalid_request_uri() -> ErrorCode {
     ErrorCode::Other("invalid_request_uri".into())
 }
 
+/// `use_attestation_challenge` (OAuth attestation-based client authentication), an extension
+/// code outside [`ErrorCode`]'s set.
+fn use_attestation_challenge() -> ErrorCode {
+    ErrorCode::Other("use_attestation_challenge".into())
+}
+
 /// `unsupported_response_type` (RFC 6749 §4.1.2.1).
 fn unsupported_response_type() -> ErrorCode {
     ErrorCode::Other("unsupported_response_type".into())
@@ -106,6 +112,9 @@ causes! {
     WalletAttestationInvalid => ("wallet_attestation_invalid", InvalidClient),
     /// The wallet attestation PoP (its `jti`) was already used.
     WalletAttestationReplayed => ("wallet_attestation_replayed", InvalidClient),
+    /// The wallet attestation PoP lacks a current server-provided `challenge` (attestation-based
+    /// client authentication): `use_attestation_challenge`, with a fresh one.
+    AttestationChallengeRequired => ("attestation_challenge_required", use_attestation_challenge()),
     /// A DPoP proof is required and none was sent.
     DpopProofMissing => ("dpop_proof_missing", InvalidDpopProof),
     /// The DPoP proof is invalid (RFC 9449 §4.3).

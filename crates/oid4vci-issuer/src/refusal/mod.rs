@@ -34,6 +34,7 @@ pub struct Refusal {
     retry_after: Option<u64>,
     fresh_nonce: Option<(String, u64)>,
     dpop_nonce: Option<String>,
+    attestation_challenge: Option<String>,
 }
 
 impl Refusal {
@@ -46,6 +47,7 @@ impl Refusal {
             retry_after: None,
             fresh_nonce: None,
             dpop_nonce: None,
+            attestation_challenge: None,
         }
     }
 
@@ -93,6 +95,18 @@ impl Refusal {
     /// The DPoP nonce the client must use next, when the refusal carries one.
     pub fn dpop_nonce(&self) -> Option<&str> {
         self.dpop_nonce.as_deref()
+    }
+
+    /// Adds the attestation challenge the client must use next (sent as
+    /// `OAuth-Client-Attestation-Challenge`, not in the body).
+    pub fn with_attestation_challenge(mut self, challenge: String) -> Self {
+        self.attestation_challenge = Some(challenge);
+        self
+    }
+
+    /// The attestation challenge the client must use next, when the refusal carries one.
+    pub fn attestation_challenge(&self) -> Option<&str> {
+        self.attestation_challenge.as_deref()
     }
 
     /// The cause.

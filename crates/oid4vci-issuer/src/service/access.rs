@@ -238,6 +238,37 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         Err(Refusal::new(Cause::DpopNonceRequired, why).with_dpop_nonce(fresh))
     }
 
+    /// The key of attestation challenges, when the issuer requires them.
+    fn attestation_challenge_key(&self) -> Option<crate::nonce::ServerKey> {
+        let ttl = self.config.attestation_challenge_ttl?;
+        Some(self.key.subkey("attestation-challenge", ttl))
+    }
+
+    /// A fresh attestation challenge when the issuer requires them: the challenge endpoint's
+    /// answer, and the `OAuth-Client-Attestation-Challenge` header an adapter sends with every
+    /// response to a request that carried a wallet attestation.
+    pub fn attestation_challenge(&self) -> Option<String> {
+        let key = self.attestation_challenge_key()?;
+        Some(key.mint(self.secrets.as_ref(), self.clock.now()))
+    }
+
+    /// Refuses a wallet attestation PoP without a current server-provided challenge, when
+    /// challenges are required: `use_attestation_challenge` with a fresh one.
+    fn check_attestation_challenge(&self, challenge: Option<&str>, now: u64) -> Outcome<()> {
+        use oid4vci_proof::NonceVerifier as _;
+        let Some(key) = self.attestation_challenge_key() else {
+            return Ok(());
+        };
+        let why = match challenge.map(|c| key.verifier(now).verify(c)) {
+            Some(Ok(())) => return Ok(()),
+            None => "this server requires a challenge in the client attestation PoP: put the value of the OAuth-Client-Attestation-Challenge response header (or of the challenge endpoint) in its challenge claim",
+            Some(Err(_)) => "the client attestation PoP's challenge is unknown or expired: use the one of the OAuth-Client-Attestation-Challenge response header",
+        };
+        let fresh = key.mint(self.secrets.as_ref(), now);
+        Err(Refusal::new(Cause::AttestationChallengeRequired, why)
+            .with_attestation_challenge(fresh))
+    }
+
     /// Verifies the wallet attestation headers, if sent; the PoP's `jti` is consumed with the
     /// request's commit (`effects`). Headers without a configured trust, or only one of the
     /// two, are `invalid_client`.
@@ -267,6 +298,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let verified =
             crate::client_attestation::verify(attestation, pop, &audience, client_id, trust, now)
                 .map_err(invalid)?;
+        self.check_attestation_challenge(verified.challenge.as_deref(), now)?;
         let replay_key = SecretHash::of(&format!(
             "client-attestation-pop\0{}\0{}",
             verified.client_id, verified.pop_jti

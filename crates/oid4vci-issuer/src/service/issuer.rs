@@ -219,6 +219,12 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                 "client_attestation_pop_signing_alg_values_supported".into(),
                 algs,
             );
+            if self.config.attestation_challenge_ttl.is_some() {
+                metadata.extra.insert(
+                    "challenge_endpoint".into(),
+                    json!(format!("{base}/challenge")),
+                );
+            }
         }
         if self.authorization.is_some() {
             self.add_authorization_endpoints(&mut metadata);

@@ -1,10 +1,10 @@
 //! What an orchestrator and a monitoring system ask of an issuer: `GET /healthz` (the process
 //! answers), `GET /readyz` (every readiness check passes: the store answers, the keys can sign,
-//! the process is not shutting down) and `GET /metrics` (Prometheus text format).
+//! the process is not shutting down) and `GET /metrics` (OpenMetrics or Prometheus text format).
 
 use crate::metrics::IssuerMetrics;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -125,20 +125,71 @@ pub fn probes_router(readiness: Arc<Readiness>) -> Router {
         .with_state(readiness)
 }
 
-async fn metrics(State(metrics): State<Arc<IssuerMetrics>>) -> Response {
+/// The content type of the OpenMetrics text format.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Whether the scraper's `Accept` prefers OpenMetrics to the Prometheus text format: it names
+/// `application/openmetrics-text` with a quality above 0 and at least that of `text/plain`
+/// (Prometheus does; `curl`, other scrapers and the classic text parsers get the Prometheus
+/// text format 0.0.4).
+fn wants_openmetrics(headers: &HeaderMap) -> bool {
+    let ranges = crate::accept::ranges(headers);
+    let openmetrics = crate::accept::quality_of(&ranges, "application/openmetrics-text");
+    let text = crate::accept::quality_of(&ranges, "text/plain").unwrap_or(0);
+    openmetrics.is_some_and(|q| q > 0 && q >= text)
+}
+
+async fn metrics(State(metrics): State<Arc<IssuerMetrics>>, headers: HeaderMap) -> Response {
     metrics.refresh().await;
-    let mut response = metrics.encode().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
+    let (body, content_type) = if wants_openmetrics(&headers) {
+        (metrics.encode(), OPENMETRICS_CONTENT_TYPE)
+    } else {
+        (
+            metrics.encode_prometheus_text(),
+            prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+        )
+    };
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     no_store(response)
 }
 
-/// `GET /metrics`: the metrics in the OpenMetrics text format (which Prometheus reads). Serve it
-/// on a separate listen address, or put it behind the admin token.
+/// `GET /metrics`: the metrics in the OpenMetrics text format when the scraper's `Accept` asks
+/// for it (Prometheus does), else in the Prometheus text format 0.0.4. Serve it on a separate
+/// listen address, or put it behind the admin token.
 pub fn metrics_router(metrics: Arc<IssuerMetrics>) -> Router {
     Router::new()
         .route("/metrics", get(self::metrics))
         .with_state(metrics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_openmetrics;
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    fn accept(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn openmetrics_only_when_preferred() {
+        let prometheus = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+        assert!(wants_openmetrics(&accept(prometheus)));
+        assert!(wants_openmetrics(&accept("application/openmetrics-text")));
+        assert!(!wants_openmetrics(&HeaderMap::new()));
+        assert!(!wants_openmetrics(&accept("*/*")));
+        assert!(!wants_openmetrics(&accept("text/plain;version=0.0.4")));
+        assert!(!wants_openmetrics(&accept(
+            "application/openmetrics-text;q=0"
+        )));
+        assert!(!wants_openmetrics(&accept(
+            "text/plain;q=0.9,application/openmetrics-text;q=0.5"
+        )));
+    }
 }

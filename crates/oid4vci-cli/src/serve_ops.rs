@@ -1,7 +1,7 @@
 //! Running `oid4vci serve` in production: metrics (`--metrics-listen`, or `/metrics` behind the
 //! admin token), probes (`/healthz`, `/readyz`), the request log with a trace id and the
 //! session id (`--log-format json` for log shippers), and a bounded graceful shutdown
-//! (`--shutdown-grace`).
+//! (`--shutdown-delay`, `--shutdown-grace`).
 
 use clap::{Args, ValueEnum};
 use oid4vci_axum::IssuerMetrics;
@@ -35,6 +35,11 @@ pub struct OpsArgs {
     /// in flight this many seconds to finish.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub shutdown_grace: u64,
+    /// On SIGTERM, first keep serving this many seconds with `/readyz` answering 503, so a load
+    /// balancer (a Kubernetes Service) stops sending new connections before the listener
+    /// closes; then the grace period starts.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub shutdown_delay: u64,
     /// Export OpenTelemetry traces over OTLP/HTTP (JSON) to this collector (its base URL, e.g.
     /// http://otel-collector:4318; spans go to URL/v1/traces).
     #[arg(long, value_name = "URL")]
@@ -146,6 +151,23 @@ pub async fn log_requests(
     }
     .instrument(span)
     .await
+}
+
+/// Waits for `signal` (SIGTERM or Ctrl-C), then shuts down: `/readyz` turns 503, the server
+/// keeps serving for `--shutdown-delay`, stops accepting connections, and gives requests in
+/// flight `--shutdown-grace` to finish.
+pub async fn shut_down_on(
+    signal: impl std::future::Future<Output = ()>,
+    readiness: Arc<oid4vci_axum::Readiness>,
+    handle: axum_server::Handle,
+    ops: OpsArgs,
+) {
+    signal.await;
+    readiness.drain();
+    let (delay, grace) = (ops.shutdown_delay, ops.shutdown_grace);
+    eprintln!("shutting down: not ready; new connections for {delay} s, then requests in flight get {grace} s");
+    tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+    handle.graceful_shutdown(Some(std::time::Duration::from_secs(grace)));
 }
 
 /// Several observers as one: the log and the metrics.

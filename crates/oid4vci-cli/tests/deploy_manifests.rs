@@ -63,8 +63,9 @@ fn the_manifests_pass_the_kubernetes_schemas() {
     );
 }
 
-/// The Deployment's container args and the ConfigMap's issuer.toml, read with PyYAML.
-fn deployment_and_config(bin: &Path) -> (Vec<String>, String, Vec<String>) {
+/// The Deployment's container args, the ConfigMap's issuer.toml, the probes' paths and the
+/// pod's termination grace period (seconds), read with PyYAML.
+fn deployment_and_config(bin: &Path) -> (Vec<String>, String, Vec<String>, u64) {
     let script = r#"
 import json, sys, yaml
 root = sys.argv[1]
@@ -72,7 +73,8 @@ deployment = yaml.safe_load(open(f"{root}/deployment.yaml"))
 config = yaml.safe_load(open(f"{root}/configmap.yaml"))
 container = deployment["spec"]["template"]["spec"]["containers"][0]
 probes = [container[p]["httpGet"]["path"] for p in ("startupProbe", "livenessProbe", "readinessProbe")]
-print(json.dumps({"args": container["args"], "toml": config["data"]["issuer.toml"], "probes": probes}))
+termination = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+print(json.dumps({"args": container["args"], "toml": config["data"]["issuer.toml"], "probes": probes, "termination": termination}))
 "#;
     let out = Command::new(bin.join("python"))
         .args(["-c", script])
@@ -91,7 +93,15 @@ print(json.dumps({"args": container["args"], "toml": config["data"]["issuer.toml
     let probes = (v["probes"].as_array().expect("probes").iter())
         .map(|p| p.as_str().expect("path").to_owned())
         .collect();
-    (args, v["toml"].as_str().expect("toml").to_owned(), probes)
+    let termination = v["termination"]
+        .as_u64()
+        .expect("terminationGracePeriodSeconds");
+    (
+        args,
+        v["toml"].as_str().expect("toml").to_owned(),
+        probes,
+        termination,
+    )
 }
 
 #[test]
@@ -100,7 +110,19 @@ fn the_deployment_starts_a_real_issuer_with_its_own_arguments() {
     else {
         return;
     };
-    let (args, toml, probes) = deployment_and_config(&bin);
+    let (args, toml, probes, termination) = deployment_and_config(&bin);
+    // SIGTERM → not ready, serving on for the delay, then the grace; the kubelet kills the pod
+    // at the end of its termination period, so both must fit in it.
+    let seconds = |flag: &str| -> u64 {
+        (args.iter().position(|a| a == flag))
+            .and_then(|i| args.get(i + 1)?.parse().ok())
+            .unwrap_or_else(|| panic!("the Deployment sets {flag}"))
+    };
+    let shutdown = seconds("--shutdown-delay") + seconds("--shutdown-grace");
+    assert!(
+        shutdown < termination,
+        "delay + grace ({shutdown} s) within terminationGracePeriodSeconds ({termination} s)"
+    );
     let help = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
         .args(["serve", "--help"])
         .output()

@@ -57,6 +57,21 @@ fn otlp_receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     (url, received)
 }
 
+/// The exported `request` span of `route` in trace `trace`, as the collector got it.
+fn request_span(received: &[Value], route: &str, trace: &str) -> Option<Value> {
+    let all = (received.iter())
+        .flat_map(|e| e["resourceSpans"].as_array().into_iter().flatten())
+        .flat_map(|r| r["scopeSpans"].as_array().into_iter().flatten())
+        .flat_map(|s| s["spans"].as_array().into_iter().flatten());
+    all.filter(|s| s["name"] == "request")
+        .filter(|s| s["traceId"].as_str().map(str::to_lowercase).as_deref() == Some(trace))
+        .find(|s| {
+            (s["attributes"].as_array().into_iter().flatten())
+                .any(|a| a["key"] == "route" && a["value"]["stringValue"] == route)
+        })
+        .cloned()
+}
+
 /// Every exported span: (trace id, name, route attribute).
 fn spans(received: &[Value]) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
@@ -98,6 +113,7 @@ fn traces_continue_the_wallets_traceparent_to_the_otlp_collector() {
         &[
             ("Content-Type", "application/x-www-form-urlencoded"),
             ("traceparent", &traceparent),
+            ("tracestate", "wallet=t61rcWkgMzE"),
         ],
         &token_form(&code),
     );
@@ -149,6 +165,18 @@ fn traces_continue_the_wallets_traceparent_to_the_otlp_collector() {
         "its store calls are spans of the trace: {in_trace:?}"
     );
     assert!(has("sign", ""), "and its signature: {in_trace:?}");
+    // The token request's span is the child of the wallet's span, and keeps its tracestate.
+    let token_span = request_span(&received.lock().expect("received"), "/token", trace)
+        .expect("the token request's span");
+    assert_eq!(
+        (token_span["parentSpanId"].as_str()).map(str::to_lowercase),
+        Some("eee19b7ec3c1b174".to_owned()),
+        "{token_span}"
+    );
+    assert_eq!(
+        token_span["traceState"], "wallet=t61rcWkgMzE",
+        "{token_span}"
+    );
     // Requests without a traceparent start traces of their own.
     assert!(spans.iter().any(|(t, n, _)| n == "request" && t != trace));
 }

@@ -20,7 +20,8 @@ use std::time::Duration;
 pub type Check =
     Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
-/// How long one check may take before it counts as failed.
+/// How long one check may take before it counts as failed (the checks run concurrently, so this
+/// bounds the whole `/readyz` answer).
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The readiness checks, and whether the process is draining (shutting down).
@@ -70,26 +71,32 @@ impl Readiness {
         self.draining.store(true, Ordering::Release);
     }
 
-    /// Runs every check (each bounded by [`CHECK_TIMEOUT`]): whether all passed, and the report.
+    /// Runs every check, all at once, each bounded by [`CHECK_TIMEOUT`]: whether all passed, and
+    /// the report.
     pub async fn check(&self) -> (bool, Value) {
         let mut report = Map::new();
         let mut ready = !self.draining.load(Ordering::Acquire);
         if !ready {
             report.insert("shutdown".into(), json!("the process is shutting down"));
         }
-        for (name, check) in &self.checks {
-            let outcome = match tokio::time::timeout(CHECK_TIMEOUT, check()).await {
-                Ok(Ok(())) => json!("ok"),
-                Ok(Err(why)) => {
-                    ready = false;
-                    json!(why)
-                }
-                Err(_) => {
-                    ready = false;
-                    json!(format!("no answer within {} s", CHECK_TIMEOUT.as_secs()))
-                }
+        // The checks run at once: the answer comes within CHECK_TIMEOUT however many hang.
+        let running: Vec<_> = (self.checks.iter())
+            .map(|(name, check)| {
+                (
+                    *name,
+                    tokio::spawn(tokio::time::timeout(CHECK_TIMEOUT, check())),
+                )
+            })
+            .collect();
+        for (name, task) in running {
+            let outcome = match task.await {
+                Ok(Ok(Ok(()))) => json!("ok"),
+                Ok(Ok(Err(why))) => json!(why),
+                Ok(Err(_)) => json!(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
+                Err(_) => json!("the check failed to run"),
             };
-            report.insert((*name).into(), outcome);
+            ready &= outcome == "ok";
+            report.insert(name.into(), outcome);
         }
         let status = if ready { "ready" } else { "not ready" };
         (ready, json!({"status": status, "checks": report}))

@@ -1,12 +1,14 @@
-//! SIGTERM: no acknowledged flow lost under load; `--shutdown-delay` serves on, not ready, then stops.
+//! SIGTERM: no acknowledged flow lost under load; a request in flight is answered, a stalled one
+//! bounded by the grace; `--shutdown-delay` serves on, not ready, then stops.
 
 use super::support::{self, temp_dir, Server, ADMIN_TOKEN};
 use oid4vci_issuer_testkit::TestWallet;
 use serde_json::{json, Value};
+use std::io::{Read, Write};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[test]
 fn sigterm_under_load_loses_no_acknowledged_flow() {
@@ -46,7 +48,7 @@ fn sigterm_under_load_loses_no_acknowledged_flow() {
         .status()
         .expect("kill -TERM");
     assert!(kill.success());
-    let signalled = std::time::Instant::now();
+    let signalled = Instant::now();
     let status = server
         .wait_exit(Duration::from_secs(5 + 5))
         .expect("stopped within the grace period");
@@ -92,7 +94,7 @@ fn sigterm_with_a_shutdown_delay_keeps_serving_not_ready_then_stops() {
         .status()
         .expect("kill -TERM");
     assert!(kill.success());
-    let signalled = std::time::Instant::now();
+    let signalled = Instant::now();
     std::thread::sleep(Duration::from_millis(300));
     // During the delay new connections are still served, but readiness says no.
     let (status, _, body) = server.request("GET", "/readyz", &[], "");
@@ -124,4 +126,63 @@ fn sigterm_with_a_shutdown_delay_keeps_serving_not_ready_then_stops() {
         "the listener is closed"
     );
     println!("SIGTERM with --shutdown-delay 3: exited {stopped_after:?} after the signal");
+}
+
+/// Sends a request head and the first `sent` bytes of `body` on a new connection.
+fn begin(addr: &str, body: &str, sent: usize) -> std::net::TcpStream {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).expect("head");
+    s.write_all(&body.as_bytes()[..sent]).expect("body start");
+    s
+}
+
+#[test]
+fn sigterm_finishes_a_request_in_flight_and_bounds_a_stalled_one() {
+    let dir = temp_dir();
+    let mut server = Server::start(dir.path(), &["--shutdown-grace", "3"]);
+    let code = server.offer("identity_credential", &json!({"given_name": "E"}));
+    let form = super::token_form(&code);
+    // One request whose body is half sent when the signal comes, one that never completes.
+    let mut in_flight = begin(&server.addr, &form, form.len() / 2);
+    let _stalled = begin(&server.addr, "grant_type=x", 3);
+    std::thread::sleep(Duration::from_millis(300));
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(kill.success());
+    let signalled = Instant::now();
+    std::thread::sleep(Duration::from_millis(500));
+    // No new connection is accepted.
+    let refused = std::net::TcpStream::connect(&server.addr);
+    assert!(
+        refused.is_err(),
+        "a new connection after SIGTERM: {refused:?}"
+    );
+    // The request in flight completes and is answered.
+    in_flight
+        .write_all(&form.as_bytes()[form.len() / 2..])
+        .expect("body end");
+    let mut reply = String::new();
+    in_flight.read_to_string(&mut reply).expect("reply");
+    let answered = signalled.elapsed();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("access_token"), "{reply}");
+    // The stalled one holds the process no longer than the grace.
+    let exit = server
+        .wait_exit(Duration::from_secs(3 + 5))
+        .expect("stopped once the grace ran out");
+    let stopped_after = signalled.elapsed();
+    assert!(exit.success(), "a clean exit: {exit:?}");
+    assert!(
+        stopped_after >= Duration::from_secs(3) && stopped_after < Duration::from_secs(3 + 3),
+        "the grace bounds the stalled request: {stopped_after:?}"
+    );
+    println!(
+        "SIGTERM with a request in flight: answered {answered:?} after the signal; a stalled request held the exit until {stopped_after:?} (grace 3 s)"
+    );
 }

@@ -8,7 +8,11 @@
 //! - `--log-format json`: the request lines carry the wallet's `traceparent` trace id and the
 //!   session id, and no secret;
 //! - SIGTERM under load: the server stops within its grace period and no acknowledged flow is
-//!   lost; with `--shutdown-delay` it first keeps serving with `/readyz` at 503.
+//!   lost; a request in flight is answered while new connections are refused, a stalled one
+//!   holds the exit only until the grace ends; with `--shutdown-delay` it first keeps serving
+//!   with `/readyz` at 503;
+//! - `--otlp-endpoint`: the wallet's `traceparent` and `tracestate` reach the spans an OTLP
+//!   receiver started by the test gets.
 //!
 //! One test target, a file per topic.
 

@@ -388,7 +388,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     match args.ops.metrics_listen {
         Some(addr) => {
-            let bound = crate::serve_ops::spawn_metrics_listener(addr, metrics.clone()).await?;
+            let bound =
+                crate::serve_ops::spawn_metrics_listener(addr, metrics.clone(), readiness.clone())
+                    .await?;
             println!("metrics:           http://{bound}/metrics");
         }
         None => {

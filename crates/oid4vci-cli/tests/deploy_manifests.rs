@@ -63,8 +63,8 @@ fn the_manifests_pass_the_kubernetes_schemas() {
     );
 }
 
-/// The Deployment's container args, the ConfigMap's issuer.toml, the probes' paths and the
-/// pod's termination grace period (seconds), read with PyYAML.
+/// The Deployment's container args, the ConfigMap's issuer.toml, the probes (`path@port`) and
+/// the pod's termination grace period (seconds), read with PyYAML.
 fn deployment_and_config(bin: &Path) -> (Vec<String>, String, Vec<String>, u64) {
     let script = r#"
 import json, sys, yaml
@@ -72,7 +72,7 @@ root = sys.argv[1]
 deployment = yaml.safe_load(open(f"{root}/deployment.yaml"))
 config = yaml.safe_load(open(f"{root}/configmap.yaml"))
 container = deployment["spec"]["template"]["spec"]["containers"][0]
-probes = [container[p]["httpGet"]["path"] for p in ("startupProbe", "livenessProbe", "readinessProbe")]
+probes = [container[p]["httpGet"]["path"] + "@" + container[p]["httpGet"]["port"] for p in ("startupProbe", "livenessProbe", "readinessProbe")]
 termination = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
 print(json.dumps({"args": container["args"], "toml": config["data"]["issuer.toml"], "probes": probes, "termination": termination}))
 "#;
@@ -167,9 +167,35 @@ fn the_deployment_starts_a_real_issuer_with_its_own_arguments() {
     assert!(configurations.contains_key("eu.europa.ec.av.1"));
     assert!(configurations.contains_key("identity_credential"));
     // The probes the Deployment wires answer 200 on a healthy issuer.
-    assert_eq!(probes, ["/healthz", "/healthz", "/readyz"]);
-    for path in &probes {
-        let (status, _, body) = server.request("GET", path, &[], "");
-        assert_eq!(status, 200, "{path}: {body}");
+    assert_eq!(
+        probes,
+        ["/healthz@http", "/healthz@metrics", "/readyz@http"]
+    );
+    let metrics = (server.banner.iter())
+        .find_map(|l| l.strip_prefix("metrics:"))
+        .map(|u| u.trim().trim_end_matches("/metrics").to_owned())
+        .expect("the metrics listener");
+    for probe in &probes {
+        let (path, port) = probe.split_once('@').expect("path@port");
+        let url = match port {
+            "http" => format!("{}{path}", server.url()),
+            _ => format!("{metrics}{path}"),
+        };
+        let status = http_status(&url);
+        assert_eq!(status, 200, "{probe}: {url}");
     }
+}
+
+/// The status of `GET url` (plain HTTP on loopback).
+fn http_status(url: &str) -> u16 {
+    let addr = url.trim_start_matches("http://");
+    let (host, path) = addr.split_at(addr.find('/').unwrap_or(addr.len()));
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::io::Write::write_all(&mut s, request.as_bytes()).expect("write");
+    let mut reply = String::new();
+    let _ = std::io::Read::read_to_string(&mut s, &mut reply);
+    (reply.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }

@@ -57,6 +57,7 @@ pub mod metrics;
 mod openapi;
 pub mod ops;
 mod reply;
+mod request_metrics;
 mod status_list;
 mod wallet;
 

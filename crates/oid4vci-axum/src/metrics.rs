@@ -3,7 +3,7 @@
 //!
 //! | metric | labels | what it counts |
 //! |---|---|---|
-//! | `oid4vci_http_requests_total` | `endpoint`, `method`, `status`, `error` | requests by route template, status and OAuth `error` code (`""` on success) |
+//! | `oid4vci_http_requests_total` | `endpoint`, `method`, `status`, `error` | requests by route template (`unmatched` when no route took it), method (a standard one or `other`), status and OAuth `error` code (`""` on success) |
 //! | `oid4vci_http_request_duration_seconds` | `endpoint` | latency histogram per route |
 //! | `oid4vci_credentials_issued_total` | `configuration`, `format` | credentials issued (a batch counts each) |
 //! | `oid4vci_proof_refusals_total` | `code` | refused key proofs by diagnostic code: which wallets fail, and why |
@@ -17,9 +17,6 @@
 //! Labels are bounded: route templates (never raw paths), status codes, error and diagnostic
 //! codes, configuration ids, key ids. No session id, token or nonce is ever a label.
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use oid4vci_issuer::{Event, EventKind, EventObserver};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -32,6 +29,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+pub use crate::request_metrics::record_requests;
 
 /// The OAuth `error` code of an error response, attached by the adapter to the response's
 /// extensions (never sent): what the request metrics label refusals with.
@@ -246,7 +245,7 @@ impl IssuerMetrics {
         }
     }
 
-    /// The metrics in the Prometheus text format.
+    /// The metrics in the OpenMetrics text format (what Prometheus asks for).
     pub fn encode(&self) -> String {
         let mut out = String::new();
         // Writing to a String cannot fail.
@@ -254,7 +253,17 @@ impl IssuerMetrics {
         out
     }
 
-    /// Records one HTTP request.
+    /// The metrics in the Prometheus text format version 0.0.4 (for scrapers that do not ask
+    /// for OpenMetrics: its counters are typed under their `_total` name).
+    pub fn encode_prometheus_text(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
+        out
+    }
+
+    /// Records one HTTP request. A method other than the nine standard ones is labelled
+    /// `other` (a client choosing extension methods cannot grow the label set).
     pub fn record_request(
         &self,
         endpoint: &str,
@@ -265,7 +274,7 @@ impl IssuerMetrics {
     ) {
         let labels = RequestLabels {
             endpoint: endpoint.to_owned(),
-            method: method.to_owned(),
+            method: crate::request_metrics::method_label(method).to_owned(),
             status,
             error: error.to_owned(),
         };
@@ -371,31 +380,4 @@ impl EventObserver for IssuerMetrics {
             self.replays.get_or_create(&labels).inc();
         }
     }
-}
-
-/// The middleware recording every request: `axum::middleware::from_fn_with_state(metrics,
-/// record_requests)`. The `endpoint` label is the matched route template (`/credential`,
-/// `/admin/sessions/{id}`), `unmatched` for a request no route took.
-pub async fn record_requests(
-    State(metrics): State<Arc<IssuerMetrics>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let endpoint = (request.extensions().get::<MatchedPath>())
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().as_str().to_owned();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let error = (response.extensions().get::<WireError>())
-        .map(|e| e.0.as_str())
-        .unwrap_or("");
-    metrics.record_request(
-        &endpoint,
-        &method,
-        response.status().as_u16(),
-        error,
-        started.elapsed(),
-    );
-    response
 }

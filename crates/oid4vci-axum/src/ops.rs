@@ -1,10 +1,10 @@
 //! What an orchestrator and a monitoring system ask of an issuer: `GET /healthz` (the process
 //! answers), `GET /readyz` (every readiness check passes: the store answers, the keys can sign,
-//! the process is not shutting down) and `GET /metrics` (Prometheus text format).
+//! the process is not shutting down) and `GET /metrics` (OpenMetrics or Prometheus text format).
 
 use crate::metrics::IssuerMetrics;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -20,7 +20,8 @@ use std::time::Duration;
 pub type Check =
     Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
 
-/// How long one check may take before it counts as failed.
+/// How long one check may take before it counts as failed (the checks run concurrently, so this
+/// bounds the whole `/readyz` answer).
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The readiness checks, and whether the process is draining (shutting down).
@@ -70,26 +71,32 @@ impl Readiness {
         self.draining.store(true, Ordering::Release);
     }
 
-    /// Runs every check (each bounded by [`CHECK_TIMEOUT`]): whether all passed, and the report.
+    /// Runs every check, all at once, each bounded by [`CHECK_TIMEOUT`]: whether all passed, and
+    /// the report.
     pub async fn check(&self) -> (bool, Value) {
         let mut report = Map::new();
         let mut ready = !self.draining.load(Ordering::Acquire);
         if !ready {
             report.insert("shutdown".into(), json!("the process is shutting down"));
         }
-        for (name, check) in &self.checks {
-            let outcome = match tokio::time::timeout(CHECK_TIMEOUT, check()).await {
-                Ok(Ok(())) => json!("ok"),
-                Ok(Err(why)) => {
-                    ready = false;
-                    json!(why)
-                }
-                Err(_) => {
-                    ready = false;
-                    json!(format!("no answer within {} s", CHECK_TIMEOUT.as_secs()))
-                }
+        // The checks run at once: the answer comes within CHECK_TIMEOUT however many hang.
+        let running: Vec<_> = (self.checks.iter())
+            .map(|(name, check)| {
+                (
+                    *name,
+                    tokio::spawn(tokio::time::timeout(CHECK_TIMEOUT, check())),
+                )
+            })
+            .collect();
+        for (name, task) in running {
+            let outcome = match task.await {
+                Ok(Ok(Ok(()))) => json!("ok"),
+                Ok(Ok(Err(why))) => json!(why),
+                Ok(Err(_)) => json!(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
+                Err(_) => json!("the check failed to run"),
             };
-            report.insert((*name).into(), outcome);
+            ready &= outcome == "ok";
+            report.insert(name.into(), outcome);
         }
         let status = if ready { "ready" } else { "not ready" };
         (ready, json!({"status": status, "checks": report}))
@@ -125,20 +132,71 @@ pub fn probes_router(readiness: Arc<Readiness>) -> Router {
         .with_state(readiness)
 }
 
-async fn metrics(State(metrics): State<Arc<IssuerMetrics>>) -> Response {
+/// The content type of the OpenMetrics text format.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Whether the scraper's `Accept` prefers OpenMetrics to the Prometheus text format: it names
+/// `application/openmetrics-text` with a quality above 0 and at least that of `text/plain`
+/// (Prometheus does; `curl`, other scrapers and the classic text parsers get the Prometheus
+/// text format 0.0.4).
+fn wants_openmetrics(headers: &HeaderMap) -> bool {
+    let ranges = crate::accept::ranges(headers);
+    let openmetrics = crate::accept::quality_of(&ranges, "application/openmetrics-text");
+    let text = crate::accept::quality_of(&ranges, "text/plain").unwrap_or(0);
+    openmetrics.is_some_and(|q| q > 0 && q >= text)
+}
+
+async fn metrics(State(metrics): State<Arc<IssuerMetrics>>, headers: HeaderMap) -> Response {
     metrics.refresh().await;
-    let mut response = metrics.encode().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
+    let (body, content_type) = if wants_openmetrics(&headers) {
+        (metrics.encode(), OPENMETRICS_CONTENT_TYPE)
+    } else {
+        (
+            metrics.encode_prometheus_text(),
+            prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+        )
+    };
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     no_store(response)
 }
 
-/// `GET /metrics`: the metrics in the OpenMetrics text format (which Prometheus reads). Serve it
-/// on a separate listen address, or put it behind the admin token.
+/// `GET /metrics`: the metrics in the OpenMetrics text format when the scraper's `Accept` asks
+/// for it (Prometheus does), else in the Prometheus text format 0.0.4. Serve it on a separate
+/// listen address, or put it behind the admin token.
 pub fn metrics_router(metrics: Arc<IssuerMetrics>) -> Router {
     Router::new()
         .route("/metrics", get(self::metrics))
         .with_state(metrics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_openmetrics;
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    fn accept(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn openmetrics_only_when_preferred() {
+        let prometheus = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+        assert!(wants_openmetrics(&accept(prometheus)));
+        assert!(wants_openmetrics(&accept("application/openmetrics-text")));
+        assert!(!wants_openmetrics(&HeaderMap::new()));
+        assert!(!wants_openmetrics(&accept("*/*")));
+        assert!(!wants_openmetrics(&accept("text/plain;version=0.0.4")));
+        assert!(!wants_openmetrics(&accept(
+            "application/openmetrics-text;q=0"
+        )));
+        assert!(!wants_openmetrics(&accept(
+            "text/plain;q=0.9,application/openmetrics-text;q=0.5"
+        )));
+    }
 }

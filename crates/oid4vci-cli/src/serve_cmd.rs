@@ -406,7 +406,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     match args.ops.metrics_listen {
         Some(addr) => {
-            let bound = crate::serve_ops::spawn_metrics_listener(addr, metrics.clone()).await?;
+            let bound =
+                crate::serve_ops::spawn_metrics_listener(addr, metrics.clone(), readiness.clone())
+                    .await?;
             println!("metrics:           http://{bound}/metrics");
         }
         None => {
@@ -465,17 +467,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 
     let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
-    let grace = std::time::Duration::from_secs(args.ops.shutdown_grace);
-    let draining = readiness.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        eprintln!(
-            "shutting down (requests in flight get {} s)",
-            grace.as_secs()
-        );
-        draining.drain();
-        shutdown.graceful_shutdown(Some(grace));
-    });
+    tokio::spawn(crate::serve_ops::shut_down_on(
+        shutdown_signal(),
+        readiness.clone(),
+        shutdown,
+        args.ops.clone(),
+    ));
     let announce = handle.clone();
     let listening = url.clone();
     tokio::spawn(async move {

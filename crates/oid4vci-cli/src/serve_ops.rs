@@ -1,7 +1,7 @@
 //! Running `oid4vci serve` in production: metrics (`--metrics-listen`, or `/metrics` behind the
-//! admin token), probes (`/healthz`, `/readyz`), the request log with a trace id and the
-//! session id (`--log-format json` for log shippers), and a bounded graceful shutdown
-//! (`--shutdown-grace`).
+//! admin token), probes (`/healthz`, `/readyz`, on the main port and on the metrics listener),
+//! the request log with a trace id and the session id (`--log-format json` for log shippers),
+//! and a bounded graceful shutdown (`--shutdown-delay`, `--shutdown-grace`).
 
 use clap::{Args, ValueEnum};
 use oid4vci_axum::IssuerMetrics;
@@ -24,8 +24,9 @@ pub enum LogFormat {
 /// The operations flags of `oid4vci serve`.
 #[derive(Clone, Debug, Args)]
 pub struct OpsArgs {
-    /// Serve Prometheus metrics at `GET /metrics` on this separate address (e.g.
-    /// 0.0.0.0:9090). Without it, `GET /metrics` is on the main port behind the admin token.
+    /// Serve Prometheus metrics at `GET /metrics`, and the probes `/healthz` and `/readyz`, on
+    /// this separate address (e.g. 0.0.0.0:9090; no connection cap, not for the internet).
+    /// Without it, `GET /metrics` is on the main port behind the admin token.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
     /// Log format.
@@ -35,6 +36,11 @@ pub struct OpsArgs {
     /// in flight this many seconds to finish.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub shutdown_grace: u64,
+    /// On SIGTERM, first keep serving this many seconds with `/readyz` answering 503, so a load
+    /// balancer (a Kubernetes Service) stops sending new connections before the listener
+    /// closes; then the grace period starts.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub shutdown_delay: u64,
     /// Export OpenTelemetry traces over OTLP/HTTP (JSON) to this collector (its base URL, e.g.
     /// http://otel-collector:4318; spans go to URL/v1/traces).
     #[arg(long, value_name = "URL")]
@@ -148,6 +154,23 @@ pub async fn log_requests(
     .await
 }
 
+/// Waits for `signal` (SIGTERM or Ctrl-C), then shuts down: `/readyz` turns 503, the server
+/// keeps serving for `--shutdown-delay`, stops accepting connections, and gives requests in
+/// flight `--shutdown-grace` to finish.
+pub async fn shut_down_on(
+    signal: impl std::future::Future<Output = ()>,
+    readiness: Arc<oid4vci_axum::Readiness>,
+    handle: axum_server::Handle,
+    ops: OpsArgs,
+) {
+    signal.await;
+    readiness.drain();
+    let (delay, grace) = (ops.shutdown_delay, ops.shutdown_grace);
+    eprintln!("shutting down: not ready; new connections for {delay} s, then requests in flight get {grace} s");
+    tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+    handle.graceful_shutdown(Some(std::time::Duration::from_secs(grace)));
+}
+
 /// Several observers as one: the log and the metrics.
 pub struct Observers(pub Vec<Arc<dyn EventObserver>>);
 
@@ -222,16 +245,20 @@ pub fn count_sessions<S: SessionStore + Clone>(store: S, metrics: &IssuerMetrics
     }));
 }
 
-/// Serves `GET /metrics` on `addr` until the process ends.
+/// Serves `GET /metrics`, and the probes `/healthz` and `/readyz`, on `addr` until the process
+/// ends. The probes answer here too because this port has no connection cap: a liveness probe
+/// pointed at it still answers while wallets fill the main port's connections (a probe refused
+/// there would have the orchestrator restart a busy but healthy process).
 pub async fn spawn_metrics_listener(
     addr: SocketAddr,
     metrics: Arc<IssuerMetrics>,
+    readiness: Arc<oid4vci_axum::Readiness>,
 ) -> Result<SocketAddr, String> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = oid4vci_axum::metrics_router(metrics);
+    let app = oid4vci_axum::metrics_router(metrics).merge(oid4vci_axum::probes_router(readiness));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::warn!(error = %e, "the metrics listener stopped");

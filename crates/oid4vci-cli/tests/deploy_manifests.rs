@@ -63,16 +63,18 @@ fn the_manifests_pass_the_kubernetes_schemas() {
     );
 }
 
-/// The Deployment's container args and the ConfigMap's issuer.toml, read with PyYAML.
-fn deployment_and_config(bin: &Path) -> (Vec<String>, String, Vec<String>) {
+/// The Deployment's container args, the ConfigMap's issuer.toml, the probes (`path@port`) and
+/// the pod's termination grace period (seconds), read with PyYAML.
+fn deployment_and_config(bin: &Path) -> (Vec<String>, String, Vec<String>, u64) {
     let script = r#"
 import json, sys, yaml
 root = sys.argv[1]
 deployment = yaml.safe_load(open(f"{root}/deployment.yaml"))
 config = yaml.safe_load(open(f"{root}/configmap.yaml"))
 container = deployment["spec"]["template"]["spec"]["containers"][0]
-probes = [container[p]["httpGet"]["path"] for p in ("startupProbe", "livenessProbe", "readinessProbe")]
-print(json.dumps({"args": container["args"], "toml": config["data"]["issuer.toml"], "probes": probes}))
+probes = [container[p]["httpGet"]["path"] + "@" + container[p]["httpGet"]["port"] for p in ("startupProbe", "livenessProbe", "readinessProbe")]
+termination = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+print(json.dumps({"args": container["args"], "toml": config["data"]["issuer.toml"], "probes": probes, "termination": termination}))
 "#;
     let out = Command::new(bin.join("python"))
         .args(["-c", script])
@@ -91,7 +93,15 @@ print(json.dumps({"args": container["args"], "toml": config["data"]["issuer.toml
     let probes = (v["probes"].as_array().expect("probes").iter())
         .map(|p| p.as_str().expect("path").to_owned())
         .collect();
-    (args, v["toml"].as_str().expect("toml").to_owned(), probes)
+    let termination = v["termination"]
+        .as_u64()
+        .expect("terminationGracePeriodSeconds");
+    (
+        args,
+        v["toml"].as_str().expect("toml").to_owned(),
+        probes,
+        termination,
+    )
 }
 
 #[test]
@@ -100,7 +110,19 @@ fn the_deployment_starts_a_real_issuer_with_its_own_arguments() {
     else {
         return;
     };
-    let (args, toml, probes) = deployment_and_config(&bin);
+    let (args, toml, probes, termination) = deployment_and_config(&bin);
+    // SIGTERM → not ready, serving on for the delay, then the grace; the kubelet kills the pod
+    // at the end of its termination period, so both must fit in it.
+    let seconds = |flag: &str| -> u64 {
+        (args.iter().position(|a| a == flag))
+            .and_then(|i| args.get(i + 1)?.parse().ok())
+            .unwrap_or_else(|| panic!("the Deployment sets {flag}"))
+    };
+    let shutdown = seconds("--shutdown-delay") + seconds("--shutdown-grace");
+    assert!(
+        shutdown < termination,
+        "delay + grace ({shutdown} s) within terminationGracePeriodSeconds ({termination} s)"
+    );
     let help = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
         .args(["serve", "--help"])
         .output()
@@ -145,9 +167,35 @@ fn the_deployment_starts_a_real_issuer_with_its_own_arguments() {
     assert!(configurations.contains_key("eu.europa.ec.av.1"));
     assert!(configurations.contains_key("identity_credential"));
     // The probes the Deployment wires answer 200 on a healthy issuer.
-    assert_eq!(probes, ["/healthz", "/healthz", "/readyz"]);
-    for path in &probes {
-        let (status, _, body) = server.request("GET", path, &[], "");
-        assert_eq!(status, 200, "{path}: {body}");
+    assert_eq!(
+        probes,
+        ["/healthz@http", "/healthz@metrics", "/readyz@http"]
+    );
+    let metrics = (server.banner.iter())
+        .find_map(|l| l.strip_prefix("metrics:"))
+        .map(|u| u.trim().trim_end_matches("/metrics").to_owned())
+        .expect("the metrics listener");
+    for probe in &probes {
+        let (path, port) = probe.split_once('@').expect("path@port");
+        let url = match port {
+            "http" => format!("{}{path}", server.url()),
+            _ => format!("{metrics}{path}"),
+        };
+        let status = http_status(&url);
+        assert_eq!(status, 200, "{probe}: {url}");
     }
+}
+
+/// The status of `GET url` (plain HTTP on loopback).
+fn http_status(url: &str) -> u16 {
+    let addr = url.trim_start_matches("http://");
+    let (host, path) = addr.split_at(addr.find('/').unwrap_or(addr.len()));
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::io::Write::write_all(&mut s, request.as_bytes()).expect("write");
+    let mut reply = String::new();
+    let _ = std::io::Read::read_to_string(&mut s, &mut reply);
+    (reply.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }

@@ -67,4 +67,5 @@ pub use metrics::IssuerMetrics;
 pub use openapi::{openapi, openapi_router};
 pub use ops::{metrics_router, probes_router, Readiness};
 pub use reply::{credential_status, error_reply, error_status, Endpoint, MAX_BODY_BYTES};
+pub use request_metrics::record_requests;
 pub use wallet::router;

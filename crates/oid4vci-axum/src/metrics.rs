@@ -30,8 +30,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-pub use crate::request_metrics::record_requests;
-
 /// The OAuth `error` code of an error response, attached by the adapter to the response's
 /// extensions (never sent): what the request metrics label refusals with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -274,7 +272,7 @@ impl IssuerMetrics {
     ) {
         let labels = RequestLabels {
             endpoint: endpoint.to_owned(),
-            method: crate::request_metrics::method_label(method).to_owned(),
+            method: method_label(method).to_owned(),
             status,
             error: error.to_owned(),
         };
@@ -379,5 +377,23 @@ impl EventObserver for IssuerMetrics {
             };
             self.replays.get_or_create(&labels).inc();
         }
+    }
+}
+
+/// The `method` label of `method`: one of the nine standard methods, else `other` (hyper
+/// accepts any token as an extension method; each would otherwise be a new label set, kept for
+/// the life of the process).
+pub(crate) fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "CONNECT" => "CONNECT",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "PATCH" => "PATCH",
+        _ => "other",
     }
 }

@@ -1,30 +1,12 @@
 //! The middleware recording every HTTP request into [`IssuerMetrics`], and the bounded `method`
 //! label.
 
-use crate::metrics::{IssuerMetrics, WireError};
+use crate::metrics::{method_label, IssuerMetrics, WireError};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// The `method` label of `method`: one of the nine standard methods, else `other` (hyper
-/// accepts any token as an extension method; each would otherwise be a new label set, kept for
-/// the life of the process).
-pub(crate) fn method_label(method: &str) -> &'static str {
-    match method {
-        "GET" => "GET",
-        "HEAD" => "HEAD",
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "DELETE" => "DELETE",
-        "CONNECT" => "CONNECT",
-        "OPTIONS" => "OPTIONS",
-        "TRACE" => "TRACE",
-        "PATCH" => "PATCH",
-        _ => "other",
-    }
-}
 
 /// The middleware recording every request: `axum::middleware::from_fn_with_state(metrics,
 /// record_requests)`. The `endpoint` label is the matched route template (`/credential`,
@@ -56,7 +38,7 @@ pub async fn record_requests(
 
 #[cfg(test)]
 mod tests {
-    use super::method_label;
+    use crate::metrics::method_label;
 
     #[test]
     fn extension_methods_share_one_label() {

@@ -37,7 +37,7 @@ fn recorded_app(metrics: &Arc<IssuerMetrics>) -> Router {
     ));
     oid4vci_axum::router(issuer, None).layer(axum::middleware::from_fn_with_state(
         metrics.clone(),
-        oid4vci_axum::metrics::record_requests,
+        oid4vci_axum::record_requests,
     ))
 }
 

@@ -424,7 +424,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }))
         .layer(axum::middleware::from_fn_with_state(
             metrics.clone(),
-            oid4vci_axum::metrics::record_requests,
+            oid4vci_axum::record_requests,
         ))
         .layer(axum::middleware::from_fn(crate::serve_ops::log_requests));
 

@@ -187,13 +187,19 @@ fn wait_until(t: u64) {
     }
 }
 
-#[test]
-fn credentials_signed_before_and_after_a_rotation_both_verify_across_a_restart() {
-    let dir = temp_dir();
-    let (a_key, a_chain, a_leaf) = key_and_chain(dir.path(), "a");
-    let (b_key, b_chain, b_leaf) = key_and_chain(dir.path(), "b");
-    let switch = now() + 4;
-    let config = dir.path().join("serve.toml");
+/// Two in-process keys: `a` signs now, `b` from `delay` seconds on.
+struct Rotation {
+    a_leaf: Vec<u8>,
+    b_leaf: Vec<u8>,
+    switch: u64,
+    config_arg: String,
+}
+
+fn rotation(dir: &Path, delay: u64) -> Rotation {
+    let (a_key, a_chain, a_leaf) = key_and_chain(dir, "a");
+    let (b_key, b_chain, b_leaf) = key_and_chain(dir, "b");
+    let switch = now() + delay;
+    let config = dir.join("serve.toml");
     std::fs::write(
         &config,
         format!(
@@ -206,7 +212,23 @@ fn credentials_signed_before_and_after_a_rotation_both_verify_across_a_restart()
         ),
     )
     .expect("config");
-    let config_arg = config.display().to_string();
+    Rotation {
+        a_leaf,
+        b_leaf,
+        switch,
+        config_arg: config.display().to_string(),
+    }
+}
+
+#[test]
+fn credentials_signed_before_and_after_a_rotation_both_verify_across_a_restart() {
+    let dir = temp_dir();
+    let Rotation {
+        a_leaf,
+        b_leaf,
+        switch,
+        config_arg,
+    } = rotation(dir.path(), 4);
     let server = Server::start(dir.path(), &["--config", &config_arg]);
     assert_eq!(published_kids(&server), ["a", "b"], "b is announced ahead");
     let (header, before) = sd_jwt_header(&server, &a_leaf);
@@ -249,23 +271,12 @@ fn credentials_signed_before_and_after_a_rotation_both_verify_across_a_restart()
 #[test]
 fn two_instances_on_one_database_agree_on_the_signing_key() {
     let dir = temp_dir();
-    let (a_key, a_chain, a_leaf) = key_and_chain(dir.path(), "a");
-    let (b_key, b_chain, b_leaf) = key_and_chain(dir.path(), "b");
-    let switch = now() + 5;
-    let config = dir.path().join("serve.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[signing_key]]\nkid = \"a\"\nkey_pem = {}\nchain_pem = {}\n\n\
-             [[signing_key]]\nkid = \"b\"\nkey_pem = {}\nchain_pem = {}\nsigns_from = {switch}\n",
-            toml_path(&a_key),
-            toml_path(&a_chain),
-            toml_path(&b_key),
-            toml_path(&b_chain)
-        ),
-    )
-    .expect("config");
-    let config_arg = config.display().to_string();
+    let Rotation {
+        a_leaf,
+        b_leaf,
+        switch,
+        config_arg,
+    } = rotation(dir.path(), 5);
     let one = Server::start(dir.path(), &["--config", &config_arg]);
     let two = Server::start(dir.path(), &["--config", &config_arg]);
     for server in [&one, &two] {

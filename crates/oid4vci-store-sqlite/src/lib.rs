@@ -255,6 +255,10 @@ impl SqliteStore {
     }
 
     /// Opens the database file at `path` with `options`. See [`SqliteStore::open`].
+    ///
+    /// A database this process cannot write (file permissions, a read-only mount) is refused
+    /// here with a [`StoreError::Backend`] that names the file, rather than opened read-only
+    /// and failing on the first request.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StoreError> {
         let path = path.as_ref();
         let conn = Connection::open(path).map_err(|e| {
@@ -263,6 +267,19 @@ impl SqliteStore {
                 path.display()
             ))
         })?;
+        // SQLite quietly opens a write-protected file read-only; every step of a session writes,
+        // so say so now instead of failing the first request.
+        if conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(sql_error("checking whether the database is writable"))?
+        {
+            return Err(StoreError::Backend(format!(
+                "sqlite: the database {} is read-only: the issuer writes every session step, so \
+                 make the file and its directory writable by this process (check permissions and \
+                 whether the volume is mounted read-only)",
+                path.display()
+            )));
+        }
         SqliteStore::init(conn, Some(path.to_path_buf()), &options)
     }
 

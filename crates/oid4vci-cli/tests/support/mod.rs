@@ -51,10 +51,18 @@ impl Server {
     }
 
     fn spawn(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_oid4vci"));
+        command.envs(env.iter().copied());
+        Server::start_command(command, args)
+    }
+
+    /// Starts `oid4vci serve --port 0 --admin-token …` followed by `args`, through `command`:
+    /// the `oid4vci` program itself, or a wrapper (such as `setpriv`) whose arguments end with
+    /// the program's path.
+    pub fn start_command(mut command: Command, args: &[&str]) -> Server {
+        let mut child = command
             .args(["serve", "--port", "0", "--admin-token", ADMIN_TOKEN])
             .args(args)
-            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

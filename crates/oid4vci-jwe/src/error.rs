@@ -185,8 +185,8 @@ pub enum JweError {
         #[source]
         detail: LibraryDetail,
     },
-    /// A response `zip` (never supported).
-    #[error("zip {zip} is not supported; omit zip")]
+    /// A response `zip` other than those of [`RESPONSE_ZIP_VALUES`](crate::RESPONSE_ZIP_VALUES).
+    #[error("zip {zip} is not supported; use DEF or omit zip")]
     ZipUnsupported {
         /// The `zip` sent.
         zip: String,

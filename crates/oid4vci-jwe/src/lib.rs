@@ -5,11 +5,12 @@
 //! [`MessageEncryption`] with [josekit](https://docs.rs/josekit).
 //!
 //! - Requests: compact JWEs with `alg` `ECDH-ES` to one of the issuer's P-256 keys (chosen by
-//!   `kid`), `enc` `A128GCM` or `A256GCM`; compression (`zip`) and any `crit` are refused. Every
+//!   `kid`), `enc` `A128GCM` or `A256GCM`; compression (`zip`, never inflated) and any `crit` are refused. Every
 //!   part is checked before the cipher sees it ([`JweEncryption::open_request`]).
 //! - Responses: encrypted to the wallet's `credential_response_encryption.jwk` with its `alg`
 //!   (`ECDH-ES`, `ECDH-ES+A128KW` or `ECDH-ES+A256KW`; EC P-256/P-384/P-521 or X25519 keys) and
-//!   `enc` (`A128GCM`, `A256GCM`).
+//!   `enc` (`A128GCM`, `A256GCM`), compressed first with DEFLATE when it asks for `zip` `DEF`
+//!   (the only value of `zip_values_supported`).
 //! - Either direction can be required (`encryption_required` in the metadata).
 //! - Refusals are [`JweError`]s: their `Display` (what the wallet reads) is in this crate's
 //!   words; the crypto library's text is only their [`detail`](JweError::detail), which the
@@ -50,7 +51,7 @@ mod header;
 mod params;
 
 pub use error::{JweError, JwePart, LibraryDetail};
-pub use params::{ENC_VALUES, MAX_JWE_LEN, RESPONSE_ALG_VALUES};
+pub use params::{ENC_VALUES, MAX_JWE_LEN, RESPONSE_ALG_VALUES, RESPONSE_ZIP_VALUES};
 
 use josekit::jwe::{JweDecrypter, JweHeader, ECDH_ES, ECDH_ES_A128KW, ECDH_ES_A256KW};
 use josekit::jwk::alg::ec::EcCurve;
@@ -260,7 +261,7 @@ impl JweEncryption {
     }
 
     /// Checks the wallet's `credential_response_encryption` before anything is issued: `enc`
-    /// one of [`ENC_VALUES`], no `zip`, a public `jwk` with an `alg` of
+    /// one of [`ENC_VALUES`], `zip` absent or one of [`RESPONSE_ZIP_VALUES`], a public `jwk` with an `alg` of
     /// [`RESPONSE_ALG_VALUES`] (its own, or the request's, the same if both), and a trial
     /// encryption to it, so a key that parses but cannot be used (off its curve, or an X25519
     /// point of low order, RFC 7748 Section 6.1, whose shared secret is all zeros) is refused
@@ -307,6 +308,7 @@ impl MessageEncryption for JweEncryption {
         Some(json!({
             "alg_values_supported": RESPONSE_ALG_VALUES,
             "enc_values_supported": ENC_VALUES,
+            "zip_values_supported": RESPONSE_ZIP_VALUES,
             "encryption_required": self.response_required,
         }))
     }
@@ -349,11 +351,15 @@ impl JweEncryption {
                 enc: header::clip(&parameters.enc),
             });
         }
-        if let Some(zip) = &parameters.zip {
-            return Err(JweError::ZipUnsupported {
-                zip: header::clip(zip),
-            });
-        }
+        let zip = match parameters.zip.as_deref() {
+            None => None,
+            Some(zip) if RESPONSE_ZIP_VALUES.contains(&zip) => Some(zip),
+            Some(zip) => {
+                return Err(JweError::ZipUnsupported {
+                    zip: header::clip(zip),
+                })
+            }
+        };
         let object = parameters.jwk.as_object().ok_or(JweError::JwkNotObject)?;
         if object.contains_key("d") {
             return Err(JweError::PrivateJwk);
@@ -391,6 +397,10 @@ impl JweEncryption {
         };
         let mut header = JweHeader::new();
         header.set_content_encryption(parameters.enc.clone());
+        if let Some(zip) = zip {
+            // josekit deflates the plaintext before it encrypts it.
+            header.set_compression(zip);
+        }
         if let Some(kid) = jwk.key_id() {
             header.set_key_id(kid);
         }

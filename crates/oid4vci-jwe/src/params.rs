@@ -9,3 +9,9 @@ pub const ENC_VALUES: [&str; 2] = ["A128GCM", "A256GCM"];
 
 /// Key management algorithms a wallet may ask for in `credential_response_encryption`.
 pub const RESPONSE_ALG_VALUES: [&str; 3] = ["ECDH-ES", "ECDH-ES+A128KW", "ECDH-ES+A256KW"];
+
+/// Compression a wallet may ask for in `credential_response_encryption.zip`: DEFLATE (RFC 7516
+/// Section 4.1.3, RFC 1951), applied to the response before it is encrypted. Requests stay
+/// uncompressed (the request metadata names no `zip_values_supported`), so the issuer never
+/// inflates what a wallet sent.
+pub const RESPONSE_ZIP_VALUES: [&str; 1] = ["DEF"];

@@ -168,6 +168,66 @@ fn an_encrypted_request_gets_an_encrypted_response() {
 }
 
 #[test]
+fn a_response_asked_to_be_compressed_is_deflated_before_it_is_encrypted() {
+    let issuer = issuer_with(JweEncryption::generate().expect("keys"));
+    let meta = issuer.metadata();
+    let response = meta
+        .credential_response_encryption
+        .clone()
+        .expect("response");
+    assert_eq!(response["zip_values_supported"], json!(["DEF"]));
+    // The issuer never inflates what a wallet sent: requests name no compression.
+    let request = meta.credential_request_encryption.clone().expect("request");
+    assert!(request.get("zip_values_supported").is_none(), "{request}");
+
+    let (token, _) = token_for(&issuer, Some(json!({"age_over_18": true})));
+    let wallet = TestWallet::new();
+    let key = wallet_key();
+    let unknown = request_body(
+        &issuer,
+        &wallet,
+        Some(json!({"jwk": key.public, "enc": "A128GCM", "zip": "GZIP"})),
+    );
+    let err = send(
+        &issuer,
+        &token,
+        CredentialBody::Json(unknown.to_string().as_bytes()),
+    )
+    .expect_err("an unknown zip is refused");
+    assert_eq!(err.error_code(), ErrorCode::InvalidEncryptionParameters);
+    assert!(
+        format!("{err}").contains("zip GZIP is not supported"),
+        "{err}"
+    );
+    // As the OIDF encrypted happy flow asks (its second request adds zip DEF).
+    let body = request_body(
+        &issuer,
+        &wallet,
+        Some(json!({"jwk": key.public, "enc": "A128GCM", "zip": "DEF"})),
+    );
+    let jwe = encrypt_to_issuer(&issuer, &body, "A128GCM");
+    let reply = send(&issuer, &token, CredentialBody::Jwe(jwe.as_bytes())).expect("issued");
+    let CredentialReply::Jwe { jwe, .. } = reply else {
+        panic!("the response must be encrypted: {reply:?}");
+    };
+    let protected = jwe.split('.').next().expect("header");
+    let protected: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, protected)
+            .expect("base64url"),
+    )
+    .expect("json");
+    assert_eq!(protected["zip"], "DEF", "{protected}");
+    // josekit inflates by the header after it decrypts: a plaintext that was not DEFLATE
+    // data would not come out.
+    let credentials = decrypt(&key, &jwe).credentials.expect("credentials");
+    flows::verify_sd_jwt(
+        credentials[0].credential.as_str().expect("sd-jwt"),
+        issuer.minter(),
+        &wallet.public_jwk(),
+    );
+}
+
+#[test]
 fn a_plain_request_may_ask_for_an_encrypted_response_unless_requests_must_be_encrypted() {
     let issuer = issuer_with(JweEncryption::generate().expect("keys"));
     let (token, _) = token_for(&issuer, Some(json!({"age_over_18": true})));

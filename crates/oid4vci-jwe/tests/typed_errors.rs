@@ -297,7 +297,7 @@ fn response_parameters_are_refused_by_type() {
     let mut rsa = good.clone();
     rsa["alg"] = json!("RSA-OAEP");
     let mut zip = parameters(good.clone());
-    zip.zip = Some("DEF".into());
+    zip.zip = Some("GZIP".into());
     let mut enc = parameters(good.clone());
     enc.enc = "A128CBC-HS256".into();
     let mut mismatch = parameters(good);
@@ -312,7 +312,7 @@ fn response_parameters_are_refused_by_type() {
                 alg: "RSA-OAEP".into(),
             },
         ),
-        (zip, JweError::ZipUnsupported { zip: "DEF".into() }),
+        (zip, JweError::ZipUnsupported { zip: "GZIP".into() }),
         (
             enc,
             JweError::EncUnsupported {

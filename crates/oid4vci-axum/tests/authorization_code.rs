@@ -373,7 +373,7 @@ async fn authorization_details_flow_returns_credential_identifiers() {
 }
 
 #[tokio::test]
-async fn offer_with_issuer_state_binds_the_request_to_the_offer() {
+async fn offer_with_issuer_state_binds_the_request_to_the_offer_for_every_client() {
     let env = env();
     let (session_id, state) = offer_with_issuer_state(&env).await;
     let done = approve(&env, &[("issuer_state", &state)], &[]).await;
@@ -389,13 +389,79 @@ async fn offer_with_issuer_state_binds_the_request_to_the_offer() {
     let log = log_of_session(&env, &session_id).await;
     assert_eq!(log[0]["type"], "offer_created");
     assert!(log.iter().any(|e| e["type"] == "code_exchanged"));
-    // The offer is used up: a second request with its issuer_state is refused and logged.
-    let again = par(&env, &par_params(&[("issuer_state", &state)]), &[]).await;
-    assert_eq!(again.error(), "invalid_request");
+    // Another client with the same issuer_state (the OIDF multiple-clients module) gets an
+    // authorization of its own, on a copy of the offer that the offer's log links to.
+    let pushed = par(
+        &env,
+        &par_params(&[("issuer_state", &state), ("client_id", "wallet-2")]),
+        &[],
+    )
+    .await;
+    assert_eq!(pushed.status, StatusCode::CREATED, "{}", pushed.text);
+    let request_uri = pushed.json()["request_uri"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let reused = log_of_session(&env, &session_id).await;
+    let (kind, _) = last(&reused);
+    assert_eq!(kind, "offer_reused");
+    let copy = reused.last().expect("event")["details"]["session_id"]
+        .as_str()
+        .expect("the copy's id")
+        .to_owned();
+    assert_ne!(copy, session_id);
     assert_eq!(
-        last(&log_of_session(&env, &session_id).await),
-        ("par_rejected", "invalid_request")
+        reused.last().expect("event")["details"]["client_id"],
+        "wallet-2"
     );
+    let shown = page(&env, "wallet-2", &request_uri).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    let second = submit(&env, &shown, "approve", "pw").await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.text);
+    let body = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &second.redirect_params()["code"]),
+        ("code_verifier", VERIFIER),
+        ("redirect_uri", REDIRECT),
+        ("client_id", "wallet-2"),
+    ]);
+    let second_token = call(&env, "POST", "/token", &[FORM], body).await;
+    assert_eq!(second_token.status, StatusCode::OK, "{}", second_token.text);
+    let access = second_token.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_ne!(access, issued.json()["access_token"].as_str().unwrap_or(""));
+    let id = second_token.json()["authorization_details"][0]["credential_identifiers"][0]
+        .as_str()
+        .map(str::to_owned);
+    let selector = match id {
+        Some(id) => json!({"credential_identifier": id}),
+        None => json!({"credential_configuration_id": CONFIG}),
+    };
+    let cred = credential(&env, &access, selector).await;
+    assert_eq!(cred.status, StatusCode::OK, "{}", cred.text);
+    // The copy's flow is logged in the copy; the offer's pre-authorized-free lookups stay
+    // with the offer.
+    let copied = log_of_session(&env, &copy).await;
+    assert!(
+        copied.iter().any(|e| e["type"] == "code_exchanged"),
+        "{copied:?}"
+    );
+    assert!(
+        copied.iter().any(|e| e["type"] == "credential_issued"),
+        "{copied:?}"
+    );
+    // Only while the offer lasts.
+    env.clock.advance(24 * 3600);
+    let late = par(
+        &env,
+        &par_params(&[("issuer_state", &state), ("client_id", "wallet-3")]),
+        &[],
+    )
+    .await;
+    assert_eq!(late.error(), "invalid_request", "{}", late.text);
+    assert!(late.text.contains("expired"), "{}", late.text);
 }
 
 #[tokio::test]

@@ -50,6 +50,10 @@ pub enum EventKind {
     ParReceived,
     /// A pushed authorization request bound to this offer was refused (details: error).
     ParRejected,
+    /// Another client presented this offer's `issuer_state` after the offer's first
+    /// authorization request; its authorization runs in a session of its own (details: that
+    /// session's id, the client).
+    OfferReused,
     /// The login and consent page was served for a `request_uri` (which is then used up).
     AuthorizationRequested,
     /// An authorization request or login form was refused (reused or expired `request_uri`,

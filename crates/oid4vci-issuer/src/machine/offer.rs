@@ -45,3 +45,39 @@ impl Step for RetrieveOffer<'_> {
         Ok(offer)
     }
 }
+
+/// A session for another client's authorization request on `offer`, which an earlier request
+/// already took past [`SessionState::Offered`](crate::SessionState::Offered): the offer's
+/// configurations, claims, subject, flags and lifetime, none of its single-use values (the
+/// pre-authorized code, the `issuer_state` and offer id lookups stay with the offer), and a log
+/// of its own. It waits for its pushed request until `pending_until`.
+pub(crate) fn copy_for_authorization(
+    offer: &Session,
+    id: String,
+    now: UnixTime,
+    pending_until: UnixTime,
+) -> Session {
+    Session {
+        id,
+        version: 0,
+        credential_issuer: offer.credential_issuer.clone(),
+        configuration_ids: offer.configuration_ids.clone(),
+        pre_authorized: None,
+        issuer_state: None,
+        offer_id_hash: None,
+        claims: offer.claims.clone(),
+        subject_id: offer.subject_id.clone(),
+        flags: offer.flags.clone(),
+        state: crate::SessionState::Offered,
+        created_at: now,
+        offer_expires_at: offer.offer_expires_at,
+        expires_at: pending_until,
+        access: None,
+        deferred: Vec::new(),
+        notification_hashes: Vec::new(),
+        events: Vec::new(),
+        events_dropped: 0,
+        refresh: None,
+        authorization: None,
+    }
+}

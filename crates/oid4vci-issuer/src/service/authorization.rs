@@ -222,14 +222,42 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             configuration_ids,
             input,
         };
-        match &offer_state {
-            Some(hash) => {
+        // Kept only as long as the request can be used, until the user approves.
+        let pending_until = now
+            .saturating_add(policy.request_uri_ttl)
+            .saturating_add(policy.login_ttl);
+        match (&offer_state, offer) {
+            // The offer's first authorization request runs on the offer's own session.
+            (Some(hash), Some(offer)) if offer.state == SessionState::Offered => {
                 let unknown = || Refusal::new(Cause::IssuerStateUnknown, "unknown issuer_state");
                 let load = Load::Lookup(LookupKind::IssuerState, hash);
-                self.step(offer.as_ref(), load, unknown, &mut step, &effects, now)
+                self.step(Some(&offer), load, unknown, &mut step, &effects, now)
                     .await?;
             }
-            None => {
+            // Another client with the same issuer_state (the OIDF multiple-clients module;
+            // OID4VCI 1.0 Sections 4.1.1 and 5.1.3 do not make it single-use): an
+            // authorization of its own on a copy of the offer, linked from the offer's log.
+            (Some(_), Some(offer)) => {
+                let mut session = machine::offer::copy_for_authorization(
+                    &offer,
+                    random_token(self.secrets.as_ref(), 16),
+                    now,
+                    pending_until,
+                );
+                machine::apply(&mut session, &mut step, now)?;
+                self.commit_new(&session, &effects)
+                    .await
+                    .map_err(CommitFailure::into_response)?;
+                let reused = machine::Log {
+                    kind: EventKind::OfferReused,
+                    details: json!({"session_id": session.id, "client_id": step.request.client_id}),
+                };
+                // The copy is committed; a lost log entry on the offer does not undo it.
+                let _ = self
+                    .log(Some(&offer), &offer.id, reused, &Effects::default(), now)
+                    .await;
+            }
+            _ => {
                 let mut session = Session {
                     id: random_token(self.secrets.as_ref(), 16),
                     version: 0,
@@ -244,10 +272,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
                     state: SessionState::AuthorizationRequested,
                     created_at: now,
                     offer_expires_at: now.saturating_add(policy.request_uri_ttl),
-                    // Kept only as long as the request can be used, until the user approves.
-                    expires_at: now
-                        .saturating_add(policy.request_uri_ttl)
-                        .saturating_add(policy.login_ttl),
+                    expires_at: pending_until,
                     access: None,
                     deferred: Vec::new(),
                     notification_hashes: Vec::new(),

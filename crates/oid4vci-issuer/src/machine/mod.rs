@@ -309,3 +309,5 @@ pub(crate) fn refuse(
 
 #[cfg(test)]
 mod diagram;
+#[cfg(test)]
+mod login_boundaries;

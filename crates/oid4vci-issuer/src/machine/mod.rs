@@ -308,6 +308,6 @@ pub(crate) fn refuse(
 }
 
 #[cfg(test)]
-mod diagram;
+mod authorization_boundaries;
 #[cfg(test)]
-mod login_boundaries;
+mod diagram;

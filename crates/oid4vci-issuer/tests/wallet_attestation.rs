@@ -559,3 +559,50 @@ fn required_attestation_challenges_are_asked_for_and_checked() {
         assert_eq!(refused.error_code().as_str(), "use_attestation_challenge");
     });
 }
+
+/// A token request that is asked for a DPoP nonce uses up neither its code nor its attestation
+/// PoP: the wallet retries with the same attestation and a proof carrying the nonce (found by
+/// the mirrored OIDF suite: a pre-authorized wallet's first request is its token request).
+#[test]
+fn a_dpop_nonce_demand_consumes_no_attestation_pop() {
+    pollster::block_on(async {
+        let provider = new_provider("Wallet Provider Root");
+        let (base, clock) = flows::scenario_issuer(MemoryStore::new());
+        let mut config: IssuerConfig = base.config().clone();
+        config.wallet_attestation = Some(WalletAttestationTrust::with_anchors(vec![provider
+            .root_der
+            .clone()]));
+        config.dpop_nonce_ttl = Some(300);
+        let issuer = Issuer::new(config, MemoryStore::new(), SdJwtVcMinter::generate())
+            .with_clock(Arc::new(clock));
+        let instance = TestWallet::new();
+        let dpop = TestWallet::new();
+        let t0 = flows::T0;
+        let attestation = provider.attest(&instance, CLIENT, t0 + 3600);
+        let pop = pop(&instance, flows::ISSUER, "pop-1", t0);
+        let created = issuer.create_offer(attested_offer()).await.expect("offer");
+        let endpoint = issuer.authorization_server_metadata().token_endpoint;
+        let request = |nonce: Option<&str>| {
+            let mut f = facts(&attestation, &pop);
+            f.dpop = Some(dpop.dpop_proof_with_nonce(&endpoint, None, t0, nonce));
+            issuer.token(TokenRequest::pre_authorized(code(&created), None), f)
+        };
+        let asked = request(None).await.expect_err("a nonce is demanded");
+        assert_eq!(asked.cause(), oid4vci_issuer::Cause::DpopNonceRequired);
+        let nonce = asked.dpop_nonce().expect("a fresh DPoP-Nonce").to_owned();
+        let token = request(Some(&nonce))
+            .await
+            .expect("the same code and attestation PoP with the nonce");
+        assert_eq!(token.token_type, "DPoP");
+        let log = issuer
+            .inspect(&created.session_id)
+            .await
+            .expect("session")
+            .events;
+        assert!(
+            log.iter()
+                .all(|e| serde_json::to_value(e.kind).ok() != Some(json!("token_rejected"))),
+            "a nonce demand is not a rejection of the grant"
+        );
+    });
+}

@@ -111,6 +111,20 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         effects: Effects,
         now: u64,
     ) -> Outcome<TokenResponse> {
+        // A demand for a fresh DPoP nonce or attestation challenge is part of the protocol, not
+        // a refusal of the grant: answered before anything is logged or consumed, so the retry
+        // can carry the same code and the same attestation PoP.
+        for verdict in [dpop.as_ref().err(), attestation.as_ref().err()]
+            .into_iter()
+            .flatten()
+        {
+            if matches!(
+                verdict.cause(),
+                Cause::DpopNonceRequired | Cause::AttestationChallengeRequired
+            ) {
+                return Err(verdict.clone());
+            }
+        }
         let access_token = random_token(self.secrets.as_ref(), 32);
         let secrets = Arc::clone(&self.secrets);
         let mut new_identifier =

@@ -308,6 +308,6 @@ pub(crate) fn refuse(
 }
 
 #[cfg(test)]
-mod authorization_boundaries;
+mod boundaries;
 #[cfg(test)]
 mod diagram;

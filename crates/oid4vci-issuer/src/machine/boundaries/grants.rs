@@ -252,3 +252,32 @@ fn the_oldest_remembered_refresh_token_still_revokes_the_family() {
     );
     assert_eq!(session.state, SessionState::Revoked);
 }
+
+#[test]
+fn a_deferred_issuance_is_collected_by_its_own_transaction_id_once() {
+    let mut session = redeem_pre_authorized(T0, PRE_AUTHORIZED).expect("token");
+    session.deferred.push(crate::session::DeferredIssuance {
+        transaction_hash: SecretHash::of("tx-1"),
+        configuration_id: "eu.europa.ec.av.1".into(),
+        holder_keys: Vec::new(),
+        collected: false,
+    });
+    session.state = SessionState::Deferred;
+    let mut collect = |transaction: &str| {
+        let mut step = crate::machine::deferred::Collect {
+            token_hash: SecretHash::of("token"),
+            transaction_hash: SecretHash::of(transaction),
+            notification_hash: SecretHash::of("notification"),
+            count: 1,
+            statuses: Vec::new(),
+        };
+        apply(&mut session, &mut step, T0).map_err(|r| r.cause())
+    };
+    assert_eq!(
+        collect("tx-unknown"),
+        Err(Cause::TransactionIdUnknown),
+        "another transaction's id collects nothing, even while one is pending"
+    );
+    collect("tx-1").expect("collected");
+    assert_eq!(collect("tx-1"), Err(Cause::TransactionIdUnknown));
+}

@@ -19,6 +19,9 @@ pub const ATTESTATION_TYP: &str = "oauth-client-attestation+jwt";
 pub const POP_TYP: &str = "oauth-client-attestation-pop+jwt";
 /// The `token_endpoint_auth_method` name.
 pub const AUTH_METHOD: &str = "attest_jwt_client_auth";
+/// The token endpoint authentication method of the DPoP combined mode: the request's DPoP
+/// proof is the attestation's proof of possession.
+pub const AUTH_METHOD_DPOP: &str = "attest_jwt_client_auth_dpop";
 
 /// The JWS algorithms accepted for attestations and their PoPs (advertised in the AS metadata).
 pub const ATTESTATION_ALGS: &[&str] = &["ES256", "EdDSA"];
@@ -108,9 +111,12 @@ impl fmt::Display for AttestationJwt {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AttestationError {
-    /// Only one of the two headers was sent.
-    #[error("send both OAuth-Client-Attestation and OAuth-Client-Attestation-PoP")]
+    /// Only one of the two headers was sent (and no DPoP proof to stand for the PoP).
+    #[error("send OAuth-Client-Attestation with OAuth-Client-Attestation-PoP, or with a DPoP proof signed by the attested key (DPoP combined mode)")]
     Incomplete,
+    /// In DPoP combined mode, the DPoP proof is signed by another key than the attested one.
+    #[error("DPoP combined mode: the DPoP proof must be signed by the key in the client attestation's cnf.jwk")]
+    CombinedKeyMismatch,
     /// The issuer was configured without trusted wallet providers.
     #[error("this issuer trusts no wallet providers")]
     NoTrust,
@@ -288,4 +294,26 @@ pub fn verify(
         pop_iat: iat,
         challenge: text(pop_claims, "challenge").map(str::to_owned),
     })
+}
+
+/// Verifies an attestation whose proof of possession is the request's DPoP proof (the "DPoP
+/// combined mode" of OAuth 2.0 Attestation-Based Client Authentication): the proof, verified
+/// by RFC 9449's rules on its own, must be signed by the attestation's `cnf` key, whose RFC 7638
+/// thumbprint is `dpop_jkt`. `client_id`, when sent, must match the attestation's `sub`.
+pub fn verify_combined(
+    attestation: &str,
+    dpop_jkt: &str,
+    client_id: Option<&str>,
+    trust: &WalletAttestationTrust,
+    now: UnixTime,
+) -> Result<String, AttestationError> {
+    let (claims, key) = verify_attestation(attestation, trust, now)?;
+    if key.thumbprint() != dpop_jkt {
+        return Err(AttestationError::CombinedKeyMismatch);
+    }
+    let sub = text(&claims, "sub").unwrap_or_default().to_owned();
+    if client_id.is_some_and(|id| id != sub) {
+        return Err(AttestationError::ClientIdMismatch);
+    }
+    Ok(sub)
 }

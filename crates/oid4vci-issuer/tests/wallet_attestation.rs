@@ -606,3 +606,61 @@ fn a_dpop_nonce_demand_consumes_no_attestation_pop() {
         );
     });
 }
+
+/// DPoP combined mode (OAuth 2.0 Attestation-Based Client Authentication, "Using DPoP as the
+/// Proof of Possession"): no PoP header, the DPoP proof signed by the attested key stands for
+/// it; its `nonce` carries a required challenge.
+#[test]
+fn the_dpop_proof_can_be_the_attestations_proof_of_possession() {
+    pollster::block_on(async {
+        let provider = new_provider("Wallet Provider Root");
+        let (base, clock) = flows::scenario_issuer(MemoryStore::new());
+        let mut config: IssuerConfig = base.config().clone();
+        config.wallet_attestation = Some(WalletAttestationTrust::with_anchors(vec![provider
+            .root_der
+            .clone()]));
+        config.attestation_challenge_ttl = Some(300);
+        let issuer = Issuer::new(config, MemoryStore::new(), SdJwtVcMinter::generate())
+            .with_clock(Arc::new(clock));
+        let meta = issuer.authorization_server_metadata();
+        assert!(meta
+            .token_endpoint_auth_methods_supported
+            .unwrap_or_default()
+            .contains(&"attest_jwt_client_auth_dpop".to_owned()));
+        assert_eq!(
+            meta.extra["client_attestation_pop_methods_supported"],
+            json!(["attestation_pop_jwt", "dpop_combined", "none"])
+        );
+        let instance = TestWallet::new();
+        let t0 = flows::T0;
+        let attestation = provider.attest(&instance, CLIENT, t0 + 3600);
+        let endpoint = meta.token_endpoint;
+        let created = issuer.create_offer(attested_offer()).await.expect("offer");
+        let token = |signer: &TestWallet, nonce: Option<&str>, with_dpop: bool| {
+            let f = HttpFacts {
+                client_attestation: Some(attestation.clone()),
+                dpop: with_dpop.then(|| signer.dpop_proof_with_nonce(&endpoint, None, t0, nonce)),
+                ..HttpFacts::default()
+            };
+            issuer.token(TokenRequest::pre_authorized(code(&created), None), f)
+        };
+        let alone = token(&instance, None, false).await.unwrap_err();
+        assert_eq!(alone.error_code(), ErrorCode::InvalidClient, "{alone:?}");
+        let other = token(&TestWallet::new(), None, true).await.unwrap_err();
+        assert_eq!(other.error_code(), ErrorCode::InvalidClient);
+        assert!(format!("{other:?}").contains("cnf.jwk"), "{other:?}");
+        let asked = token(&instance, None, true).await.unwrap_err();
+        assert_eq!(
+            asked.cause(),
+            oid4vci_issuer::Cause::AttestationChallengeRequired
+        );
+        let challenge = asked
+            .attestation_challenge()
+            .expect("a fresh challenge")
+            .to_owned();
+        let granted = token(&instance, Some(&challenge), true)
+            .await
+            .expect("the DPoP proof by the attested key, with the challenge as its nonce");
+        assert_eq!(granted.token_type, "DPoP");
+    });
+}

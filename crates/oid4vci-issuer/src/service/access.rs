@@ -76,7 +76,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             let token_endpoint = self.authorization_server_metadata().token_endpoint;
             let dpop = self.check_dpop(&facts, &token_endpoint, None, now, &mut effects);
             let client_id = request.client_id.as_deref();
-            let attestation = self.check_client_attestation(&facts, client_id, now, &mut effects);
+            let proof = dpop.as_ref().ok().and_then(Option::as_ref);
+            let attestation =
+                self.check_client_attestation(&facts, client_id, proof, now, &mut effects);
             (dpop, attestation)
         } else {
             (Ok(None), Ok(None))
@@ -284,12 +286,15 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
     }
 
     /// Verifies the wallet attestation headers, if sent; the PoP's `jti` is consumed with the
-    /// request's commit (`effects`). Headers without a configured trust, or only one of the
-    /// two, are `invalid_client`.
+    /// request's commit (`effects`). An attestation without a PoP header is in DPoP combined
+    /// mode when the request's DPoP proof (`dpop`, verified) is signed by the attested key; the
+    /// proof's `nonce` is then the challenge, and its `jti` the one consumed. Headers without a
+    /// configured trust, or an attestation with neither PoP, are `invalid_client`.
     pub(super) fn check_client_attestation(
         &self,
         facts: &HttpFacts,
         client_id: Option<&str>,
+        dpop: Option<&crate::dpop::VerifiedDpop>,
         now: u64,
         effects: &mut Effects,
     ) -> Outcome<Option<crate::client_attestation::VerifiedClientAttestation>> {
@@ -303,7 +308,13 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let (attestation, pop) = match (&facts.client_attestation, &facts.client_attestation_pop) {
             (None, None) => return Ok(None),
             (Some(a), Some(p)) => (a, p),
-            _ => return Err(invalid(AttestationError::Incomplete)),
+            (Some(a), None) => {
+                let Some(proof) = dpop else {
+                    return Err(invalid(AttestationError::Incomplete));
+                };
+                return self.check_combined_attestation(a, proof, client_id, now);
+            }
+            (None, Some(_)) => return Err(invalid(AttestationError::Incomplete)),
         };
         let Some(trust) = &self.config.wallet_attestation else {
             return Err(invalid(AttestationError::NoTrust));
@@ -323,6 +334,49 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             .saturating_add(60);
         effects.consume(replay_key, expires, SingleUse::AttestationPop);
         Ok(Some(verified))
+    }
+
+    /// DPoP combined mode: the attestation's key signed the (verified) DPoP proof; a required
+    /// challenge is the proof's `nonce` (a current attestation challenge, or a current DPoP
+    /// nonce when the issuer demands those: both are server-provided and time-bound). The
+    /// proof's `jti` is already consumed as a DPoP proof's.
+    fn check_combined_attestation(
+        &self,
+        attestation: &str,
+        proof: &crate::dpop::VerifiedDpop,
+        client_id: Option<&str>,
+        now: u64,
+    ) -> Outcome<Option<crate::client_attestation::VerifiedClientAttestation>> {
+        use crate::client_attestation::AttestationError;
+        let Some(trust) = &self.config.wallet_attestation else {
+            return Err(Refusal::new(
+                Cause::WalletAttestationInvalid,
+                format!("wallet attestation refused: {}", AttestationError::NoTrust),
+            ));
+        };
+        let sub = crate::client_attestation::verify_combined(
+            attestation,
+            &proof.jkt,
+            client_id,
+            trust,
+            now,
+        )
+        .map_err(|why| {
+            Refusal::new(
+                Cause::WalletAttestationInvalid,
+                format!("wallet attestation refused: {why}"),
+            )
+        })?;
+        if self.config.dpop_nonce_ttl.is_none() {
+            self.check_attestation_challenge(proof.nonce.as_deref(), now)?;
+        }
+        Ok(Some(crate::client_attestation::VerifiedClientAttestation {
+            client_id: sub,
+            wallet_provider: String::new(),
+            pop_jti: proof.jti.clone(),
+            pop_iat: proof.iat,
+            challenge: proof.nonce.clone(),
+        }))
     }
 
     /// `POST /nonce` (Section 7): a fresh stateless `c_nonce`; stores nothing.

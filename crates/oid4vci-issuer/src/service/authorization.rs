@@ -196,16 +196,22 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             return Err(Refusal::new(Cause::NoCredentialRequested, "name the credentials: send scope (see scope in the issuer metadata) or authorization_details of type openid_credential, or the issuer_state of an offer"));
         }
         let mut effects = Effects::default();
-        let attested =
-            self.check_client_attestation(&facts, Some(&request.client_id), now, &mut effects)?;
+        let par_endpoint = self.endpoint("/par");
+        let dpop = self.check_dpop(&facts, &par_endpoint, None, now, &mut effects)?;
+        let attested = self.check_client_attestation(
+            &facts,
+            Some(&request.client_id),
+            dpop.as_ref(),
+            now,
+            &mut effects,
+        )?;
         if let Some(a) = &attested {
             request.client_id = a.client_id.clone();
         } else if self.config.require_wallet_attestation {
             let error = Refusal::new(Cause::WalletAttestationMissing, "this issuer requires wallet attestation of every client: send OAuth-Client-Attestation and OAuth-Client-Attestation-PoP with the pushed authorization request (HAIP 4.4.1, OID4VCI 1.0 Appendix E)");
             return Err(self.refuse_par(body, error, now).await);
         }
-        let par_endpoint = self.endpoint("/par");
-        if let Some(proof) = self.check_dpop(&facts, &par_endpoint, None, now, &mut effects)? {
+        if let Some(proof) = &dpop {
             request.bind_dpop(&proof.jkt)?;
         }
         let uri = request_uri::from_secret(&random_token(self.secrets.as_ref(), 32));
@@ -360,7 +366,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let mut effects = Effects::default();
         let dpop = self.check_dpop(&facts, &token_endpoint, None, now, &mut effects);
         let client_id = request.client_id.as_deref();
-        let attestation = self.check_client_attestation(&facts, client_id, now, &mut effects);
+        let proof = dpop.as_ref().ok().and_then(Option::as_ref);
+        let attestation =
+            self.check_client_attestation(&facts, client_id, proof, now, &mut effects);
         let load = Load::Lookup(LookupKind::AuthorizationCode, &hash);
         let code = Code::Authorization(&hash);
         self.redeem_code(

@@ -192,7 +192,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             response_types_supported: None,
             token_endpoint_auth_methods_supported: Some(
                 if self.config.wallet_attestation.is_some() {
-                    vec!["none".into(), crate::client_attestation::AUTH_METHOD.into()]
+                    vec![
+                        "none".into(),
+                        crate::client_attestation::AUTH_METHOD.into(),
+                        crate::client_attestation::AUTH_METHOD_DPOP.into(),
+                    ]
                 } else {
                     vec!["none".into()]
                 },
@@ -218,6 +222,16 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
             metadata.extra.insert(
                 "client_attestation_pop_signing_alg_values_supported".into(),
                 algs,
+            );
+            // The proofs of possession accepted: a PoP JWT, or the DPoP proof (combined mode);
+            // `none` unless every client must attest.
+            let mut methods = vec!["attestation_pop_jwt", "dpop_combined"];
+            if !self.config.require_wallet_attestation {
+                methods.push("none");
+            }
+            metadata.extra.insert(
+                "client_attestation_pop_methods_supported".into(),
+                json!(methods),
             );
             if self.config.attestation_challenge_ttl.is_some() {
                 metadata.extra.insert(

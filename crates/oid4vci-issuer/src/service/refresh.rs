@@ -43,7 +43,9 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let mut effects = Effects::default();
         let dpop = self.check_dpop(&facts, &token_endpoint, None, now, &mut effects);
         let client_id = request.client_id.as_deref();
-        let attestation = self.check_client_attestation(&facts, client_id, now, &mut effects);
+        let proof = dpop.as_ref().ok().and_then(Option::as_ref);
+        let attestation =
+            self.check_client_attestation(&facts, client_id, proof, now, &mut effects);
         let presented_credentials = match (&dpop, &attestation) {
             (Err(e), _) | (_, Err(e)) => Err(e.clone()),
             _ => Ok(()),

@@ -214,3 +214,34 @@ fn metadata_advertises_what_the_proof_check_accepts() {
         strict.metadata().validate().expect("still valid metadata");
     });
 }
+
+/// Drafts 15 and 16 spelled the key attestation `typ` `keyattestation+jwt`, and wallet
+/// libraries still send it (oid4vc-ts 0.4's `createKeyAttestationJwt`, found by the HAIP interop
+/// test): accepted as a synonym; any other `typ` is still `invalid_proof`.
+#[test]
+fn the_draft_spelling_of_the_key_attestation_typ_is_accepted() {
+    pollster::block_on(async {
+        let attester = TestWallet::new();
+        let issuer = issuer_trusting(&attester);
+        let key = TestWallet::new();
+        let attested = |typ: &str, nonce: &str| {
+            let header = json!({"typ": typ, "alg": "ES256", "kid": "attester-1"});
+            let claims = json!({"iss": "https://wallet-provider.example", "iat": flows::T0,
+                "exp": flows::T0 + 3600, "attested_keys": [key.public_jwk()],
+                "key_storage": ["iso_18045_high"], "nonce": nonce});
+            attester.sign(&header, &claims)
+        };
+        for (typ, accepted) in [
+            ("keyattestation+jwt", true),
+            ("key-attestation+jwt", true),
+            ("key_attestation+jwt", false),
+        ] {
+            let (_, access) = token(&issuer, SessionFlags::default()).await;
+            let mut request = CredentialRequest::for_configuration(flows::CONFIG, vec![]);
+            let proof = attested(typ, &issuer.nonce().c_nonce);
+            request.proofs = Some(Proofs::Attestation(vec![proof]));
+            let answer = issuer.credential(request, HttpFacts::bearer(&access)).await;
+            assert_eq!(answer.is_ok(), accepted, "{typ}: {answer:?}");
+        }
+    });
+}

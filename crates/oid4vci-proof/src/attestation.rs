@@ -58,7 +58,13 @@ pub(crate) fn validate(
     })?;
     let signing_input = parsed.signing_input();
     let (header, claims, signature) = parsed.into_parts();
-    checks::check_typ(&header, KEY_ATTESTATION_TYP, D1, what)?;
+    let draft_typ = header
+        .get("typ")
+        .and_then(Value::as_str)
+        .is_some_and(checks::is_key_attestation_typ);
+    if !draft_typ {
+        checks::check_typ(&header, KEY_ATTESTATION_TYP, D1, what)?;
+    }
     let alg = checks::check_alg(&header, policy, "OID4VCI 1.0 Appendix D.1 and F.1", what)?;
     checks::check_crit(&header, what)?;
 

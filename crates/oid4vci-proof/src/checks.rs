@@ -8,6 +8,16 @@ use crate::policy::{ClientIdentity, ProofContext, ProofPolicy};
 
 pub(crate) const PROOF_TYP: &str = "openid4vci-proof+jwt";
 pub(crate) const KEY_ATTESTATION_TYP: &str = "key-attestation+jwt";
+/// The key attestation `typ` of OID4VCI drafts 15 and 16, which wallet libraries still send
+/// (oid4vc-ts 0.4 among them); accepted as a synonym of [`KEY_ATTESTATION_TYP`].
+pub(crate) const KEY_ATTESTATION_TYP_DRAFT: &str = "keyattestation+jwt";
+
+/// Whether `typ` names a key attestation (either spelling, with or without `application/`).
+pub(crate) fn is_key_attestation_typ(typ: &str) -> bool {
+    let t = typ.to_ascii_lowercase();
+    let bare = t.trim_start_matches("application/");
+    bare == KEY_ATTESTATION_TYP || bare == KEY_ATTESTATION_TYP_DRAFT
+}
 
 const F1: &str = "OID4VCI 1.0 Appendix F.1";
 

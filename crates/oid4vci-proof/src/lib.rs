@@ -94,7 +94,8 @@ pub use crypto::backend;
 
 /// The `typ` of a `jwt` key proof (OID4VCI 1.0 Appendix F.1).
 pub const PROOF_TYP: &str = checks::PROOF_TYP;
-/// The `typ` of a key attestation (OID4VCI 1.0 Appendix D.1).
+/// The `typ` of a key attestation (OID4VCI 1.0 Appendix D.1). `keyattestation+jwt`, the
+/// spelling of drafts 15 and 16 that wallet libraries still send, is accepted too.
 pub const KEY_ATTESTATION_TYP: &str = checks::KEY_ATTESTATION_TYP;
 
 /// Entry points shared by the cargo-fuzz targets and the corpus replay test. Not a stable API.

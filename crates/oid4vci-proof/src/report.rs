@@ -5,7 +5,7 @@
 
 use crate::{
     ClientIdentity, NonceCheck, ProofContext, ProofError, ProofPolicy, ProofValidator, PublicKey,
-    ValidatedProofs, KEY_ATTESTATION_TYP,
+    ValidatedProofs,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -155,10 +155,7 @@ pub fn check_proof(jwt: &str, options: &CheckOptions) -> CheckReport {
     let is_attestation = (peeked.as_ref())
         .and_then(|(h, _)| h.get("typ"))
         .and_then(Value::as_str)
-        .is_some_and(|t| {
-            let t = t.to_ascii_lowercase();
-            t.trim_start_matches("application/") == KEY_ATTESTATION_TYP
-        });
+        .is_some_and(crate::checks::is_key_attestation_typ);
     let result: Result<ValidatedProofs, ProofError> = if is_attestation {
         skipped.retain(|s| *s != "aud"); // attestation proofs have no aud
         validator.validate_attestation_proof(jwt, &ctx)

@@ -613,7 +613,7 @@ async fn an_expired_code_is_refused_and_logged() {
 }
 
 #[tokio::test]
-async fn a_request_uri_is_single_use_and_expires() {
+async fn a_request_uri_is_used_up_by_the_decision_and_expires() {
     let env = env();
     let pushed = par(&env, &par_params(&[("scope", "age")]), &[]).await;
     assert_eq!(pushed.json()["expires_in"], 60);
@@ -622,14 +622,23 @@ async fn a_request_uri_is_single_use_and_expires() {
         .expect("uri")
         .to_owned();
     assert!(uri.starts_with("urn:ietf:params:oauth:request_uri:"));
-    assert_eq!(page(&env, "wallet-1", &uri).await.status, StatusCode::OK);
+    // Loaded twice before the user decides (FAPI 2.0 SP 5.3.2.2 note 3): the second page's form
+    // replaces the first's, and the request is used up by the decision.
+    let first = page(&env, "wallet-1", &uri).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let reloaded = page(&env, "wallet-1", &uri).await;
+    assert_eq!(reloaded.status, StatusCode::OK);
+    let stale = submit(&env, &first, "approve", "pw").await;
+    assert_ne!(
+        stale.status,
+        StatusCode::SEE_OTHER,
+        "the first form is stale"
+    );
+    let done = submit(&env, &reloaded, "approve", "pw").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
     let again = page(&env, "wallet-1", &uri).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(again.text.contains("invalid_request_uri"), "{}", again.text);
-    assert_eq!(
-        last(&log_of(&env, LookupKind::RequestUri, &uri).await),
-        ("authorization_rejected", "invalid_request_uri")
-    );
 
     let pushed = par(&env, &par_params(&[("scope", "age")]), &[]).await;
     let uri = pushed.json()["request_uri"]

@@ -3,6 +3,7 @@
 
 use super::count_successes;
 use crate::scenario::{block, scenario_issuer, CONFIG};
+use crate::store_contract::CONCURRENT_CALLERS;
 use oid4vci_authorization::{AuthorizationPolicy, CodeChallenge, DemoUser};
 use oid4vci_issuer::SessionState;
 use oid4vci_issuer::SessionStore;
@@ -91,9 +92,11 @@ pub fn code_token_request(code: &str) -> TokenRequest {
     request
 }
 
-/// PAR → the page (served once among 50 concurrent loads) → approval → the code, redeemed by
-/// exactly one of 50 concurrent token requests; the others are second redemptions, so the token
-/// is revoked and the session says so (RFC 6749 §4.1.2).
+/// PAR → the page, loaded by 50 concurrent callers (each load before the decision replaces the
+/// form, FAPI 2.0 Security Profile 5.3.2.2 note 3) → 50 concurrent approvals with those forms,
+/// of which exactly one redirects with a code (the decision uses the request up) → the code,
+/// redeemed by exactly one of 50 concurrent token requests; the others are second redemptions,
+/// so the token is revoked and the session says so (RFC 6749 §4.1.2).
 pub fn authorization_code_redeemed_once<S: SessionStore>(store: S) {
     let issuer = issuer(store);
     let uri = push(&issuer);
@@ -106,29 +109,42 @@ pub fn authorization_code_redeemed_once<S: SessionStore>(store: S) {
             },
         );
     assert_eq!(
-        served, 1,
-        "a request_uri serves the page once among 50 callers"
+        served, CONCURRENT_CALLERS,
+        "every load before the decision serves the page"
     );
-    let page = pages.into_inner().expect("lock").pop().expect("the page");
-    assert_eq!(
-        page.credentials.first().map(|c| c.id.as_str()),
-        Some(CONFIG)
-    );
-    let outcome = block(issuer.authorization_decision(
-        LoginForm {
-            request_uri: uri,
-            form_token: page.form_token.clone().into(),
-            action: LoginAction::Approve {
-                username: "erika".into(),
-                password: "pw".into(),
+    let pages = pages.into_inner().expect("lock");
+    assert!(pages
+        .iter()
+        .all(|p| p.credentials.first().map(|c| c.id.as_str()) == Some(CONFIG)));
+    let redirects = std::sync::Mutex::new(Vec::new());
+    let decided = count_successes(|i| {
+        let Some(page) = pages.get(i) else {
+            return false;
+        };
+        let outcome = block(issuer.authorization_decision(
+            LoginForm {
+                request_uri: uri.clone(),
+                form_token: page.form_token.clone().into(),
+                action: LoginAction::Approve {
+                    username: "erika".into(),
+                    password: "pw".into(),
+                },
             },
-        },
-        None,
-    ))
-    .expect("decision");
-    let AuthorizationOutcome::Redirect(location) = outcome else {
-        panic!("approval redirects");
-    };
+            None,
+        ));
+        match outcome {
+            Ok(AuthorizationOutcome::Redirect(location)) if location.contains("code=") => {
+                redirects.lock().map(|mut r| r.push(location)).is_ok()
+            }
+            _ => false,
+        }
+    });
+    assert_eq!(decided, 1, "one approval among 50 forms of one request");
+    let location = redirects
+        .into_inner()
+        .expect("lock")
+        .pop()
+        .expect("the redirect");
     let code = url_param(&location, "code").expect("a code in the redirect");
     let shown = format!("{:?}", AuthorizationOutcome::Redirect(location.clone()));
     assert!(!shown.contains(&code), "Debug never shows the code");

@@ -183,8 +183,8 @@ pub enum AuthorizationStep {
         request_uri_hash: SecretHash,
         /// The `request_uri` is void after this.
         request_uri_expires_at: UnixTime,
-        /// Hash of the login form's anti-CSRF token, once the page was served (the `request_uri`
-        /// is then used up: a second authorization request with it is refused).
+        /// Hash of the anti-CSRF token of the login form last served (serving the page again
+        /// before the user decides replaces it; the decision uses the request up).
         form_token_hash: Option<SecretHash>,
         /// The user must decide before this (set when the page is served).
         login_expires_at: UnixTime,

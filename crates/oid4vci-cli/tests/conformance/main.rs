@@ -10,6 +10,7 @@
 //! filter writes `docs/conformance.md` (module → test → variant → result); CI checks that the
 //! committed file is what the run wrote.
 
+mod fapi;
 mod flows;
 mod https;
 mod modules;
@@ -234,6 +235,8 @@ pub struct Module {
     pub test: &'static str,
     pub run: Run,
     pub variants: Vec<Variant>,
+    /// Waits out a lifetime (a minute or so): run beside the others.
+    pub slow: bool,
 }
 
 fn variants(formats: &[Format], flows: &[Flow], encryption: &[Encryption]) -> Vec<Variant> {
@@ -262,6 +265,26 @@ macro_rules! module {
             test: stringify!($f),
             run: modules::$f,
             variants: $variants,
+            slow: false,
+        }
+    };
+}
+
+macro_rules! fapi {
+    ($name:literal, $f:ident) => {
+        fapi!($name, $f, false)
+    };
+    ($name:literal, $f:ident, $slow:expr) => {
+        Module {
+            name: $name,
+            test: concat!("fapi::", stringify!($f)),
+            run: fapi::$f,
+            variants: variants(
+                &[Format::SdJwtVc],
+                &[Flow::WalletInitiated],
+                &[Encryption::Plain],
+            ),
+            slow: $slow,
         }
     };
 }
@@ -381,6 +404,42 @@ fn plan() -> Vec<Module> {
             fail_on_access_token_in_query,
             main()
         ),
+        fapi!("fapi2-security-profile-final-discovery-end-point-verification", discovery),
+        fapi!("fapi2-security-profile-final-happy-flow", happy_flow),
+        fapi!("fapi2-security-profile-final-user-rejects-authentication", user_rejects_authentication),
+        fapi!("fapi2-security-profile-final-ensure-authorization-request-without-state-success", without_state_success),
+        fapi!("fapi2-security-profile-final-ensure-authorization-request-with-long-state", long_state),
+        fapi!("fapi2-security-profile-final-access-token-type-header-case-sensitivity", access_token_type_case_sensitivity),
+        fapi!("fapi2-security-profile-final-check-dpop-proof-nbf-exp", dpop_proof_nbf_exp),
+        fapi!("fapi2-security-profile-final-ensure-dpopproof-with-iat-10seconds-before-succeeds", dpop_iat_10_seconds_before),
+        fapi!("fapi2-security-profile-final-ensure-dpopproof-with-iat-10seconds-after-succeeds", dpop_iat_10_seconds_after),
+        fapi!("fapi2-security-profile-final-ensure-mismatched-dpop-jkt-fails", mismatched_dpop_jkt_fails),
+        fapi!("fapi2-security-profile-final-ensure-token-endpoint-fails-with-mismatched-dpop-proof-jkt", token_fails_with_mismatched_dpop_proof_jkt),
+        fapi!("fapi2-security-profile-final-ensure-token-endpoint-fails-with-mismatched-dpop-jkt", token_fails_with_mismatched_dpop_jkt),
+        fapi!("fapi2-security-profile-final-ensure-dpopproof-at-par-endpoint-binding-success", dpop_proof_at_par_binding_success),
+        fapi!("fapi2-security-profile-final-ensure-dpop-auth-code-binding-success", dpop_auth_code_binding_success),
+        fapi!("fapi2-security-profile-final-ensure-unsigned-authorization-request-without-using-par-fails", authorization_request_without_par_fails),
+        fapi!("fapi2-security-profile-final-ensure-redirect-uri-in-authorization-request", redirect_uri_in_authorization_request),
+        fapi!("fapi2-security-profile-final-ensure-response-type-code-idtoken-fails", response_type_code_id_token_fails),
+        fapi!("fapi2-security-profile-final-ensure-response-type-token-fails", response_type_token_fails),
+        fapi!("fapi2-security-profile-final-ensure-client-id-in-token-endpoint", client_id_in_token_endpoint),
+        fapi!("fapi2-security-profile-final-ensure-holder-of-key-required", holder_of_key_required),
+        fapi!("fapi2-security-profile-final-ensure-authorization-code-is-bound-to-client", authorization_code_bound_to_client),
+        fapi!("fapi2-security-profile-final-attempt-reuse-authorization-code-after-one-second", reuse_authorization_code_after_one_second),
+        fapi!("fapi2-security-profile-final-ensure-token-endpoint-fails-with-expired-auth-code", expired_auth_code, true),
+        fapi!("fapi2-security-profile-final-dpop-negative-tests", dpop_negative_tests),
+        fapi!("fapi2-security-profile-final-refresh-token", refresh_token),
+        fapi!("fapi2-security-profile-final-par-ensure-reused-request-uri-prior-to-auth-completion-succeeds", par_reused_request_uri_before_authentication),
+        fapi!("fapi2-security-profile-final-par-attempt-reuse-request_uri", par_attempt_reuse_request_uri),
+        fapi!("fapi2-security-profile-final-par-attempt-to-use-expired-request_uri", par_expired_request_uri, true),
+        fapi!("fapi2-security-profile-final-par-attempt-to-use-request_uri-for-different-client", par_request_uri_bound_to_client),
+        fapi!("fapi2-security-profile-final-par-authorization-request-containing-request_uri-form-param", par_rejects_request_uri_param),
+        fapi!("fapi2-security-profile-final-par-attempt-invalid-http-method", par_rejects_invalid_http_verb),
+        fapi!("fapi2-security-profile-final-par-ensure-pkce-required", par_pkce_required),
+        fapi!("fapi2-security-profile-final-ensure-pkce-code-verifier-required", pkce_code_verifier_required),
+        fapi!("fapi2-security-profile-final-incorrect-pkce-code-verifier-rejected", incorrect_pkce_code_verifier_rejected),
+        fapi!("fapi2-security-profile-final-par-plain-pkce-rejected", par_plain_pkce_rejected),
+        fapi!("fapi2-security-profile-final-par-without-duplicate-parameters", par_without_duplicate_parameters),
     ]
 }
 
@@ -403,38 +462,61 @@ fn main() {
         })
         .map(|(_, a)| a.clone());
     let env = Env::start();
-    let mut results = Vec::new();
-    let mut failed = 0;
-    for module in plan() {
-        if filter
-            .as_ref()
-            .is_some_and(|f| !module.name.contains(f.as_str()) && !module.test.contains(f.as_str()))
-        {
-            continue;
-        }
-        for v in &module.variants {
-            let outcome = (module.run)(&env, *v);
-            let plan = if v.flow == Flow::PreAuthorized {
-                BASE
-            } else {
-                HAIP
-            };
-            match &outcome {
-                Ok(()) => println!("test {} [{}] ... ok", module.name, v.label()),
-                Err(e) => {
-                    failed += 1;
-                    println!("test {} [{}] ... FAILED: {e}", module.name, v.label());
+    let chosen: Vec<Module> = plan()
+        .into_iter()
+        .filter(|m| {
+            filter
+                .as_ref()
+                .is_none_or(|f| m.name.contains(f.as_str()) || m.test.contains(f.as_str()))
+        })
+        .collect();
+    let run = |modules: Vec<(usize, &Module)>| -> Vec<(usize, report::Row)> {
+        let mut rows = Vec::new();
+        for (index, module) in modules {
+            for v in &module.variants {
+                let outcome = (module.run)(&env, *v);
+                let plan = if v.flow == Flow::PreAuthorized {
+                    BASE
+                } else {
+                    HAIP
+                };
+                match &outcome {
+                    Ok(()) => println!("test {} [{}] ... ok", module.name, v.label()),
+                    Err(e) => println!("test {} [{}] ... FAILED: {e}", module.name, v.label()),
                 }
+                let row = report::Row {
+                    plan,
+                    module: module.name,
+                    test: module.test,
+                    variant: v.label(),
+                    outcome,
+                };
+                rows.push((index, row));
             }
-            results.push(report::Row {
-                plan,
-                module: module.name,
-                test: module.test,
-                variant: v.label(),
-                outcome,
-            });
         }
-    }
+        rows
+    };
+    type Indexed<'m> = Vec<(usize, &'m Module)>;
+    let (slow, fast): (Indexed, Indexed) = chosen.iter().enumerate().partition(|(_, m)| m.slow);
+    let mut rows = std::thread::scope(|s| {
+        // Each slow module waits on a thread of its own.
+        let waiting: Vec<_> = slow
+            .into_iter()
+            .map(|module| {
+                let run = &run;
+                s.spawn(move || run(vec![module]))
+            })
+            .collect();
+        let mut rows = run(fast);
+        for w in waiting {
+            rows.extend(w.join().expect("a slow module"));
+        }
+        rows
+    });
+    // The table keeps the plan's order, whatever finished first.
+    rows.sort_by_key(|(index, _)| *index);
+    let results: Vec<report::Row> = rows.into_iter().map(|(_, r)| r).collect();
+    let mut failed = results.iter().filter(|r| r.outcome.is_err()).count();
     println!(
         "\nconformance: {} module runs, {} passed, {failed} failed",
         results.len(),

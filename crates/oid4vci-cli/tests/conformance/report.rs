@@ -15,9 +15,11 @@ const HEADER: &str = "# The OIDF issuer test plans, mirrored
 
 Written by `cargo test -p oid4vci-cli --test conformance` (the suite is
 `crates/oid4vci-cli/tests/conformance/`); do not edit by hand. Each OIDF module of
-`oid4vci-1_0-issuer-haip-test-plan` (and the pre-authorized variants of
-`oid4vci-1_0-issuer-test-plan`) is a function named after it that asserts what the module's
-conditions assert, run against `oid4vci serve --profile haip --tls-self-signed` with a wallet
+`oid4vci-1_0-issuer-haip-test-plan` — its OID4VCI modules, and the FAPI 2.0 Security Profile
+Final modules the plan selects (`vciFapi2SPFinalTestModules`: signed-request, OpenID Connect,
+`private_key_jwt` and ecosystem modules excluded) — and the pre-authorized variants of
+`oid4vci-1_0-issuer-test-plan`, is a function named after it that asserts what the module's
+conditions assert (the FAPI modules use the credential endpoint as the protected resource), run against `oid4vci serve --profile haip --tls-self-signed` with a wallet
 provider anchor (`--trust-wallet-provider`) and a trusted key attester requiring
 `key_storage` `iso_18045_high` (`[proofs]`). The wallet is emulated: wallet attestation with
 its proof of possession at PAR and the token endpoint, DPoP with the server's nonces, PKCE,
@@ -31,6 +33,8 @@ Choices where the modules and the specification leave room:
   later one on a copy of the offer, linked from the offer's log (`offer_reused`).
 - **`zip`**: responses are deflated when asked (`zip_values_supported: [\"DEF\"]` for responses);
   requests are never inflated (no `zip_values_supported` for requests).
+- **`request_uri` reuse**: loading the login page again before the user decides serves a fresh
+  form (FAPI 2.0 SP §5.3.2.2 note 3); the decision uses the request up.
 - **Batch time claims**: `iat` rounded down and `exp` up to the hour (SD-JWT), MSO `signed` and
   `validFrom` down and `validUntil` up; the module classes hour-aligned values as rounded.
 

@@ -12,7 +12,7 @@ use rcgen::{
     KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
 };
 use serde_json::{json, Value};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const REDIRECT: &str = "https://wallet.example.com/cb";
@@ -107,6 +107,8 @@ pub struct Wallet<'a> {
     dpop_nonce: RefCell<Option<String>>,
     /// Headers added to every request from now on.
     pub extra_headers: RefCell<Vec<(String, String)>>,
+    /// Seconds added to the `iat` of DPoP proofs (clock skew modules).
+    pub dpop_iat_offset: Cell<i64>,
 }
 
 impl<'a> Wallet<'a> {
@@ -127,6 +129,7 @@ impl<'a> Wallet<'a> {
             dpop: TestWallet::new(),
             dpop_nonce: RefCell::new(None),
             extra_headers: RefCell::new(Vec::new()),
+            dpop_iat_offset: Cell::new(0),
         }
     }
 
@@ -171,9 +174,10 @@ impl<'a> Wallet<'a> {
         let mut answer = None;
         for _ in 0..2 {
             let nonce = self.dpop_nonce.borrow().clone();
-            let proof =
-                self.dpop
-                    .dpop_proof_with_nonce(&url, access_token, now(), nonce.as_deref());
+            let iat = now().saturating_add_signed(self.dpop_iat_offset.get());
+            let proof = self
+                .dpop
+                .dpop_proof_with_nonce(&url, access_token, iat, nonce.as_deref());
             let extra = self.extra_headers.borrow();
             let mut all: Vec<(&str, &str)> = headers.to_vec();
             all.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -194,6 +198,28 @@ impl<'a> Wallet<'a> {
         answer.expect("an answer")
     }
 
+    /// The server's latest DPoP nonce, if it gave one.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        self.dpop_nonce.borrow().clone()
+    }
+
+    /// The header and claims of a DPoP proof for `POST path` (with `ath` for `token`), to be
+    /// altered and signed by a module.
+    pub fn dpop_parts(&self, path: &str, token: Option<&str>) -> (Value, Value) {
+        let mut jti = [0u8; 12];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut jti);
+        let mut claims = json!({"htm": "POST", "htu": format!("{}{path}", self.issuer),
+            "iat": now(), "jti": URL_SAFE_NO_PAD.encode(jti)});
+        if let Some(t) = token {
+            claims["ath"] = json!(oid4vci_issuer::dpop::access_token_hash(t));
+        }
+        if let Some(n) = self.dpop_nonce() {
+            claims["nonce"] = json!(n);
+        }
+        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.dpop.public_jwk()});
+        (header, claims)
+    }
+
     /// A pushed authorization request with `params` (PKCE, redirect, client id added).
     pub fn par(&self, params: &[(&str, &str)], attestation: Option<&Attestation>) -> Response {
         let mut all = vec![
@@ -204,7 +230,13 @@ impl<'a> Wallet<'a> {
             ("code_challenge", CHALLENGE),
             ("code_challenge_method", "S256"),
         ];
-        all.extend_from_slice(params);
+        // A module's parameters replace the defaults; "" leaves one out.
+        for (k, v) in params {
+            all.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                all.push((k, v));
+            }
+        }
         let body = form(&all);
         let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
         if let Some(a) = attestation {
@@ -217,6 +249,25 @@ impl<'a> Wallet<'a> {
     /// The login page for `request_uri`, signed in and approved: the authorization code (the
     /// redirect's `iss` checked, RFC 9207).
     pub fn authorize(&self, request_uri: &str) -> Result<String, String> {
+        let params = self.decide(request_uri, "approve")?;
+        expect_eq(
+            params.get("state").map(String::as_str),
+            Some("conformance-state"),
+            "state",
+        )?;
+        params
+            .get("code")
+            .cloned()
+            .ok_or(format!("no code: {params:?}"))
+    }
+
+    /// The login page for `request_uri`, and the user's `action` (`approve`, signed in, or
+    /// `deny`): the redirect's parameters (its `iss` checked, RFC 9207).
+    pub fn decide(
+        &self,
+        request_uri: &str,
+        action: &str,
+    ) -> Result<std::collections::HashMap<String, String>, String> {
         let query = form(&[("client_id", &self.client_id), ("request_uri", request_uri)]);
         let page = self
             .https
@@ -236,7 +287,7 @@ impl<'a> Wallet<'a> {
             ("form_token", &field("form_token")?),
             ("username", "erika"),
             ("password", "mustermann"),
-            ("action", "approve"),
+            ("action", action),
         ]);
         let done = self.https.request(
             "POST",
@@ -261,15 +312,7 @@ impl<'a> Wallet<'a> {
             Some(self.issuer.as_str()),
             "iss",
         )?;
-        expect_eq(
-            params.get("state").map(String::as_str),
-            Some("conformance-state"),
-            "state",
-        )?;
-        params
-            .get("code")
-            .cloned()
-            .ok_or(format!("no code: {location}"))
+        Ok(params)
     }
 
     /// The token endpoint with `grant` parameters.

@@ -59,8 +59,12 @@ impl Step for ServePage<'_> {
     }
 }
 
-/// Serves the login page for a `request_uri` (found by its hash): once only, before it expires,
-/// to the client that pushed it (RFC 9126 §4). Stores the hash of the form's anti-CSRF token.
+/// Serves the login page for a `request_uri` (found by its hash), before it expires, to the
+/// client that pushed it (RFC 9126 §4); another client gives the request up. Stores the hash of
+/// the form's anti-CSRF token. Served again before the user decided (a reload, or a browser
+/// that fetched it twice), a fresh form replaces the old one: one-time use is enforced when the
+/// user decides (FAPI 2.0 Security Profile §5.3.2.2 note 3), after which the request is no
+/// longer `Requested`.
 fn serve_page(
     session: &mut Session,
     request_uri_hash: &SecretHash,
@@ -82,14 +86,12 @@ fn serve_page(
         ..
     } = &mut auth.step
     else {
-        return Err(unknown_request_uri());
+        // Decided (or given up): the request was used.
+        let error = Refusal::new(Cause::RequestUriUsed, "this request_uri was already used (RFC 9126 Section 2.2: one-time use); push the authorization request again");
+        return Err(fail(session, kind, now, error));
     };
     if !stored.ct_eq(request_uri_hash) {
         return Err(unknown_request_uri());
-    }
-    if served.is_some() {
-        let error = Refusal::new(Cause::RequestUriUsed, "this request_uri was already used (RFC 9126 Section 2.2: one-time use); push the authorization request again");
-        return Err(fail(session, kind, now, error));
     }
     if now > *request_uri_expires_at {
         let error = Refusal::new(
@@ -98,20 +100,24 @@ fn serve_page(
         );
         return Err(fail(session, kind, now, error));
     }
-    *served = Some(form_token_hash);
-    *login_expires_at = now.saturating_add(login_ttl);
-    match client_id {
-        Some(id) if id == expected_client => {}
-        _ => {
-            let error = Refusal::new(Cause::ParClientMismatch, "client_id must be sent and be the client that pushed the request (RFC 9126 Section 4)");
-            // The request_uri is used up all the same: a guessed client cannot retry it.
-            return Err(fail(session, kind, now, error));
-        }
+    if client_id != Some(expected_client.as_str()) {
+        // The request is given up: a guessed client cannot retry it.
+        auth.step = AuthorizationStep::Denied;
+        let error = Refusal::new(
+            Cause::ParClientMismatch,
+            "client_id must be sent and be the client that pushed the request (RFC 9126 Section 4)",
+        );
+        return Err(fail(session, kind, now, error));
     }
+    let reloaded = served.replace(form_token_hash).is_some();
+    *login_expires_at = now.saturating_add(login_ttl);
     session.record(
         EventKind::AuthorizationRequested,
         now,
-        details([("client_id", json!(expected_client))]),
+        details([
+            ("client_id", json!(expected_client)),
+            ("reloaded", json!(reloaded)),
+        ]),
     );
     Ok(())
 }

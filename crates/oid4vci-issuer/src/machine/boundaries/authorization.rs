@@ -17,6 +17,42 @@ fn a_request_uri_is_good_through_its_last_second() {
 }
 
 #[test]
+fn a_reload_before_the_decision_serves_a_fresh_form_and_the_decision_uses_the_request_up() {
+    let mut session = pushed(false);
+    serve(&mut session, "wallet-1", T0).expect("served");
+    let mut reload = ServePage {
+        request_uri_hash: SecretHash::of("uri"),
+        client_id: Some("wallet-1"),
+        form_token_hash: SecretHash::of("second-form"),
+        login_ttl: LOGIN_TTL,
+    };
+    apply(&mut session, &mut reload, T0 + 1).expect("served again before the decision");
+    assert_eq!(
+        decide(&mut session, erika(), T0 + 1).unwrap_err(),
+        Cause::LoginFormForged,
+        "the first form is stale"
+    );
+    let mut current = Decide {
+        decision: erika(),
+        input: DecisionInput {
+            form_token: "second-form",
+            code_hash: SecretHash::of("code"),
+            code_ttl: 60,
+            session_ttl: 3600,
+            max_login_attempts: 5,
+            now: T0 + 1,
+        },
+    };
+    let (outcome, _) = apply(&mut session, &mut current, T0 + 1).expect("decided");
+    assert_eq!(outcome, DecisionOutcome::Approved);
+    // Decided: the state table refuses the page.
+    assert_eq!(
+        serve(&mut session, "wallet-1", T0 + 2).unwrap_err(),
+        Cause::RequestUriUnknown
+    );
+}
+
+#[test]
 fn only_the_client_that_pushed_gets_the_page_and_a_wrong_one_uses_it_up() {
     let mut session = pushed(false);
     assert_eq!(

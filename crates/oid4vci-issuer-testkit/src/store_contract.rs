@@ -229,6 +229,23 @@ fn updates_compare_and_swap<S: SessionStore>(store: S) {
         block(store.update(&ghost, 0)),
         Err(StoreError::NotFound)
     ));
+    // A key replaced by another of the same kind (a rotated access token): the old one is
+    // unindexed, though the session still has a key of that kind.
+    let mut rotated = loaded.clone();
+    rotated.version = 2;
+    if let Some(access) = rotated.access.as_mut() {
+        access.token_hash = SecretHash::of("token-s1-rotated");
+    }
+    block(store.update(&rotated, 1)).expect("rotate the access token");
+    assert_eq!(
+        owner(LookupKind::AccessToken, &SecretHash::of("token-s1-rotated")).as_deref(),
+        Some("s1")
+    );
+    assert_eq!(
+        owner(LookupKind::AccessToken, &token),
+        None,
+        "the replaced key of the same kind is unindexed"
+    );
 }
 
 fn exactly_one_concurrent_writer_wins<S: SessionStore>(store: Arc<S>) {

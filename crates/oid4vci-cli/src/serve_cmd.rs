@@ -140,6 +140,8 @@ fn apply_profile(
             config.require_wallet_attestation = true;
             config.dpop_nonce_ttl = config.dpop_nonce_ttl.or(Some(300));
             config.refresh_token_ttl = config.refresh_token_ttl.or(Some(24 * 3600));
+            // HAIP: wallets are invoked with the `haip://` custom scheme.
+            config.offer_scheme = "haip://".into();
             Ok(())
         }
         Some(other) => Err(format!("unknown profile {other:?}; the known one is haip")),
@@ -619,6 +621,7 @@ mod tests {
         assert!(haip.require_dpop && haip.require_wallet_attestation);
         assert_eq!(haip.dpop_nonce_ttl, Some(300));
         assert_eq!(haip.refresh_token_ttl, Some(24 * 3600));
+        assert_eq!(haip.offer_scheme, "haip://");
 
         let mut own_ttl = config();
         own_ttl.dpop_nonce_ttl = Some(60);

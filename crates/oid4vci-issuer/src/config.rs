@@ -70,6 +70,9 @@ pub struct IssuerConfig {
     pub refresh_token_ttl: Option<u64>,
     /// Also issue refresh tokens with the pre-authorized code grant (default false).
     pub refresh_for_pre_authorized: bool,
+    /// How offer URIs start: `openid-credential-offer://` (the default), `haip://` (HAIP's
+    /// custom scheme), or a wallet's `credential_offer_endpoint` (an https URL).
+    pub offer_scheme: String,
 }
 
 impl IssuerConfig {
@@ -100,6 +103,7 @@ impl IssuerConfig {
             require_client_id: false,
             refresh_token_ttl: None,
             refresh_for_pre_authorized: false,
+            offer_scheme: oid4vci_types::CREDENTIAL_OFFER_SCHEME.to_owned(),
         }
     }
 }

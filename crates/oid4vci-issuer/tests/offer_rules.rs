@@ -125,3 +125,40 @@ fn reserved_claim_names_are_refused_when_they_arrive() {
     ));
     assert!(fine.is_ok(), "{fine:?}");
 }
+
+/// Offer URIs start with the configured scheme: `openid-credential-offer://` by default,
+/// `haip://` for HAIP wallets (what `oid4vci serve --profile haip` sets); both decode back.
+#[test]
+fn offer_uris_use_the_configured_scheme() {
+    let (base, _) = flows::scenario_issuer(MemoryStore::new());
+    let spec = || OfferSpec {
+        credential_configuration_ids: vec![flows::CONFIG.into()],
+        claims: Some(json!({"age_over_18": true})),
+        ..OfferSpec::default()
+    };
+    let created = block(base.create_offer(spec())).expect("offer");
+    assert!(created
+        .credential_offer_uri
+        .starts_with("openid-credential-offer://?credential_offer_uri="));
+    let mut config = base.config().clone();
+    config.offer_scheme = "haip://".into();
+    let haip = Issuer::new(config, MemoryStore::new(), SdJwtVcMinter::generate());
+    let created = block(haip.create_offer(spec())).expect("offer");
+    assert!(
+        created
+            .credential_offer_uri
+            .starts_with("haip://?credential_offer_uri="),
+        "{}",
+        created.credential_offer_uri
+    );
+    assert!(created
+        .credential_offer_by_value_uri
+        .starts_with("haip://?credential_offer="));
+    let decoded =
+        oid4vci_types::CredentialOfferRequest::from_uri(&created.credential_offer_by_value_uri)
+            .expect("decodes");
+    assert_eq!(
+        decoded,
+        oid4vci_types::CredentialOfferRequest::ByValue(created.credential_offer)
+    );
+}

@@ -215,8 +215,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         );
         Ok(OfferCreated {
             session_id,
-            credential_offer_uri: CredentialOfferRequest::ByReference(reference).to_uri(),
-            credential_offer_by_value_uri: CredentialOfferRequest::ByValue(offer.clone()).to_uri(),
+            credential_offer_uri: CredentialOfferRequest::ByReference(reference)
+                .to_uri_with_base(&self.config.offer_scheme),
+            credential_offer_by_value_uri: CredentialOfferRequest::ByValue(offer.clone())
+                .to_uri_with_base(&self.config.offer_scheme),
             credential_offer: offer,
             tx_code: tx_value,
         })

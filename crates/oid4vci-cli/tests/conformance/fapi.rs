@@ -334,8 +334,9 @@ pub fn authorization_request_without_par_fails(env: &Env, _: Variant) -> Outcome
     Ok(())
 }
 
-/// `fapi2-security-profile-final-ensure-redirect-uri-in-authorization-request`: a PAR
-/// without `redirect_uri` is refused.
+/// `fapi2-security-profile-final-ensure-redirect-uri-in-authorization-request` and
+/// `fapi2-security-profile-final-ensure-request-object-without-redirect-uri-fails` (unsigned: the
+/// pushed parameters are the request): a PAR without `redirect_uri` is refused.
 pub fn redirect_uri_in_authorization_request(env: &Env, _: Variant) -> Outcome {
     let wallet = env.wallet("https://wallet.example.com/no-redirect");
     let scope = env.config_id(super::Format::SdJwtVc);
@@ -348,6 +349,38 @@ pub fn redirect_uri_in_authorization_request(env: &Env, _: Variant) -> Outcome {
         &[400],
         &["invalid_request", "invalid_request_object"],
     )
+}
+
+/// `fapi2-security-profile-final-ensure-different-state-inside-and-outside-request-object`: a
+/// `state` on the authorization endpoint URL is not the pushed one; the pushed one counts.
+pub fn different_state_inside_and_outside_request(env: &Env, _: Variant) -> Outcome {
+    let wallet = env.wallet("https://wallet.example.com/two-states");
+    let uri = request_uri(env, &wallet, &[])?;
+    let params = wallet.decide_with(&uri, "approve", &[("state", "outside-state")])?;
+    if params.contains_key("error") {
+        return expect_eq(
+            params.get("error").map(String::as_str),
+            Some("invalid_request"),
+            "error",
+        );
+    }
+    expect_eq(
+        params.get("state").map(String::as_str),
+        Some("conformance-state"),
+        "the pushed state",
+    )
+}
+
+/// `fapi2-security-profile-final-state-only-outside-request-object-not-used`: no `state` was
+/// pushed; one on the URL is not used.
+pub fn state_only_outside_request_not_used(env: &Env, _: Variant) -> Outcome {
+    let wallet = env.wallet("https://wallet.example.com/outside-state");
+    let uri = request_uri(env, &wallet, &[("state", "")])?;
+    let params = wallet.decide_with(&uri, "approve", &[("state", "outside-state")])?;
+    if params.contains_key("state") {
+        return Err(format!("a state not pushed came back: {params:?}"));
+    }
+    Ok(())
 }
 
 fn response_type_fails(env: &Env, response_type: &str) -> Outcome {

@@ -268,7 +268,22 @@ impl<'a> Wallet<'a> {
         request_uri: &str,
         action: &str,
     ) -> Result<std::collections::HashMap<String, String>, String> {
-        let query = form(&[("client_id", &self.client_id), ("request_uri", request_uri)]);
+        self.decide_with(request_uri, action, &[])
+    }
+
+    /// [`Wallet::decide`] with `extra` parameters on the authorization endpoint URL.
+    pub fn decide_with(
+        &self,
+        request_uri: &str,
+        action: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<std::collections::HashMap<String, String>, String> {
+        let mut params = vec![
+            ("client_id", self.client_id.as_str()),
+            ("request_uri", request_uri),
+        ];
+        params.extend_from_slice(extra);
+        let query = form(&params);
         let page = self
             .https
             .request("GET", &format!("/authorize?{query}"), &[], b"");

@@ -6,12 +6,7 @@
 //! `attestation` proof type, also made by the library, by an attester the server trusts), a
 //! refresh that rotates the refresh token, and a second batch with the refreshed token.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
-};
+use oid4vci_issuer_testkit::WalletProvider;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -29,40 +24,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// A wallet provider root (PEM, for the server) and its leaf: the leaf's PKCS#8 key (PEM) and
-/// certificate (base64 DER), for the wallet.
-fn wallet_provider() -> (String, String, String) {
-    let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
-    let mut root = CertificateParams::new(Vec::<String>::new()).expect("params");
-    root.distinguished_name
-        .push(DnType::CommonName, "Interop Wallet Provider Root");
-    root.not_before = date_time_ymd(2024, 1, 1);
-    root.not_after = date_time_ymd(2060, 1, 1);
-    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    root.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let root_cert = root.self_signed(&root_key).expect("root");
-    let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
-    let mut leaf = CertificateParams::new(Vec::<String>::new()).expect("params");
-    leaf.distinguished_name
-        .push(DnType::CommonName, "Interop Wallet Provider");
-    leaf.not_before = date_time_ymd(2024, 1, 1);
-    leaf.not_after = date_time_ymd(2060, 1, 1);
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let leaf_der = leaf
-        .signed_by(&leaf_key, &Issuer::from_params(&root, &root_key))
-        .expect("leaf")
-        .der()
-        .to_vec();
-    (
-        root_cert.pem(),
-        leaf_key.serialize_pem(),
-        STANDARD.encode(leaf_der),
-    )
 }
 
 fn start(dir: &Path) -> (Server, String) {
@@ -114,9 +75,10 @@ fn the_npm_wallet_library_completes_a_full_haip_issuance() {
     assert!(status.success(), "interop/install.sh failed");
     let dir = tempfile::tempdir().expect("temp dir");
     let path = |name: &str| dir.path().join(name);
-    let (root_pem, leaf_key_pem, leaf_b64) = wallet_provider();
-    std::fs::write(path("provider.pem"), root_pem).expect("write");
-    std::fs::write(path("provider.p8.pem"), leaf_key_pem).expect("write");
+    let provider = WalletProvider::new("Interop Wallet Provider");
+    let leaf_b64 = provider.leaf_x5c();
+    std::fs::write(path("provider.pem"), &provider.root_pem).expect("write");
+    std::fs::write(path("provider.p8.pem"), &provider.leaf_key_pem).expect("write");
     let attester = p256::SecretKey::random(&mut rand_core::OsRng);
     std::fs::write(
         path("attester.private.jwk"),

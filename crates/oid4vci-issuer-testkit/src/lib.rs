@@ -39,6 +39,7 @@ pub mod status_flows;
 mod status_store;
 mod store_contract;
 mod wallet;
+mod wallet_provider;
 
 pub use authorization_server::TestAuthorizationServer;
 pub use commit_contract::run_commit_contract;
@@ -48,3 +49,4 @@ pub use store_contract::{
     CONCURRENT_CALLERS,
 };
 pub use wallet::TestWallet;
+pub use wallet_provider::WalletProvider;

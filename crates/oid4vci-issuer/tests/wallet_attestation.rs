@@ -1,5 +1,5 @@
 //! Wallet attestation (OID4VCI 1.0 Appendix E) at the token endpoint, with a wallet provider
-//! certificate chain built by rcgen, and the spec's own wallet attestation example.
+//! certificate chain built by the testkit's WalletProvider, and the spec's own wallet attestation example.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -7,65 +7,34 @@ use oid4vci_issuer::client_attestation::{self, WalletAttestationTrust, POP_TYP};
 use oid4vci_issuer::{
     HttpFacts, Issuer, IssuerConfig, IssuerError, MemoryStore, OfferSpec, SessionFlags,
 };
-use oid4vci_issuer_testkit::{flows, TestWallet};
+use oid4vci_issuer_testkit::{flows, TestWallet, WalletProvider};
 use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_types::{CredentialRequest, ErrorCode, TokenRequest};
-use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer as CertIssuer,
-    KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
-};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
 const CLIENT: &str = "https://wallet.example.com";
 
-/// A wallet provider: a root certificate (the anchor) and a leaf key signing attestations.
-struct Provider {
-    root_der: Vec<u8>,
-    leaf_der: Vec<u8>,
-    signer: TestWallet,
-}
+/// A wallet provider (the testkit's) that attests `instance` as `sub` until `exp`.
+struct Provider(WalletProvider);
 
 fn new_provider(cn: &str) -> Provider {
-    let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
-    let mut root = CertificateParams::new(Vec::<String>::new()).expect("params");
-    root.distinguished_name.push(DnType::CommonName, cn);
-    root.not_before = date_time_ymd(2024, 1, 1);
-    root.not_after = date_time_ymd(2060, 1, 1);
-    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    root.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let root_der = root.self_signed(&root_key).expect("root").der().to_vec();
-    let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
-    let mut leaf = CertificateParams::new(Vec::<String>::new()).expect("params");
-    leaf.distinguished_name
-        .push(DnType::CommonName, format!("{cn} attestation signer"));
-    leaf.not_before = date_time_ymd(2024, 1, 1);
-    leaf.not_after = date_time_ymd(2060, 1, 1);
-    leaf.is_ca = IsCa::ExplicitNoCa;
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let leaf_der = leaf
-        .signed_by(&leaf_key, &CertIssuer::from_params(&root, &root_key))
-        .expect("leaf")
-        .der()
-        .to_vec();
-    let signer = TestWallet::from_key(
-        oid4vci_proof::crypto::SigningKey::from_pkcs8(&leaf_key.serialize_der()).expect("pkcs8"),
-    );
-    Provider {
-        root_der,
-        leaf_der,
-        signer,
+    Provider(WalletProvider::new(cn))
+}
+
+impl std::ops::Deref for Provider {
+    type Target = WalletProvider;
+    fn deref(&self) -> &WalletProvider {
+        &self.0
     }
 }
 
 impl Provider {
     fn attest(&self, instance: &TestWallet, sub: &str, exp: u64) -> String {
-        let header = json!({"typ": "oauth-client-attestation+jwt", "alg": "ES256", "x5c": [STANDARD.encode(&self.leaf_der)]});
-        let claims = json!({"iss": "https://wallet-provider.example.com", "sub": sub, "exp": exp, "cnf": {"jwk": instance.public_jwk()}});
-        self.signer.sign(&header, &claims)
+        self.0.attest(
+            &json!({"iss": "https://wallet-provider.example.com", "sub": sub,
+            "exp": exp, "cnf": {"jwk": instance.public_jwk()}}),
+        )
     }
 }
 
@@ -309,7 +278,7 @@ fn the_spec_wallet_attestation_example_verifies_against_its_certificate() {
         "expired at exp"
     );
     let other = new_provider("Other");
-    let wrong = WalletAttestationTrust::with_anchors(vec![other.root_der]);
+    let wrong = WalletAttestationTrust::with_anchors(vec![other.root_der.clone()]);
     assert!(
         client_attestation::verify_attestation(&jwt, &wrong, during).is_err(),
         "untrusted without its anchor"

@@ -108,7 +108,7 @@ par_burst = 1000
 impl Env {
     fn start() -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
-        let provider = Provider::new();
+        let provider = Provider::new("Conformance Wallet Provider");
         let attester = TestWallet::new();
         let path = |name: &str| dir.path().join(name).display().to_string();
         std::fs::write(path("provider.pem"), &provider.root_pem).expect("provider");

@@ -4,13 +4,10 @@
 //! attestation, encrypted requests and responses, notifications.
 
 use super::https::{Https, Response};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oid4vci_issuer_testkit::TestWallet;
-use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer as CertIssuer,
-    KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
-};
+pub use oid4vci_issuer_testkit::WalletProvider as Provider;
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,58 +29,6 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish()
-}
-
-/// A wallet provider: a root certificate (the anchor) and a leaf key that signs attestations.
-pub struct Provider {
-    pub root_pem: String,
-    leaf_der: Vec<u8>,
-    signer: TestWallet,
-}
-
-impl Provider {
-    pub fn new() -> Provider {
-        let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
-        let mut root = CertificateParams::new(Vec::<String>::new()).expect("params");
-        root.distinguished_name
-            .push(DnType::CommonName, "Conformance Wallet Provider Root");
-        root.not_before = date_time_ymd(2024, 1, 1);
-        root.not_after = date_time_ymd(2060, 1, 1);
-        root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        root.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let root_cert = root.self_signed(&root_key).expect("root");
-        let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("key");
-        let mut leaf = CertificateParams::new(Vec::<String>::new()).expect("params");
-        leaf.distinguished_name
-            .push(DnType::CommonName, "Conformance Wallet Provider");
-        leaf.not_before = date_time_ymd(2024, 1, 1);
-        leaf.not_after = date_time_ymd(2060, 1, 1);
-        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let leaf_der = leaf
-            .signed_by(&leaf_key, &CertIssuer::from_params(&root, &root_key))
-            .expect("leaf")
-            .der()
-            .to_vec();
-        let signer = TestWallet::from_key(
-            oid4vci_proof::crypto::SigningKey::from_pkcs8(&leaf_key.serialize_der())
-                .expect("pkcs8"),
-        );
-        Provider {
-            root_pem: root_cert.pem(),
-            leaf_der,
-            signer,
-        }
-    }
-
-    /// A wallet attestation with `claims` (iss, sub, exp, cnf set by the caller).
-    pub fn attest(&self, claims: &Value) -> String {
-        let header = json!({"typ": "oauth-client-attestation+jwt", "alg": "ES256",
-            "x5c": [STANDARD.encode(&self.leaf_der)]});
-        self.signer.sign(&header, claims)
-    }
 }
 
 /// What a client sends to authenticate itself: the attestation and its proof of possession.

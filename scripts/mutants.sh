@@ -7,8 +7,9 @@
 #             (version check, lookup keys, status entries), nonce consumption, status reservation
 # Each mutant is tested with the mutated crate's own tests (the stores' include the contract
 # suites; PostgreSQL's start a throwaway server). Prints caught / missed / unviable per set;
-# the missed list is in <out>/<set>/mutants.out/missed.txt. Not run by CI (about 12 minutes for
-# `proof`, an hour for `sessions`, 40 minutes for `stores` on 2 cores).
+# the missed list is in <out>/<set>/mutants.out/missed.txt. Not run by CI (on 2 cores: about 12
+# minutes for `proof`, 30 for `sessions`, an hour for `stores`, whose timeouts wait 5 minutes each).
+# Re-test only what a run missed with `cargo mutants --iterate -o <that run's dir> …`.
 #   cargo install cargo-mutants --locked
 #   scripts/mutants.sh [out-dir] [set ...]
 set -euo pipefail

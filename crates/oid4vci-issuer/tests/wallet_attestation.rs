@@ -54,9 +54,18 @@ fn facts(attestation: &str, pop: &str) -> HttpFacts {
 }
 
 fn issuer_trusting(anchor: &[u8]) -> Issuer<MemoryStore, SdJwtVcMinter> {
+    issuer_configured(anchor, |_| {})
+}
+
+/// The scenario issuer trusting `anchor`, its configuration changed by `edit`.
+fn issuer_configured(
+    anchor: &[u8],
+    edit: impl FnOnce(&mut IssuerConfig),
+) -> Issuer<MemoryStore, SdJwtVcMinter> {
     let (base, clock) = flows::scenario_issuer(MemoryStore::new());
     let mut config: IssuerConfig = base.config().clone();
     config.wallet_attestation = Some(WalletAttestationTrust::with_anchors(vec![anchor.to_vec()]));
+    edit(&mut config);
     Issuer::new(config, MemoryStore::new(), SdJwtVcMinter::generate()).with_clock(Arc::new(clock))
 }
 
@@ -536,14 +545,7 @@ fn required_attestation_challenges_are_asked_for_and_checked() {
 fn a_dpop_nonce_demand_consumes_no_attestation_pop() {
     pollster::block_on(async {
         let provider = new_provider("Wallet Provider Root");
-        let (base, clock) = flows::scenario_issuer(MemoryStore::new());
-        let mut config: IssuerConfig = base.config().clone();
-        config.wallet_attestation = Some(WalletAttestationTrust::with_anchors(vec![provider
-            .root_der
-            .clone()]));
-        config.dpop_nonce_ttl = Some(300);
-        let issuer = Issuer::new(config, MemoryStore::new(), SdJwtVcMinter::generate())
-            .with_clock(Arc::new(clock));
+        let issuer = issuer_configured(&provider.root_der, |c| c.dpop_nonce_ttl = Some(300));
         let instance = TestWallet::new();
         let dpop = TestWallet::new();
         let t0 = flows::T0;
@@ -583,14 +585,9 @@ fn a_dpop_nonce_demand_consumes_no_attestation_pop() {
 fn the_dpop_proof_can_be_the_attestations_proof_of_possession() {
     pollster::block_on(async {
         let provider = new_provider("Wallet Provider Root");
-        let (base, clock) = flows::scenario_issuer(MemoryStore::new());
-        let mut config: IssuerConfig = base.config().clone();
-        config.wallet_attestation = Some(WalletAttestationTrust::with_anchors(vec![provider
-            .root_der
-            .clone()]));
-        config.attestation_challenge_ttl = Some(300);
-        let issuer = Issuer::new(config, MemoryStore::new(), SdJwtVcMinter::generate())
-            .with_clock(Arc::new(clock));
+        let issuer = issuer_configured(&provider.root_der, |c| {
+            c.attestation_challenge_ttl = Some(300)
+        });
         let meta = issuer.authorization_server_metadata();
         assert!(meta
             .token_endpoint_auth_methods_supported

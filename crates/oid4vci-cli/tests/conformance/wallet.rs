@@ -143,6 +143,27 @@ impl<'a> Wallet<'a> {
         answer.expect("an answer")
     }
 
+    /// POST the form `body` to `path` with `attestation` and the DPoP proof `dpop` exactly as
+    /// given (`None`: no DPoP header), without the nonce retry: for modules that build the proof
+    /// themselves or send none.
+    pub fn post_form_raw(
+        &self,
+        path: &str,
+        body: &str,
+        attestation: &Attestation,
+        dpop: Option<&str>,
+    ) -> Response {
+        let mut headers = vec![
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("OAuth-Client-Attestation", attestation.jwt.as_str()),
+            ("OAuth-Client-Attestation-PoP", attestation.pop.as_str()),
+        ];
+        if let Some(proof) = dpop {
+            headers.push(("DPoP", proof));
+        }
+        self.https.request("POST", path, &headers, body.as_bytes())
+    }
+
     /// The server's latest DPoP nonce, if it gave one.
     pub fn dpop_nonce(&self) -> Option<String> {
         self.dpop_nonce.borrow().clone()

@@ -113,28 +113,11 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         effects: Effects,
         now: u64,
     ) -> Outcome<TokenResponse> {
-        // A demand for a fresh DPoP nonce or attestation challenge is part of the protocol, not
-        // a refusal of the grant: answered before anything is logged or consumed, so the retry
-        // can carry the same code and the same attestation PoP.
-        for verdict in [dpop.as_ref().err(), attestation.as_ref().err()]
-            .into_iter()
-            .flatten()
-        {
-            if matches!(
-                verdict.cause(),
-                Cause::DpopNonceRequired | Cause::AttestationChallengeRequired
-            ) {
-                return Err(verdict.clone());
-            }
-        }
+        let presented = presented_verdict(&dpop, &attestation)?;
         let access_token = random_token(self.secrets.as_ref(), 32);
         let secrets = Arc::clone(&self.secrets);
         let mut new_identifier =
             move |config: &str| format!("{config}.{}", random_token(secrets.as_ref(), 12));
-        let presented = match (&dpop, &attestation) {
-            (Err(e), _) | (_, Err(e)) => Err(e.clone()),
-            _ => Ok(()),
-        };
         let dpop_jkt = dpop.ok().flatten().map(|d| d.jkt);
         let dpop_bound = dpop_jkt.is_some();
         let refresh_token = self.new_refresh_token(matches!(code, Code::Authorization(_)));
@@ -427,4 +410,29 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         }
         Ok((session, hash, effects))
     }
+}
+
+/// What a token request's DPoP proof and wallet attestation decide. A demand for a fresh DPoP
+/// nonce or attestation challenge is part of the protocol, not a refusal of the grant: it is the
+/// `Err`, answered before anything is logged or consumed, so the retry can carry the same code
+/// or refresh token and the same attestation PoP. Otherwise the verdict the step logs.
+pub(super) fn presented_verdict<D, A>(
+    dpop: &Outcome<D>,
+    attestation: &Outcome<A>,
+) -> Outcome<Outcome<()>> {
+    let refusals = [dpop.as_ref().err(), attestation.as_ref().err()];
+    let demand = refusals.iter().flatten().find(|r| {
+        matches!(
+            r.cause(),
+            Cause::DpopNonceRequired | Cause::AttestationChallengeRequired
+        )
+    });
+    if let Some(demand) = demand {
+        return Err((*demand).clone());
+    }
+    Ok(refusals
+        .into_iter()
+        .flatten()
+        .next()
+        .map_or(Ok(()), |r| Err(r.clone())))
 }

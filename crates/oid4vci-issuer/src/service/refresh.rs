@@ -46,10 +46,7 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let proof = dpop.as_ref().ok().and_then(Option::as_ref);
         let attestation =
             self.check_client_attestation(&facts, client_id, proof, now, &mut effects);
-        let presented_credentials = match (&dpop, &attestation) {
-            (Err(e), _) | (_, Err(e)) => Err(e.clone()),
-            _ => Ok(()),
-        };
+        let presented_credentials = super::access::presented_verdict(&dpop, &attestation)?;
         let dpop_jkt = dpop.ok().flatten().map(|d| d.jkt);
         let dpop_bound = dpop_jkt.is_some();
         let access_token = random_token(self.secrets.as_ref(), 32);

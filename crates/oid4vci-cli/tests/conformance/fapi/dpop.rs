@@ -41,17 +41,7 @@ pub fn dpop_proof_nbf_exp(env: &Env, _: Variant) -> Outcome {
     claims["nbf"] = json!(now() - 5);
     claims["exp"] = json!(now() + 60);
     let proof = wallet.dpop.sign(&header, &claims);
-    let answer = env.https.request(
-        "POST",
-        "/token",
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("OAuth-Client-Attestation", &attestation.jwt),
-            ("OAuth-Client-Attestation-PoP", &attestation.pop),
-            ("DPoP", &proof),
-        ],
-        body.as_bytes(),
-    );
+    let answer = wallet.post_form_raw("/token", &body, &attestation, Some(&proof));
     token_granted(&answer).map(|_| ())
 }
 
@@ -106,17 +96,7 @@ pub fn token_fails_with_mismatched_dpop_jkt(env: &Env, _: Variant) -> Outcome {
             ("scope", scope),
             ("dpop_jkt", &thumbprint(&bound)),
         ]);
-        let a = wallet.attestation();
-        env.https.request(
-            "POST",
-            "/par",
-            &[
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("OAuth-Client-Attestation", &a.jwt),
-                ("OAuth-Client-Attestation-PoP", &a.pop),
-            ],
-            body.as_bytes(),
-        )
+        wallet.post_form_raw("/par", &body, &wallet.attestation(), None)
     };
     expect_eq(
         pushed.status,

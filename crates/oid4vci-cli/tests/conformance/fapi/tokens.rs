@@ -16,16 +16,7 @@ pub fn holder_of_key_required(env: &Env, _: Variant) -> Outcome {
         ("redirect_uri", REDIRECT),
         ("client_id", &wallet.client_id),
     ]);
-    let answer = env.https.request(
-        "POST",
-        "/token",
-        &[
-            ("Content-Type", "application/x-www-form-urlencoded"),
-            ("OAuth-Client-Attestation", &a.jwt),
-            ("OAuth-Client-Attestation-PoP", &a.pop),
-        ],
-        body.as_bytes(),
-    );
+    let answer = wallet.post_form_raw("/token", &body, &a, None);
     expect_oauth_error(
         &answer,
         &[400, 401],

@@ -3,12 +3,15 @@
 use crate::reply::{body_error, json_error, require_content_type, MAX_BODY_BYTES};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use oid4vci_issuer::{CredentialMinter, Issuer, IssuerError, OfferSpec, SessionStore, StoreError};
+use oid4vci_issuer::{
+    CredentialMinter, GrantKind, Issuer, IssuerError, OfferSpec, SessionListing, SessionQuery,
+    SessionState, SessionStore, StoreError,
+};
 use oid4vci_types::{CredentialOffer, ErrorCode, ErrorResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -82,13 +85,61 @@ pub struct RevokeBody {
     pub reason: Option<String>,
 }
 
-/// The operator router: `POST /admin/offers`, `GET /admin/sessions/{id}` (with the status of
+/// `GET /admin/sessions` query: filters of the session list. Unknown members are refused.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListSessionsQuery {
+    /// Only sessions in this state (`offered`, `token_issued`, …).
+    pub state: Option<SessionState>,
+    /// Only sessions with this credential configuration.
+    pub configuration: Option<String>,
+    /// Only sessions with this grant (`pre_authorized_code` or `authorization_code`).
+    pub grant: Option<GrantKind>,
+    /// At most this many (default 50, at most 500).
+    pub limit: Option<usize>,
+}
+
+impl ListSessionsQuery {
+    /// Reads a query string (`state=offered&limit=10`); an empty one lists everything.
+    pub fn parse(query: Option<&str>) -> Result<Self, ErrorResponse> {
+        let query = query.unwrap_or_default();
+        if query.len() > 2048 {
+            return Err(ErrorResponse::new(ErrorCode::InvalidRequest)
+                .with_description("the query string is longer than 2048 bytes"));
+        }
+        serde_urlencoded::from_str::<Self>(query).map_err(|e| {
+            ErrorResponse::new(ErrorCode::InvalidRequest)
+                .with_description(format!("invalid session list query: {e}"))
+        })
+    }
+
+    /// The store query these filters make.
+    pub fn to_query(&self) -> SessionQuery {
+        SessionQuery {
+            state: self.state,
+            configuration_id: self.configuration.clone().filter(|c| !c.is_empty()),
+            grant: self.grant,
+            limit: self.limit.unwrap_or(SessionQuery::default().limit),
+        }
+    }
+}
+
+/// `GET /admin/sessions` reply.
+#[derive(Clone, Debug, Serialize)]
+pub struct ListSessionsReply {
+    /// The sessions, newest first.
+    pub sessions: Vec<SessionListing>,
+}
+
+/// The operator router: `GET /admin/sessions` (the newest sessions, filtered by state,
+/// configuration and grant), `POST /admin/offers`, `GET /admin/sessions/{id}` (with the status of
 /// each issued credential when status lists are on), `POST /admin/sessions/{id}/claims`,
 /// `POST /admin/sessions/{id}/revoke` (every credential of the session) and
 /// `POST /admin/sessions/{id}/credentials/{list}/{idx}/revoke` (one credential).
 pub fn admin_router<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, M>>) -> Router {
     Router::new()
         .route("/admin/offers", post(create_offer::<S, M>))
+        .route("/admin/sessions", get(list_sessions::<S, M>))
         .route("/admin/sessions/{id}", get(inspect::<S, M>))
         .route("/admin/sessions/{id}/claims", post(submit_claims::<S, M>))
         .route("/admin/sessions/{id}/revoke", post(revoke_session::<S, M>))
@@ -100,7 +151,39 @@ pub fn admin_router<S: SessionStore, M: CredentialMinter>(issuer: Arc<Issuer<S, 
         .with_state(issuer)
 }
 
-fn admin_error(e: &IssuerError) -> Response {
+/// The session list of `query`, or the error reply: 400 for a bad query, 501 when the store
+/// cannot list sessions.
+pub(crate) async fn sessions_or_error<S: SessionStore, M: CredentialMinter>(
+    issuer: &Issuer<S, M>,
+    query: &ListSessionsQuery,
+) -> Result<Vec<SessionListing>, Response> {
+    match issuer.sessions(&query.to_query()).await {
+        Ok(Some(sessions)) => Ok(sessions),
+        Ok(None) => Err(json_error(
+            StatusCode::NOT_IMPLEMENTED,
+            &ErrorResponse::new(ErrorCode::ServerError)
+                .with_description("this issuer's session store cannot list sessions"),
+            None,
+        )),
+        Err(e) => Err(admin_error(&e)),
+    }
+}
+
+async fn list_sessions<S: SessionStore, M: CredentialMinter>(
+    State(issuer): State<Arc<Issuer<S, M>>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = match ListSessionsQuery::parse(query.as_deref()) {
+        Ok(q) => q,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, &e, None),
+    };
+    match sessions_or_error(&issuer, &query).await {
+        Ok(sessions) => Json(ListSessionsReply { sessions }).into_response(),
+        Err(r) => r,
+    }
+}
+
+pub(crate) fn admin_error(e: &IssuerError) -> Response {
     if let IssuerError::Store(StoreError::Unavailable(_)) = e {
         // Nothing was written; the operator may retry.
         let body = ErrorResponse::new(ErrorCode::ServerError)

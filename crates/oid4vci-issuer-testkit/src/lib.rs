@@ -33,6 +33,7 @@ pub mod authorization_flows;
 mod authorization_server;
 mod commit_contract;
 pub mod flows;
+mod listing_contract;
 pub mod model;
 mod scenario;
 pub mod status_flows;
@@ -43,6 +44,7 @@ mod wallet_provider;
 
 pub use authorization_server::TestAuthorizationServer;
 pub use commit_contract::run_commit_contract;
+pub use listing_contract::run_listing_contract;
 pub use status_store::run_status_store_contract;
 pub use store_contract::{
     count_successes, run_store_contract, sample_authorization_session, sample_session,

@@ -1,7 +1,8 @@
 //! The [`SessionStore`] contract: insert-once, lookups by every secret kind, compare-and-swap
 //! updates with exactly one winner among 50 concurrent writers, re-indexing on update,
 //! single-use nonces under 50 concurrent consumers, a `request_uri` and an authorization code
-//! each redeemed once under 50 concurrent redeemers, and sweeping of expired sessions.
+//! each redeemed once under 50 concurrent redeemers, sweeping of expired sessions, counting
+//! by state and the operator's session list.
 
 use oid4vci_issuer::SecretHash;
 use oid4vci_issuer::{
@@ -81,6 +82,7 @@ where
     request_uris_and_codes_are_redeemed_once(Arc::new(make_store()));
     expired_sessions_are_swept(make_store());
     sessions_are_counted_by_state(make_store());
+    crate::listing_contract::sessions_are_listed_newest_first(make_store(), false);
 }
 
 fn sessions_are_counted_by_state<S: SessionStore>(store: S) {

@@ -140,6 +140,7 @@ pub use signing::{
 };
 pub use status_list::{StatusListConfig, StatusReference};
 pub use store::{
-    Commit, MemoryStore, SessionStore, SessionWrite, StatusEntry, StatusListStore, StoreError,
+    Commit, GrantKind, MemoryStore, SessionQuery, SessionStore, SessionWrite, StatusEntry,
+    StatusListStore, StoreError, MAX_LISTED_SESSIONS,
 };
-pub use summary::{CredentialStatus, GrantsSummary, SessionSummary};
+pub use summary::{CredentialStatus, GrantsSummary, SessionListing, SessionSummary};

@@ -35,6 +35,38 @@ pub enum SessionState {
     Revoked,
 }
 
+impl SessionState {
+    /// The snake_case name, as the session's serde form and the event log spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Offered => "offered",
+            SessionState::TokenIssued => "token_issued",
+            SessionState::Deferred => "deferred",
+            SessionState::Issued => "issued",
+            SessionState::Notified => "notified",
+            SessionState::Locked => "locked",
+            SessionState::AuthorizationRequested => "authorization_requested",
+            SessionState::Authorized => "authorized",
+            SessionState::AuthorizationDenied => "authorization_denied",
+            SessionState::Revoked => "revoked",
+        }
+    }
+
+    /// Every state, in the order of the type.
+    pub const ALL: [SessionState; 10] = [
+        SessionState::Offered,
+        SessionState::TokenIssued,
+        SessionState::Deferred,
+        SessionState::Issued,
+        SessionState::Notified,
+        SessionState::Locked,
+        SessionState::AuthorizationRequested,
+        SessionState::Authorized,
+        SessionState::AuthorizationDenied,
+        SessionState::Revoked,
+    ];
+}
+
 /// Kinds of secret a session can be found by. Stores index each as a separate lookup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -413,6 +445,13 @@ mod tests {
     use crate::event::{EventKind, MAX_EVENTS};
     use crate::test_support::sample_session;
     use serde_json::json;
+
+    #[test]
+    fn state_names_are_the_serde_names() {
+        for state in super::SessionState::ALL {
+            assert_eq!(json!(state), json!(state.as_str()));
+        }
+    }
 
     #[test]
     fn a_full_log_keeps_its_first_event_and_counts_what_it_dropped() {

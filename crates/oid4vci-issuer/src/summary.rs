@@ -6,6 +6,35 @@ use crate::session::{Session, SessionFlags, SessionState};
 use crate::status_list::StatusReference;
 use serde::{Deserialize, Serialize};
 
+fn grants(session: &Session) -> GrantsSummary {
+    GrantsSummary {
+        pre_authorized_code: session.pre_authorized.is_some(),
+        tx_code_required: session
+            .pre_authorized
+            .as_ref()
+            .is_some_and(|p| p.tx_code.is_some()),
+        authorization_code: session.issuer_state.is_some(),
+    }
+}
+
+/// A line of the operator's session list.
+pub(crate) fn listing(session: &Session) -> SessionListing {
+    SessionListing {
+        session_id: session.id.clone(),
+        state: session.state,
+        credential_configuration_ids: session.configuration_ids.clone(),
+        grants: grants(session),
+        wallet_initiated: session.issuer_state.is_none()
+            && session.pre_authorized.is_none()
+            && session.authorization.is_some(),
+        subject_id: session.subject_id.clone(),
+        created_at: session.created_at,
+        expires_at: session.expires_at,
+        event_count: session.events.len() as u64 + session.events_dropped,
+        last_event: session.events.last().cloned(),
+    }
+}
+
 /// The operator's view of a session: everything but secrets.
 pub(crate) fn summary(session: &Session) -> SessionSummary {
     SessionSummary {
@@ -13,14 +42,7 @@ pub(crate) fn summary(session: &Session) -> SessionSummary {
         state: session.state,
         credential_issuer: session.credential_issuer.clone(),
         credential_configuration_ids: session.configuration_ids.clone(),
-        grants: GrantsSummary {
-            pre_authorized_code: session.pre_authorized.is_some(),
-            tx_code_required: session
-                .pre_authorized
-                .as_ref()
-                .is_some_and(|p| p.tx_code.is_some()),
-            authorization_code: session.issuer_state.is_some(),
-        },
+        grants: grants(session),
         claims_present: session.claims.keys().cloned().collect(),
         subject_id: session.subject_id.clone(),
         flags: session.flags.clone(),
@@ -43,6 +65,32 @@ pub struct GrantsSummary {
     pub tx_code_required: bool,
     /// The authorization code grant is offered.
     pub authorization_code: bool,
+}
+
+/// A session as [`Issuer::sessions`](crate::Issuer::sessions) lists it: where it stands and
+/// its last event, without secrets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionListing {
+    /// The session id.
+    pub session_id: String,
+    /// Where it stands.
+    pub state: SessionState,
+    /// Offered (or requested) configurations.
+    pub credential_configuration_ids: Vec<String>,
+    /// Offered grants.
+    pub grants: GrantsSummary,
+    /// Started by a wallet's pushed authorization request, without an offer.
+    pub wallet_initiated: bool,
+    /// The subject.
+    pub subject_id: Option<String>,
+    /// Creation time.
+    pub created_at: UnixTime,
+    /// Session expiry.
+    pub expires_at: UnixTime,
+    /// Events logged so far (including those dropped from the front of the log).
+    pub event_count: u64,
+    /// The newest event.
+    pub last_event: Option<Event>,
 }
 
 /// What [`Issuer::inspect`](crate::Issuer::inspect) returns: a session without its secrets.

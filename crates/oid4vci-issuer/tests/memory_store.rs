@@ -1,11 +1,18 @@
 //! The store contract and every issuance scenario on [`MemoryStore`].
 
 use oid4vci_issuer::MemoryStore;
-use oid4vci_issuer_testkit::{flows, run_commit_contract, run_store_contract};
+use oid4vci_issuer_testkit::{
+    flows, run_commit_contract, run_listing_contract, run_store_contract,
+};
 
 #[test]
 fn memory_store_keeps_the_store_contract() {
     run_store_contract(MemoryStore::new);
+}
+
+#[test]
+fn memory_store_lists_sessions() {
+    run_listing_contract(MemoryStore::new);
 }
 
 #[test]

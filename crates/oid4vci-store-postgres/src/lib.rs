@@ -79,7 +79,8 @@ pub use schema::SCHEMA_VERSION;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use error::{pg_error, pool_error, sqlstate};
 use oid4vci_issuer::{
-    Commit, LookupKind, SecretHash, Session, SessionStore, SessionWrite, StoreError, UnixTime,
+    Commit, LookupKind, SecretHash, Session, SessionQuery, SessionStore, SessionWrite, StoreError,
+    UnixTime,
 };
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -270,6 +271,20 @@ fn encode(session: &Session) -> Result<String, StoreError> {
         ))
     })
 }
+
+/// The operator's session list: the filters of `SessionQuery::matches` in SQL over the stored
+/// session JSON, newest first. It scans the sessions table (an operator's page, not a wallet's
+/// hot path).
+const LIST_SESSIONS: &str = "SELECT id, version, data FROM \
+     (SELECT id, version, data, data::jsonb AS j FROM oid4vci_sessions) s \
+     WHERE ($1::text IS NULL OR j->>'state' = $1) \
+       AND ($2::text IS NULL OR (j->'configuration_ids') ? $2) \
+       AND ($3::text IS NULL \
+            OR ($3 = 'pre_authorized_code' AND j->>'pre_authorized' IS NOT NULL) \
+            OR ($3 = 'authorization_code' \
+                AND (j->>'issuer_state' IS NOT NULL OR j->>'authorization' IS NOT NULL))) \
+     ORDER BY (j->>'created_at')::bigint DESC, id \
+     LIMIT $4";
 
 /// Decodes a stored row; the `version` column is authoritative for the session's version.
 fn decode(id_hint: &str, version: i64, data: &str) -> Result<Session, StoreError> {
@@ -669,6 +684,33 @@ impl SessionStore for PostgresStore {
                 counts.insert(state, u64::try_from(n).unwrap_or(0));
             }
             Ok(Some(counts))
+        })
+        .await
+    }
+
+    async fn list(&self, query: &SessionQuery) -> Result<Option<Vec<Session>>, StoreError> {
+        let state = query.state.map(|s| s.as_str().to_owned());
+        let configuration = query.configuration_id.clone();
+        let grant = query.grant.map(|g| g.as_str().to_owned());
+        let limit = i64::try_from(query.limit()).unwrap_or(i64::MAX);
+        self.run(|pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let stmt = client
+                .prepare_cached(LIST_SESSIONS)
+                .await
+                .map_err(pg_error("preparing the session list"))?;
+            let rows = client
+                .query(&stmt, &[&state, &configuration, &grant, &limit])
+                .await
+                .map_err(pg_error("listing sessions"))?;
+            let mut sessions = Vec::with_capacity(rows.len());
+            for r in rows {
+                let id: &str = r.try_get(0).map_err(pg_error("reading an id"))?;
+                let version: i64 = r.try_get(1).map_err(pg_error("reading the version"))?;
+                let data: &str = r.try_get(2).map_err(pg_error("reading the session"))?;
+                sessions.push(decode(id, version, data)?);
+            }
+            Ok(Some(sessions))
         })
         .await
     }

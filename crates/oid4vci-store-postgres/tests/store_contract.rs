@@ -5,7 +5,8 @@ mod common;
 use common::{block, connect, fresh_store, server};
 use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
 use oid4vci_issuer_testkit::{
-    count_successes, flows, run_commit_contract, run_store_contract, sample_session,
+    count_successes, flows, run_commit_contract, run_listing_contract, run_store_contract,
+    sample_session,
 };
 
 #[test]
@@ -14,6 +15,14 @@ fn postgres_store_keeps_the_store_contract() {
         return;
     };
     run_store_contract(|| fresh_store(pg));
+}
+
+#[test]
+fn postgres_store_lists_sessions() {
+    let Some(pg) = server("postgres_store_lists_sessions") else {
+        return;
+    };
+    run_listing_contract(|| fresh_store(pg));
 }
 
 #[test]

@@ -96,6 +96,7 @@
 
 mod checkpoint;
 mod entries;
+mod listing;
 mod options;
 mod schema;
 mod status;
@@ -105,7 +106,8 @@ pub use options::{SqliteOptions, Synchronous};
 pub use schema::SCHEMA_VERSION;
 
 use oid4vci_issuer::{
-    Commit, LookupKind, SecretHash, Session, SessionStore, SessionWrite, StoreError, UnixTime,
+    Commit, LookupKind, SecretHash, Session, SessionQuery, SessionStore, SessionWrite, StoreError,
+    UnixTime,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use schema::sql_error;
@@ -707,5 +709,13 @@ impl SessionStore for SqliteStore {
             })
             .await?;
         Ok(Some(counts))
+    }
+
+    async fn list(&self, query: &SessionQuery) -> Result<Option<Vec<Session>>, StoreError> {
+        let query = query.clone();
+        let sessions = self
+            .read(move |conn| listing::list_on(conn, &query))
+            .await?;
+        Ok(Some(sessions))
     }
 }

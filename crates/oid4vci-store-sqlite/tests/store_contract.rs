@@ -3,7 +3,7 @@
 
 use oid4vci_issuer::{LookupKind, SecretHash, SessionStore, StoreError};
 use oid4vci_issuer_testkit::{
-    count_successes, run_commit_contract, run_store_contract, sample_session,
+    count_successes, run_commit_contract, run_listing_contract, run_store_contract, sample_session,
 };
 use oid4vci_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +16,11 @@ fn block<F: std::future::Future>(f: F) -> F::Output {
 #[test]
 fn in_memory_store_keeps_the_store_contract() {
     run_store_contract(|| SqliteStore::open_in_memory().expect("open in memory"));
+}
+
+#[test]
+fn in_memory_store_lists_sessions() {
+    run_listing_contract(|| SqliteStore::open_in_memory().expect("open in memory"));
 }
 
 #[test]

@@ -23,10 +23,7 @@ const STATES: [SessionState; 10] = [
 ];
 
 fn state_name(state: SessionState) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    state.as_str().to_owned()
 }
 
 fn parse_state(name: &str) -> Option<SessionState> {

@@ -224,6 +224,16 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         })
     }
 
+    /// The sessions `query` selects, newest first, as the operator's list shows them; `None`
+    /// when the store cannot list sessions.
+    pub async fn sessions(
+        &self,
+        query: &crate::SessionQuery,
+    ) -> Result<Option<Vec<crate::SessionListing>>, IssuerError> {
+        let sessions = self.store.list(query).await?;
+        Ok(sessions.map(|all| all.iter().map(crate::summary::listing).collect()))
+    }
+
     /// The session's summary and event log.
     pub async fn inspect(&self, session_id: &str) -> Result<SessionSummary, IssuerError> {
         let mut summary = self

@@ -1,7 +1,7 @@
 //! [`MemoryStore`]: a [`SessionStore`] in process memory, for tests and single-process services.
 
 use super::status::{StatusEntry, StatusListStore};
-use super::{Commit, SessionStore, SessionWrite, StoreError};
+use super::{Commit, SessionQuery, SessionStore, SessionWrite, StoreError};
 use crate::clock::UnixTime;
 use crate::secrets::SecretHash;
 use crate::session::{LookupKind, Session};
@@ -199,13 +199,15 @@ impl SessionStore for MemoryStore {
     ) -> Result<Option<std::collections::BTreeMap<String, u64>>, StoreError> {
         let mut counts = std::collections::BTreeMap::new();
         for session in self.lock()?.sessions.values() {
-            let state = serde_json::to_value(session.state())
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "unknown".into());
-            *counts.entry(state).or_insert(0) += 1;
+            *counts
+                .entry(session.state().as_str().to_owned())
+                .or_insert(0) += 1;
         }
         Ok(Some(counts))
+    }
+
+    async fn list(&self, query: &SessionQuery) -> Result<Option<Vec<Session>>, StoreError> {
+        Ok(Some(query.select(self.lock()?.sessions.values())))
     }
 
     async fn sweep_expired(&self, now: UnixTime) -> Result<u64, StoreError> {

@@ -3,9 +3,11 @@
 //! and a nonce is consumed once.
 
 mod memory;
+mod query;
 pub(crate) mod status;
 
 pub use memory::MemoryStore;
+pub use query::{GrantKind, SessionQuery, MAX_LISTED_SESSIONS};
 pub use status::{StatusEntry, StatusListStore};
 
 use crate::clock::UnixTime;
@@ -150,6 +152,17 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
     ) -> impl Future<Output = Result<Option<std::collections::BTreeMap<String, u64>>, StoreError>> + Send
     {
+        async { Ok(None) }
+    }
+
+    /// The sessions `query` selects, newest first (see [`SessionQuery::matches`] and
+    /// [`SessionQuery::limit`]), for the operator's session list; `None` when the store cannot
+    /// list. It may scan every session. The default cannot list.
+    fn list(
+        &self,
+        query: &SessionQuery,
+    ) -> impl Future<Output = Result<Option<Vec<Session>>, StoreError>> + Send {
+        let _ = query;
         async { Ok(None) }
     }
 }

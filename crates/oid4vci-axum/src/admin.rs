@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use oid4vci_issuer::{
-    CredentialMinter, GrantKind, Issuer, IssuerError, OfferSpec, SessionListing, SessionQuery,
-    SessionState, SessionStore, StoreError,
+    CredentialMinter, GrantKind, Issuer, IssuerError, OfferCreated, OfferSpec, SessionListing,
+    SessionQuery, SessionState, SessionStore, StoreError,
 };
 use oid4vci_types::{CredentialOffer, ErrorCode, ErrorResponse};
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ pub struct CreateOfferBody {
 
 impl CreateOfferBody {
     /// Reads the body: members of [`OfferSpec`] and `by_reference`, nothing else.
-    fn from_json(body: &[u8]) -> Result<Self, ErrorResponse> {
+    pub(crate) fn from_json(body: &[u8]) -> Result<Self, ErrorResponse> {
         let value: Value = oid4vci_types::parse::parse_json(body, ErrorCode::InvalidRequest)
             .map_err(|e| e.to_error_response())?;
         let parsed: CreateOfferBody = serde_json::from_value(value.clone()).map_err(|e| {
@@ -63,6 +63,20 @@ pub struct CreateOfferReply {
     /// The transaction code to give the user, when one was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tx_code: Option<String>,
+}
+
+/// The reply to a created offer, its URI by reference or by value as asked.
+pub(crate) fn offer_reply(created: OfferCreated, by_reference: bool) -> CreateOfferReply {
+    CreateOfferReply {
+        session_id: created.session_id,
+        credential_offer_uri: if by_reference {
+            created.credential_offer_uri
+        } else {
+            created.credential_offer_by_value_uri
+        },
+        credential_offer: created.credential_offer,
+        tx_code: created.tx_code,
+    }
 }
 
 /// `POST /admin/sessions/{id}/claims` body.
@@ -237,19 +251,11 @@ async fn create_offer<S: SessionStore, M: CredentialMinter>(
         Err(e) => return json_error(StatusCode::BAD_REQUEST, &e, None),
     };
     match issuer.create_offer(body.offer).await {
-        Ok(created) => {
-            let reply = CreateOfferReply {
-                session_id: created.session_id,
-                credential_offer_uri: if body.by_reference {
-                    created.credential_offer_uri
-                } else {
-                    created.credential_offer_by_value_uri
-                },
-                credential_offer: created.credential_offer,
-                tx_code: created.tx_code,
-            };
-            (StatusCode::CREATED, Json(reply)).into_response()
-        }
+        Ok(created) => (
+            StatusCode::CREATED,
+            Json(offer_reply(created, body.by_reference)),
+        )
+            .into_response(),
         Err(e) => admin_error(&e),
     }
 }

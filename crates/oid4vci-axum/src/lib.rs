@@ -51,6 +51,8 @@
 mod accept;
 mod admin;
 mod authorize;
+#[cfg(feature = "console")]
+pub mod console;
 mod facts;
 mod login_page;
 pub mod metrics;
@@ -61,7 +63,12 @@ mod request_metrics;
 mod status_list;
 mod wallet;
 
-pub use admin::{admin_router, CreateOfferBody, CreateOfferReply, RevokeBody, SubmitClaimsBody};
+pub use admin::{
+    admin_router, CreateOfferBody, CreateOfferReply, ListSessionsQuery, ListSessionsReply,
+    RevokeBody, SubmitClaimsBody,
+};
+#[cfg(feature = "console")]
+pub use console::{console_router, ConsoleConfig, ConsoleFeed, WalletDebugLog};
 pub use facts::{client_address_from_header, ClientAddress};
 pub use metrics::IssuerMetrics;
 pub use openapi::{openapi, openapi_router};

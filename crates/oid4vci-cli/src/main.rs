@@ -23,6 +23,7 @@ mod serve_authorization;
 mod serve_certs;
 mod serve_cmd;
 mod serve_config;
+mod serve_console;
 mod serve_encryption;
 mod serve_keys;
 mod serve_limits;

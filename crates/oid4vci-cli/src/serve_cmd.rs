@@ -75,6 +75,11 @@ pub struct ServeArgs {
     /// Bearer token protecting /admin (generated when absent).
     #[arg(long)]
     admin_token: Option<String>,
+    /// Wallet debugging mode: the console's "Refused requests" page shows every refused wallet
+    /// request (what arrived, secrets redacted, and why), even when it cannot be tied to a
+    /// session (an unknown token, a malformed body).
+    #[arg(long)]
+    wallet_debug: bool,
     /// Serve HTTPS with a freshly generated self-signed certificate for 127.0.0.1 and localhost.
     #[arg(long)]
     tls_self_signed: bool,
@@ -346,6 +351,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => None,
     };
     let status_lists = StatusListConfig::new(&issuer_url, metadata_signer.clone());
+    let console_feed = Arc::new(oid4vci_axum::ConsoleFeed::new());
     let mut built = Issuer::new(config, store, minter)
         .with_status_lists(status_lists)
         .map_err(|e| e.to_string())?
@@ -355,6 +361,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .with_event_observer(Arc::new(crate::serve_ops::Observers(vec![
             Arc::new(LogEvents),
             metrics.clone(),
+            console_feed.clone(),
         ])))
         .with_authorization_server(policy, Arc::new(demo_user.user.clone()));
     if let Some(check) = proofs {
@@ -392,7 +399,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 }),
             ),
     );
-    let mut app = oid4vci_axum::router(issuer.clone(), Some(jwks))
+    let wallet_debug = args
+        .wallet_debug
+        .then(|| Arc::new(oid4vci_axum::WalletDebugLog::new()));
+    let console = crate::serve_console::router(
+        issuer.clone(),
+        &admin_token,
+        args.tls_self_signed,
+        console_feed,
+        wallet_debug.clone(),
+    );
+    let mut app = crate::serve_console::wallet_router(issuer.clone(), jwks, wallet_debug)
+        .merge(console)
         .merge(admin)
         .merge(oid4vci_axum::probes_router(readiness.clone()))
         .merge(crl_route(&crate::serve_certs::crl_path(&keys_file)))
@@ -435,6 +453,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("credential issuer: {issuer_url}");
     println!("sessions:          {}", store_choice.describe());
     println!("admin token:       {admin_token}");
+    println!(
+        "console:           {issuer_url}/console (sign in with the admin token{})",
+        if args.wallet_debug {
+            "; wallet debugging mode: /console/refused"
+        } else {
+            ""
+        }
+    );
     if let Some(lists) = issuer.status_list_config() {
         println!(
             "status lists:      {} (revoke: POST /admin/sessions/{{id}}/revoke)",

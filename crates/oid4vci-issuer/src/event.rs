@@ -30,7 +30,8 @@ pub enum EventKind {
     CredentialDeferred,
     /// A credential request was refused before proof checking (details: error code).
     CredentialRejected,
-    /// A key proof was refused (details: error code, diagnostic).
+    /// A key proof was refused (details: error code, the whole diagnostic, and the failing
+    /// proof's decoded header and claims with its nonce redacted).
     ProofRejected,
     /// The operator submitted claims for deferred issuance.
     ClaimsSubmitted,

@@ -87,6 +87,7 @@ mod minter;
 mod nonce;
 mod presented;
 mod proof_check;
+mod proof_evidence;
 mod refusal;
 mod secrets;
 mod service;
@@ -120,6 +121,7 @@ pub use presented::{AccessToken, HttpFacts, Presented, TokenScheme};
 pub use proof_check::{
     refusal_from, CheckedProofs, ProofCapabilities, ProofCheck, ProofCheckInput, StandardProofCheck,
 };
+pub use proof_evidence::{describe_jwt, REDACTED};
 pub use refusal::{Cause, ProofFailure, Refusal};
 pub use secrets::{random_token, OsSecretSource, SecretHash, SecretSource};
 pub use service::{

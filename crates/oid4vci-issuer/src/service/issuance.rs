@@ -72,9 +72,10 @@ impl<S: SessionStore, M: CredentialMinter> Issuer<S, M> {
         let checked = match self.check_proofs(&session, &request, configuration, now) {
             Ok(c) => c,
             Err(error) => {
+                let evidence = crate::proof_evidence::proof_evidence(&request, &error);
                 let (kind, error) = self.proof_refusal(error, now);
                 return Err(self
-                    .refuse(&session, kind, error, json!({}), &effects, now)
+                    .refuse(&session, kind, error, evidence, &effects, now)
                     .await);
             }
         };

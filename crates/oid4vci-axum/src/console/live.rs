@@ -1,0 +1,164 @@
+//! Live updates: Server-Sent Events that carry a page's live part, re-rendered whenever the
+//! issuer stores an event ([`ConsoleFeed`]) and at least every two seconds (for changes made
+//! by other instances sharing the store). An update is sent only when the part changed; the
+//! stream ends when the sign-in does.
+
+use super::{handlers, pages, session_page, Console};
+use crate::admin::ListSessionsQuery;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream;
+use oid4vci_issuer::{CredentialMinter, Event, EventObserver, SessionStore};
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How often a live page looks again without being told.
+const POLL: Duration = Duration::from_secs(2);
+
+/// Tells live console pages that something changed: register it as (one of) the issuer's
+/// event observers (`Issuer::with_event_observer`) and give it to
+/// [`ConsoleConfig::new`](super::ConsoleConfig::new).
+#[derive(Debug)]
+pub struct ConsoleFeed {
+    changes: watch::Sender<u64>,
+}
+
+impl Default for ConsoleFeed {
+    fn default() -> Self {
+        ConsoleFeed {
+            changes: watch::Sender::new(0),
+        }
+    }
+}
+
+impl ConsoleFeed {
+    /// A feed no page listens to yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Wakes every live page.
+    pub fn notify(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}
+
+impl EventObserver for ConsoleFeed {
+    fn observe(&self, _session_id: &str, _event: &Event) {
+        self.notify();
+    }
+}
+
+/// An event stream of `render`'s output: first at once, then whenever it changes; `render`
+/// returning `None` ends it.
+fn live<F, Fut>(changes: watch::Receiver<u64>, render: F) -> Response
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Option<String>> + Send,
+{
+    let start = (changes, render, None::<String>, true);
+    let updates = stream::unfold(start, |(mut changes, mut render, last, first)| async move {
+        if !first {
+            wait(&mut changes).await;
+        }
+        loop {
+            let html = render().await?;
+            if last.as_deref() != Some(html.as_str()) {
+                let event = SseEvent::default().event("update").data(&html);
+                return Some((
+                    Ok::<_, Infallible>(event),
+                    (changes, render, Some(html), false),
+                ));
+            }
+            wait(&mut changes).await;
+        }
+    });
+    Sse::new(updates)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Resolves at the next change or after [`POLL`], whichever comes first.
+async fn wait(changes: &mut watch::Receiver<u64>) {
+    match tokio::time::timeout(POLL, changes.changed()).await {
+        Ok(Ok(())) | Err(_) => {}
+        // The feed is gone: poll.
+        Ok(Err(_)) => tokio::time::sleep(POLL).await,
+    }
+}
+
+/// `GET /console/live/sessions?…`: the rows of the session list.
+pub(crate) async fn sessions<S: SessionStore, M: CredentialMinter>(
+    State(console): State<Arc<Console<S, M>>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if console.sign_ins.current(&headers).is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(query) = ListSessionsQuery::parse(query.as_deref()) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let changes = console.config.feed.subscribe();
+    live(changes, move || {
+        let (console, headers, query) = (console.clone(), headers.clone(), query.clone());
+        async move {
+            console.sign_ins.current(&headers)?;
+            let rows = handlers::session_rows(&console, &query).await;
+            Some(rows.into_string())
+        }
+    })
+}
+
+/// `GET /console/live/sessions/{id}`: the live part of a session page.
+pub(crate) async fn session<S: SessionStore, M: CredentialMinter>(
+    State(console): State<Arc<Console<S, M>>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if console.sign_ins.current(&headers).is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let changes = console.config.feed.subscribe();
+    live(changes, move || {
+        let (console, headers, id) = (console.clone(), headers.clone(), id.clone());
+        async move {
+            let signed_in = console.sign_ins.current(&headers)?;
+            let live = match console.issuer.inspect(&id).await {
+                Ok(summary) => session_page::live_part(&summary, &signed_in),
+                Err(e) => pages::gone(&e.to_string()),
+            };
+            Some(live.into_string())
+        }
+    })
+}
+
+/// `GET /console/live/refused`: the rows of the refused wallet requests.
+pub(crate) async fn refused<S: SessionStore, M: CredentialMinter>(
+    State(console): State<Arc<Console<S, M>>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(log) = console.config.wallet_debug.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if console.sign_ins.current(&headers).is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let changes = log.subscribe();
+    live(changes, move || {
+        let (console, headers, log) = (console.clone(), headers.clone(), log.clone());
+        async move {
+            console.sign_ins.current(&headers)?;
+            Some(pages::refused_rows(&log.entries()).into_string())
+        }
+    })
+}

@@ -101,6 +101,13 @@ impl<S: SessionStore> SessionStore for Metered<S> {
         self.timed("count_by_state", self.inner.count_by_state())
             .await
     }
+
+    async fn list(
+        &self,
+        query: &oid4vci_issuer::SessionQuery,
+    ) -> Result<Option<Vec<Session>>, StoreError> {
+        self.timed("list", self.inner.list(query)).await
+    }
 }
 
 impl<S: StatusListStore> StatusListStore for Metered<S> {

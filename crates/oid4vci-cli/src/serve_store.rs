@@ -177,6 +177,16 @@ impl SessionStore for ServeStore {
             ServeStore::Postgres(s) => s.count_by_state().await,
         }
     }
+
+    async fn list(
+        &self,
+        query: &oid4vci_issuer::SessionQuery,
+    ) -> Result<Option<Vec<Session>>, StoreError> {
+        match self {
+            ServeStore::Sqlite(s) => s.list(query).await,
+            ServeStore::Postgres(s) => s.list(query).await,
+        }
+    }
 }
 
 impl StatusListStore for ServeStore {

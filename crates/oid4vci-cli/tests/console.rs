@@ -1,0 +1,186 @@
+//! Browser test of the operator console (`/console` of `oid4vci serve`, HTTPS, wallet
+//! debugging mode on) in headless Debian Chromium: `browser/console.mjs` signs in, makes an
+//! offer in the console that the npm wallet (`interop/wallet.mjs`) redeems, watches a refused
+//! proof arrive live on a session page with the diagnostic code the wallet got, revokes a
+//! credential with its button (a relying party's status check, `interop/status-list.mjs`,
+//! reads 0 before and 1 after), sees an unknown token on the refused-requests page without
+//! the token, and a new session appear live in the list. Screenshots of each page go to
+//! `target/test-artifacts/console-*.png` (under `CARGO_TARGET_DIR` when set); the README shows
+//! them. When Chromium cannot be had, the test prints `SKIPPED: <name>: <reason>`.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const ADMIN_TOKEN: &str = "console-admin-token";
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The server process and its directory, cleaned up when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    cert: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = self.dir.path();
+    }
+}
+
+fn start_server() -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cert = dir.path().join("cert.pem");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--tls-self-signed",
+            "--wallet-debug",
+        ])
+        .args(["--admin-token", ADMIN_TOKEN])
+        .arg("--tls-cert-out")
+        .arg(&cert)
+        .arg("--db")
+        .arg(dir.path().join("issuer.db"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start oid4vci serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut url = String::new();
+    let mut console_line = false;
+    while url.is_empty() {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server prints `listening on <url>` within 60 s");
+        console_line |= line.starts_with("console:") && line.contains("/console");
+        if let Some(u) = line.strip_prefix("listening on ") {
+            url = u.trim().to_owned();
+        }
+    }
+    assert!(console_line, "the banner names the console");
+    Server {
+        child,
+        url,
+        cert,
+        dir,
+    }
+}
+
+fn install(script: &str) -> Option<String> {
+    let out = Command::new("bash")
+        .arg(repo_root().join(script))
+        .output()
+        .unwrap_or_else(|e| panic!("run {script} (needs bash): {e}"));
+    if out.status.code() == Some(2) {
+        let reason = String::from_utf8_lossy(&out.stderr);
+        return Some(reason.trim().lines().last().unwrap_or(script).to_owned());
+    }
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    None
+}
+
+#[test]
+fn the_console_shows_a_wallet_flow_live_and_revokes_from_the_page() {
+    let name = "the_console_shows_a_wallet_flow_live_and_revokes_from_the_page";
+    if let Some(reason) = install("browser/install.sh") {
+        println!("SKIPPED: {name}: {reason}");
+        return;
+    }
+    if let Some(reason) = install("interop/install.sh") {
+        println!("SKIPPED: {name}: {reason}");
+        return;
+    }
+    let server = start_server();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"));
+    let screenshots = target.join("test-artifacts");
+    let names = [
+        "console-sign-in",
+        "console-offer",
+        "console-session-refused-proof",
+        "console-session-revoked",
+        "console-refused-requests",
+        "console-sessions",
+    ];
+    for n in names {
+        let _ = std::fs::remove_file(screenshots.join(format!("{n}.png")));
+    }
+    let output = Command::new("node")
+        .arg(repo_root().join("browser/console.mjs"))
+        .args([
+            "--issuer",
+            &server.url,
+            "--token",
+            ADMIN_TOKEN,
+            "--screenshots",
+        ])
+        .arg(&screenshots)
+        .env("NODE_EXTRA_CA_CERTS", &server.cert)
+        .output()
+        .expect("run node browser/console.mjs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: Value = stdout
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    assert!(
+        output.status.success() && result["ok"] == true,
+        "console browser test failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(result["wallet_claims"]["given_name"], "Erika", "{result}");
+    assert_eq!(
+        result["diagnostic_code_page"], result["diagnostic_code_wallet"],
+        "the page shows the code the wallet got: {result}"
+    );
+    assert_eq!(
+        result["diagnostic_code_page"], "invalid_audience",
+        "{result}"
+    );
+    assert_eq!(
+        (
+            result["status_before"].as_u64(),
+            result["status_after"].as_u64()
+        ),
+        (Some(0), Some(1)),
+        "the revoke button flips the status list: {result}"
+    );
+    assert!(result["refused_requests"].as_u64() >= Some(2), "{result}");
+    assert!(result["sessions_listed"].as_u64() >= Some(4), "{result}");
+    for n in names {
+        let png = std::fs::read(screenshots.join(format!("{n}.png")))
+            .unwrap_or_else(|e| panic!("screenshot {n}: {e}"));
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 5_000,
+            "{n}: a real PNG"
+        );
+    }
+}

@@ -20,10 +20,16 @@
 //!   `into_make_service_with_connect_info::<SocketAddr>()`, else unknown (accounts only).
 //!   The same address limits pushed authorization requests (60 at once, then 60 a minute by
 //!   default: `429` with `Retry-After` beyond).
-//! - [`admin_router`] serves the operator API (`POST /admin/offers`, `GET /admin/sessions/{id}`,
+//! - [`admin_router`] serves the operator API (`POST /admin/offers`, `GET /admin/sessions`
+//!   (the newest sessions, filtered), `GET /admin/sessions/{id}`,
 //!   `POST /admin/sessions/{id}/claims`, `POST /admin/sessions/{id}/revoke` and
 //!   `POST /admin/sessions/{id}/credentials/{list}/{idx}/revoke`); mount it behind your own
 //!   authentication.
+//! - [`console_router`] (feature `console`, on by default) serves the operator console at
+//!   `/console`: sign-in with the admin token, the live session list and session pages (event
+//!   timeline with proof diagnostics, credentials with revoke buttons, deferred claims), new
+//!   offers with a QR code, and in wallet debugging mode the refused wallet requests
+//!   ([`console::record_refused_requests`]). See [`console`].
 //! - With status lists on (`Issuer::with_status_lists`), [`router`] also serves
 //!   `GET /status-lists/{list}`, the signed Status List Tokens.
 //! - [`openapi`] is the OpenAPI 3.1 description of all of it, and [`openapi_router`] serves it

@@ -11,6 +11,30 @@
 //! carry a strict Content Security Policy (no inline script or style), and every form has an
 //! anti-CSRF token bound to the sign-in; the sign-in cookie is `HttpOnly`, `SameSite=Strict`,
 //! scoped to `/console`, and `Secure` when the issuer is served over TLS.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use oid4vci_axum::console::{record_refused_requests, ConsoleConfig, ConsoleFeed, WalletDebugLog};
+//! use oid4vci_issuer::{Issuer, IssuerConfig, MemoryStore};
+//! use oid4vci_sd_jwt::SdJwtVcMinter;
+//! use oid4vci_types::CredentialIssuerMetadata;
+//!
+//! let feed = Arc::new(ConsoleFeed::new());
+//! let metadata = CredentialIssuerMetadata::new("https://issuer.example.com");
+//! let issuer = Arc::new(
+//!     Issuer::new(IssuerConfig::new(metadata), MemoryStore::new(), SdJwtVcMinter::generate())
+//!         .with_event_observer(feed.clone()),
+//! );
+//! let refused = Arc::new(WalletDebugLog::new());
+//! let wallet = oid4vci_axum::router(issuer.clone(), None).layer(
+//!     axum::middleware::from_fn_with_state(refused.clone(), record_refused_requests),
+//! );
+//! let config = ConsoleConfig::new("a long random admin token", feed)
+//!     .secure_cookies(true)
+//!     .with_wallet_debug(refused);
+//! let app: axum::Router = wallet.merge(oid4vci_axum::console_router(issuer, config));
+//! # let _ = app;
+//! ```
 
 mod auth;
 mod handlers;

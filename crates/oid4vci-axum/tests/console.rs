@@ -499,3 +499,131 @@ async fn wallet_debugging_mode_shows_refused_requests_without_their_secrets() {
     }
     assert!(page.text.contains("Bearer [redacted]"), "{}", page.text);
 }
+
+#[tokio::test]
+async fn claims_submitted_on_the_session_page_let_the_deferred_request_through() {
+    let app = app();
+    let mut browser = Browser::new(app.clone());
+    browser.sign_in(TOKEN).await;
+    let csrf = browser.get("/console/offers/new").await.input("csrf");
+    // No claims: the credential is deferred until they are submitted.
+    let created = browser
+        .post(
+            "/console/offers",
+            &[
+                ("csrf", &csrf),
+                ("configuration", "pid"),
+                ("claims", ""),
+                ("by", "value"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let code = pre_authorized_code(&created);
+    let marker = "id=\"session-link\" href=\"";
+    let start = created.text.find(marker).expect("link") + marker.len();
+    let session_path =
+        created.text[start..start + created.text[start..].find('"').expect("end")].to_owned();
+
+    let page = browser.get(&session_path).await;
+    assert!(
+        page.text.contains("Submit claims (deferred issuance)"),
+        "{}",
+        page.text
+    );
+    let csrf = page.input("csrf");
+    let claims_path = format!("{session_path}/claims");
+    let not_json = browser
+        .post(
+            &claims_path,
+            &[
+                ("csrf", &csrf),
+                ("credential_configuration_id", "pid"),
+                ("claims", "{given_name"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
+    assert!(
+        not_json.text.contains("the claims are not JSON"),
+        "{}",
+        not_json.text
+    );
+    let forged = browser
+        .post(
+            &claims_path,
+            &[
+                ("csrf", "x"),
+                ("credential_configuration_id", "pid"),
+                ("claims", "{}"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let (_, summary) = json_call(
+        &app,
+        "GET",
+        &format!("/admin{}", session_path.trim_start_matches("/console")),
+        &[],
+        String::new(),
+    )
+    .await;
+    assert_eq!(
+        summary["claims_present"],
+        json!([]),
+        "nothing was submitted yet"
+    );
+
+    let submitted = browser
+        .post(
+            &claims_path,
+            &[
+                ("csrf", &csrf),
+                ("credential_configuration_id", "pid"),
+                ("claims", r#"{"given_name": "Erika"}"#),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (submitted.status, submitted.location()),
+        (
+            StatusCode::SEE_OTHER,
+            format!("{session_path}?done=claims").as_str()
+        )
+    );
+    let (_, summary) = json_call(
+        &app,
+        "GET",
+        &format!("/admin{}", session_path.trim_start_matches("/console")),
+        &[],
+        String::new(),
+    )
+    .await;
+    assert_eq!(summary["claims_present"], json!(["pid"]));
+    let page = browser.get(submitted.location()).await;
+    assert!(
+        page.text.contains("data-event=\"claims_submitted\"")
+            && page.text.contains("id=\"notice\""),
+        "{}",
+        page.text
+    );
+    assert!(
+        !page.text.contains("Submit claims (deferred issuance)"),
+        "no configuration waits for claims any more"
+    );
+    // The pre-authorized code still works after the claims arrived.
+    let form = TokenRequest::pre_authorized(code.as_str(), None).to_form();
+    let (status, _) = json_call(
+        &app,
+        "POST",
+        "/token",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        form,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}

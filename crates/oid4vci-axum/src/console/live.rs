@@ -1,6 +1,6 @@
 //! Live updates: Server-Sent Events that carry a page's live part, re-rendered whenever the
-//! issuer stores an event ([`ConsoleFeed`]) and at least every two seconds (for changes made
-//! by other instances sharing the store). An update is sent only when the part changed; the
+//! issuer stores an event ([`ConsoleFeed`]) and at least every 2 s (a session page) or 10 s
+//! (the session list), for changes made by other instances sharing the store. An update is sent only when the part changed; the
 //! stream ends when the sign-in does.
 
 use super::{handlers, pages, session_page, Console};
@@ -17,8 +17,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// How often a live page looks again without being told.
-const POLL: Duration = Duration::from_secs(2);
+/// How often a session page looks again without being told (one read by id).
+const SESSION_POLL: Duration = Duration::from_secs(2);
+/// How often the session list looks again without being told (a query that may scan every
+/// session: changes made by this process arrive at once through the feed, those of other
+/// instances sharing the store within this time).
+const LIST_POLL: Duration = Duration::from_secs(10);
 
 /// Tells live console pages that something changed: register it as (one of) the issuer's
 /// event observers (`Issuer::with_event_observer`) and give it to
@@ -60,39 +64,42 @@ impl EventObserver for ConsoleFeed {
 
 /// An event stream of `render`'s output: first at once, then whenever it changes; `render`
 /// returning `None` ends it.
-fn live<F, Fut>(changes: watch::Receiver<u64>, render: F) -> Response
+fn live<F, Fut>(changes: watch::Receiver<u64>, poll: Duration, render: F) -> Response
 where
     F: FnMut() -> Fut + Send + 'static,
     Fut: Future<Output = Option<String>> + Send,
 {
     let start = (changes, render, None::<String>, true);
-    let updates = stream::unfold(start, |(mut changes, mut render, last, first)| async move {
-        if !first {
-            wait(&mut changes).await;
-        }
-        loop {
-            let html = render().await?;
-            if last.as_deref() != Some(html.as_str()) {
-                let event = SseEvent::default().event("update").data(&html);
-                return Some((
-                    Ok::<_, Infallible>(event),
-                    (changes, render, Some(html), false),
-                ));
+    let updates = stream::unfold(
+        start,
+        move |(mut changes, mut render, last, first)| async move {
+            if !first {
+                wait(&mut changes, poll).await;
             }
-            wait(&mut changes).await;
-        }
-    });
+            loop {
+                let html = render().await?;
+                if last.as_deref() != Some(html.as_str()) {
+                    let event = SseEvent::default().event("update").data(&html);
+                    return Some((
+                        Ok::<_, Infallible>(event),
+                        (changes, render, Some(html), false),
+                    ));
+                }
+                wait(&mut changes, poll).await;
+            }
+        },
+    );
     Sse::new(updates)
         .keep_alive(KeepAlive::default())
         .into_response()
 }
 
-/// Resolves at the next change or after [`POLL`], whichever comes first.
-async fn wait(changes: &mut watch::Receiver<u64>) {
-    match tokio::time::timeout(POLL, changes.changed()).await {
+/// Resolves at the next change or after `poll`, whichever comes first.
+async fn wait(changes: &mut watch::Receiver<u64>, poll: Duration) {
+    match tokio::time::timeout(poll, changes.changed()).await {
         Ok(Ok(())) | Err(_) => {}
         // The feed is gone: poll.
-        Ok(Err(_)) => tokio::time::sleep(POLL).await,
+        Ok(Err(_)) => tokio::time::sleep(poll).await,
     }
 }
 
@@ -109,7 +116,7 @@ pub(crate) async fn sessions<S: SessionStore, M: CredentialMinter>(
         return StatusCode::BAD_REQUEST.into_response();
     };
     let changes = console.config.feed.subscribe();
-    live(changes, move || {
+    live(changes, LIST_POLL, move || {
         let (console, headers, query) = (console.clone(), headers.clone(), query.clone());
         async move {
             console.sign_ins.current(&headers)?;
@@ -129,7 +136,7 @@ pub(crate) async fn session<S: SessionStore, M: CredentialMinter>(
         return StatusCode::UNAUTHORIZED.into_response();
     }
     let changes = console.config.feed.subscribe();
-    live(changes, move || {
+    live(changes, SESSION_POLL, move || {
         let (console, headers, id) = (console.clone(), headers.clone(), id.clone());
         async move {
             let signed_in = console.sign_ins.current(&headers)?;
@@ -154,7 +161,7 @@ pub(crate) async fn refused<S: SessionStore, M: CredentialMinter>(
         return StatusCode::UNAUTHORIZED.into_response();
     }
     let changes = log.subscribe();
-    live(changes, move || {
+    live(changes, SESSION_POLL, move || {
         let (console, headers, log) = (console.clone(), headers.clone(), log.clone());
         async move {
             console.sign_ins.current(&headers)?;

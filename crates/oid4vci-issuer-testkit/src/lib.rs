@@ -35,6 +35,7 @@ mod commit_contract;
 pub mod flows;
 mod listing_contract;
 pub mod model;
+mod samples;
 mod scenario;
 pub mod status_flows;
 mod status_store;
@@ -45,10 +46,8 @@ mod wallet_provider;
 pub use authorization_server::TestAuthorizationServer;
 pub use commit_contract::run_commit_contract;
 pub use listing_contract::run_listing_contract;
+pub use samples::{sample_authorization_session, sample_session};
 pub use status_store::run_status_store_contract;
-pub use store_contract::{
-    count_successes, run_store_contract, sample_authorization_session, sample_session,
-    CONCURRENT_CALLERS,
-};
+pub use store_contract::{count_successes, run_store_contract, CONCURRENT_CALLERS};
 pub use wallet::TestWallet;
 pub use wallet_provider::WalletProvider;

@@ -3,8 +3,8 @@
 //! which a store that cannot list (`Ok(None)`) passes; [`run_listing_contract`] requires the
 //! list.
 
+use crate::samples::{sample_authorization_session, sample_session};
 use crate::scenario::block;
-use crate::store_contract::{sample_authorization_session, sample_session};
 use oid4vci_issuer::{GrantKind, SessionQuery, SessionState, SessionStore};
 
 /// Checks the session list on a fresh store from `make_store`, which must be able to list.

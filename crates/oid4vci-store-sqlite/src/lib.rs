@@ -713,9 +713,13 @@ impl SessionStore for SqliteStore {
 
     async fn list(&self, query: &SessionQuery) -> Result<Option<Vec<Session>>, StoreError> {
         let query = query.clone();
-        let sessions = self
+        let rows = self
             .read(move |conn| listing::list_on(conn, &query))
             .await?;
+        let sessions = rows
+            .iter()
+            .map(|(id, version, data)| decode(id, *version, data))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(sessions))
     }
 }

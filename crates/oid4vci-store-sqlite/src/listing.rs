@@ -2,7 +2,7 @@
 //! the sessions table (the list is an operator's page, not a wallet's hot path).
 
 use crate::schema::sql_error;
-use oid4vci_issuer::{Session, SessionQuery, StoreError};
+use oid4vci_issuer::{SessionQuery, StoreError};
 use rusqlite::{params, Connection};
 
 /// The filters of [`SessionQuery::matches`], in SQL: the same rules over the session's JSON.
@@ -17,8 +17,11 @@ const LIST: &str = "SELECT id, version, data FROM sessions
     ORDER BY json_extract(data, '$.created_at') DESC, id
     LIMIT ?4";
 
-/// The sessions `query` selects, newest first.
-pub(crate) fn list_on(conn: &Connection, query: &SessionQuery) -> Result<Vec<Session>, StoreError> {
+/// The rows `(id, version, data)` of the sessions `query` selects, newest first.
+pub(crate) fn list_on(
+    conn: &Connection,
+    query: &SessionQuery,
+) -> Result<Vec<(String, i64, String)>, StoreError> {
     let mut stmt = conn
         .prepare_cached(LIST)
         .map_err(sql_error("preparing the session list"))?;
@@ -37,10 +40,6 @@ pub(crate) fn list_on(conn: &Connection, query: &SessionQuery) -> Result<Vec<Ses
             },
         )
         .map_err(sql_error("listing sessions"))?;
-    let mut sessions = Vec::new();
-    for row in rows {
-        let (id, version, data) = row.map_err(sql_error("listing sessions"))?;
-        sessions.push(crate::decode(&id, version, &data)?);
-    }
-    Ok(sessions)
+    rows.map(|row| row.map_err(sql_error("listing sessions")))
+        .collect()
 }

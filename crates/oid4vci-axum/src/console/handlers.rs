@@ -2,9 +2,11 @@
 //! operation as the JSON operator API, with its parsing, and answers a form post with a
 //! redirect (post/redirect/get) or the form again with the error.
 
-use super::auth::{field, form_fields, SignedIn};
+use super::auth::{field, form_fields};
 use super::pages::{self, OfferForm};
-use super::{qr, session_page, Console};
+use super::sign_ins::SignedIn;
+use super::state::{Console, ConsoleConfig};
+use super::{qr, session_page};
 use crate::admin::{offer_reply, CreateOfferBody, ListSessionsQuery};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -46,7 +48,7 @@ fn page_error(
     title: &str,
     text: &str,
     signed_in: &SignedIn,
-    console_config: &super::ConsoleConfig,
+    console_config: &ConsoleConfig,
 ) -> Response {
     let page = pages::message(title, text, Some(signed_in), console_config);
     (status, Html(page)).into_response()

@@ -1,16 +1,17 @@
 //! Live updates: Server-Sent Events that carry a page's live part, re-rendered whenever the
-//! issuer stores an event ([`ConsoleFeed`]) and at least every 2 s (a session page) or 10 s
+//! issuer stores an event ([`ConsoleFeed`](super::ConsoleFeed)) and at least every 2 s (a session page) or 10 s
 //! (the session list), for changes made by other instances sharing the store. An update is sent only when the part changed; the
 //! stream ends when the sign-in does.
 
-use super::{handlers, pages, session_page, Console};
+use super::state::Console;
+use super::{handlers, pages, session_page};
 use crate::admin::ListSessionsQuery;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use oid4vci_issuer::{CredentialMinter, Event, EventObserver, SessionStore};
+use oid4vci_issuer::{CredentialMinter, SessionStore};
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
@@ -23,44 +24,6 @@ const SESSION_POLL: Duration = Duration::from_secs(2);
 /// session: changes made by this process arrive at once through the feed, those of other
 /// instances sharing the store within this time).
 const LIST_POLL: Duration = Duration::from_secs(10);
-
-/// Tells live console pages that something changed: register it as (one of) the issuer's
-/// event observers (`Issuer::with_event_observer`) and give it to
-/// [`ConsoleConfig::new`](super::ConsoleConfig::new).
-#[derive(Debug)]
-pub struct ConsoleFeed {
-    changes: watch::Sender<u64>,
-}
-
-impl Default for ConsoleFeed {
-    fn default() -> Self {
-        ConsoleFeed {
-            changes: watch::Sender::new(0),
-        }
-    }
-}
-
-impl ConsoleFeed {
-    /// A feed no page listens to yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Wakes every live page.
-    pub fn notify(&self) {
-        self.changes.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
-    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
-        self.changes.subscribe()
-    }
-}
-
-impl EventObserver for ConsoleFeed {
-    fn observe(&self, _session_id: &str, _event: &Event) {
-        self.notify();
-    }
-}
 
 /// An event stream of `render`'s output: first at once, then whenever it changes; `render`
 /// returning `None` ends it.

@@ -37,14 +37,18 @@
 //! ```
 
 mod auth;
+mod feed;
 mod handlers;
 mod live;
 mod pages;
 mod qr;
 mod session_page;
+mod sign_ins;
+mod state;
 mod wallet_debug;
 
-pub use live::ConsoleFeed;
+pub use feed::ConsoleFeed;
+pub use state::ConsoleConfig;
 pub use wallet_debug::{record_refused_requests, RefusedRequest, WalletDebugLog};
 
 use crate::reply::MAX_BODY_BYTES;
@@ -57,79 +61,16 @@ use axum::Router;
 use oid4vci_issuer::{CredentialMinter, Issuer, SessionStore};
 use std::sync::Arc;
 
-/// How the console runs: the admin token it signs in with, whether cookies are `Secure`, the
-/// feed of session changes that drives live updates, and the wallet debugging log.
-#[derive(Clone)]
-pub struct ConsoleConfig {
-    admin_token: String,
-    secure_cookies: bool,
-    feed: Arc<ConsoleFeed>,
-    wallet_debug: Option<Arc<WalletDebugLog>>,
-    proof_checker: Option<String>,
-}
-
-impl std::fmt::Debug for ConsoleConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConsoleConfig")
-            .field("admin_token", &"[redacted]")
-            .field("secure_cookies", &self.secure_cookies)
-            .field("wallet_debug", &self.wallet_debug.is_some())
-            .field("proof_checker", &self.proof_checker)
-            .finish()
-    }
-}
-
-impl ConsoleConfig {
-    /// Signs in with `admin_token`; `feed` must also be an event observer of the issuer (see
-    /// [`ConsoleFeed`]) for session pages to update the moment something happens (else they
-    /// refresh every two seconds).
-    pub fn new(admin_token: impl Into<String>, feed: Arc<ConsoleFeed>) -> Self {
-        ConsoleConfig {
-            admin_token: admin_token.into(),
-            secure_cookies: false,
-            feed,
-            wallet_debug: None,
-            proof_checker: None,
-        }
-    }
-
-    /// Marks the sign-in cookie `Secure` (set it when the console is served over TLS).
-    pub fn secure_cookies(mut self, secure: bool) -> Self {
-        self.secure_cookies = secure;
-        self
-    }
-
-    /// Wallet debugging mode: the console shows the refused wallet requests `log` keeps (mount
-    /// [`record_refused_requests`] on the wallet router with the same log).
-    pub fn with_wallet_debug(mut self, log: Arc<WalletDebugLog>) -> Self {
-        self.wallet_debug = Some(log);
-        self
-    }
-
-    /// Links the browser proof checker at `path` from the console's navigation.
-    pub fn with_proof_checker(mut self, path: impl Into<String>) -> Self {
-        self.proof_checker = Some(path.into());
-        self
-    }
-}
-
-/// What every console handler shares.
-pub(crate) struct Console<S: SessionStore, M: CredentialMinter> {
-    pub(crate) issuer: Arc<Issuer<S, M>>,
-    pub(crate) config: ConsoleConfig,
-    pub(crate) sign_ins: auth::SignIns,
-}
-
 /// The console's routes under `/console`. Mount it beside [`router`](crate::router); it needs
 /// no other authentication (it has its own sign-in).
 pub fn console_router<S: SessionStore, M: CredentialMinter>(
     issuer: Arc<Issuer<S, M>>,
     config: ConsoleConfig,
 ) -> Router {
-    let console = Arc::new(Console {
+    let console = Arc::new(state::Console {
         issuer,
         config,
-        sign_ins: auth::SignIns::default(),
+        sign_ins: sign_ins::SignIns::default(),
     });
     Router::new()
         .route("/console", get(handlers::sessions::<S, M>))

@@ -1,8 +1,8 @@
 //! The console's pages, rendered with `maud` (every interpolated value is escaped), in the
 //! login page's plain style. Script and style come from `/console/assets/`.
 
-use super::auth::SignedIn;
-use super::ConsoleConfig;
+use super::sign_ins::SignedIn;
+use super::state::ConsoleConfig;
 use crate::admin::CreateOfferReply;
 use crate::admin::ListSessionsQuery;
 use maud::{html, Markup, DOCTYPE};

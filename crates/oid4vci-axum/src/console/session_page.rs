@@ -2,9 +2,9 @@
 //! and revoke buttons), the event timeline with every refused proof's diagnostic and decoded
 //! proof, deferred claims submission, and the raw JSON. The live part is re-sent over SSE.
 
-use super::auth::SignedIn;
 use super::pages::{csrf, event_type, layout, pretty, time};
-use super::ConsoleConfig;
+use super::sign_ins::SignedIn;
+use super::state::ConsoleConfig;
 use maud::{html, Markup};
 use oid4vci_issuer::{Event, EventKind, SessionState, SessionSummary};
 use serde_json::Value;

@@ -8,83 +8,15 @@
 //! `target/test-artifacts/console-*.png` (under `CARGO_TARGET_DIR` when set); the README shows
 //! them. When Chromium cannot be had, the test prints `SKIPPED: <name>: <reason>`.
 
-use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod support;
 
-const ADMIN_TOKEN: &str = "console-admin-token";
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+use support::{temp_dir, Server, ADMIN_TOKEN};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The server process and its directory, cleaned up when dropped.
-struct Server {
-    child: Child,
-    url: String,
-    cert: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = self.dir.path();
-    }
-}
-
-fn start_server() -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cert = dir.path().join("cert.pem");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--tls-self-signed",
-            "--wallet-debug",
-        ])
-        .args(["--admin-token", ADMIN_TOKEN])
-        .arg("--tls-cert-out")
-        .arg(&cert)
-        .arg("--db")
-        .arg(dir.path().join("issuer.db"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start oid4vci serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut url = String::new();
-    let mut console_line = false;
-    while url.is_empty() {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("server prints `listening on <url>` within 60 s");
-        console_line |= line.starts_with("console:") && line.contains("/console");
-        if let Some(u) = line.strip_prefix("listening on ") {
-            url = u.trim().to_owned();
-        }
-    }
-    assert!(console_line, "the banner names the console");
-    Server {
-        child,
-        url,
-        cert,
-        dir,
-    }
 }
 
 fn install(script: &str) -> Option<String> {
@@ -116,7 +48,26 @@ fn the_console_shows_a_wallet_flow_live_and_revokes_from_the_page() {
         println!("SKIPPED: {name}: {reason}");
         return;
     }
-    let server = start_server();
+    let dir = temp_dir();
+    let cert = dir.path().join("cert.pem");
+    let cert_arg = cert.display().to_string();
+    let server = Server::start(
+        dir.path(),
+        &[
+            "--tls-self-signed",
+            "--tls-cert-out",
+            &cert_arg,
+            "--wallet-debug",
+        ],
+    );
+    assert!(
+        server
+            .banner
+            .iter()
+            .any(|l| l.starts_with("console:") && l.contains("/console")),
+        "the banner names the console: {:?}",
+        server.banner
+    );
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
@@ -136,13 +87,13 @@ fn the_console_shows_a_wallet_flow_live_and_revokes_from_the_page() {
         .arg(repo_root().join("browser/console.mjs"))
         .args([
             "--issuer",
-            &server.url,
+            &server.url(),
             "--token",
             ADMIN_TOKEN,
             "--screenshots",
         ])
         .arg(&screenshots)
-        .env("NODE_EXTRA_CA_CERTS", &server.cert)
+        .env("NODE_EXTRA_CA_CERTS", &cert)
         .output()
         .expect("run node browser/console.mjs");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -17,6 +17,8 @@ pub struct Server {
     child: Child,
     /// `127.0.0.1:<port>`.
     pub addr: String,
+    /// `https` with `--tls-self-signed`, else `http`.
+    pub scheme: &'static str,
     /// Everything the server printed before `listening on`.
     pub banner: Vec<String>,
 }
@@ -80,6 +82,7 @@ impl Server {
         let mut server = Server {
             child,
             addr: String::new(),
+            scheme: "http",
             banner: Vec::new(),
         };
         loop {
@@ -88,6 +91,11 @@ impl Server {
                 .expect("server prints `listening on` within 60 s");
             if let Some(addr) = line.strip_prefix("listening on http://") {
                 server.addr = addr.trim().to_owned();
+                return server;
+            }
+            if let Some(addr) = line.strip_prefix("listening on https://") {
+                server.addr = addr.trim().to_owned();
+                server.scheme = "https";
                 return server;
             }
             server.banner.push(line);
@@ -113,7 +121,7 @@ impl Server {
 
     /// The Credential Issuer Identifier.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// One HTTP/1.1 request; returns the status, the raw head and the body.

@@ -46,12 +46,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "minter")]
 pub mod claims;
+pub mod decode;
 pub mod error;
+#[cfg(feature = "minter")]
 pub mod issuer_signed;
 pub mod limits;
+#[cfg(feature = "minter")]
 pub mod minter;
 
+pub use decode::{DecodeError, DecodedMdoc, Element};
 pub use error::MdocError;
 pub use limits::MdocLimits;
+#[cfg(feature = "minter")]
 pub use minter::{device_key, MdocMinter};

@@ -80,7 +80,7 @@ fn a_minted_mdoc_decodes_and_verifies_against_its_certificates() {
     let decoded = DecodedMdoc::decode(&mdoc).expect("decodes");
     assert_eq!(decoded.doc_type, AV);
     assert_eq!(decoded.digest_algorithm, "SHA-256");
-    assert_eq!(decoded.x5chain, [pki.leaf.clone()]);
+    assert_eq!(decoded.x5chain, std::slice::from_ref(&pki.leaf));
     assert_eq!(
         decoded
             .device_key

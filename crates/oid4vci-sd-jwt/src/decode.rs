@@ -617,6 +617,14 @@ impl DecodedSdJwt {
     }
 }
 
+/// Whether `text` looks like an SD-JWT rather than a base64url mdoc: it has a `~`, or starts
+/// like a JWS header (`eyJ`, base64url of `{"`). How `oid4vci credential decode` and the
+/// browser checker tell the formats apart when none is given.
+pub fn is_sd_jwt(text: &str) -> bool {
+    let text = text.trim();
+    text.contains('~') || text.starts_with("eyJ")
+}
+
 /// The report `oid4vci credential decode` prints and the browser checker shows for an SD-JWT
 /// VC: [`DecodedSdJwt::to_json`] plus `valid` and `signature`
 /// ([`IssuerSignature::to_json`]), or `{"format", "valid": false, "error", "reason"}` when it

@@ -6,54 +6,19 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ciborium::Value as Cbor;
+use oid4vci_issuer_testkit::WalletProvider;
 use oid4vci_mdoc::decode::{cbor_to_json, report};
 use oid4vci_mdoc::{DecodeError, DecodedMdoc, MdocMinter};
 use oid4vci_proof::issuer_signature::{CertificateMatch, IssuerSignatureError, VerifiedWith};
 use oid4vci_proof::SignatureError;
-use p256::pkcs8::DecodePrivateKey;
-use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
-};
 use serde_json::{json, Value};
 
 const NOW: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 const AV: &str = "eu.europa.ec.av.1";
 
-/// An IACA-style root and a document signer it issued (DER), with the signer's key.
-struct Pki {
-    root: Vec<u8>,
-    leaf: Vec<u8>,
-    leaf_key: KeyPair,
-}
-
-fn new_pki(name: &str) -> Pki {
-    let keys = || KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("P-256 key");
-    let dated = |cn: String| {
-        let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
-        p.distinguished_name.push(DnType::CommonName, cn);
-        p.not_before = date_time_ymd(2024, 1, 1);
-        p.not_after = date_time_ymd(2060, 1, 1);
-        p
-    };
-    let root_key = keys();
-    let mut root = dated(format!("{name} IACA"));
-    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    root.key_usages = vec![KeyUsagePurpose::KeyCertSign];
-    let root_der = root.self_signed(&root_key).expect("root").der().to_vec();
-    let leaf_key = keys();
-    let mut leaf = dated(format!("{name} document signer"));
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let leaf = leaf
-        .signed_by(&leaf_key, &Issuer::from_params(&root, &root_key))
-        .expect("leaf")
-        .der()
-        .to_vec();
-    Pki {
-        root: root_der,
-        leaf,
-        leaf_key,
-    }
+/// An IACA-style root and a document signer it issued (the test kit's two-level PKI).
+fn new_pki(name: &str) -> WalletProvider {
+    WalletProvider::new(name)
 }
 
 fn holder() -> (p256::ecdsa::SigningKey, Value) {
@@ -64,10 +29,10 @@ fn holder() -> (p256::ecdsa::SigningKey, Value) {
     (key, jwk)
 }
 
-fn mint(pki: &Pki, claims: &Value, holder: &Value) -> String {
-    let key = p256::ecdsa::SigningKey::from_pkcs8_der(&pki.leaf_key.serialize_der())
-        .expect("the leaf key");
-    let minter = MdocMinter::new(key, vec![pki.leaf.clone()]).expect("minter");
+fn mint(pki: &WalletProvider, claims: &Value, holder: &Value) -> String {
+    let raw = pki.signer.signing_key().to_raw().expect("raw key");
+    let key = p256::ecdsa::SigningKey::from_slice(&raw).expect("the leaf key");
+    let minter = MdocMinter::new(key, vec![pki.leaf_der.clone()]).expect("minter");
     pollster::block_on(minter.issue(AV, claims, holder, NOW)).expect("issued")
 }
 
@@ -80,7 +45,7 @@ fn a_minted_mdoc_decodes_and_verifies_against_its_certificates() {
     let decoded = DecodedMdoc::decode(&mdoc).expect("decodes");
     assert_eq!(decoded.doc_type, AV);
     assert_eq!(decoded.digest_algorithm, "SHA-256");
-    assert_eq!(decoded.x5chain, std::slice::from_ref(&pki.leaf));
+    assert_eq!(decoded.x5chain, std::slice::from_ref(&pki.leaf_der));
     assert_eq!(
         decoded
             .device_key
@@ -105,29 +70,25 @@ fn a_minted_mdoc_decodes_and_verifies_against_its_certificates() {
     );
 
     // The document signer itself, or the IACA root that issued it.
-    let by_leaf = decoded.verify_with_certificate(Some(&pki.leaf), NOW);
+    let by_leaf = decoded.verify_with_certificate(Some(&pki.leaf_der), NOW);
     assert_eq!(by_leaf.result, Ok(VerifiedWith::Certificate));
     assert_eq!(
         by_leaf.certificate_match,
         Some(CertificateMatch::SameCertificate)
     );
-    let by_root = decoded.verify_with_certificate(Some(&pki.root), NOW);
+    let by_root = decoded.verify_with_certificate(Some(&pki.root_der), NOW);
     assert_eq!(by_root.result, Ok(VerifiedWith::ChainToCertificate));
     assert_eq!(
         by_root.certificate_match,
         Some(CertificateMatch::IssuedByCertificate)
     );
-    assert!(by_root
-        .certificate
-        .expect("info")
-        .subject
-        .contains("Test IACA"));
+    assert!(by_root.certificate.expect("info").subject.contains("Test"));
     // Without a certificate: the x5chain leaf, and the report says it is not a trust decision.
     let own = decoded.verify_with_certificate(None, NOW);
     assert_eq!(own.result, Ok(VerifiedWith::CredentialCertificate));
 
     let other = new_pki("Other");
-    for cert in [&other.leaf, &other.root] {
+    for cert in [&other.leaf_der, &other.root_der] {
         let verdict = decoded.verify_with_certificate(Some(cert), NOW);
         assert!(
             matches!(
@@ -143,13 +104,13 @@ fn a_minted_mdoc_decodes_and_verifies_against_its_certificates() {
         ));
     }
 
-    let report = report(&mdoc, Some(&pki.root), NOW);
+    let report = report(&mdoc, Some(&pki.root_der), NOW);
     assert_eq!(report["valid"], true);
     assert_eq!(report["signature"]["verified_with"], "chain_to_certificate");
     assert_eq!(report["namespaces"][AV].as_array().map(Vec::len), Some(3));
     assert_eq!(report["mso"]["docType"], AV);
     assert_eq!(report["device_key"], holder);
-    let refused = report_with(&mdoc, &other.leaf);
+    let refused = report_with(&mdoc, &other.leaf_der);
     assert_eq!(refused["valid"], false);
     assert_eq!(refused["signature"]["error"], "not_signed_by_certificate");
 }
@@ -192,13 +153,13 @@ fn a_tampered_signature_or_element_is_a_typed_error() {
         }
     });
     let decoded = DecodedMdoc::decode(&bad_signature).expect("still decodes");
-    let verdict = decoded.verify_with_certificate(Some(&pki.leaf), NOW);
+    let verdict = decoded.verify_with_certificate(Some(&pki.leaf_der), NOW);
     assert_eq!(
         verdict.result,
         Err(IssuerSignatureError::Signature(SignatureError::Mismatch))
     );
     assert_eq!(
-        report_with(&bad_signature, &pki.root)["signature"]["error"],
+        report_with(&bad_signature, &pki.root_der)["signature"]["error"],
         "invalid_signature"
     );
 
@@ -234,9 +195,9 @@ fn a_tampered_signature_or_element_is_a_typed_error() {
         })
     );
     assert!(decoded
-        .verify_with_certificate(Some(&pki.leaf), NOW)
+        .verify_with_certificate(Some(&pki.leaf_der), NOW)
         .is_valid());
-    let report = report_with(&bad_element, &pki.leaf);
+    let report = report_with(&bad_element, &pki.leaf_der);
     assert_eq!(report["valid"], false);
     assert_eq!(report["digests_valid"], false);
     assert_eq!(report["namespaces"][AV][0]["digest_valid"], false);

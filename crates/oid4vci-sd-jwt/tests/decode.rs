@@ -7,55 +7,21 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oid4vci_issuer::MintRequest;
+use oid4vci_issuer_testkit::WalletProvider;
 use oid4vci_proof::crypto::{sha256, SigningKey};
 use oid4vci_proof::issuer_signature::{CertificateMatch, IssuerSignatureError, VerifiedWith};
 use oid4vci_proof::{Alg, SignatureError};
 use oid4vci_sd_jwt::decode::report;
 use oid4vci_sd_jwt::{DecodeError, DecodedSdJwt, SdJwtLimits, SdJwtVcMinter};
 use oid4vci_types::CredentialConfiguration;
-use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
-};
 use serde_json::{json, Value};
 
 const NOW: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 const ISSUER: &str = "https://issuer.example.com";
 
-/// A CA and an issuer certificate it issued (DER), with the issuer's key.
-struct Pki {
-    root: Vec<u8>,
-    leaf: Vec<u8>,
-    leaf_key: SigningKey,
-}
-
-fn new_pki(name: &str) -> Pki {
-    let keys = || KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).expect("P-256 key");
-    let dated = |cn: String| {
-        let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
-        p.distinguished_name.push(DnType::CommonName, cn);
-        p.not_before = date_time_ymd(2024, 1, 1);
-        p.not_after = date_time_ymd(2060, 1, 1);
-        p
-    };
-    let root_key = keys();
-    let mut root = dated(format!("{name} CA"));
-    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    root.key_usages = vec![KeyUsagePurpose::KeyCertSign];
-    let root_der = root.self_signed(&root_key).expect("root").der().to_vec();
-    let leaf_key = keys();
-    let mut leaf = dated(format!("{name} issuer"));
-    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    let leaf = leaf
-        .signed_by(&leaf_key, &Issuer::from_params(&root, &root_key))
-        .expect("leaf")
-        .der()
-        .to_vec();
-    Pki {
-        root: root_der,
-        leaf,
-        leaf_key: SigningKey::from_pkcs8(&leaf_key.serialize_der()).expect("the leaf key"),
-    }
+/// A CA and an issuer certificate it issued (the test kit's two-level PKI).
+fn new_pki(name: &str) -> WalletProvider {
+    WalletProvider::new(name)
 }
 
 fn mint(minter: &SdJwtVcMinter, claims: &Value, holder: Option<&Value>) -> String {
@@ -73,8 +39,9 @@ fn mint(minter: &SdJwtVcMinter, claims: &Value, holder: Option<&Value>) -> Strin
     pollster::block_on(minter.issue(&request, holder, None)).expect("issued")
 }
 
-fn minter(pki: &Pki) -> SdJwtVcMinter {
-    SdJwtVcMinter::new(pki.leaf_key.clone(), "issuer-key").with_x5c(vec![pki.leaf.clone()])
+fn minter(pki: &WalletProvider) -> SdJwtVcMinter {
+    SdJwtVcMinter::new(pki.signer.signing_key().clone(), "issuer-key")
+        .with_x5c(vec![pki.leaf_der.clone()])
 }
 
 #[test]
@@ -90,7 +57,7 @@ fn a_minted_sd_jwt_vc_decodes_and_verifies_against_its_certificates() {
     let decoded = DecodedSdJwt::decode(&credential).expect("decodes");
     assert_eq!(decoded.header["typ"], "dc+sd-jwt");
     assert_eq!(decoded.alg(), Alg::Es256);
-    assert_eq!(decoded.x5c, std::slice::from_ref(&pki.leaf));
+    assert_eq!(decoded.x5c, std::slice::from_ref(&pki.leaf_der));
     assert_eq!(decoded.payload["iss"], ISSUER);
     assert_eq!(decoded.payload["_sd"].as_array().map(Vec::len), Some(3));
     assert_eq!(decoded.claims["given_name"], "Erika");
@@ -113,7 +80,7 @@ fn a_minted_sd_jwt_vc_decodes_and_verifies_against_its_certificates() {
     }
     assert!(decoded.key_binding.is_none());
     decoded
-        .verify_signature(pki.leaf_key.public_key())
+        .verify_signature(pki.signer.signing_key().public_key())
         .expect("signed by the issuer key");
     let stranger = SigningKey::generate(Alg::Es256).expect("key");
     assert_eq!(
@@ -121,16 +88,16 @@ fn a_minted_sd_jwt_vc_decodes_and_verifies_against_its_certificates() {
         Err(DecodeError::Signature(SignatureError::Mismatch))
     );
 
-    let by_leaf = decoded.verify_with_certificate(Some(&pki.leaf), NOW);
+    let by_leaf = decoded.verify_with_certificate(Some(&pki.leaf_der), NOW);
     assert_eq!(by_leaf.result, Ok(VerifiedWith::Certificate));
     assert_eq!(
         by_leaf.certificate_match,
         Some(CertificateMatch::SameCertificate)
     );
-    let by_root = decoded.verify_with_certificate(Some(&pki.root), NOW);
+    let by_root = decoded.verify_with_certificate(Some(&pki.root_der), NOW);
     assert_eq!(by_root.result, Ok(VerifiedWith::ChainToCertificate));
     let other = new_pki("Other");
-    let refused = decoded.verify_with_certificate(Some(&other.leaf), NOW);
+    let refused = decoded.verify_with_certificate(Some(&other.leaf_der), NOW);
     assert!(matches!(
         refused.result,
         Err(IssuerSignatureError::NotByCertificate { .. })
@@ -140,7 +107,7 @@ fn a_minted_sd_jwt_vc_decodes_and_verifies_against_its_certificates() {
         Err("not_signed_by_certificate")
     );
 
-    let report = report(&credential, Some(&pki.leaf), NOW);
+    let report = report(&credential, Some(&pki.leaf_der), NOW);
     assert_eq!(report["valid"], true);
     assert_eq!(report["format"], "dc+sd-jwt");
     assert_eq!(report["signature"]["certificate_match"], "same_certificate");
@@ -167,11 +134,13 @@ fn a_tampered_signature_or_disclosure_is_a_typed_error() {
     let bad_sig = format!("{}~{rest}", String::from_utf8(bad_sig).expect("ascii"));
     let decoded = DecodedSdJwt::decode(&bad_sig).expect("still decodes");
     assert_eq!(
-        decoded.verify_with_certificate(Some(&pki.leaf), NOW).result,
+        decoded
+            .verify_with_certificate(Some(&pki.leaf_der), NOW)
+            .result,
         Err(IssuerSignatureError::Signature(SignatureError::Mismatch))
     );
     assert_eq!(
-        report(&bad_sig, Some(&pki.root), NOW)["signature"]["error"],
+        report(&bad_sig, Some(&pki.root_der), NOW)["signature"]["error"],
         "invalid_signature"
     );
 
@@ -186,7 +155,7 @@ fn a_tampered_signature_or_disclosure_is_a_typed_error() {
         "{err}"
     );
     assert_eq!(err.code(), "disclosure_not_referenced");
-    let report = report(&tampered, Some(&pki.leaf), NOW);
+    let report = report(&tampered, Some(&pki.leaf_der), NOW);
     assert_eq!(report["valid"], false);
     assert_eq!(report["error"], "disclosure_not_referenced");
 

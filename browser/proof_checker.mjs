@@ -2,13 +2,17 @@
 // Browser test of the proof checker page (`/tools/proof-check/` of `oid4vci serve`) in headless
 // Debian Chromium (playwright-core): loads the page (timing the load and the WebAssembly
 // start), then for every vector fills the form as a user would, clicks "Check the proof" and
-// reads the report the page shows; decodes an offer too; saves a screenshot.
+// reads the report the page shows; decodes an offer too; pastes issued credentials with a
+// certificate into "Decode the credential" and reads what the page shows; saves screenshots.
 //
 //   node browser/proof_checker.mjs --page URL --vectors FILE --screenshot OUT.png [--offer URI]
+//        [--credentials FILE]
 //
-// A vector is {"id", "jwt", "options": {aud, nonce, client_id, anonymous, now, attester_jwks}}.
+// A vector is {"id", "jwt", "options": {aud, nonce, client_id, anonymous, now, attester_jwks}};
+// a credential {"id", "credential", "certificate" (PEM), "now"}.
 // Prints one JSON line: {"ok":true,"load_ms":..,"wasm_ready_ms":..,"reports":{id: report},
-// "verdicts":{id: text},"offer":report} or {"ok":false,"step":..,"error":..}; exit 0/1.
+// "verdicts":{id: text},"offer":report,"credentials":{id: {report, verdict, rows, signature}}}
+// or {"ok":false,"step":..,"error":..}; exit 0/1.
 import { chromium } from 'playwright-core'
 import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -70,8 +74,28 @@ async function main() {
       await page.waitForSelector('#offer-report:not([hidden])')
       offer = JSON.parse(await page.textContent('#offer-report'))
     }
+    const credentials = {}
+    if (args.credentials) {
+      for (const c of JSON.parse(readFileSync(args.credentials, 'utf8'))) {
+        step = `credential ${c.id}`
+        await page.fill('#credential', c.credential)
+        await page.fill('#issuer_certificate', c.certificate ?? '')
+        await page.fill('#credential_now', String(c.now ?? ''))
+        await page.evaluate(() => { document.getElementById('credential-report').textContent = '' })
+        await page.click('#decode-credential')
+        await page.waitForFunction(() => document.getElementById('credential-report').textContent !== '')
+        const cells = (selector) => page.$$eval(selector, (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)))
+        credentials[c.id] = {
+          report: JSON.parse(await page.textContent('#credential-report')),
+          verdict: { text: await page.textContent('#credential-verdict'), code: await page.getAttribute('#credential-verdict', 'data-code') },
+          rows: await page.isVisible('#credential-items') ? await cells('#credential-items tbody tr') : [],
+          signature: await cells('#credential-signature tbody tr'),
+        }
+        if (c.screenshot) await page.screenshot({ path: c.screenshot, fullPage: true })
+      }
+    }
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`)
-    out({ ok: true, load_ms: loadMs, wasm_ready_ms: wasmReadyMs, reports, verdicts, offer })
+    out({ ok: true, load_ms: loadMs, wasm_ready_ms: wasmReadyMs, reports, verdicts, offer, credentials })
   } finally {
     await browser.close()
     rmSync(profile, { recursive: true, force: true })

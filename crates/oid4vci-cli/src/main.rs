@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod credential_cmd;
 mod exit_code;
 mod format_minter;
 mod hsm_cmd;
@@ -57,6 +58,9 @@ enum Command {
     /// Decode credential offers.
     #[command(subcommand)]
     Offer(offer_cmd::OfferCommand),
+    /// Decode issued credentials (SD-JWT VC, mdoc) and verify their issuer signature.
+    #[command(subcommand)]
+    Credential(credential_cmd::CredentialCommand),
     /// Run a complete demo issuer (metadata, offers, token, nonce, credential, deferred, notification).
     Serve(Box<serve_cmd::ServeArgs>),
     /// Issuer keys in a PKCS#11 token (HSM): generate one inside the token, or show one.
@@ -70,6 +74,7 @@ fn main() -> ExitCode {
         Command::Proof(cmd) => proof_cmd::run(cmd),
         Command::Serve(args) => serve_cmd::run(*args),
         Command::Offer(cmd) => offer_cmd::run(cmd),
+        Command::Credential(cmd) => credential_cmd::run(cmd),
         Command::Hsm(cmd) => hsm_cmd::run(cmd),
     }
 }

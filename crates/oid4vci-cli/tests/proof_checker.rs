@@ -5,18 +5,23 @@
 //! - in headless Chromium (`browser/proof_checker.mjs`), every constructed proof vector of
 //!   `testdata/constructed_proof_vectors.json`, and tampered copies of the valid ones, get from
 //!   the page exactly the report `oid4vci proof check` prints for the same input and options;
-//!   the page decodes an offer as `oid4vci offer decode` does; load time and the gzipped
-//!   WebAssembly size are printed, the size must stay under 1 MiB.
+//!   the page decodes an offer as `oid4vci offer decode` does; an SD-JWT VC and an mdoc issued
+//!   by the demo issuer, pasted with its document-signer certificate or its IACA root, show
+//!   their disclosed claims / data elements and "Signature valid", with another certificate
+//!   (or a tampered signature) the signature error, and the page's report is exactly what
+//!   `oid4vci credential decode` prints; load time and the gzipped WebAssembly size are
+//!   printed, the size must stay under 1 MiB.
 //!
 //! Where Chromium or the wasm tools cannot be had, the tests print `SKIPPED: <name>: <reason>`.
 
 mod support;
 
+use oid4vci_issuer_testkit::TestWallet;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
-use support::{temp_dir, Server};
+use support::{pem_certificates, temp_dir, Server};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -178,6 +183,13 @@ fn the_page_and_the_cli_agree_on_every_vector() {
         .and_then(|mut f| f.write_all(Value::Array(vectors.clone()).to_string().as_bytes()))
         .expect("write vectors");
     let offer = "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22https%3A%2F%2Fissuer.example.com%22%2C%22credential_configuration_ids%22%3A%5B%22pid%22%5D%2C%22grants%22%3A%7B%22urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code%22%3A%7B%22pre-authorized_code%22%3A%22abc%22%7D%7D%7D";
+    let (credentials, credential_cases) = issued_credentials(&server, dir.path());
+    let credential_file = dir.path().join("credentials.json");
+    std::fs::write(
+        &credential_file,
+        Value::Array(credentials.clone()).to_string(),
+    )
+    .expect("write credentials");
     let screenshot = target_dir().join("test-artifacts/proof-checker.png");
     let _ = std::fs::remove_file(&screenshot);
     let output = Command::new("node")
@@ -188,6 +200,8 @@ fn the_page_and_the_cli_agree_on_every_vector() {
         .arg("--screenshot")
         .arg(&screenshot)
         .args(["--offer", offer])
+        .arg("--credentials")
+        .arg(&credential_file)
         .output()
         .expect("run node browser/proof_checker.mjs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -239,6 +253,31 @@ fn the_page_and_the_cli_agree_on_every_vector() {
         "the page decodes offers as the CLI does"
     );
 
+    for c in &credentials {
+        let id = c["id"].as_str().expect("id");
+        let page = &result["credentials"][id];
+        assert_eq!(
+            page["report"],
+            cli_credential_report(c, dir.path()),
+            "{id}: the page and `oid4vci credential decode` disagree"
+        );
+        let (valid, code, shown) = &credential_cases[id];
+        let verdict = page["verdict"]["text"].as_str().unwrap_or_default();
+        match valid {
+            true => assert!(verdict.starts_with("Signature valid"), "{id}: {verdict}"),
+            false => assert_eq!(page["verdict"]["code"], *code, "{id}: {verdict}"),
+        }
+        assert_eq!(page["report"]["valid"], *valid, "{id}");
+        let rows = page["rows"].to_string();
+        for text in shown {
+            assert!(rows.contains(text), "{id}: the page shows {text}: {rows}");
+        }
+    }
+    println!(
+        "proof checker: {} issued credentials decoded as `oid4vci credential decode` does",
+        credentials.len()
+    );
+
     let wasm = std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("proof-check/pkg/oid4vci_proof_wasm_bg.wasm"),
@@ -260,6 +299,135 @@ fn the_page_and_the_cli_agree_on_every_vector() {
         png.starts_with(b"\x89PNG") && png.len() > 5_000,
         "a real PNG"
     );
+}
+
+fn pem(der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = (b64.as_bytes().chunks(64))
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
+/// What a credential case expects: valid, the verdict code when not, texts the claims table
+/// shows.
+type Expected = (bool, &'static str, Vec<&'static str>);
+
+/// An SD-JWT VC and an mdoc obtained from the demo issuer, each with its document-signer
+/// certificate, its IACA root and a foreign certificate, and the SD-JWT VC with a tampered
+/// signature; the page's inputs (`{id, credential, certificate, now}`) and what each expects.
+fn issued_credentials(
+    server: &Server,
+    dir: &std::path::Path,
+) -> (Vec<Value>, std::collections::HashMap<String, Expected>) {
+    let wallet = TestWallet::new();
+    let credential = |config: &str, claims: Value| {
+        let (status, body) = server.obtain(config, &claims, &wallet);
+        assert_eq!(status, 200, "{body}");
+        body["credentials"][0]["credential"]
+            .as_str()
+            .expect("credential")
+            .to_owned()
+    };
+    let sd_jwt = credential(
+        "identity_credential",
+        json!({"given_name": "Erika", "family_name": "Mustermann"}),
+    );
+    let mdoc = credential(
+        "eu.europa.ec.av.1",
+        json!({"age_over_18": true, "issuing_country": "UT"}),
+    );
+    let chain = pem_certificates(&dir.join("issuer.chain.pem"));
+    let (ds, root) = (pem(&chain[0]), pem(chain.last().expect("root")));
+    let foreign = rcgen::generate_simple_self_signed(vec!["other".into()])
+        .expect("cert")
+        .cert
+        .pem();
+    let mut bad_signature = sd_jwt.clone();
+    let at = bad_signature.find('~').expect("disclosures") - 2;
+    let flipped = if bad_signature.as_bytes()[at] == b'A' {
+        "B"
+    } else {
+        "A"
+    };
+    bad_signature.replace_range(at..=at, flipped);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let screenshot = target_dir().join("test-artifacts/proof-checker-credential.png");
+    let sd_shown = vec!["/given_name", "Erika", "Mustermann"];
+    let mdoc_shown = vec!["eu.europa.ec.av.1 / age_over_18", "matches the MSO", "UT"];
+    let cases: Vec<(&str, &str, &str, Expected)> = vec![
+        ("sd-jwt/ds", &sd_jwt, &ds, (true, "valid", sd_shown.clone())),
+        (
+            "sd-jwt/root",
+            &sd_jwt,
+            &root,
+            (true, "valid", sd_shown.clone()),
+        ),
+        (
+            "sd-jwt/foreign",
+            &sd_jwt,
+            &foreign,
+            (false, "not_signed_by_certificate", sd_shown),
+        ),
+        (
+            "sd-jwt/bad-signature",
+            &bad_signature,
+            &ds,
+            (false, "invalid_signature", vec![]),
+        ),
+        (
+            "mdoc/root",
+            &mdoc,
+            &root,
+            (true, "valid", mdoc_shown.clone()),
+        ),
+        (
+            "mdoc/foreign",
+            &mdoc,
+            &foreign,
+            (false, "not_signed_by_certificate", mdoc_shown),
+        ),
+    ];
+    let inputs = cases
+        .iter()
+        .map(|(id, credential, certificate, _)| {
+            let mut input =
+                json!({"id": id, "credential": credential, "certificate": certificate, "now": now});
+            if *id == "mdoc/root" {
+                input["screenshot"] = json!(screenshot);
+            }
+            input
+        })
+        .collect();
+    let expected = cases
+        .into_iter()
+        .map(|(id, _, _, e)| (id.to_owned(), e))
+        .collect();
+    (inputs, expected)
+}
+
+/// What `oid4vci credential decode` prints for a credential case.
+fn cli_credential_report(case: &Value, dir: &std::path::Path) -> Value {
+    let cert = dir.join("credential-cert.pem");
+    std::fs::write(&cert, case["certificate"].as_str().expect("pem")).expect("write cert");
+    let out = Command::new(env!("CARGO_BIN_EXE_oid4vci"))
+        .args(["credential", "decode", "--cert"])
+        .arg(&cert)
+        .args(["--now", &case["now"].to_string()])
+        .arg(case["credential"].as_str().expect("credential"))
+        .output()
+        .expect("run oid4vci credential decode");
+    let valid = out.status.success();
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(report["valid"] == true, valid, "exit status follows valid");
+    report
 }
 
 fn gzip_len(bytes: &[u8]) -> usize {

@@ -4,10 +4,8 @@
 //! Each scenario asserts the session's event log.
 
 use super::TestWallet;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use oid4vci_issuer::{EventKind, HttpFacts, Issuer, OfferSpec, SessionStore, TxCodeSpec};
-use oid4vci_sd_jwt::SdJwtVcMinter;
+use oid4vci_sd_jwt::{DecodedSdJwt, SdJwtVcMinter};
 use oid4vci_types::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -50,52 +48,30 @@ pub(crate) fn event_types<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
         .collect()
 }
 
-/// Verifies an SD-JWT VC: issuer signature, `cnf.jwk`, and every disclosure's digest in `_sd`.
+/// Verifies an SD-JWT VC with [`DecodedSdJwt`]: issuer signature, `cnf.jwk`, and every
+/// disclosure's digest in `_sd`.
 /// Returns the disclosed claims.
 pub fn verify_sd_jwt(
     credential: &str,
     minter: &SdJwtVcMinter,
     holder: &Value,
 ) -> serde_json::Map<String, Value> {
-    let mut parts = credential.split('~');
-    let jws = parts.next().expect("jws");
-    let segments: Vec<&str> = jws.split('.').collect();
-    assert_eq!(segments.len(), 3);
-    let sig_bytes = URL_SAFE_NO_PAD.decode(segments[2]).expect("sig");
-    let key = minter.public_key();
-    key.verify(
-        key.alg(),
-        format!("{}.{}", segments[0], segments[1]).as_bytes(),
-        &sig_bytes,
-    )
-    .expect("issuer signature verifies");
-    let header: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segments[0]).expect("b64")).expect("json");
-    assert_eq!(header["typ"], "dc+sd-jwt");
-    let payload: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segments[1]).expect("b64")).expect("json");
+    let decoded = DecodedSdJwt::decode(credential).expect("the SD-JWT VC decodes");
+    decoded
+        .verify_signature(minter.public_key())
+        .expect("issuer signature verifies");
+    assert_eq!(decoded.header["typ"], "dc+sd-jwt");
+    let payload = &decoded.payload;
     assert_eq!(payload["iss"], ISSUER);
     assert_eq!(payload["vct"], CONFIG);
     assert_eq!(
         &payload["cnf"]["jwk"], holder,
         "credential is bound to the holder key"
     );
-    let digests: Vec<&str> = payload["_sd"]
-        .as_array()
-        .expect("_sd")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    // Every disclosure's digest is in `_sd` (decode refuses any other).
     let mut claims = serde_json::Map::new();
-    for d in parts.filter(|d| !d.is_empty()) {
-        let digest = URL_SAFE_NO_PAD.encode(oid4vci_proof::crypto::sha256(d.as_bytes()));
-        assert!(
-            digests.contains(&digest.as_str()),
-            "disclosure digest listed in _sd"
-        );
-        let arr: Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(d).expect("b64")).expect("json");
-        claims.insert(arr[1].as_str().expect("name").to_owned(), arr[2].clone());
+    for d in decoded.disclosures {
+        claims.insert(d.name.expect("a claim name"), d.value);
     }
     claims
 }
@@ -467,11 +443,8 @@ pub fn assert_batch_unlinkable(credentials: &[oid4vci_types::IssuedCredential]) 
     let mut times = std::collections::BTreeSet::new();
     for credential in credentials {
         let text = credential.credential.as_str().expect("SD-JWT VC");
-        let mut parts = text.split('~');
-        let jws = parts.next().expect("jws");
-        let payload = jws.split('.').nth(1).expect("payload");
-        let payload: Value =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("json");
+        let decoded = DecodedSdJwt::decode(text).expect("the SD-JWT VC decodes");
+        let payload = &decoded.payload;
         keys.insert(payload["cnf"]["jwk"].to_string());
         let iat = payload["iat"].as_u64().expect("iat");
         let exp = payload["exp"].as_u64().expect("exp");
@@ -479,11 +452,8 @@ pub fn assert_batch_unlinkable(credentials: &[oid4vci_types::IssuedCredential]) 
         assert_eq!(exp % 3600, 0, "exp is rounded to the hour");
         assert!(iat <= T0 && T0 - iat < 3600, "iat is the hour of issuance");
         times.insert((iat, exp));
-        for disclosure in parts.filter(|d| !d.is_empty()) {
-            let array: Value =
-                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(disclosure).expect("b64"))
-                    .expect("json");
-            salts.insert(array[0].as_str().expect("salt").to_owned());
+        for disclosure in decoded.disclosures {
+            salts.insert(disclosure.salt);
             salt_count += 1;
         }
     }

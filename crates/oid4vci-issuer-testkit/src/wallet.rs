@@ -45,6 +45,11 @@ impl TestWallet {
         TestWallet { key }
     }
 
+    /// The key it signs with.
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// The public key as a JWK.
     pub fn public_jwk(&self) -> Value {
         Value::Object(self.key.public_jwk())

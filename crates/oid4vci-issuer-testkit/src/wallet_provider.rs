@@ -1,6 +1,7 @@
 //! A wallet provider for tests: a root certificate (the trust anchor an issuer is configured
 //! with) and a leaf key that signs wallet attestations (OID4VCI 1.0 Appendix E, HAIP: an `x5c`
-//! with the leaf alone, no trust anchor, not self-signed).
+//! with the leaf alone, no trust anchor, not self-signed). Any two-level PKI a test needs (an
+//! issuer's CA and its signing certificate, an IACA and a document signer) is the same shape.
 
 use crate::TestWallet;
 use base64::engine::general_purpose::STANDARD;

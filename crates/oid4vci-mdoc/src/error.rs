@@ -49,6 +49,7 @@ pub enum MdocError {
     Signing(String),
 }
 
+#[cfg(feature = "minter")]
 impl From<MdocError> for oid4vci_issuer::MintError {
     fn from(e: MdocError) -> Self {
         oid4vci_issuer::MintError(e.to_string())

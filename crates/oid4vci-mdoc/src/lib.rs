@@ -16,15 +16,23 @@
 //! doctype's namespace. `*_date` elements given as `YYYY-MM-DD` are encoded as `full-date`
 //! (tag 1004). Everything produced is bounded by [`MdocLimits`]; failures are [`MdocError`]s.
 //!
+//! [`DecodedMdoc`] decodes such an mdoc (namespaces and elements, each digest checked against
+//! the MSO's `valueDigests`, the MSO) and verifies its issuer signature with a key or against a
+//! certificate: the document signer, or the IACA its `x5chain` leads to (see [`decode`]).
+//! The minter is behind the default feature `minter`; without it (`default-features = false,
+//! features = ["rustcrypto"]`) the crate is the decoder alone, with no `oid4vci-issuer`
+//! dependency, and builds for `wasm32-unknown-unknown`.
+//!
 //! CBOR and COSE are `ciborium` and `coset`; nothing here hand-encodes either.
 //!
 //! ```
-//! use oid4vci_mdoc::MdocMinter;
+//! # #[cfg(feature = "minter")] {
+//! use oid4vci_mdoc::{DecodedMdoc, MdocMinter};
 //! use serde_json::json;
 //!
 //! let issuer_key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
 //! let ds_certificate: Vec<u8> = b"DER of the issuer key's document-signer certificate".to_vec();
-//! let minter = MdocMinter::new(issuer_key, vec![ds_certificate]).expect("a certificate");
+//! let minter = MdocMinter::new(issuer_key.clone(), vec![ds_certificate]).expect("a certificate");
 //!
 //! let holder = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
 //! let point = holder.verifying_key().to_encoded_point(false);
@@ -42,16 +50,31 @@
 //! let keys: Vec<String> = issuer_signed.as_map().expect("map").iter()
 //!     .filter_map(|(k, _)| k.as_text().map(str::to_owned)).collect();
 //! assert_eq!(keys, ["nameSpaces", "issuerAuth"]);
+//!
+//! // Decoded and verified with the crate's decoder.
+//! let decoded = DecodedMdoc::decode(&mdoc).expect("decodes");
+//! assert_eq!(decoded.doc_type, "eu.europa.ec.av.1");
+//! decoded.verify_digests().expect("every digest matches the MSO");
+//! let point = issuer_key.verifying_key().to_encoded_point(false);
+//! let issuer_public = oid4vci_proof::PublicKey::p256_from_sec1(point.as_bytes()).expect("key");
+//! decoded.verify_signature(&issuer_public).expect("signed by the issuer key");
+//! # }
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "minter")]
 pub mod claims;
+pub mod decode;
 pub mod error;
+#[cfg(feature = "minter")]
 pub mod issuer_signed;
 pub mod limits;
+#[cfg(feature = "minter")]
 pub mod minter;
 
+pub use decode::{DecodeError, DecodedMdoc, Element};
 pub use error::MdocError;
 pub use limits::MdocLimits;
+#[cfg(feature = "minter")]
 pub use minter::{device_key, MdocMinter};

@@ -1,17 +1,18 @@
-//! Decodes what `MdocMinter` issues with `coset`/`ciborium` and checks it against ISO/IEC
-//! 18013-5: the MSO signature with the issuer key, every digest, the device key, validity.
+//! Decodes what `MdocMinter` issues (with the crate's `DecodedMdoc`) and checks it against
+//! ISO/IEC 18013-5: the MSO signature with the issuer key, every digest, the device key,
+//! validity.
+#![cfg(feature = "minter")]
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ciborium::Value as Cbor;
-use coset::{CborSerializable, CoseKey, CoseSign1, Label};
+use coset::{CborSerializable, CoseKey};
 use oid4vci_issuer::{CredentialMinter, MintOutcome, MintRequest};
-use oid4vci_mdoc::{MdocError, MdocLimits, MdocMinter};
+use oid4vci_mdoc::{DecodedMdoc, MdocError, MdocLimits, MdocMinter};
+use oid4vci_proof::{Alg, PublicKey};
 use oid4vci_types::CredentialConfiguration;
-use p256::ecdsa::signature::Verifier;
-use p256::ecdsa::{Signature, SigningKey};
+use p256::ecdsa::SigningKey;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 const NOW: u64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 const CERT: &[u8] = b"stand-in DER certificate";
@@ -31,83 +32,32 @@ fn get<'a>(map: &'a Cbor, key: &str) -> &'a Cbor {
         .unwrap_or_else(|| panic!("no {key}"))
 }
 
-fn untag24(value: &Cbor) -> (Vec<u8>, Cbor) {
-    match value {
-        Cbor::Tag(24, inner) => {
-            let bytes = inner.as_bytes().expect("bstr").clone();
-            let decoded = ciborium::from_reader(bytes.as_slice()).expect("embedded CBOR");
-            (bytes, decoded)
-        }
-        other => panic!("not tag 24: {other:?}"),
-    }
-}
-
 fn encode(v: &Cbor) -> Vec<u8> {
     let mut out = Vec::new();
     ciborium::into_writer(v, &mut out).expect("encode");
     out
 }
 
-/// Checks the mdoc; returns the MSO and the elements by namespace.
+/// Checks the mdoc with the crate's decoder (`DecodedMdoc`): the MSO signature with the issuer
+/// key, every digest, the x5chain; returns the MSO and the elements by namespace.
 fn verify(mdoc: &str, issuer: &SigningKey) -> (Cbor, Vec<(String, String, Cbor)>) {
-    let bytes = URL_SAFE_NO_PAD.decode(mdoc).expect("base64url");
-    let issuer_signed: Cbor = ciborium::from_reader(bytes.as_slice()).expect("CBOR");
-    let auth = get(&issuer_signed, "issuerAuth");
-    let sign1 = CoseSign1::from_slice(&encode(auth)).expect("COSE_Sign1");
-    assert_eq!(
-        sign1.protected.header.alg,
-        Some(coset::RegisteredLabelWithPrivate::Assigned(
-            coset::iana::Algorithm::ES256
-        ))
-    );
-    let x5chain = sign1
-        .unprotected
-        .rest
-        .iter()
-        .find(|(l, _)| *l == Label::Int(33))
-        .map(|(_, v)| v.clone());
-    assert_eq!(
-        x5chain,
-        Some(Cbor::Bytes(CERT.to_vec())),
-        "x5chain unprotected"
-    );
-    sign1
-        .verify_signature(b"", |sig, tbs| {
-            let sig = Signature::from_slice(sig).map_err(|e| e.to_string())?;
-            issuer
-                .verifying_key()
-                .verify(tbs, &sig)
-                .map_err(|e| e.to_string())
-        })
+    let decoded = DecodedMdoc::decode(mdoc).expect("the mdoc decodes");
+    assert_eq!(decoded.alg(), Alg::Es256);
+    assert_eq!(decoded.x5chain, [CERT.to_vec()], "x5chain unprotected");
+    let key = PublicKey::p256_from_sec1(issuer.verifying_key().to_encoded_point(false).as_bytes())
+        .expect("issuer key");
+    decoded
+        .verify_signature(&key)
         .expect("MSO signature verifies with the issuer key");
-    let payload: Cbor =
-        ciborium::from_reader(sign1.payload.as_deref().expect("payload")).expect("payload CBOR");
-    let (_, mso) = untag24(&payload);
+    decoded.verify_digests().expect("a digest for every item");
     let mut elements = Vec::new();
-    for (ns, items) in get(&issuer_signed, "nameSpaces").as_map().expect("map") {
-        let ns = ns.as_text().expect("ns").to_owned();
-        let digests = get(get(&mso, "valueDigests"), &ns);
-        for item in items.as_array().expect("array") {
-            let (_, decoded) = untag24(item);
-            let id = get(&decoded, "digestID").clone();
-            let random = get(&decoded, "random").as_bytes().expect("salt").clone();
-            assert!(random.len() >= 16, "salt of at least 16 bytes");
-            let expected = digests
-                .as_map()
-                .expect("digests")
-                .iter()
-                .find(|(k, _)| *k == id)
-                .map(|(_, v)| v.clone())
-                .expect("a digest for every item");
-            assert_eq!(expected, Cbor::Bytes(Sha256::digest(encode(item)).to_vec()));
-            let name = get(&decoded, "elementIdentifier")
-                .as_text()
-                .expect("id")
-                .to_owned();
-            elements.push((ns.clone(), name, get(&decoded, "elementValue").clone()));
+    for (ns, items) in &decoded.namespaces {
+        for item in items {
+            assert!(item.random.len() >= 16, "salt of at least 16 bytes");
+            elements.push((ns.clone(), item.identifier.clone(), item.value.clone()));
         }
     }
-    (mso, elements)
+    (decoded.mso, elements)
 }
 
 #[test]

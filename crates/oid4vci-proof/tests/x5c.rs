@@ -296,3 +296,89 @@ fn x5c_needs_the_jwk_binding_method() {
     });
     assert!(with_jwk.validate(&jwt, &ctx()).is_ok());
 }
+
+/// `issuer_signature::verify_issuer_signature`: a credential's issuer signature against the
+/// signing certificate, the CA that issued it (through the credential's chain), a certificate
+/// with the same key, a foreign one, none; a bad signature and a bad certificate.
+#[test]
+fn issuer_signatures_against_a_certificate() {
+    use oid4vci_proof::issuer_signature::{
+        verify_issuer_signature, CertificateMatch as M, IssuerSignatureError as E,
+        VerifiedWith as W,
+    };
+    use oid4vci_proof::{Alg, SignatureError};
+    let root = make_root("issuing CA", BasicConstraints::Unconstrained);
+    let (key, leaf_der) = leaf(Some(&root), false, (2030, 1, 1));
+    let message = b"header.payload";
+    let signature = key.sign(message);
+    let now = 1_767_225_600;
+    let chain = std::slice::from_ref(&leaf_der);
+    let check = |chain: &[Vec<u8>], cert: Option<&[u8]>, signature: &[u8]| {
+        verify_issuer_signature(Alg::Es256, message, signature, chain, cert, now)
+    };
+
+    let same = check(chain, Some(&leaf_der), &signature);
+    assert_eq!(same.result, Ok(W::Certificate));
+    assert_eq!(same.certificate_match, Some(M::SameCertificate));
+    let by_ca = check(chain, Some(&root.der), &signature);
+    assert_eq!(by_ca.result, Ok(W::ChainToCertificate));
+    assert_eq!(by_ca.certificate_match, Some(M::IssuedByCertificate));
+    let json = by_ca.to_json();
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["certificate"]["subject"], "CN=issuing CA");
+    assert_eq!(json["credential_certificate"]["issuer"], "CN=issuing CA");
+    assert_eq!(json["credential_certificate"]["self_signed"], false);
+    assert_eq!(
+        json["credential_certificate"]["key_thumbprint"],
+        key.public().thumbprint()
+    );
+    // The certificate alone, without a chain in the credential.
+    assert_eq!(
+        check(&[], Some(&leaf_der), &signature).result,
+        Ok(W::Certificate)
+    );
+    // No certificate given: the credential's own leaf, not a trust decision.
+    assert_eq!(
+        check(chain, None, &signature).result,
+        Ok(W::CredentialCertificate)
+    );
+    assert_eq!(check(&[], None, &signature).result, Err(E::NoCertificate));
+
+    // Past the CA's validity, the chain no longer leads to it.
+    let late = verify_issuer_signature(
+        Alg::Es256,
+        message,
+        &signature,
+        chain,
+        Some(&root.der),
+        2_000_000_000,
+    );
+    assert!(matches!(late.certificate_match, Some(M::Unrelated(_))));
+    assert!(matches!(late.result, Err(E::NotByCertificate { .. })));
+
+    let foreign = make_root("another CA", BasicConstraints::Unconstrained);
+    let refused = check(chain, Some(&foreign.der), &signature);
+    assert!(matches!(refused.certificate_match, Some(M::Unrelated(_))));
+    let Err(e) = &refused.result else {
+        panic!("refused")
+    };
+    assert_eq!(e.code(), "not_signed_by_certificate");
+    assert!(e.to_string().contains("does not chain to it"), "{e}");
+
+    let mut bad = signature.clone();
+    bad[5] ^= 1;
+    for cert in [&leaf_der, &root.der] {
+        assert_eq!(
+            check(chain, Some(cert), &bad).result,
+            Err(E::Signature(SignatureError::Mismatch))
+        );
+    }
+    let garbage = check(chain, Some(b"not a certificate"), &signature);
+    assert!(matches!(garbage.result, Err(E::BadCertificate(_))));
+    assert_eq!(garbage.to_json()["error"], "bad_certificate");
+    let huge = vec![0u8; 9 * 1024];
+    assert!(matches!(
+        check(chain, Some(&huge), &signature).result,
+        Err(E::BadCertificate(_))
+    ));
+}

@@ -1,7 +1,9 @@
 //! The OID4VCI key proof checker in the browser: `oid4vci-proof` (pure-Rust backend) compiled to
 //! WebAssembly. [`check_proof`] gives the report `oid4vci proof check` prints, from the same
 //! code (`oid4vci_proof::report`); [`decode_offer`] the one `oid4vci offer decode` prints
-//! (`oid4vci_types::offer_report`). Nothing leaves the browser.
+//! (`oid4vci_types::offer_report`); [`decode_credential`] the one `oid4vci credential decode`
+//! prints (`oid4vci_sd_jwt::decode::report`, `oid4vci_mdoc::decode::report`). Nothing leaves
+//! the browser.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -114,6 +116,43 @@ pub fn decode_offer(uri: &str) -> String {
     serde_json::to_string_pretty(&out).unwrap_or_default()
 }
 
+/// Largest credential text accepted (an mdoc's `IssuerSigned` may be 256 KiB before base64url).
+const MAX_CREDENTIAL: usize = 512 * 1024;
+
+/// Decodes an issued credential, an SD-JWT VC (`dc+sd-jwt`) or an mdoc (`mso_mdoc`, base64url
+/// `IssuerSigned`), and verifies its issuer signature against the first certificate of
+/// `certificate_pem` (the issuer's certificate or the CA that issued it; none: the credential's
+/// own `x5c`/`x5chain` leaf, not a trust decision) at `now` (Unix seconds): exactly what
+/// `oid4vci credential decode` prints. `format` is `dc+sd-jwt`, `mso_mdoc`, or empty to tell by
+/// the text (an SD-JWT has a `~` or starts with a JSON header).
+#[wasm_bindgen]
+pub fn decode_credential(
+    credential: &str,
+    certificate_pem: &str,
+    format: &str,
+    now: u64,
+) -> String {
+    if credential.len() > MAX_CREDENTIAL || certificate_pem.len() > MAX_INPUT {
+        return usage("the credential is larger than 512 KiB or the certificate than 256 KiB");
+    }
+    let certificate = match certificates(certificate_pem, "certificate") {
+        Ok(certs) => certs.into_iter().next(),
+        Err(why) => return usage(&why),
+    };
+    let text = credential.trim();
+    let sd_jwt = match format.trim() {
+        "dc+sd-jwt" => true,
+        "mso_mdoc" => false,
+        "" | "auto" => oid4vci_sd_jwt::decode::is_sd_jwt(text),
+        other => return usage(&format!("unknown format {other:?}: dc+sd-jwt or mso_mdoc")),
+    };
+    let out = match sd_jwt {
+        true => oid4vci_sd_jwt::decode::report(text, certificate.as_deref(), now),
+        false => oid4vci_mdoc::decode::report(text, certificate.as_deref(), now),
+    };
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +168,21 @@ mod tests {
         assert!(options(r#"{"now": 1, "trust_anchors": "junk"}"#).is_err());
         let report: Value = serde_json::from_str(&check_proof("x", "not json")).expect("json");
         assert_eq!(report["error"], "invalid_options");
+    }
+
+    #[test]
+    fn credentials_are_told_apart_and_bad_options_refused() {
+        let sd_jwt: Value =
+            serde_json::from_str(&decode_credential("eyJx.y.z~", "", "", 0)).expect("json");
+        assert_eq!(sd_jwt["format"], "dc+sd-jwt");
+        assert_eq!(sd_jwt["error"], "malformed");
+        let mdoc: Value = serde_json::from_str(&decode_credential("oQ", "", "", 0)).expect("json");
+        assert_eq!(mdoc["format"], "mso_mdoc");
+        let pem: Value =
+            serde_json::from_str(&decode_credential("x", "junk", "", 0)).expect("json");
+        assert_eq!(pem["error"], "invalid_options");
+        let format: Value =
+            serde_json::from_str(&decode_credential("x", "", "jwt_vc", 0)).expect("json");
+        assert_eq!(format["error"], "invalid_options");
     }
 }

@@ -1,7 +1,7 @@
 // The proof checker page: reads the form, calls the WebAssembly checker (the same code as
-// `oid4vci proof check` and `oid4vci offer decode`), and shows the verdict. Nothing is sent
-// anywhere.
-import init, { check_proof, decode_offer } from "./pkg/oid4vci_proof_wasm.js";
+// `oid4vci proof check`, `oid4vci offer decode` and `oid4vci credential decode`), and shows
+// the verdict. Nothing is sent anywhere; input is shown with textContent only.
+import init, { check_proof, decode_offer, decode_credential } from "./pkg/oid4vci_proof_wasm.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -100,12 +100,111 @@ function decode(event) {
   $("offer-report").textContent = JSON.stringify(report, null, 2);
 }
 
+const VERIFIED_WITH = {
+  certificate: "the pasted certificate's key",
+  chain_to_certificate: "the credential's certificate, issued by the pasted certificate",
+  credential_certificate: "the credential's own certificate (no certificate pasted: not trusted)",
+};
+
+function row(cells, classes = []) {
+  const tr = document.createElement("tr");
+  cells.forEach((text, i) => {
+    const td = document.createElement(i === 0 ? "th" : "td");
+    if (i === 0) td.scope = "row";
+    td.textContent = text;
+    if (classes[i]) td.className = classes[i];
+    tr.append(td);
+  });
+  return tr;
+}
+
+const show = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+
+function credentialItems(report) {
+  if (report.format === "mso_mdoc") {
+    const rows = [];
+    for (const [ns, elements] of Object.entries(report.namespaces || {})) {
+      for (const e of elements) {
+        rows.push([`${ns} / ${e.element_identifier}`, show(e.element_value), e.random,
+          e.digest_valid ? `digestID ${e.digest_id}: matches the MSO` : `digestID ${e.digest_id}: MISMATCH`, e.digest_valid]);
+      }
+    }
+    return rows;
+  }
+  return (report.disclosures || []).map((d) => [d.path || d.name, show(d.value), d.salt,
+    `${d.digest} (in ${d.digest_at || "/"})`, true]);
+}
+
+function credentialVerdict(report) {
+  const signature = report.signature || {};
+  if (report.valid) {
+    return { valid: true, text: `Signature valid: ${report.format} signed by ${VERIFIED_WITH[signature.verified_with] || signature.verified_with}` };
+  }
+  if (report.error) return { valid: false, code: report.error, text: `Invalid: ${report.error} — ${report.reason}` };
+  if (!signature.valid) return { valid: false, code: signature.error, text: `Signature invalid: ${signature.error} — ${signature.reason}` };
+  if (report.digests_valid === false) return { valid: false, code: "digest_mismatch", text: `Invalid: digest_mismatch — ${report.digest_error}` };
+  return { valid: false, code: "untrusted", text: `Not verified: paste the issuer's certificate (the signature verifies with ${VERIFIED_WITH[signature.verified_with]})` };
+}
+
+function decodeCredential(event) {
+  event.preventDefault();
+  const now = $("credential_now").value.trim() || String(Math.floor(Date.now() / 1000));
+  let report;
+  try {
+    report = JSON.parse(decode_credential($("credential").value, $("issuer_certificate").value,
+      $("credential_format").value, BigInt(now)));
+  } catch (e) {
+    report = { valid: false, error: "invalid_options", reason: String(e.message || e) };
+  }
+  $("credential-report").textContent = JSON.stringify(report, null, 2);
+  const verdict = credentialVerdict(report);
+  const element = $("credential-verdict");
+  element.hidden = false;
+  element.className = "verdict " + (verdict.valid ? "valid" : "invalid");
+  element.textContent = verdict.text;
+  element.dataset.code = verdict.valid ? "valid" : verdict.code || "";
+
+  const signature = report.signature;
+  const sigBody = $("credential-signature").querySelector("tbody");
+  sigBody.replaceChildren();
+  if (signature) {
+    const cert = (c) => (c ? (c.error ? c.error : `${c.subject} (issued by ${c.issuer}, serial ${c.serial})`) : "none");
+    const rows = [["issuer signature", signature.valid ? `valid, with ${VERIFIED_WITH[signature.verified_with]}` : `${signature.error}: ${signature.reason}`],
+      ["pasted certificate", cert(signature.certificate)],
+      ["credential's certificate", cert(signature.credential_certificate)],
+      ["match", [signature.certificate_match, signature.certificate_match_reason].filter(Boolean).join(": ") || "—"]];
+    for (const [name, value] of rows) sigBody.append(row([name, value]));
+  }
+  $("credential-signature").hidden = !signature;
+
+  const decoded = report.format && !report.error;
+  $("credential-decoded").hidden = !decoded;
+  if (!decoded) return;
+  const mdoc = report.format === "mso_mdoc";
+  const items = $("credential-items").querySelector("tbody");
+  items.replaceChildren();
+  for (const [name, value, salt, digest, ok] of credentialItems(report)) {
+    items.append(row([name, value, salt, digest], ["", "", "", ok ? "ok" : "bad"]));
+  }
+  $("credential-items-title").textContent = mdoc ? "Namespaces and data elements" : "Disclosures";
+  $("credential-header-title").textContent = mdoc ? "issuerAuth" : "Issuer JWT header";
+  $("credential-payload-title").textContent = mdoc ? "Mobile security object (MSO)" : "Issuer JWT payload";
+  const header = mdoc ? { alg: report.alg, digest_algorithm: report.digest_algorithm, device_key: report.device_key } : report.header;
+  $("credential-header").textContent = JSON.stringify(header, null, 2);
+  $("credential-payload").textContent = JSON.stringify(mdoc ? report.mso : report.payload, null, 2);
+  const kb = report.key_binding_jwt;
+  $("credential-kb").hidden = !kb;
+  $("credential-kb-jwt").textContent = kb ? JSON.stringify(kb, null, 2) : "";
+}
+
 const started = performance.now();
 init().then(() => {
   $("proof-form").addEventListener("submit", check);
   $("offer-form").addEventListener("submit", decode);
+  $("credential-form").addEventListener("submit", decodeCredential);
   $("check").disabled = false;
   $("decode").disabled = false;
+  $("decode-credential").disabled = false;
   const ms = Math.round(performance.now() - started);
   $("status").textContent = `Checker ready (${ms} ms).`;
   document.body.dataset.ready = String(ms);

@@ -35,6 +35,51 @@ export function check_proof(jwt, options_json) {
 }
 
 /**
+ * Decodes an issued credential, an SD-JWT VC (`dc+sd-jwt`) or an mdoc (`mso_mdoc`, base64url
+ * `IssuerSigned`), and verifies its issuer signature against the first certificate of
+ * `certificate_pem` (the issuer's certificate or the CA that issued it; none: the credential's
+ * own `x5c`/`x5chain` leaf, not a trust decision) at `now` (Unix seconds): exactly what
+ * `oid4vci credential decode` prints. `format` is `dc+sd-jwt`, `mso_mdoc`, or empty to tell by
+ * the text (an SD-JWT has a `~` or starts with a JSON header).
+ * @param {string} credential
+ * @param {string} certificate_pem
+ * @param {string} format
+ * @param {bigint} now
+ * @returns {string}
+ */
+export function decode_credential(credential, certificate_pem, format, now) {
+    let deferred5_0;
+    let deferred5_1;
+    try {
+        const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+        const val4 = BigInt.asIntN(64, now);
+        let ptr0, len0, ptr1, len1, ptr2, len2;
+        try {
+            ptr0 = passStringToWasm0(credential, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passStringToWasm0(certificate_pem, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+            len1 = WASM_VECTOR_LEN;
+            ptr2 = passStringToWasm0(format, wasm.__wbindgen_export, wasm.__wbindgen_export2);
+            len2 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr2) { wasm.__wbindgen_export3(ptr2, len2 * 1, 1); }
+            if (ptr1) { wasm.__wbindgen_export3(ptr1, len1 * 1, 1); }
+            if (ptr0) { wasm.__wbindgen_export3(ptr0, len0 * 1, 1); }
+            throw e;
+        }
+        wasm.decode_credential(retptr, ptr0, len0, ptr1, len1, ptr2, len2, val4);
+        var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+        var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+        deferred5_0 = r0;
+        deferred5_1 = r1;
+        return getStringFromWasm0(r0, r1);
+    } finally {
+        wasm.__wbindgen_add_to_stack_pointer(16);
+        wasm.__wbindgen_export3(deferred5_0, deferred5_1, 1);
+    }
+}
+
+/**
  * Decodes a credential offer URI (or QR code text): exactly what `oid4vci offer decode`
  * prints.
  * @param {string} uri

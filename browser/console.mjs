@@ -13,7 +13,9 @@
 //  5. sends a request with an unknown access token: the "Refused requests" page shows it live,
 //     without the token;
 //  6. watches the session list pick up a new offer live;
-//  7. saves screenshots of each page into --screenshots DIR.
+//  7. without JavaScript: signs in, lists sessions and makes an offer (forms and pages work);
+//  8. checks that every form control of every page has a label;
+//  9. saves screenshots of each page into --screenshots DIR.
 //
 //   NODE_EXTRA_CA_CERTS=cert.pem node browser/console.mjs --issuer https://127.0.0.1:PORT \
 //       --token ADMIN_TOKEN --screenshots DIR
@@ -55,6 +57,14 @@ const FLAGS = [
   // The issuer's certificate is made for this run; the wallet side trusts it by NODE_EXTRA_CA_CERTS.
   '--ignore-certificate-errors',
 ]
+
+/// Form controls (not hidden) without a label on the page.
+const unlabelled = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea')]
+      .filter((c) => c.type !== 'hidden' && c.labels.length === 0 && !c.getAttribute('aria-label'))
+      .map((c) => c.name || c.id)
+  )
 
 /// Runs one of the interop scripts (the npm wallet, the status check) and returns its JSON line.
 function interop(script, scriptArgs) {
@@ -148,6 +158,7 @@ async function main() {
     for (const box of await page.locator('input[name=configuration]').all()) await box.uncheck()
     await page.locator(`input[name=configuration][value="${configurationId}"]`).check()
     await page.getByLabel(/^Claims/).fill(JSON.stringify({ given_name: 'Erika', family_name: 'Mustermann' }))
+    result.unlabelled = [...(await unlabelled(page))]
     await page.getByRole('button', { name: 'Create the offer' }).click()
     await page.waitForSelector('#offer-qr')
     const offerUri = await page.locator('#offer-uri').inputValue()
@@ -217,7 +228,39 @@ async function main() {
     const third = await admin('/admin/offers', { credential_configuration_ids: [configurationId] })
     await page.locator(`tr[data-session="${third.session_id}"]`).waitFor({ timeout: 15_000 })
     result.sessions_listed = await page.locator('#session-rows tr[data-session]').count()
+    result.unlabelled.push(...(await unlabelled(page)))
     await shot(page, 'console-sessions')
+    // The deferred session's page has the claims form.
+    await page.goto(`${issuer}/console/sessions/${third.session_id}`)
+    check(await page.locator('#claims-json').count() === 1, 'a session without claims offers the claims form')
+    result.unlabelled.push(...(await unlabelled(page)))
+    check(result.unlabelled.length === 0, `every form control has a label: ${result.unlabelled}`)
+
+    step = 'without JavaScript'
+    const plainProfile = mkdtempSync(join(tmpdir(), 'oid4vci-chromium-'))
+    const plain = await chromium.launchPersistentContext(plainProfile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: FLAGS,
+      timeout: 60_000,
+      javaScriptEnabled: false,
+    })
+    try {
+      const p = plain.pages()[0] ?? (await plain.newPage())
+      await p.goto(`${issuer}/console/sign-in`)
+      await p.getByLabel('Admin token').fill(token)
+      await p.getByRole('button', { name: 'Sign in' }).click()
+      await p.waitForURL(`${issuer}/console`)
+      check(await p.locator('#session-rows tr[data-session]').count() >= 4, 'the list is rendered by the server')
+      await p.goto(`${issuer}/console/offers/new`)
+      await p.getByLabel(/^Claims/).fill('{"given_name": "Erika"}')
+      await p.getByRole('button', { name: 'Create the offer' }).click()
+      check((await p.locator('#offer-uri').inputValue()).startsWith('openid-credential-offer://'), 'an offer without JavaScript')
+      result.without_javascript = true
+    } finally {
+      await plain.close()
+      rmSync(plainProfile, { recursive: true, force: true })
+    }
     check(errors.length === 0, `no script errors: ${errors.join('; ')}`)
     out(result)
   } finally {

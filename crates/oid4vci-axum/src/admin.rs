@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use oid4vci_issuer::{
     CredentialMinter, GrantKind, Issuer, IssuerError, OfferCreated, OfferSpec, SessionListing,
-    SessionQuery, SessionState, SessionStore, StoreError,
+    SessionQuery, SessionState, SessionStore, StoreError, MAX_LISTED_SESSIONS,
 };
 use oid4vci_types::{CredentialOffer, ErrorCode, ErrorResponse};
 use serde::{Deserialize, Serialize};
@@ -121,10 +121,21 @@ impl ListSessionsQuery {
             return Err(ErrorResponse::new(ErrorCode::InvalidRequest)
                 .with_description("the query string is longer than 2048 bytes"));
         }
-        serde_urlencoded::from_str::<Self>(query).map_err(|e| {
+        let parsed = serde_urlencoded::from_str::<Self>(query).map_err(|e| {
             ErrorResponse::new(ErrorCode::InvalidRequest)
                 .with_description(format!("invalid session list query: {e}"))
-        })
+        })?;
+        if let Some(limit) = parsed
+            .limit
+            .filter(|l| !(1..=MAX_LISTED_SESSIONS).contains(l))
+        {
+            return Err(
+                ErrorResponse::new(ErrorCode::InvalidRequest).with_description(format!(
+                "invalid session list query: limit {limit} is not within 1..={MAX_LISTED_SESSIONS}"
+            )),
+            );
+        }
+        Ok(parsed)
     }
 
     /// The store query these filters make.

@@ -405,7 +405,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let console = crate::serve_console::router(
         issuer.clone(),
         &admin_token,
-        args.tls_self_signed,
+        args.tls_self_signed || issuer_url.starts_with("https://"),
         console_feed,
         wallet_debug.clone(),
     );

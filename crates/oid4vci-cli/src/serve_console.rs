@@ -8,7 +8,8 @@ use oid4vci_issuer::{CredentialMinter, Issuer, SessionStore};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// `/console`: cookies `Secure` under TLS, live updates from `feed` (an event observer of the
+/// `/console`: cookies `Secure` when `tls` (served over TLS here, or behind a proxy at an
+/// `https://` issuer URL), live updates from `feed` (an event observer of the
 /// issuer), the refused requests of `wallet_debug` when the mode is on.
 pub fn router<S: SessionStore, M: CredentialMinter>(
     issuer: Arc<Issuer<S, M>>,

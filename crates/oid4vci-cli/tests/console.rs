@@ -4,7 +4,8 @@
 //! proof arrive live on a session page with the diagnostic code the wallet got, revokes a
 //! credential with its button (a relying party's status check, `interop/status-list.mjs`,
 //! reads 0 before and 1 after), sees an unknown token on the refused-requests page without
-//! the token, and a new session appear live in the list. Screenshots of each page go to
+//! the token, and a new session appear live in the list; every form control has a label, and
+//! without JavaScript the pages and forms still work. Screenshots of each page go to
 //! `target/test-artifacts/console-*.png` (under `CARGO_TARGET_DIR` when set); the README shows
 //! them. When Chromium cannot be had, the test prints `SKIPPED: <name>: <reason>`.
 
@@ -126,6 +127,8 @@ fn the_console_shows_a_wallet_flow_live_and_revokes_from_the_page() {
     );
     assert!(result["refused_requests"].as_u64() >= Some(2), "{result}");
     assert!(result["sessions_listed"].as_u64() >= Some(4), "{result}");
+    assert_eq!(result["without_javascript"], true, "{result}");
+    assert_eq!(result["unlabelled"], serde_json::json!([]), "{result}");
     for n in names {
         let png = std::fs::read(screenshots.join(format!("{n}.png")))
             .unwrap_or_else(|e| panic!("screenshot {n}: {e}"));

@@ -1,14 +1,15 @@
 //! Signing in to the console with the admin token: a random session cookie (kept by its hash,
 //! `HttpOnly`, `SameSite=Strict`, `Path=/console`, `Secure` under TLS), an anti-CSRF token per
 //! sign-in that every form carries, a double-submit token on the sign-in form itself, and a
-//! pause after repeated wrong tokens.
+//! pause after repeated wrong tokens from one client address.
 
 use super::pages;
 use super::sign_ins::{cookie, same_secret, SignedIn, COOKIE, FORM_COOKIE, SIGN_IN_TTL};
 use super::state::Console;
+use crate::facts::client_address;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use oid4vci_issuer::{random_token, CredentialMinter, OsSecretSource, SessionStore};
 use std::sync::Arc;
@@ -120,9 +121,11 @@ fn sign_in_form<S: SessionStore, M: CredentialMinter>(
 /// `POST /console/sign-in` (`token`, `form_token`).
 pub(crate) async fn sign_in<S: SessionStore, M: CredentialMinter>(
     State(console): State<Arc<Console<S, M>>>,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let address = client_address(&extensions);
     let fields = form_fields(&body);
     let posted = field(&fields, "form_token").unwrap_or_default();
     let expected = cookie(&headers, FORM_COOKIE).unwrap_or_default();
@@ -130,8 +133,8 @@ pub(crate) async fn sign_in<S: SessionStore, M: CredentialMinter>(
         let why = "The sign-in form expired or came from elsewhere. Try again.";
         return sign_in_form(&console, StatusCode::FORBIDDEN, Some(why));
     }
-    if !console.sign_ins.may_try() {
-        let why = "Too many wrong tokens: wait a minute before you try again.";
+    if !console.sign_ins.may_try(address) {
+        let why = "Too many wrong tokens from your address: wait a minute before you try again.";
         let mut response = sign_in_form(&console, StatusCode::TOO_MANY_REQUESTS, Some(why));
         response
             .headers_mut()
@@ -140,7 +143,7 @@ pub(crate) async fn sign_in<S: SessionStore, M: CredentialMinter>(
     }
     let token = field(&fields, "token").unwrap_or_default().trim();
     if !same_secret(token, &console.config.admin_token) {
-        console.sign_ins.failed();
+        console.sign_ins.failed(address);
         let why = "That is not this issuer's admin token.";
         return sign_in_form(&console, StatusCode::UNAUTHORIZED, Some(why));
     }

@@ -4,6 +4,7 @@
 use axum::http::{header, HeaderMap};
 use oid4vci_issuer::{random_token, OsSecretSource, SecretHash};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
@@ -16,8 +17,12 @@ pub(crate) const FORM_COOKIE: &str = "oid4vci_console_form";
 pub(crate) const SIGN_IN_TTL: Duration = Duration::from_secs(8 * 3600);
 /// Most sign-ins kept at once (the oldest goes first).
 const MAX_SIGN_INS: usize = 256;
-/// Wrong tokens allowed per minute before sign-in pauses.
+/// Wrong tokens allowed per minute and client address before sign-in pauses for it.
 const MAX_FAILURES_PER_MINUTE: u32 = 10;
+/// Most addresses whose wrong tokens are counted at once (the stalest go first).
+const MAX_COUNTED_ADDRESSES: usize = 4096;
+/// The window wrong tokens are counted in.
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
 
 /// A signed-in operator: the token their forms must carry.
 #[derive(Clone)]
@@ -30,11 +35,12 @@ struct SignIn {
     expires: Instant,
 }
 
-/// The sign-ins of this process (by the hash of their cookie) and recent wrong tokens.
+/// The sign-ins of this process (by the hash of their cookie) and recent wrong tokens by
+/// client address (`None`: the address is unknown).
 #[derive(Default)]
 pub(crate) struct SignIns {
     open: Mutex<HashMap<SecretHash, SignIn>>,
-    failures: Mutex<Option<(Instant, u32)>>,
+    failures: Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>,
 }
 
 impl SignIns {
@@ -76,28 +82,33 @@ impl SignIns {
         }
     }
 
-    /// Counts a wrong token; `false` while sign-in is paused.
-    pub(crate) fn may_try(&self) -> bool {
+    /// `false` while sign-in is paused for `address` (too many wrong tokens from it lately).
+    pub(crate) fn may_try(&self, address: Option<IpAddr>) -> bool {
         let Ok(failures) = self.failures.lock() else {
             return false;
         };
-        match *failures {
-            Some((since, n)) => {
-                since.elapsed() > Duration::from_secs(60) || n < MAX_FAILURES_PER_MINUTE
-            }
-            None => true,
-        }
+        failures.get(&address).is_none_or(|(since, n)| {
+            since.elapsed() > FAILURE_WINDOW || *n < MAX_FAILURES_PER_MINUTE
+        })
     }
 
-    pub(crate) fn failed(&self) {
-        if let Ok(mut failures) = self.failures.lock() {
-            *failures = match *failures {
-                Some((since, n)) if since.elapsed() <= Duration::from_secs(60) => {
-                    Some((since, n + 1))
-                }
-                _ => Some((Instant::now(), 1)),
-            };
+    /// Counts a wrong token from `address`.
+    pub(crate) fn failed(&self, address: Option<IpAddr>) {
+        let Ok(mut failures) = self.failures.lock() else {
+            return;
+        };
+        failures.retain(|_, (since, _)| since.elapsed() <= FAILURE_WINDOW);
+        if failures.len() >= MAX_COUNTED_ADDRESSES && !failures.contains_key(&address) {
+            let stalest = failures
+                .iter()
+                .min_by_key(|(_, (since, _))| *since)
+                .map(|(a, _)| *a);
+            if let Some(stalest) = stalest {
+                failures.remove(&stalest);
+            }
         }
+        let entry = failures.entry(address).or_insert((Instant::now(), 0));
+        entry.1 += 1;
     }
 }
 
@@ -117,4 +128,29 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 /// Equal, in time independent of where they differ.
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_tokens_pause_sign_in_for_their_address_only() {
+        let sign_ins = SignIns::default();
+        let attacker = Some(IpAddr::from([192, 0, 2, 1]));
+        let operator = Some(IpAddr::from([192, 0, 2, 2]));
+        for _ in 0..MAX_FAILURES_PER_MINUTE {
+            assert!(sign_ins.may_try(attacker));
+            sign_ins.failed(attacker);
+        }
+        assert!(
+            !sign_ins.may_try(attacker),
+            "paused after {MAX_FAILURES_PER_MINUTE}"
+        );
+        assert!(
+            sign_ins.may_try(operator),
+            "another address may still sign in"
+        );
+        assert!(sign_ins.may_try(None));
+    }
 }

@@ -292,6 +292,37 @@ async fn forms_without_this_sign_in_s_token_or_from_another_site_change_nothing(
         StatusCode::CREATED
     );
     assert_eq!(session_count(&app).await, 1);
+    // By reference, with a transaction code: the page shows the code to hand over.
+    let by_reference = [
+        ("csrf", csrf.as_str()),
+        ("configuration", "pid"),
+        ("claims", "{}"),
+        ("tx_code", "on"),
+        ("tx_code_length", "6"),
+        ("by", "reference"),
+    ];
+    let page = browser.post("/console/offers", &by_reference, &[]).await;
+    assert_eq!(page.status, StatusCode::CREATED, "{}", page.text);
+    assert!(page.text.contains("credential_offer_uri="), "{}", page.text);
+    let marker = "<strong id=\"tx-code\">";
+    let start = page.text.find(marker).expect("tx code") + marker.len();
+    let code = &page.text[start..start + 6];
+    assert!(code.bytes().all(|b| b.is_ascii_digit()), "{code}");
+    // A bad claims value comes back on the form, with the error and what was typed.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("configuration", "pid"),
+        ("claims", "[1, 2]"),
+        ("by", "value"),
+    ];
+    let page = browser.post("/console/offers", &bad, &[]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.text.contains("the claims must be a JSON object") && page.text.contains("[1, 2]"),
+        "{}",
+        page.text
+    );
+    assert_eq!(session_count(&app).await, 2);
 }
 
 /// The pre-authorized code of the by-value offer URI on a created-offer page.

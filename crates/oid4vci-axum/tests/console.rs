@@ -63,6 +63,13 @@ struct Page {
 }
 
 impl Page {
+    /// The path of the session link of a created-offer page.
+    fn session_path(&self) -> String {
+        let marker = "id=\"session-link\" href=\"";
+        let start = self.text.find(marker).expect("link") + marker.len();
+        self.text[start..start + self.text[start..].find('"').expect("end")].to_owned()
+    }
+
     /// The value of the first `name="…" value="…"` input.
     fn input(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
@@ -136,6 +143,20 @@ impl Browser {
         }
         let body = serde_urlencoded::to_string(fields).expect("form");
         self.send(request, Body::from(body)).await
+    }
+
+    /// Makes an offer of `pid` by value on the New offer page, with `claims` (empty: deferred).
+    async fn offer(&mut self, claims: &str) -> Page {
+        let csrf = self.get("/console/offers/new").await.input("csrf");
+        let fields = [
+            ("csrf", csrf.as_str()),
+            ("configuration", "pid"),
+            ("claims", claims),
+            ("by", "value"),
+        ];
+        let created = self.post("/console/offers", &fields, &[]).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        created
     }
 
     async fn sign_in(&mut self, token: &str) -> Page {
@@ -350,27 +371,13 @@ async fn an_offer_made_in_the_console_is_redeemed_and_its_session_page_tells_the
     let app = app();
     let mut browser = Browser::new(app.clone());
     browser.sign_in(TOKEN).await;
-    let csrf = browser.get("/console/offers/new").await.input("csrf");
-    let created = browser
-        .post(
-            "/console/offers",
-            &[
-                ("csrf", &csrf),
-                ("configuration", "pid"),
-                ("claims", r#"{"given_name": "Erika"}"#),
-                ("by", "value"),
-            ],
-            &[],
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let created = browser.offer(r#"{"given_name": "Erika"}"#).await;
     assert!(created.text.contains("<svg role=\"img\""), "a QR code");
     let code = pre_authorized_code(&created);
-    let session = {
-        let marker = "id=\"session-link\" href=\"/console/sessions/";
-        let start = created.text.find(marker).expect("link") + marker.len();
-        created.text[start..start + created.text[start..].find('"').expect("end")].to_owned()
-    };
+    let session_path = created.session_path();
+    let session = session_path
+        .trim_start_matches("/console/sessions/")
+        .to_owned();
 
     // The wallet redeems the offer, fails a proof (wrong audience), then succeeds.
     let form = TokenRequest::pre_authorized(code.as_str(), None).to_form();
@@ -536,26 +543,10 @@ async fn claims_submitted_on_the_session_page_let_the_deferred_request_through()
     let app = app();
     let mut browser = Browser::new(app.clone());
     browser.sign_in(TOKEN).await;
-    let csrf = browser.get("/console/offers/new").await.input("csrf");
     // No claims: the credential is deferred until they are submitted.
-    let created = browser
-        .post(
-            "/console/offers",
-            &[
-                ("csrf", &csrf),
-                ("configuration", "pid"),
-                ("claims", ""),
-                ("by", "value"),
-            ],
-            &[],
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let created = browser.offer("").await;
     let code = pre_authorized_code(&created);
-    let marker = "id=\"session-link\" href=\"";
-    let start = created.text.find(marker).expect("link") + marker.len();
-    let session_path =
-        created.text[start..start + created.text[start..].find('"').expect("end")].to_owned();
+    let session_path = created.session_path();
 
     let page = browser.get(&session_path).await;
     assert!(

@@ -54,6 +54,18 @@ fn page_error(
     (status, Html(page)).into_response()
 }
 
+/// The page for an issuer operation that failed: its error, with the status the JSON API
+/// would answer.
+fn issuer_failure(
+    title: &str,
+    e: &IssuerError,
+    signed_in: &SignedIn,
+    console_config: &ConsoleConfig,
+) -> Response {
+    let status = issuer_error_status(e);
+    page_error(status, title, &e.to_string(), signed_in, console_config)
+}
+
 fn issuer_error_status(e: &IssuerError) -> StatusCode {
     match e {
         IssuerError::NotFound | IssuerError::UnknownCredential(_) => StatusCode::NOT_FOUND,
@@ -138,13 +150,7 @@ pub(crate) async fn session<S: SessionStore, M: CredentialMinter>(
             ))
             .into_response()
         }
-        Err(e) => page_error(
-            issuer_error_status(&e),
-            "No such session",
-            &e.to_string(),
-            &signed_in,
-            &console.config,
-        ),
+        Err(e) => issuer_failure("No such session", &e, &signed_in, &console.config),
     }
 }
 
@@ -188,13 +194,7 @@ pub(crate) async fn submit_claims<S: SessionStore, M: CredentialMinter>(
         .await
     {
         Ok(()) => Redirect::to(&format!("/console/sessions/{id}?done=claims")).into_response(),
-        Err(e) => page_error(
-            issuer_error_status(&e),
-            "Claims refused",
-            &e.to_string(),
-            &signed_in,
-            &console.config,
-        ),
+        Err(e) => issuer_failure("Claims refused", &e, &signed_in, &console.config),
     }
 }
 
@@ -213,13 +213,7 @@ async fn revoke<S: SessionStore, M: CredentialMinter>(
     let reason = field(&fields, "reason").filter(|r| !r.is_empty());
     match console.issuer.revoke(id, only, reason).await {
         Ok(_) => Redirect::to(&format!("/console/sessions/{id}?done=revoked")).into_response(),
-        Err(e) => page_error(
-            issuer_error_status(&e),
-            "Not revoked",
-            &e.to_string(),
-            &signed_in,
-            &console.config,
-        ),
+        Err(e) => issuer_failure("Not revoked", &e, &signed_in, &console.config),
     }
 }
 

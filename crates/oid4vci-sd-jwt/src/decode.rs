@@ -7,160 +7,19 @@
 //! Every input is bounded ([`SdJwtLimits`]); JSON is parsed strictly (duplicate member names
 //! refused, nesting bounded: [`oid4vci_proof::json`]); failures are [`DecodeError`]s.
 
+mod disclosures;
+mod error;
+
+pub use disclosures::Disclosure;
+pub use error::{DecodeError, SdJwtLimits};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use disclosures::{b64_json, digest_of, disclosure, Resolver};
 use oid4vci_proof::issuer_signature::{verify_issuer_signature, IssuerSignature};
-use oid4vci_proof::{crypto, json, Alg, PublicKey, SignatureError};
+use oid4vci_proof::{Alg, PublicKey};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-
-/// Bounds on what [`DecodedSdJwt::decode_with`] accepts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SdJwtLimits {
-    /// Bytes of the whole SD-JWT (issuer JWT, disclosures, KB-JWT).
-    pub max_len: usize,
-    /// Number of disclosures.
-    pub max_disclosures: usize,
-    /// Number of certificates in `x5c`.
-    pub max_chain: usize,
-}
-
-impl Default for SdJwtLimits {
-    fn default() -> Self {
-        SdJwtLimits {
-            max_len: 256 * 1024,
-            max_disclosures: 1024,
-            max_chain: oid4vci_proof::x5c::MAX_CHAIN_LEN,
-        }
-    }
-}
-
-/// Why an SD-JWT could not be decoded or did not verify.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// Empty input.
-    #[error("the SD-JWT is empty")]
-    Empty,
-    /// A limit was exceeded.
-    #[error("{what} is {found}, more than the limit of {limit}")]
-    TooLarge {
-        /// What was too large.
-        what: &'static str,
-        /// The size found.
-        found: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// The issuer-signed JWT is not a compact JWS with JSON object header and payload.
-    #[error("the issuer-signed JWT: {0}")]
-    Jwt(String),
-    /// The header's `alg` is not ES256 or EdDSA.
-    #[error("the issuer-signed JWT's alg is {0}; ES256 and EdDSA are supported")]
-    UnsupportedAlg(String),
-    /// `_sd_alg` is not `sha-256`.
-    #[error("_sd_alg is {0}; only sha-256 is supported")]
-    UnsupportedSdAlg(String),
-    /// The header's `x5c` cannot be decoded.
-    #[error("x5c: {0}")]
-    X5c(String),
-    /// A disclosure is not base64url of a JSON array `[salt, name, value]` or `[salt, value]`.
-    #[error("disclosure {index}: {reason}")]
-    Disclosure {
-        /// Its position after the issuer JWT (0-based).
-        index: usize,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A disclosure's digest is not in the payload (tampered, or from another credential).
-    #[error("disclosure {index} (digest {digest}) is not referenced by any _sd digest or array element of the payload: it was altered or belongs to another credential")]
-    UnreferencedDisclosure {
-        /// Its position.
-        index: usize,
-        /// Its digest (base64url SHA-256 of its encoding).
-        digest: String,
-    },
-    /// The same digest occurs twice in the payload, or two disclosures have the same digest.
-    #[error("the digest {0} occurs more than once (RFC 9901 Section 7.1)")]
-    DuplicateDigest(String),
-    /// A disclosure would overwrite a claim, is of the wrong kind for where its digest is, or
-    /// discloses a reserved name.
-    #[error("disclosure {index}: {reason}")]
-    Misplaced {
-        /// Its position.
-        index: usize,
-        /// What is wrong.
-        reason: String,
-    },
-    /// `_sd` is not an array of strings, or `...` is not a string.
-    #[error("{0}")]
-    BadDigests(String),
-    /// The processed claims nest too deeply.
-    #[error("the claims nest deeper than {0} levels")]
-    TooDeep(usize),
-    /// The Key Binding JWT is malformed.
-    #[error("the key binding JWT: {0}")]
-    KeyBinding(String),
-    /// The issuer signature does not verify with the key given.
-    #[error("the issuer signature: {0}")]
-    Signature(SignatureError),
-}
-
-impl DecodeError {
-    /// A stable code for reports (`malformed`, `too_large`, `unsupported_alg`,
-    /// `disclosure_not_referenced`, `duplicate_digest`, `invalid_signature`, …).
-    pub fn code(&self) -> &'static str {
-        match self {
-            DecodeError::Empty | DecodeError::Jwt(_) | DecodeError::BadDigests(_) => "malformed",
-            DecodeError::TooLarge { .. } | DecodeError::TooDeep(_) => "too_large",
-            DecodeError::UnsupportedAlg(_) | DecodeError::UnsupportedSdAlg(_) => "unsupported_alg",
-            DecodeError::X5c(_) => "bad_certificate",
-            DecodeError::Disclosure { .. } => "malformed_disclosure",
-            DecodeError::UnreferencedDisclosure { .. } => "disclosure_not_referenced",
-            DecodeError::DuplicateDigest(_) => "duplicate_digest",
-            DecodeError::Misplaced { .. } => "misplaced_disclosure",
-            DecodeError::KeyBinding(_) => "malformed_key_binding",
-            DecodeError::Signature(_) => "invalid_signature",
-        }
-    }
-}
-
-/// One disclosure, decoded and matched to its digest.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Disclosure {
-    /// The disclosure as it was (base64url).
-    pub encoded: String,
-    /// Its digest: base64url SHA-256 of `encoded`, as listed in the payload.
-    pub digest: String,
-    /// The salt.
-    pub salt: String,
-    /// The claim name; `None` for an array element.
-    pub name: Option<String>,
-    /// The disclosed value (as disclosed: digests inside it are resolved in
-    /// [`DecodedSdJwt::claims`]).
-    pub value: Value,
-    /// Where its digest was found, a JSON Pointer into the payload: the object holding the
-    /// `_sd` array, or the array element holding `{"...": digest}`.
-    pub digest_at: String,
-    /// Where the disclosed claim or element is in [`DecodedSdJwt::claims`] (JSON Pointer).
-    pub path: String,
-}
-
-impl Disclosure {
-    /// `{"digest", "salt", "name" (absent for array elements), "value", "digest_at", "path"}`.
-    pub fn to_json(&self) -> Value {
-        let mut out = Map::new();
-        out.insert("digest".into(), self.digest.clone().into());
-        out.insert("salt".into(), self.salt.clone().into());
-        if let Some(name) = &self.name {
-            out.insert("name".into(), name.clone().into());
-        }
-        out.insert("value".into(), self.value.clone());
-        out.insert("digest_at".into(), self.digest_at.clone().into());
-        out.insert("path".into(), self.path.clone().into());
-        Value::Object(out)
-    }
-}
 
 /// The Key Binding JWT (RFC 9901 §4.3), decoded and checked against the holder key in `cnf.jwk`.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,13 +55,6 @@ pub struct DecodedSdJwt {
     signature: Vec<u8>,
 }
 
-fn b64_json(part: &str, what: &str) -> Result<Value, String> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| format!("the {what} is not base64url without padding"))?;
-    json::parse_value(&bytes).map_err(|e| format!("the {what}: {e}"))
-}
-
 fn b64_object(part: &str, what: &str) -> Result<Map<String, Value>, String> {
     match b64_json(part, what)? {
         Value::Object(map) => Ok(map),
@@ -230,180 +82,6 @@ fn split_jws(jwt: &str) -> Result<Jws<'_>, String> {
         .map_err(|_| "the signature is not base64url without padding".to_owned())?;
     let input = jwt.get(..h.len() + 1 + p.len()).unwrap_or_default();
     Ok((header, payload, signature, input))
-}
-
-fn digest_of(encoded: &str) -> String {
-    URL_SAFE_NO_PAD.encode(crypto::sha256(encoded.as_bytes()))
-}
-
-/// Reserved names a disclosure cannot disclose (RFC 9901 §4.2.1).
-const RESERVED: [&str; 3] = ["_sd", "_sd_alg", "..."];
-/// Deepest nesting of the processed claims.
-const MAX_DEPTH: usize = 32;
-
-/// Appends a JSON Pointer reference token (RFC 6901 escaping).
-fn pointer(base: &str, token: &str) -> String {
-    format!("{base}/{}", token.replace('~', "~0").replace('/', "~1"))
-}
-
-struct Resolver {
-    /// Digest → index of its disclosure.
-    by_digest: HashMap<String, usize>,
-    disclosures: Vec<Disclosure>,
-    seen: std::collections::HashSet<String>,
-}
-
-impl Resolver {
-    /// Takes the disclosure of `digest`, once: `None` when no disclosure has it (a decoy, or
-    /// an undisclosed claim).
-    fn take(&mut self, digest: &str) -> Result<Option<usize>, DecodeError> {
-        if !self.seen.insert(digest.to_owned()) {
-            return Err(DecodeError::DuplicateDigest(digest.to_owned()));
-        }
-        Ok(self.by_digest.get(digest).copied())
-    }
-
-    fn value(&mut self, value: Value, path: &str, depth: usize) -> Result<Value, DecodeError> {
-        if depth > MAX_DEPTH {
-            return Err(DecodeError::TooDeep(MAX_DEPTH));
-        }
-        match value {
-            Value::Object(map) => Ok(Value::Object(self.object(map, path, depth)?)),
-            Value::Array(items) => self.array(items, path, depth),
-            other => Ok(other),
-        }
-    }
-
-    fn object(
-        &mut self,
-        mut map: Map<String, Value>,
-        path: &str,
-        depth: usize,
-    ) -> Result<Map<String, Value>, DecodeError> {
-        let digests = match map.remove("_sd") {
-            None => Vec::new(),
-            Some(Value::Array(d)) => d,
-            Some(_) => {
-                return Err(DecodeError::BadDigests(format!(
-                    "_sd at {path:?} is not an array"
-                )))
-            }
-        };
-        if depth == 0 {
-            map.remove("_sd_alg");
-        }
-        let mut out = Map::new();
-        for (name, value) in map {
-            let at = pointer(path, &name);
-            out.insert(name, self.value(value, &at, depth + 1)?);
-        }
-        for digest in digests {
-            let Value::String(digest) = digest else {
-                return Err(DecodeError::BadDigests(format!(
-                    "_sd at {path:?} has an element that is not a digest string"
-                )));
-            };
-            let Some(index) = self.take(&digest)? else {
-                continue;
-            };
-            let Some(d) = self.disclosures.get_mut(index) else {
-                continue;
-            };
-            let Some(name) = d.name.clone() else {
-                return Err(DecodeError::Misplaced {
-                    index,
-                    reason: "an array-element disclosure's digest is in an _sd array".into(),
-                });
-            };
-            if RESERVED.contains(&name.as_str()) {
-                return Err(DecodeError::Misplaced {
-                    index,
-                    reason: format!("it discloses the reserved name {name:?}"),
-                });
-            }
-            if out.contains_key(&name) {
-                return Err(DecodeError::Misplaced {
-                    index,
-                    reason: format!("the claim {name:?} already exists at {path:?}"),
-                });
-            }
-            let at = pointer(path, &name);
-            d.digest_at = path.to_owned();
-            d.path = at.clone();
-            let value = d.value.clone();
-            out.insert(name, self.value(value, &at, depth + 1)?);
-        }
-        Ok(out)
-    }
-
-    fn array(&mut self, items: Vec<Value>, path: &str, depth: usize) -> Result<Value, DecodeError> {
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            let digest = match &item {
-                Value::Object(m) if m.len() == 1 => m.get("...").cloned(),
-                _ => None,
-            };
-            let Some(digest) = digest else {
-                let at = pointer(path, &out.len().to_string());
-                out.push(self.value(item, &at, depth + 1)?);
-                continue;
-            };
-            let Value::String(digest) = digest else {
-                return Err(DecodeError::BadDigests(format!(
-                    "the \"...\" of the array element {path}/{i} is not a digest string"
-                )));
-            };
-            let Some(index) = self.take(&digest)? else {
-                continue;
-            };
-            let Some(d) = self.disclosures.get_mut(index) else {
-                continue;
-            };
-            if d.name.is_some() {
-                return Err(DecodeError::Misplaced {
-                    index,
-                    reason: "an object-property disclosure's digest is an array element".into(),
-                });
-            }
-            let at = pointer(path, &out.len().to_string());
-            d.digest_at = pointer(path, &i.to_string());
-            d.path = at.clone();
-            let value = d.value.clone();
-            out.push(self.value(value, &at, depth + 1)?);
-        }
-        Ok(Value::Array(out))
-    }
-}
-
-fn disclosure(index: usize, encoded: &str) -> Result<Disclosure, DecodeError> {
-    let bad = |reason: String| DecodeError::Disclosure { index, reason };
-    let items = match b64_json(encoded, "disclosure").map_err(bad)? {
-        Value::Array(items) => items,
-        _ => return Err(bad("not a JSON array".into())),
-    };
-    let (salt, name, value) = match items.as_slice() {
-        [Value::String(salt), Value::String(name), value] => {
-            (salt.clone(), Some(name.clone()), value.clone())
-        }
-        [Value::String(salt), value] => (salt.clone(), None, value.clone()),
-        [_, Value::String(_), _] | [_, _] => return Err(bad("the salt is not a string".into())),
-        [_, _, _] => return Err(bad("the claim name is not a string".into())),
-        other => {
-            return Err(bad(format!(
-                "{} elements; [salt, name, value] or [salt, value] expected",
-                other.len()
-            )))
-        }
-    };
-    Ok(Disclosure {
-        encoded: encoded.to_owned(),
-        digest: digest_of(encoded),
-        salt,
-        name,
-        value,
-        digest_at: String::new(),
-        path: String::new(),
-    })
 }
 
 fn key_binding(
@@ -523,13 +201,7 @@ impl DecodedSdJwt {
             }
             disclosures.push(d);
         }
-        let mut resolver = Resolver {
-            by_digest,
-            disclosures,
-            seen: Default::default(),
-        };
-        let claims = resolver.object(payload.clone(), "", 0)?;
-        let disclosures = resolver.disclosures;
+        let (claims, disclosures) = Resolver::resolve(payload.clone(), by_digest, disclosures)?;
         if let Some((index, d)) = disclosures
             .iter()
             .enumerate()

@@ -8,79 +8,23 @@
 //! Every input is bounded ([`MdocLimits`]); failures are [`DecodeError`]s. CBOR and COSE are
 //! `ciborium` and `coset`.
 
+mod cbor;
+mod error;
+
+pub use cbor::cbor_to_json;
+pub use error::DecodeError;
+
 use crate::limits::MdocLimits;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use cbor::{
+    cose_alg, cose_key, decode_cbor, embedded, encode, get, malformed, require, text, x5chain,
+};
 use ciborium::Value as Cbor;
-use coset::{AsCborValue, CoseSign1, Label, RegisteredLabelWithPrivate};
+use coset::{AsCborValue, CoseSign1};
 use oid4vci_proof::issuer_signature::{verify_issuer_signature, IssuerSignature};
-use oid4vci_proof::{crypto, Alg, PublicKey, SignatureError};
+use oid4vci_proof::{crypto, Alg, PublicKey};
 use serde_json::{json, Map, Value};
-
-/// CBOR tag 24: encoded CBOR data item.
-const TAG_ENCODED_CBOR: u64 = 24;
-/// COSE header parameter `x5chain` (RFC 9360).
-const X5CHAIN: i64 = 33;
-/// Deepest CBOR nesting shown as JSON.
-const MAX_DEPTH: usize = 32;
-
-/// Why an mdoc could not be decoded or did not verify.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// Empty input.
-    #[error("the mdoc is empty")]
-    Empty,
-    /// Not base64url.
-    #[error("the mdoc is not base64url (IssuerSigned CBOR, OID4VCI 1.0 Appendix A.2)")]
-    Base64,
-    /// A limit was exceeded.
-    #[error("{what} is {found}, more than the limit of {limit}")]
-    TooLarge {
-        /// What was too large.
-        what: &'static str,
-        /// The size found.
-        found: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// The CBOR does not have the structure of an `IssuerSigned`.
-    #[error("{0}")]
-    Malformed(String),
-    /// The COSE algorithm is not ES256 (-7) or EdDSA (-8).
-    #[error("the issuerAuth algorithm is {0}; ES256 (-7) and EdDSA (-8) are supported")]
-    UnsupportedAlg(String),
-    /// The MSO's `digestAlgorithm` is not `SHA-256`.
-    #[error("the MSO digestAlgorithm is {0}; only SHA-256 is supported")]
-    UnsupportedDigest(String),
-    /// An element's digest is not the one the MSO lists for its digest ID.
-    #[error("the digest of {namespace}/{element} (digestID {digest_id}) does not match the MSO's valueDigests: the element was altered")]
-    DigestMismatch {
-        /// Its namespace.
-        namespace: String,
-        /// Its elementIdentifier.
-        element: String,
-        /// Its digestID.
-        digest_id: u64,
-    },
-    /// The issuer signature does not verify with the key given.
-    #[error("the issuer signature: {0}")]
-    Signature(SignatureError),
-}
-
-impl DecodeError {
-    /// A stable code for reports (`malformed`, `too_large`, `unsupported_alg`,
-    /// `digest_mismatch`, `invalid_signature`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            DecodeError::Empty | DecodeError::Base64 | DecodeError::Malformed(_) => "malformed",
-            DecodeError::TooLarge { .. } => "too_large",
-            DecodeError::UnsupportedAlg(_) | DecodeError::UnsupportedDigest(_) => "unsupported_alg",
-            DecodeError::DigestMismatch { .. } => "digest_mismatch",
-            DecodeError::Signature(_) => "invalid_signature",
-        }
-    }
-}
 
 /// One `IssuerSignedItem`.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,149 +61,6 @@ pub struct DecodedMdoc {
     alg: Alg,
     to_be_signed: Vec<u8>,
     signature: Vec<u8>,
-}
-
-fn malformed(what: impl Into<String>) -> DecodeError {
-    DecodeError::Malformed(what.into())
-}
-
-fn get<'v>(map: &'v Cbor, key: &str) -> Option<&'v Cbor> {
-    map.as_map()?
-        .iter()
-        .find(|(k, _)| k.as_text() == Some(key))
-        .map(|(_, v)| v)
-}
-
-fn require<'v>(map: &'v Cbor, key: &str, within: &str) -> Result<&'v Cbor, DecodeError> {
-    get(map, key).ok_or_else(|| malformed(format!("{within} has no {key}")))
-}
-
-fn text(value: &Cbor, what: &str) -> Result<String, DecodeError> {
-    value
-        .as_text()
-        .map(str::to_owned)
-        .ok_or_else(|| malformed(format!("{what} is not text")))
-}
-
-fn encode(value: &Cbor) -> Result<Vec<u8>, DecodeError> {
-    let mut out = Vec::new();
-    ciborium::into_writer(value, &mut out).map_err(|e| malformed(format!("CBOR: {e}")))?;
-    Ok(out)
-}
-
-fn decode_cbor(bytes: &[u8], what: &str) -> Result<Cbor, DecodeError> {
-    ciborium::from_reader(bytes).map_err(|e| malformed(format!("{what} is not CBOR: {e}")))
-}
-
-/// The CBOR inside `#6.24(bstr)`; also accepts a plain `bstr` of CBOR.
-fn embedded(value: &Cbor, what: &str) -> Result<Cbor, DecodeError> {
-    match value {
-        Cbor::Tag(TAG_ENCODED_CBOR, inner) => match inner.as_ref() {
-            Cbor::Bytes(b) => decode_cbor(b, what),
-            _ => Err(malformed(format!("{what}: tag 24 without a byte string"))),
-        },
-        Cbor::Bytes(b) => decode_cbor(b, what),
-        _ => Err(malformed(format!("{what} is not embedded CBOR (tag 24)"))),
-    }
-}
-
-fn x5chain(sign1: &CoseSign1) -> Result<Vec<Vec<u8>>, DecodeError> {
-    let headers = sign1
-        .unprotected
-        .rest
-        .iter()
-        .chain(&sign1.protected.header.rest);
-    let Some((_, value)) = headers.into_iter().find(|(l, _)| *l == Label::Int(X5CHAIN)) else {
-        return Ok(Vec::new());
-    };
-    let chain = match value {
-        Cbor::Bytes(b) => vec![b.clone()],
-        Cbor::Array(items) => items
-            .iter()
-            .map(|c| c.as_bytes().cloned())
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| malformed("x5chain has an element that is not a byte string"))?,
-        _ => return Err(malformed("x5chain is not a byte string or an array")),
-    };
-    let limit = oid4vci_proof::x5c::MAX_CHAIN_LEN;
-    if chain.len() > limit {
-        return Err(DecodeError::TooLarge {
-            what: "the number of x5chain certificates",
-            found: chain.len(),
-            limit,
-        });
-    }
-    Ok(chain)
-}
-
-fn cose_alg(sign1: &CoseSign1) -> Result<Alg, DecodeError> {
-    use coset::iana::Algorithm;
-    match &sign1.protected.header.alg {
-        Some(RegisteredLabelWithPrivate::Assigned(Algorithm::ES256)) => Ok(Alg::Es256),
-        Some(RegisteredLabelWithPrivate::Assigned(Algorithm::EdDSA)) => Ok(Alg::EdDsa),
-        Some(other) => Err(DecodeError::UnsupportedAlg(format!("{other:?}"))),
-        None => Err(DecodeError::UnsupportedAlg(
-            "absent from the protected header".into(),
-        )),
-    }
-}
-
-/// A COSE_Key (EC2 P-256 or OKP Ed25519) as a [`PublicKey`].
-fn cose_key(key: &Cbor) -> Option<PublicKey> {
-    let int = |label: i64| {
-        key.as_map()?
-            .iter()
-            .find(|(k, _)| k.as_integer().and_then(|i| i64::try_from(i).ok()) == Some(label))
-            .map(|(_, v)| v)
-    };
-    let as_int = |v: &Cbor| v.as_integer().and_then(|i| i64::try_from(i).ok());
-    match (int(1).and_then(as_int), int(-1).and_then(as_int)) {
-        (Some(2), Some(1)) => {
-            let x = int(-2)?.as_bytes()?;
-            let y = int(-3)?.as_bytes()?;
-            let point = [&[4u8][..], x, y].concat();
-            PublicKey::p256_from_sec1(&point).ok()
-        }
-        (Some(1), Some(6)) => PublicKey::ed25519_from_bytes(int(-2)?.as_bytes()?).ok(),
-        _ => None,
-    }
-}
-
-/// CBOR as JSON for reading: byte strings as base64url text, tags as `{"tag", "value"}`,
-/// map keys that are not text as their JSON text.
-pub fn cbor_to_json(value: &Cbor) -> Value {
-    to_json(value, 0)
-}
-
-fn to_json(value: &Cbor, depth: usize) -> Value {
-    if depth > MAX_DEPTH {
-        return Value::String("(nested too deeply)".into());
-    }
-    match value {
-        Cbor::Null => Value::Null,
-        Cbor::Bool(b) => Value::Bool(*b),
-        Cbor::Integer(i) => {
-            let n = i128::from(*i);
-            i64::try_from(n).map_or_else(|_| Value::String(n.to_string()), Value::from)
-        }
-        Cbor::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
-        Cbor::Text(s) => Value::String(s.clone()),
-        Cbor::Bytes(b) => Value::String(URL_SAFE_NO_PAD.encode(b)),
-        Cbor::Array(items) => items.iter().map(|v| to_json(v, depth + 1)).collect(),
-        Cbor::Map(entries) => {
-            let mut out = Map::new();
-            for (k, v) in entries {
-                let key = match k {
-                    Cbor::Text(s) => s.clone(),
-                    other => to_json(other, depth + 1).to_string(),
-                };
-                out.insert(key, to_json(v, depth + 1));
-            }
-            Value::Object(out)
-        }
-        Cbor::Tag(tag, inner) => json!({"tag": tag, "value": to_json(inner, depth + 1)}),
-        _ => Value::String(format!("{value:?}")),
-    }
 }
 
 impl DecodedMdoc {

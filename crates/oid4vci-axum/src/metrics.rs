@@ -340,10 +340,7 @@ fn replay_kind(cause: &str) -> Option<&'static str> {
 
 impl EventObserver for IssuerMetrics {
     fn observe(&self, _session_id: &str, event: &Event) {
-        let kind = serde_json::to_value(event.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let kind = event.kind.name();
         self.events
             .get_or_create(&TypeLabels { r#type: kind })
             .inc();

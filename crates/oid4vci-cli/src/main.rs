@@ -20,6 +20,7 @@ mod format_minter;
 mod hsm_cmd;
 mod offer_cmd;
 mod proof_cmd;
+mod serve_admin;
 mod serve_authorization;
 mod serve_certs;
 mod serve_cmd;

@@ -3,14 +3,9 @@
 use crate::format_minter::FormatMinter;
 use crate::serve_config::{example_claims, metadata, ServeConfig};
 use crate::serve_limits::ConnectionLimits;
-use axum::extract::Request;
-use axum::http::{header, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
 use clap::Args;
-use oid4vci_issuer::{
-    Event, EventObserver, Issuer, IssuerConfig, OfferSpec, SessionStore, StatusListConfig,
-};
+use oid4vci_issuer::{Issuer, IssuerConfig, OfferSpec, SessionStore, StatusListConfig};
 use oid4vci_sd_jwt::SdJwtVcMinter;
 use oid4vci_store_sqlite::Synchronous;
 use std::net::SocketAddr;
@@ -151,30 +146,6 @@ fn apply_profile(
         }
         Some(other) => Err(format!("unknown profile {other:?}; the known one is haip")),
     }
-}
-
-async fn require_admin(token: Arc<String>, request: Request, next: Next) -> Response {
-    let expected = format!("Bearer {token}");
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let ok: bool = subtle_eq(given.as_bytes(), expected.as_bytes());
-    if !ok {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            "admin token required\n",
-        )
-            .into_response();
-    }
-    next.run(request).await
-}
-
-/// Constant-time comparison of two byte strings (length is not secret).
-fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn unix_now() -> u64 {
@@ -359,7 +330,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .with_encryption(Arc::new(encryption))
         .with_metadata_signer(metadata_signer, 24 * 3600)
         .with_event_observer(Arc::new(crate::serve_ops::Observers(vec![
-            Arc::new(LogEvents),
+            Arc::new(crate::serve_ops::LogEvents),
             metrics.clone(),
             console_feed.clone(),
         ])))
@@ -383,7 +354,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let admin =
         oid4vci_axum::admin_router(issuer.clone()).route_layer(axum::middleware::from_fn({
             let token = admin_token.clone();
-            move |req, next| require_admin(token.clone(), req, next)
+            move |req, next| crate::serve_admin::require_admin(token.clone(), req, next)
         }));
     let readiness = Arc::new(
         oid4vci_axum::Readiness::new()
@@ -434,7 +405,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => {
             let token = admin_token.clone();
             app = app.merge(oid4vci_axum::metrics_router(metrics.clone()).route_layer(
-                axum::middleware::from_fn(move |req, next| require_admin(token.clone(), req, next)),
+                axum::middleware::from_fn(move |req, next| {
+                    crate::serve_admin::require_admin(token.clone(), req, next)
+                }),
             ));
         }
     }
@@ -591,24 +564,6 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-/// Logs every session event as it is stored.
-struct LogEvents;
-
-impl EventObserver for LogEvents {
-    fn observe(&self, session_id: &str, event: &Event) {
-        let kind = serde_json::to_value(event.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let details = event.details.to_string();
-        if kind.ends_with("rejected") || kind == "session_locked" {
-            tracing::warn!(session = session_id, event = kind, details, "session event");
-        } else {
-            tracing::info!(session = session_id, event = kind, details, "session event");
-        }
     }
 }
 

@@ -267,6 +267,21 @@ pub async fn spawn_metrics_listener(
     Ok(bound)
 }
 
+/// Logs every session event as it is stored.
+pub struct LogEvents;
+
+impl EventObserver for LogEvents {
+    fn observe(&self, session_id: &str, event: &Event) {
+        let kind = event.kind.name();
+        let details = event.details.to_string();
+        if kind.ends_with("rejected") || kind == "session_locked" {
+            tracing::warn!(session = session_id, event = kind, details, "session event");
+        } else {
+            tracing::info!(session = session_id, event = kind, details, "session event");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,16 +36,7 @@ pub(crate) fn event_types<S: SessionStore, M: oid4vci_issuer::CredentialMinter>(
     id: &str,
 ) -> Vec<String> {
     let summary = block(issuer.inspect(id)).expect("session exists");
-    summary
-        .events
-        .iter()
-        .map(|e| {
-            serde_json::to_value(e.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        })
-        .collect()
+    summary.events.iter().map(|e| e.kind.name()).collect()
 }
 
 /// Verifies an SD-JWT VC with [`DecodedSdJwt`]: issuer signature, `cnf.jwk`, and every

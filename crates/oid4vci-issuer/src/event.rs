@@ -85,6 +85,16 @@ pub enum EventKind {
     ExternalTokenAccepted,
 }
 
+impl EventKind {
+    /// The snake_case `type` the log, metrics and pages show (`offer_created`, …).
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(Value::String(name)) => name,
+            _ => String::new(),
+        }
+    }
+}
+
 /// One entry of the event log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {

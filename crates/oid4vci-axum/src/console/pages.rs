@@ -168,7 +168,7 @@ pub(crate) fn session_rows(sessions: &[SessionListing]) -> Markup {
                 td { (s.credential_configuration_ids.join(", ")) }
                 td { (grant_names(s)) }
                 td { (state_badge(s.state)) }
-                td { @if let Some(e) = &s.last_event { span class="event" { (event_type(&e.kind)) } " " span class="when" { (time(e.timestamp)) } } }
+                td { @if let Some(e) = &s.last_event { span class="event" { (e.kind.name()) } " " span class="when" { (time(e.timestamp)) } } }
                 td { (s.event_count) }
             }
         }
@@ -191,14 +191,6 @@ fn grant_names(s: &SessionListing) -> String {
         names.push("authorization code (wallet-initiated)");
     }
     names.join(", ")
-}
-
-/// An event kind's snake_case name.
-pub(crate) fn event_type(kind: &oid4vci_issuer::EventKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// What the new-offer form was filled with (kept when it comes back with an error).

@@ -2,7 +2,7 @@
 //! and revoke buttons), the event timeline with every refused proof's diagnostic and decoded
 //! proof, deferred claims submission, and the raw JSON. The live part is re-sent over SSE.
 
-use super::pages::{csrf, event_type, layout, pretty, time};
+use super::pages::{csrf, layout, pretty, time};
 use super::sign_ins::SignedIn;
 use super::state::ConsoleConfig;
 use maud::{html, Markup};
@@ -112,7 +112,7 @@ pub(crate) fn live_part(summary: &SessionSummary, signed_in: &SignedIn) -> Marku
 }
 
 fn event_row(event: &Event) -> Markup {
-    let kind = event_type(&event.kind);
+    let kind = event.kind.name();
     let refused =
         kind.ends_with("_rejected") || kind.ends_with("_detected") || kind == "login_failed";
     html! {

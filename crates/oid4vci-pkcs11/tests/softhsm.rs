@@ -14,7 +14,7 @@ use oid4vci_proof::{Alg, PublicKey};
 use oid4vci_types::CredentialConfiguration;
 use rcgen::{CertificateParams, Issuer, KeyPair, PublicKeyData, SignatureAlgorithm};
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 const NOW: u64 = 1_780_000_000;
 
@@ -22,11 +22,28 @@ fn token(test: &str) -> Option<&'static TestToken> {
     test_token::shared_or_skip(test).expect("a SoftHSM token")
 }
 
-/// A fresh key in the shared token (labels are unique per test).
+/// The keys these tests use, one per test.
+const LABELS: [&str; 4] = ["never-leaves", "labelled", "document-signer", "pooled"];
+
+/// Generates every key in [`LABELS`] once, before any test opens one. SoftHSM2's file-backed
+/// object store can fail a token-object creation that races other sessions of the process
+/// (`CKR_GENERAL_ERROR`, softhsm/SoftHSMv2#573; about one run in 40 here when each test made
+/// its own key): a fault of the test token, which a real deployment meets only if it generates
+/// keys while it signs.
+fn generate_keys(token: &TestToken) {
+    static GENERATED: OnceLock<()> = OnceLock::new();
+    GENERATED.get_or_init(|| {
+        for label in LABELS {
+            generate_p256_key(&token.config(label), &token.pin()).expect("generated in the token");
+        }
+    });
+}
+
+/// The signer for key `label` of [`LABELS`], freshly generated in the shared token.
 fn signer(token: &TestToken, label: &str) -> Pkcs11Signer {
-    let config = token.config(label);
-    generate_p256_key(&config, &token.pin()).expect("generated in the token");
-    Pkcs11Signer::open(&config, &token.pin()).expect("opened")
+    assert!(LABELS.contains(&label), "{label} is not generated");
+    generate_keys(token);
+    Pkcs11Signer::open(&token.config(label), &token.pin()).expect("opened")
 }
 
 struct Point(Vec<u8>);

@@ -21,17 +21,21 @@ mod hsm_cmd;
 mod offer_cmd;
 mod proof_cmd;
 mod serve_admin;
+mod serve_args;
 mod serve_authorization;
+mod serve_banner;
 mod serve_certs;
 mod serve_cmd;
 mod serve_config;
 mod serve_console;
 mod serve_encryption;
+mod serve_issuer;
 mod serve_keys;
 mod serve_limits;
 mod serve_metered;
 mod serve_ops;
 mod serve_proofs;
+mod serve_routes;
 mod serve_signing;
 mod serve_store;
 mod serve_tools;
@@ -63,7 +67,7 @@ enum Command {
     #[command(subcommand)]
     Credential(credential_cmd::CredentialCommand),
     /// Run a complete demo issuer (metadata, offers, token, nonce, credential, deferred, notification).
-    Serve(Box<serve_cmd::ServeArgs>),
+    Serve(Box<serve_args::ServeArgs>),
     /// Issuer keys in a PKCS#11 token (HSM): generate one inside the token, or show one.
     #[command(subcommand)]
     Hsm(hsm_cmd::HsmCommand),

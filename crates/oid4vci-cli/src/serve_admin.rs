@@ -4,6 +4,7 @@ use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
@@ -27,4 +28,12 @@ pub async fn require_admin(token: Arc<String>, request: Request, next: Next) -> 
             .into_response();
     }
     next.run(request).await
+}
+
+/// `routes`, answered only to requests bearing the admin token.
+pub fn behind_admin_token(routes: Router, admin_token: &Arc<String>) -> Router {
+    let token = admin_token.clone();
+    routes.route_layer(axum::middleware::from_fn(move |req, next| {
+        require_admin(token.clone(), req, next)
+    }))
 }

@@ -141,6 +141,7 @@ pub use signing::{
     SigningError,
 };
 pub use status_list::{StatusListConfig, StatusReference};
+pub use store::stored;
 pub use store::{
     Commit, GrantKind, MemoryStore, SessionQuery, SessionStore, SessionWrite, StatusEntry,
     StatusListStore, StoreError, MAX_LISTED_SESSIONS,

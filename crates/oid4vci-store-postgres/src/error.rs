@@ -64,3 +64,33 @@ pub(crate) fn pool_error(e: PoolError) -> StoreError {
         other => StoreError::Backend(format!("postgres: connection pool: {other}")),
     }
 }
+
+/// SQLSTATE unique_violation: a lookup key already belongs to another session.
+pub(crate) fn write_error(
+    context: &'static str,
+) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+    move |e| {
+        if sqlstate(&e) == Some("23505") {
+            StoreError::LookupTaken
+        } else {
+            pg_error(context)(e)
+        }
+    }
+}
+
+/// A failed `oid4vci_commit`: the statement was rolled back whole. A spent nonce or a taken
+/// status entry is named by the function's own SQLSTATE; deadlocks and serialization failures
+/// are retried as version conflicts; a lookup clash is `LookupTaken`.
+pub(crate) fn commit_error(e: tokio_postgres::Error) -> StoreError {
+    let message = e.as_db_error().map(|db| db.message().to_owned());
+    let numbers =
+        |text: &str| -> Vec<u32> { text.split(' ').filter_map(|n| n.parse().ok()).collect() };
+    match (sqlstate(&e), message.as_deref().map(numbers).as_deref()) {
+        (Some("OI001"), Some(&[index])) => StoreError::NonceUsed {
+            index: index as usize,
+        },
+        (Some("OI002"), Some(&[list, idx])) => StoreError::StatusTaken { list, idx },
+        (Some("40P01" | "40001"), _) => StoreError::VersionConflict,
+        _ => write_error("committing the request")(e),
+    }
+}

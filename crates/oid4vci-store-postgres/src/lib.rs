@@ -69,134 +69,27 @@
 #![warn(missing_docs)]
 
 mod error;
+mod options;
+mod row;
 mod schema;
 mod status;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 
+pub use options::PostgresOptions;
 pub use schema::SCHEMA_VERSION;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use error::{pg_error, pool_error, sqlstate};
+use error::{commit_error, pg_error, pool_error};
+use oid4vci_issuer::stored::time_column;
 use oid4vci_issuer::{
     Commit, LookupKind, SecretHash, Session, SessionQuery, SessionStore, SessionWrite, StoreError,
     UnixTime,
 };
+use row::{decode, kind_name, version_column, Row};
 use std::collections::BTreeMap;
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Options for [`PostgresStore::connect_with`].
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct PostgresOptions {
-    /// Most connections the pool opens. Default 16.
-    pub max_connections: usize,
-    /// How long opening one connection may take. Default 5 s.
-    pub connect_timeout: Duration,
-    /// How long a call waits for a free connection before failing with
-    /// [`StoreError::Unavailable`]. Default 5 s.
-    pub acquire_timeout: Duration,
-    /// Most rows one sweep transaction deletes. Default 1000.
-    pub sweep_batch: u32,
-    /// The session's `synchronous_commit`; `None` keeps the server's setting (normally `on`).
-    /// `Some(false)` makes commits return before the WAL reaches disk: faster, and a server
-    /// crash may lose the last commits (which can re-enable a just-consumed nonce or code).
-    pub synchronous_commit: Option<bool>,
-    /// The session's `statement_timeout`: a statement running longer (waiting on a lock, an
-    /// overloaded server) is cancelled and the call fails with [`StoreError::Unavailable`]
-    /// (the issuer answers 503 with `Retry-After`; the transaction writes nothing). `None`
-    /// keeps the server's setting (normally none).
-    pub statement_timeout: Option<Duration>,
-    /// Threads of the store's own driver runtime. Default 2.
-    pub worker_threads: usize,
-    #[cfg(feature = "tls")]
-    tls_roots_pem: Option<Vec<u8>>,
-}
-
-impl Default for PostgresOptions {
-    fn default() -> Self {
-        PostgresOptions {
-            max_connections: 16,
-            connect_timeout: Duration::from_secs(5),
-            acquire_timeout: Duration::from_secs(5),
-            sweep_batch: 1000,
-            synchronous_commit: None,
-            statement_timeout: None,
-            worker_threads: 2,
-            #[cfg(feature = "tls")]
-            tls_roots_pem: None,
-        }
-    }
-}
-
-impl std::fmt::Debug for PostgresOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresOptions")
-            .field("max_connections", &self.max_connections)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("acquire_timeout", &self.acquire_timeout)
-            .field("sweep_batch", &self.sweep_batch)
-            .field("synchronous_commit", &self.synchronous_commit)
-            .field("statement_timeout", &self.statement_timeout)
-            .field("worker_threads", &self.worker_threads)
-            .finish_non_exhaustive()
-    }
-}
-
-impl PostgresOptions {
-    /// Sets [`PostgresOptions::max_connections`] (at least 1).
-    pub fn max_connections(mut self, n: usize) -> Self {
-        self.max_connections = n.max(1);
-        self
-    }
-
-    /// Sets [`PostgresOptions::connect_timeout`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Sets [`PostgresOptions::acquire_timeout`].
-    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.acquire_timeout = timeout;
-        self
-    }
-
-    /// Sets [`PostgresOptions::sweep_batch`] (at least 1).
-    pub fn sweep_batch(mut self, rows: u32) -> Self {
-        self.sweep_batch = rows.max(1);
-        self
-    }
-
-    /// Sets [`PostgresOptions::statement_timeout`].
-    pub fn statement_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.statement_timeout = timeout;
-        self
-    }
-
-    /// Sets [`PostgresOptions::synchronous_commit`].
-    pub fn synchronous_commit(mut self, on: Option<bool>) -> Self {
-        self.synchronous_commit = on;
-        self
-    }
-
-    /// Sets [`PostgresOptions::worker_threads`] (at least 1).
-    pub fn worker_threads(mut self, n: usize) -> Self {
-        self.worker_threads = n.max(1);
-        self
-    }
-
-    /// Trusts these PEM certificates for TLS to the server (feature `tls`). Whether TLS is used
-    /// is the URL's `sslmode`: `prefer` (the default) or `require`.
-    #[cfg(feature = "tls")]
-    pub fn tls_roots_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.tls_roots_pem = Some(pem.into());
-        self
-    }
-}
 
 /// A runtime that is shut down without blocking when dropped, so dropping the last store clone
 /// inside an async task is fine.
@@ -236,129 +129,6 @@ impl std::fmt::Debug for PostgresStore {
             .field("max_connections", &status.max_size)
             .field("open_connections", &status.size)
             .finish_non_exhaustive()
-    }
-}
-
-/// The stored name of a lookup kind: its serde name (`pre_authorized_code`, …).
-fn kind_name(kind: LookupKind) -> Result<String, StoreError> {
-    match serde_json::to_value(kind) {
-        Ok(serde_json::Value::String(name)) => Ok(name),
-        _ => Err(StoreError::Backend(format!(
-            "postgres: lookup kind {kind:?} has no string name"
-        ))),
-    }
-}
-
-/// Times are stored as BIGINT. Later than `i64::MAX` seconds means "never" in practice, and
-/// clamping keeps the order the sweep relies on.
-fn time_column(t: UnixTime) -> i64 {
-    i64::try_from(t).unwrap_or(i64::MAX)
-}
-
-fn version_column(version: u64) -> Result<i64, StoreError> {
-    i64::try_from(version).map_err(|_| {
-        StoreError::Backend(format!(
-            "postgres: session version {version} does not fit the version column"
-        ))
-    })
-}
-
-fn encode(session: &Session) -> Result<String, StoreError> {
-    serde_json::to_string(session).map_err(|e| {
-        StoreError::Backend(format!(
-            "postgres: session {:?} could not be serialised: {e}",
-            session.id()
-        ))
-    })
-}
-
-/// The operator's session list: the filters of `SessionQuery::matches` in SQL over the stored
-/// session JSON, newest first. It scans the sessions table (an operator's page, not a wallet's
-/// hot path).
-const LIST_SESSIONS: &str = "SELECT id, version, data FROM \
-     (SELECT id, version, data, data::jsonb AS j FROM oid4vci_sessions) s \
-     WHERE ($1::text IS NULL OR j->>'state' = $1) \
-       AND ($2::text IS NULL OR (j->'configuration_ids') ? $2) \
-       AND ($3::text IS NULL \
-            OR ($3 = 'pre_authorized_code' AND j->>'pre_authorized' IS NOT NULL) \
-            OR ($3 = 'authorization_code' \
-                AND (j->>'issuer_state' IS NOT NULL OR j->>'authorization' IS NOT NULL))) \
-     ORDER BY (j->>'created_at')::bigint DESC, id \
-     LIMIT $4";
-
-/// Decodes a stored row; the `version` column is authoritative for the session's version.
-fn decode(id_hint: &str, version: i64, data: &str) -> Result<Session, StoreError> {
-    let mut session: Session = serde_json::from_str(data).map_err(|e| {
-        StoreError::Backend(format!(
-            "postgres: stored session {id_hint:?} is not valid session JSON: {e}"
-        ))
-    })?;
-    let version = u64::try_from(version).map_err(|_| {
-        StoreError::Backend(format!(
-            "postgres: stored session {id_hint:?} has a negative version {version}"
-        ))
-    })?;
-    session.set_stored_version(version);
-    Ok(session)
-}
-
-/// A session as the write functions take it: owned, so it can move to the driver runtime.
-struct Row {
-    id: String,
-    version: i64,
-    expires_at: i64,
-    data: String,
-    kinds: Vec<String>,
-    hashes: Vec<String>,
-}
-
-impl Row {
-    fn of(session: &Session) -> Result<Row, StoreError> {
-        // Sorted and deduplicated: a key listed twice is no clash, and concurrent writers take
-        // index locks in the same order.
-        let keys: BTreeSet<(LookupKind, SecretHash)> = session.lookup_keys().into_iter().collect();
-        let mut kinds = Vec::with_capacity(keys.len());
-        let mut hashes = Vec::with_capacity(keys.len());
-        for (kind, hash) in keys {
-            kinds.push(kind_name(kind)?);
-            hashes.push(hash.to_hex());
-        }
-        Ok(Row {
-            id: session.id().to_owned(),
-            version: version_column(session.version())?,
-            expires_at: time_column(session.expires_at()),
-            data: encode(session)?,
-            kinds,
-            hashes,
-        })
-    }
-}
-
-/// SQLSTATE unique_violation: a lookup key already belongs to another session.
-fn write_error(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
-    move |e| {
-        if sqlstate(&e) == Some("23505") {
-            StoreError::LookupTaken
-        } else {
-            pg_error(context)(e)
-        }
-    }
-}
-
-/// A failed `oid4vci_commit`: the statement was rolled back whole. A spent nonce or a taken
-/// status entry is named by the function's own SQLSTATE; deadlocks and serialization failures
-/// are retried as version conflicts; a lookup clash is `LookupTaken`.
-fn commit_error(e: tokio_postgres::Error) -> StoreError {
-    let message = e.as_db_error().map(|db| db.message().to_owned());
-    let numbers =
-        |text: &str| -> Vec<u32> { text.split(' ').filter_map(|n| n.parse().ok()).collect() };
-    match (sqlstate(&e), message.as_deref().map(numbers).as_deref()) {
-        (Some("OI001"), Some(&[index])) => StoreError::NonceUsed {
-            index: index as usize,
-        },
-        (Some("OI002"), Some(&[list, idx])) => StoreError::StatusTaken { list, idx },
-        (Some("40P01" | "40001"), _) => StoreError::VersionConflict,
-        _ => write_error("committing the request")(e),
     }
 }
 
@@ -503,6 +273,20 @@ fn make_manager(
 ) -> Result<Manager, StoreError> {
     Ok(Manager::from_config(pg, tokio_postgres::NoTls, config))
 }
+
+/// The operator's session list: the filters of `SessionQuery::matches` in SQL over the stored
+/// session JSON, newest first. It scans the sessions table (an operator's page, not a wallet's
+/// hot path).
+const LIST_SESSIONS: &str = "SELECT id, version, data FROM \
+     (SELECT id, version, data, data::jsonb AS j FROM oid4vci_sessions) s \
+     WHERE ($1::text IS NULL OR j->>'state' = $1) \
+       AND ($2::text IS NULL OR (j->'configuration_ids') ? $2) \
+       AND ($3::text IS NULL \
+            OR ($3 = 'pre_authorized_code' AND j->>'pre_authorized' IS NOT NULL) \
+            OR ($3 = 'authorization_code' \
+                AND (j->>'issuer_state' IS NOT NULL OR j->>'authorization' IS NOT NULL))) \
+     ORDER BY (j->>'created_at')::bigint DESC, id \
+     LIMIT $4";
 
 impl SessionStore for PostgresStore {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {

@@ -107,11 +107,12 @@ mod worker;
 pub use options::{SqliteOptions, Synchronous};
 pub use schema::SCHEMA_VERSION;
 
+use oid4vci_issuer::stored::time_column;
 use oid4vci_issuer::{
     Commit, LookupKind, SecretHash, Session, SessionQuery, SessionStore, SessionWrite, StoreError,
     UnixTime,
 };
-use row::{decode, kind_name, time_column, version_column, Row};
+use row::{decode, kind_name, version_column, Row};
 use rusqlite::Connection;
 use schema::sql_error;
 use statements::{

@@ -1,7 +1,7 @@
 //! A session as its row: the columns (`id`, `version`, `expires_at`, the JSON `data`) and its
 //! lookup keys, encoded on the caller's thread, and the row read back into a session.
 
-use oid4vci_issuer::{LookupKind, SecretHash, Session, StoreError, UnixTime};
+use oid4vci_issuer::{stored, LookupKind, SecretHash, Session, StoreError};
 use std::collections::BTreeSet;
 
 /// The stored name of a lookup kind (the `kind` column). Part of the schema: never change one.
@@ -19,43 +19,13 @@ pub(crate) fn kind_name(kind: LookupKind) -> &'static str {
     }
 }
 
-/// Times are stored as SQLite integers (i64). Later than `i64::MAX` seconds means "never" in
-/// practice, and clamping keeps the order the sweep relies on.
-pub(crate) fn time_column(t: UnixTime) -> i64 {
-    i64::try_from(t).unwrap_or(i64::MAX)
+/// A stored session read back; the `version` column is authoritative for its version.
+pub(crate) fn decode(id_hint: &str, version: i64, data: &str) -> Result<Session, StoreError> {
+    stored::from_json("sqlite", id_hint, version, data)
 }
 
 pub(crate) fn version_column(version: u64) -> Result<i64, StoreError> {
-    i64::try_from(version).map_err(|_| {
-        StoreError::Backend(format!(
-            "sqlite: session version {version} does not fit the version column"
-        ))
-    })
-}
-
-/// Decodes a stored row; the `version` column is authoritative for the session's version.
-pub(crate) fn decode(id_hint: &str, version: i64, data: &str) -> Result<Session, StoreError> {
-    let mut session: Session = serde_json::from_str(data).map_err(|e| {
-        StoreError::Backend(format!(
-            "sqlite: stored session {id_hint:?} is not valid session JSON: {e}"
-        ))
-    })?;
-    let version = u64::try_from(version).map_err(|_| {
-        StoreError::Backend(format!(
-            "sqlite: stored session {id_hint:?} has a negative version {version}"
-        ))
-    })?;
-    session.set_stored_version(version);
-    Ok(session)
-}
-
-pub(crate) fn encode(session: &Session) -> Result<String, StoreError> {
-    serde_json::to_string(session).map_err(|e| {
-        StoreError::Backend(format!(
-            "sqlite: session {:?} could not be serialised: {e}",
-            session.id()
-        ))
-    })
+    stored::version_column("sqlite", version)
 }
 
 /// A session as the writer thread stores it: everything encoded on the caller's thread.
@@ -73,8 +43,8 @@ impl Row {
         Ok(Row {
             id: session.id().to_owned(),
             version: version_column(session.version())?,
-            expires_at: time_column(session.expires_at()),
-            data: encode(session)?,
+            expires_at: stored::time_column(session.expires_at()),
+            data: stored::to_json("sqlite", session)?,
             lookups: keys
                 .into_iter()
                 .map(|(kind, hash)| (kind_name(kind), hash.to_hex()))

@@ -5,6 +5,7 @@
 mod memory;
 mod query;
 pub(crate) mod status;
+pub mod stored;
 
 pub use memory::MemoryStore;
 pub use query::{GrantKind, SessionQuery, MAX_LISTED_SESSIONS};

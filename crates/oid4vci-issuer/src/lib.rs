@@ -18,8 +18,9 @@
 //!   conflict the whole step (the table and its guards) runs again on the fresh session, so a
 //!   pre-authorized code is redeemed once, a nonce consumed once, and a concurrent revocation
 //!   never undone.
-//! - Ports, each small: [`SessionStore`] (with [`MemoryStore`] here and a contract suite in
-//!   `oid4vci-issuer-testkit`), [`Clock`], [`SecretSource`], [`CredentialMinter`]
+//! - Ports, each small: [`SessionStore`] (with [`MemoryStore`] here, a contract suite in
+//!   `oid4vci-issuer-testkit`, and [`stored`] for stores that keep a session as JSON beside
+//!   its version and expiry columns), [`Clock`], [`SecretSource`], [`CredentialMinter`]
 //!   (`SdJwtVcMinter` in `oid4vci-sd-jwt`, `MdocMinter` in `oid4vci-mdoc`), [`ProofCheck`]
 //!   (with [`StandardProofCheck`] on `oid4vci-proof`).
 //! - The authorization-code flow (`Issuer::with_authorization_server`): pushed authorization

@@ -32,13 +32,16 @@
 pub mod authorization_flows;
 mod authorization_server;
 mod commit_contract;
+mod error_flows;
 pub mod flows;
+mod guarantee_flows;
 mod listing_contract;
 pub mod model;
 mod samples;
 mod scenario;
 pub mod status_flows;
 mod status_store;
+mod steps;
 mod store_contract;
 mod wallet;
 mod wallet_provider;

@@ -29,6 +29,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+/// The SQL of the operator's session list (parameters: state, configuration id, grant, limit),
+/// for tests of its query plan.
+pub const LIST_SESSIONS_SQL: &str = crate::LIST_SESSIONS;
+
 /// The marker a skipped test prints first on its line, followed by `<test name>: <reason>`.
 pub const SKIP_MARKER: &str = "SKIPPED:";
 

@@ -1,9 +1,12 @@
-//! Schema migrations: applied once, safe when several instances start at once, a newer schema
-//! refused.
+//! Schema migrations: applied once, safe when several instances start at once, older databases
+//! migrated with their sessions, a newer schema refused; and the session list's plan.
 
 mod common;
 
 use common::{block, connect, server};
+use oid4vci_issuer::{SessionQuery, SessionStore};
+use oid4vci_issuer_testkit::sample_session;
+use oid4vci_store_postgres::test_server::LIST_SESSIONS_SQL;
 use oid4vci_store_postgres::{PostgresStore, SCHEMA_VERSION};
 
 #[test]
@@ -83,4 +86,63 @@ fn a_bad_url_is_a_clear_error_without_the_password() {
     let text = err.to_string();
     assert!(text.contains("URL is not valid"), "{text}");
     assert!(!text.contains("s3cret"), "{text}");
+}
+
+#[test]
+fn a_version_3_database_lists_its_sessions_newest_first_through_the_new_index() {
+    let Some(pg) =
+        server("a_version_3_database_lists_its_sessions_newest_first_through_the_new_index")
+    else {
+        return;
+    };
+    let url = pg.create_database().expect("database");
+    let store = connect(&url);
+    for (id, created) in [("old", 1_000), ("new", 3_000), ("mid", 2_000)] {
+        block(store.insert(&sample_session(id, created))).expect("insert");
+    }
+    drop(store);
+    // Take the database back to what version 3 wrote.
+    pg.psql(
+        &url,
+        "DROP INDEX oid4vci_sessions_newest_first; \
+         ALTER TABLE oid4vci_sessions DROP COLUMN created_at; \
+         DELETE FROM oid4vci_schema_migrations WHERE version >= 4",
+    )
+    .expect("downgrade");
+
+    let store = connect(&url);
+    assert_eq!(block(store.schema_version()).expect("v"), SCHEMA_VERSION);
+    let listed = block(store.list(&SessionQuery::default()))
+        .expect("list")
+        .expect("listing supported");
+    let ids: Vec<&str> = listed.iter().map(|s| s.id()).collect();
+    assert_eq!(ids, ["new", "mid", "old"], "the old rows are indexed too");
+}
+
+#[test]
+fn the_session_list_walks_the_index_newest_first_and_sorts_nothing() {
+    let Some(pg) = server("the_session_list_walks_the_index_newest_first_and_sorts_nothing") else {
+        return;
+    };
+    let url = pg.create_database().expect("database");
+    drop(connect(&url));
+    // The planner prefers a sequential scan of a small table; with that ruled out it must still
+    // find an order-providing index rather than sort.
+    for (state, configuration) in [("NULL", "NULL"), ("'issued'", "NULL"), ("NULL", "'a'")] {
+        let plan = pg
+            .psql(
+                &url,
+                &format!(
+                    "SET enable_seqscan = off; \
+                     PREPARE list (text, text, text, bigint) AS {LIST_SESSIONS_SQL}; \
+                     EXPLAIN (COSTS OFF) EXECUTE list ({state}, {configuration}, NULL, 50)"
+                ),
+            )
+            .expect("plan");
+        assert!(
+            plan.contains("Index Scan using oid4vci_sessions_newest_first"),
+            "{plan}"
+        );
+        assert!(!plan.contains("Sort"), "no sort step: {plan}");
+    }
 }

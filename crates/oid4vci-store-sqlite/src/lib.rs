@@ -5,7 +5,9 @@
 //! redeemed by the next, provided both use the same server key
 //! ([`Issuer::with_server_key`](oid4vci_issuer::Issuer::with_server_key)).
 //!
-//! - **Layout.** Each session is one row of JSON with `version` and `expires_at` columns. Secrets
+//! - **Layout.** Each session is one row of JSON with `version` and `expires_at` columns, and a
+//!   virtual `created_at` column computed from the JSON and indexed newest first, which the
+//!   operator's list walks. Secrets
 //!   a session can be found by (pre-authorized code, offer id, access token, transaction and
 //!   notification ids) are indexed by their SHA-256 hash (hex) in `session_lookups`, where
 //!   `UNIQUE(kind, hash)` keeps one secret from pointing at two sessions. Consumed nonces are

@@ -1,5 +1,6 @@
-//! Schema versioning: a fresh file is created at `SCHEMA_VERSION` in WAL mode; reopening a
-//! database at the latest version changes nothing; a database from a newer build is refused.
+//! Schema versioning: a fresh file is created at `SCHEMA_VERSION` in WAL mode; older databases
+//! are migrated with their sessions; reopening a database at the latest version changes nothing;
+//! a database from a newer build is refused.
 
 use oid4vci_issuer::{SessionStore, StoreError};
 use oid4vci_issuer_testkit::sample_session;
@@ -46,6 +47,53 @@ fn a_new_file_is_created_at_the_latest_version_in_wal_mode() {
     );
 }
 
+/// Takes the file at `path` back to what schema version `version` wrote.
+fn downgrade(path: &std::path::Path, version: u32) {
+    let raw = Connection::open(path).expect("raw");
+    if version < 3 {
+        raw.execute_batch(
+            "DROP INDEX sessions_newest_first; ALTER TABLE sessions DROP COLUMN created_at;",
+        )
+        .expect("back to version 2");
+    }
+    if version < 2 {
+        raw.execute_batch("DROP TABLE status_entries;")
+            .expect("back to version 1");
+    }
+    raw.pragma_update(None, "user_version", version)
+        .expect("version");
+}
+
+#[test]
+fn a_version_2_database_lists_its_sessions_newest_first_through_the_new_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v2.db");
+    let store = SqliteStore::open(&path).expect("open");
+    for (id, created) in [("old", 1_000), ("new", 3_000), ("mid", 2_000)] {
+        block(store.insert(&sample_session(id, created))).expect("insert");
+    }
+    drop(store);
+    downgrade(&path, 2);
+    let raw = Connection::open(&path).expect("raw");
+    let indexes: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'sessions_newest_first'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(indexes, 0, "the downgrade removed the index");
+    drop(raw);
+
+    let store = SqliteStore::open(&path).expect("reopen migrates");
+    assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
+    let listed = block(store.list(&oid4vci_issuer::SessionQuery::default()))
+        .expect("list")
+        .expect("listing supported");
+    let ids: Vec<&str> = listed.iter().map(|s| s.id()).collect();
+    assert_eq!(ids, ["new", "mid", "old"], "the old rows are indexed too");
+}
+
 #[test]
 fn a_version_1_database_gains_status_entries_and_keeps_its_sessions() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -54,14 +102,10 @@ fn a_version_1_database_gains_status_entries_and_keeps_its_sessions() {
     let session = sample_session("s1", 1_000);
     block(store.insert(&session)).expect("insert");
     drop(store);
-    // Take the file back to what version 1 wrote.
-    let raw = Connection::open(&path).expect("raw");
-    raw.execute_batch("DROP TABLE status_entries; PRAGMA user_version = 1;")
-        .expect("downgrade");
-    drop(raw);
+    downgrade(&path, 1);
 
     let store = SqliteStore::open(&path).expect("reopen migrates");
-    assert_eq!(store.schema_version().expect("version"), 2);
+    assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
     assert_eq!(block(store.get("s1")).expect("get"), Some(session));
     let reserved = block(oid4vci_issuer::StatusListStore::reserve_statuses(
         &store,

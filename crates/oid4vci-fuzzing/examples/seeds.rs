@@ -1,7 +1,8 @@
 //! Writes the seed inputs of every fuzz target into `fuzz/corpus/<target>/seed-<n>`: valid
 //! messages of each kind, so that fuzzing starts from inputs that reach deep into the checks.
-//! `cargo run -p oid4vci-fuzzing --example seeds` (idempotent; the fuzzers add their finds
-//! beside them, minimised with `cargo fuzz cmin`).
+//! `cargo run -p oid4vci-fuzzing --example seeds` (idempotent but for the minted credentials of
+//! `sd_jwt_decode` and `mdoc_decode`; the fuzzers add their finds beside them, minimised with
+//! `cargo fuzz cmin`).
 
 use oid4vci_fuzzing::http::{metadata, par_body, provider_key, CLIENT, CONFIG, ISSUER, T0};
 use oid4vci_issuer_testkit::TestWallet;
@@ -35,7 +36,11 @@ fn main() -> std::io::Result<()> {
         "{}..AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA",
         b64(jwe_header.to_string().as_bytes())
     );
+    // Minted with keys made for this run: these two targets' seeds differ from run to run.
+    let (sd_jwts, mdocs) = oid4vci_fuzzing::claims::minted_samples();
     let seeds: Vec<(&str, Vec<String>)> = vec![
+        ("sd_jwt_decode", sd_jwts),
+        ("mdoc_decode", mdocs),
         ("form", vec!["a=1&b=%20x&c=".into(), "x=%E2%82%AC&x=2".into()]),
         ("token_form", vec![
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code=abc&tx_code=1234".into(),

@@ -12,7 +12,9 @@
 //!   DPoP and client-attestation headers, admin bodies, status-list paths); no input may
 //!   panic it or make it answer 500;
 //! - [`claims`]: operator claims into the SD-JWT VC and mdoc minters; claims the minter's
-//!   check accepts must mint.
+//!   check accepts must mint, and the credential must decode with those claims;
+//! - [`credentials`]: any text into the credential decoders of the proof checker; the report
+//!   is always JSON, and nothing verifies under a key that never signed.
 //!
 //! [`TARGETS`] names every entry point, as the fuzz targets and the corpus folders do.
 //!
@@ -28,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod claims;
+pub mod credentials;
 pub mod http;
 pub mod messages;
 
@@ -59,4 +62,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("status_list_path", http::status_list_path),
     ("sd_jwt_claims", claims::sd_jwt_claims),
     ("mdoc_claims", claims::mdoc_claims),
+    ("sd_jwt_decode", credentials::sd_jwt_decode),
+    ("mdoc_decode", credentials::mdoc_decode),
 ];

@@ -92,7 +92,21 @@ pub enum LookupKind {
 }
 
 impl LookupKind {
-    /// A stable snake_case name for stores to index by.
+    /// Every kind.
+    pub const ALL: [LookupKind; 9] = [
+        LookupKind::PreAuthorizedCode,
+        LookupKind::OfferId,
+        LookupKind::AccessToken,
+        LookupKind::TransactionId,
+        LookupKind::NotificationId,
+        LookupKind::RequestUri,
+        LookupKind::AuthorizationCode,
+        LookupKind::IssuerState,
+        LookupKind::RefreshToken,
+    ];
+
+    /// A stable snake_case name for stores to index by (its serde name). Stores keep it in
+    /// their rows: never change one.
     pub fn as_str(self) -> &'static str {
         match self {
             LookupKind::PreAuthorizedCode => "pre_authorized_code",
@@ -450,6 +464,15 @@ mod tests {
     fn state_names_are_the_serde_names() {
         for state in super::SessionState::ALL {
             assert_eq!(json!(state), json!(state.as_str()));
+        }
+    }
+
+    #[test]
+    fn lookup_kind_names_are_the_serde_names_and_distinct() {
+        let mut names = std::collections::BTreeSet::new();
+        for kind in super::LookupKind::ALL {
+            assert_eq!(json!(kind), json!(kind.as_str()));
+            assert!(names.insert(kind.as_str()), "{kind:?} has its own name");
         }
     }
 

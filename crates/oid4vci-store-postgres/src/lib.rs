@@ -87,7 +87,7 @@ use oid4vci_issuer::{
     Commit, LookupKind, SecretHash, Session, SessionQuery, SessionStore, SessionWrite, StoreError,
     UnixTime,
 };
-use row::{decode, kind_name, version_column, Row};
+use row::{decode, version_column, Row};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -327,7 +327,7 @@ impl SessionStore for PostgresStore {
         kind: LookupKind,
         hash: &SecretHash,
     ) -> Result<Option<Session>, StoreError> {
-        let kind = kind_name(kind)?;
+        let kind = kind.as_str();
         let hash = hash.to_hex();
         self.run(|pool| async move {
             let client = pool.get().await.map_err(pool_error)?;

@@ -4,16 +4,6 @@
 use oid4vci_issuer::{stored, LookupKind, SecretHash, Session, StoreError};
 use std::collections::BTreeSet;
 
-/// The stored name of a lookup kind: its serde name (`pre_authorized_code`, …).
-pub(crate) fn kind_name(kind: LookupKind) -> Result<String, StoreError> {
-    match serde_json::to_value(kind) {
-        Ok(serde_json::Value::String(name)) => Ok(name),
-        _ => Err(StoreError::Backend(format!(
-            "postgres: lookup kind {kind:?} has no string name"
-        ))),
-    }
-}
-
 /// A stored session read back; the `version` column is authoritative for its version.
 pub(crate) fn decode(id_hint: &str, version: i64, data: &str) -> Result<Session, StoreError> {
     stored::from_json("postgres", id_hint, version, data)
@@ -41,7 +31,7 @@ impl Row {
         let mut kinds = Vec::with_capacity(keys.len());
         let mut hashes = Vec::with_capacity(keys.len());
         for (kind, hash) in keys {
-            kinds.push(kind_name(kind)?);
+            kinds.push(kind.as_str().to_owned());
             hashes.push(hash.to_hex());
         }
         Ok(Row {

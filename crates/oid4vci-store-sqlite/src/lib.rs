@@ -114,7 +114,7 @@ use oid4vci_issuer::{
     Commit, LookupKind, SecretHash, Session, SessionQuery, SessionStore, SessionWrite, StoreError,
     UnixTime,
 };
-use row::{decode, kind_name, version_column, Row};
+use row::{decode, version_column, Row};
 use rusqlite::Connection;
 use schema::sql_error;
 use statements::{
@@ -379,7 +379,7 @@ impl SessionStore for SqliteStore {
         kind: LookupKind,
         hash: &SecretHash,
     ) -> Result<Option<Session>, StoreError> {
-        let (kind, hash) = (kind_name(kind), hash.to_hex());
+        let (kind, hash) = (kind.as_str(), hash.to_hex());
         let row = self.read(move |conn| find_on(conn, kind, &hash)).await?;
         row.map(|(id, version, data)| decode(&id, version, &data))
             .transpose()

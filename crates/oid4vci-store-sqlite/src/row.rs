@@ -4,21 +4,6 @@
 use oid4vci_issuer::{stored, LookupKind, SecretHash, Session, StoreError};
 use std::collections::BTreeSet;
 
-/// The stored name of a lookup kind (the `kind` column). Part of the schema: never change one.
-pub(crate) fn kind_name(kind: LookupKind) -> &'static str {
-    match kind {
-        LookupKind::PreAuthorizedCode => "pre_authorized_code",
-        LookupKind::OfferId => "offer_id",
-        LookupKind::AccessToken => "access_token",
-        LookupKind::TransactionId => "transaction_id",
-        LookupKind::NotificationId => "notification_id",
-        LookupKind::RequestUri => "request_uri",
-        LookupKind::AuthorizationCode => "authorization_code",
-        LookupKind::IssuerState => "issuer_state",
-        LookupKind::RefreshToken => "refresh_token",
-    }
-}
-
 /// A stored session read back; the `version` column is authoritative for its version.
 pub(crate) fn decode(id_hint: &str, version: i64, data: &str) -> Result<Session, StoreError> {
     stored::from_json("sqlite", id_hint, version, data)
@@ -47,7 +32,7 @@ impl Row {
             data: stored::to_json("sqlite", session)?,
             lookups: keys
                 .into_iter()
-                .map(|(kind, hash)| (kind_name(kind), hash.to_hex()))
+                .map(|(kind, hash)| (kind.as_str(), hash.to_hex()))
                 .collect(),
         })
     }

@@ -7,6 +7,7 @@
 //! - `session_list/<store>/newest_50`: the 50 newest sessions, no filter.
 //! - `session_list/<store>/issued_50`: the 50 newest `issued` sessions (a filter one session in
 //!   ten passes).
+//! - `session_list/<store>/count_by_state`: the sessions counted by state (the metrics' gauge).
 //!
 //! Stores: `sqlite` (a file, WAL, `synchronous = NORMAL`) and `postgres` (a throw-away server on
 //! loopback, started by `oid4vci_store_postgres::test_server`; skipped with a message where none
@@ -102,6 +103,13 @@ fn bench_store<S: SessionStore>(c: &mut Criterion, name: &str, store: &S, count:
     };
     timed("issued_50", name, c, || {
         block(store.list(&issued)).expect("list")
+    });
+    let counts = block(store.count_by_state())
+        .expect("count")
+        .expect("counting");
+    assert_eq!(counts.get("issued"), Some(&count.div_ceil(10)));
+    timed("count_by_state", name, c, || {
+        block(store.count_by_state()).expect("count")
     });
 }
 

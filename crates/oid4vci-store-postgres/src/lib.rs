@@ -7,8 +7,9 @@
 //! redeemed on another, and a nonce is accepted once on any.
 //!
 //! - **Layout.** Each session is one row of opaque JSON text with `version` and `expires_at`
-//!   columns, so new session states need no migration, and a `created_at` column computed from
-//!   the JSON and indexed newest first, which the operator's list walks. Secrets a session can be found by are
+//!   columns, so new session states need no migration, and `created_at` and `state` columns
+//!   computed from the JSON, indexed newest first (and by state) for the operator's list and the
+//!   count by state. Secrets a session can be found by are
 //!   indexed by their SHA-256 hash in `oid4vci_session_lookups`, keyed by the lookup kind's serde
 //!   name (new kinds need no migration) and the hash: the primary key `(kind, hash)` keeps one
 //!   secret from pointing at two sessions. Consumed nonces are rows of `oid4vci_consumed_nonces`.
@@ -70,6 +71,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod listing;
 mod options;
 mod row;
 mod schema;
@@ -275,21 +277,6 @@ fn make_manager(
     Ok(Manager::from_config(pg, tokio_postgres::NoTls, config))
 }
 
-/// The operator's session list: the filters of `SessionQuery::matches` in SQL over the stored
-/// session JSON, newest first. It walks the `oid4vci_sessions_newest_first` index and stops at
-/// the limit, so a list without filters reads only those rows; a filter reads sessions newest
-/// first until enough match.
-pub(crate) const LIST_SESSIONS: &str = "SELECT id, version, data FROM \
-     (SELECT id, version, data, created_at, data::jsonb AS j FROM oid4vci_sessions) s \
-     WHERE ($1::text IS NULL OR j->>'state' = $1) \
-       AND ($2::text IS NULL OR (j->'configuration_ids') ? $2) \
-       AND ($3::text IS NULL \
-            OR ($3 = 'pre_authorized_code' AND j->>'pre_authorized' IS NOT NULL) \
-            OR ($3 = 'authorization_code' \
-                AND (j->>'issuer_state' IS NOT NULL OR j->>'authorization' IS NOT NULL))) \
-     ORDER BY created_at DESC, id \
-     LIMIT $4";
-
 impl SessionStore for PostgresStore {
     async fn insert(&self, session: &Session) -> Result<(), StoreError> {
         let commit = Commit {
@@ -456,10 +443,7 @@ impl SessionStore for PostgresStore {
         self.run(|pool| async move {
             let client = pool.get().await.map_err(pool_error)?;
             let rows = client
-                .query(
-                    "SELECT (data::jsonb)->>'state', count(*) FROM oid4vci_sessions GROUP BY 1",
-                    &[],
-                )
+                .query(listing::COUNT_BY_STATE, &[])
                 .await
                 .map_err(pg_error("counting sessions"))?;
             let mut counts = BTreeMap::new();
@@ -482,7 +466,11 @@ impl SessionStore for PostgresStore {
         self.run(|pool| async move {
             let client = pool.get().await.map_err(pool_error)?;
             let stmt = client
-                .prepare_cached(LIST_SESSIONS)
+                .prepare_cached(if state.is_some() {
+                    listing::LIST_SESSIONS_IN_STATE
+                } else {
+                    listing::LIST_SESSIONS
+                })
                 .await
                 .map_err(pg_error("preparing the session list"))?;
             let rows = client

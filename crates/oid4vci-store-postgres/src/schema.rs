@@ -177,13 +177,17 @@ $$;
 "#;
 
 /// Version 4: the operator's session list reads sessions newest first through an index, and
-/// stops at its limit, instead of sorting every session. `created_at` is computed from the
-/// stored JSON (a generated column: the write functions are unchanged). Adding it rewrites the
-/// sessions table once, under an exclusive lock.
+/// stops at its limit, instead of sorting every session; a list of one state reads only that
+/// state's sessions, and the count by state (the metrics) reads an index. `created_at` and
+/// `state` are computed from the stored JSON (generated columns: the write functions are
+/// unchanged). Adding them rewrites the sessions table once, under an exclusive lock.
 const V4: &str = r#"
-ALTER TABLE oid4vci_sessions ADD COLUMN created_at BIGINT
-    GENERATED ALWAYS AS (((data::jsonb) ->> 'created_at')::bigint) STORED;
+ALTER TABLE oid4vci_sessions
+    ADD COLUMN created_at BIGINT
+        GENERATED ALWAYS AS (((data::jsonb) ->> 'created_at')::bigint) STORED,
+    ADD COLUMN state TEXT GENERATED ALWAYS AS ((data::jsonb) ->> 'state') STORED;
 CREATE INDEX oid4vci_sessions_newest_first ON oid4vci_sessions (created_at DESC, id);
+CREATE INDEX oid4vci_sessions_by_state ON oid4vci_sessions (state, created_at DESC, id);
 "#;
 
 /// Every migration, in order; the schema version of this build is its length.

@@ -29,9 +29,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The SQL of the operator's session list (parameters: state, configuration id, grant, limit),
-/// for tests of its query plan.
-pub const LIST_SESSIONS_SQL: &str = crate::LIST_SESSIONS;
+/// The SQL of the operator's session list of any state (parameters: state, which is NULL,
+/// configuration id, grant, limit), for tests of its query plan.
+pub const LIST_SESSIONS_SQL: &str = crate::listing::LIST_SESSIONS;
+/// The same for one state (the first parameter).
+pub const LIST_SESSIONS_IN_STATE_SQL: &str = crate::listing::LIST_SESSIONS_IN_STATE;
+/// The SQL that counts sessions by state (the metrics' gauge).
+pub const COUNT_BY_STATE_SQL: &str = crate::listing::COUNT_BY_STATE;
 
 /// The marker a skipped test prints first on its line, followed by `<test name>: <reason>`.
 pub const SKIP_MARKER: &str = "SKIPPED:";

@@ -6,7 +6,9 @@ mod common;
 use common::{block, connect, server};
 use oid4vci_issuer::{SessionQuery, SessionStore};
 use oid4vci_issuer_testkit::sample_session;
-use oid4vci_store_postgres::test_server::LIST_SESSIONS_SQL;
+use oid4vci_store_postgres::test_server::{
+    COUNT_BY_STATE_SQL, LIST_SESSIONS_IN_STATE_SQL, LIST_SESSIONS_SQL,
+};
 use oid4vci_store_postgres::{PostgresStore, SCHEMA_VERSION};
 
 #[test]
@@ -104,8 +106,8 @@ fn a_version_3_database_lists_its_sessions_newest_first_through_the_new_index() 
     // Take the database back to what version 3 wrote.
     pg.psql(
         &url,
-        "DROP INDEX oid4vci_sessions_newest_first; \
-         ALTER TABLE oid4vci_sessions DROP COLUMN created_at; \
+        "DROP INDEX oid4vci_sessions_newest_first; DROP INDEX oid4vci_sessions_by_state; \
+         ALTER TABLE oid4vci_sessions DROP COLUMN created_at, DROP COLUMN state; \
          DELETE FROM oid4vci_schema_migrations WHERE version >= 4",
     )
     .expect("downgrade");
@@ -120,29 +122,57 @@ fn a_version_3_database_lists_its_sessions_newest_first_through_the_new_index() 
 }
 
 #[test]
-fn the_session_list_walks_the_index_newest_first_and_sorts_nothing() {
-    let Some(pg) = server("the_session_list_walks_the_index_newest_first_and_sorts_nothing") else {
+fn the_session_list_walks_an_index_newest_first_and_sorts_nothing() {
+    let Some(pg) = server("the_session_list_walks_an_index_newest_first_and_sorts_nothing") else {
         return;
     };
     let url = pg.create_database().expect("database");
     drop(connect(&url));
-    // The planner prefers a sequential scan of a small table; with that ruled out it must still
-    // find an order-providing index rather than sort.
-    for (state, configuration) in [("NULL", "NULL"), ("'issued'", "NULL"), ("NULL", "'a'")] {
+    // The planner prefers a sequential or bitmap scan of a small table; with those ruled out it
+    // must still find an order-providing index rather than sort.
+    let cases = [
+        (
+            LIST_SESSIONS_SQL,
+            "NULL",
+            "NULL",
+            "oid4vci_sessions_newest_first",
+        ),
+        (
+            LIST_SESSIONS_SQL,
+            "NULL",
+            "'a'",
+            "oid4vci_sessions_newest_first",
+        ),
+        (
+            LIST_SESSIONS_IN_STATE_SQL,
+            "'issued'",
+            "NULL",
+            "oid4vci_sessions_by_state",
+        ),
+    ];
+    for (sql, state, configuration, index) in cases {
         let plan = pg
             .psql(
                 &url,
                 &format!(
-                    "SET enable_seqscan = off; \
-                     PREPARE list (text, text, text, bigint) AS {LIST_SESSIONS_SQL}; \
+                    "SET enable_seqscan = off; SET enable_bitmapscan = off; \
+                     PREPARE list (text, text, text, bigint) AS {sql}; \
                      EXPLAIN (COSTS OFF) EXECUTE list ({state}, {configuration}, NULL, 50)"
                 ),
             )
             .expect("plan");
         assert!(
-            plan.contains("Index Scan using oid4vci_sessions_newest_first"),
+            plan.contains(&format!("Index Scan using {index}")),
             "{plan}"
         );
         assert!(!plan.contains("Sort"), "no sort step: {plan}");
     }
+    let plan = pg
+        .psql(
+            &url,
+            &format!("SET enable_seqscan = off; EXPLAIN (COSTS OFF) {COUNT_BY_STATE_SQL}"),
+        )
+        .expect("plan");
+    assert!(plan.contains("oid4vci_sessions_by_state"), "{plan}");
+    assert!(!plan.contains("Sort"), "{plan}");
 }

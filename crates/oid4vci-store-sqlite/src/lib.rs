@@ -5,9 +5,9 @@
 //! redeemed by the next, provided both use the same server key
 //! ([`Issuer::with_server_key`](oid4vci_issuer::Issuer::with_server_key)).
 //!
-//! - **Layout.** Each session is one row of JSON with `version` and `expires_at` columns, and a
-//!   virtual `created_at` column computed from the JSON and indexed newest first, which the
-//!   operator's list walks. Secrets
+//! - **Layout.** Each session is one row of JSON with `version` and `expires_at` columns, and
+//!   virtual `created_at` and `state` columns computed from the JSON, indexed newest first (and
+//!   by state) for the operator's list and the count by state. Secrets
 //!   a session can be found by (pre-authorized code, offer id, access token, transaction and
 //!   notification ids) are indexed by their SHA-256 hash (hex) in `session_lookups`, where
 //!   `UNIQUE(kind, hash)` keeps one secret from pointing at two sessions. Consumed nonces are
@@ -448,9 +448,7 @@ impl SessionStore for SqliteStore {
         let counts = self
             .read(|conn| {
                 let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT json_extract(data, '$.state'), count(*) FROM sessions GROUP BY 1",
-                    )
+                    .prepare_cached(listing::COUNT_BY_STATE)
                     .map_err(sql_error("counting sessions"))?;
                 let rows = stmt
                     .query_map([], |r| {

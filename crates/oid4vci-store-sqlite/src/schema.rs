@@ -53,12 +53,17 @@ CREATE INDEX status_entries_not_valid ON status_entries (list, idx) WHERE status
 ";
 
 /// Version 3: the operator's session list reads sessions newest first through an index, and
-/// stops at its limit, instead of sorting every session. `created_at` is computed from the
-/// stored JSON (a virtual column: the writes are unchanged), and the index stores it.
+/// stops at its limit, instead of sorting every session; a list of one state reads only that
+/// state's sessions, and the sessions are counted by state from the index alone (the metrics).
+/// `created_at` and `state` are computed from the stored JSON (virtual columns: the writes are
+/// unchanged), and the indexes store them.
 const V3: &str = "
 ALTER TABLE sessions ADD COLUMN created_at INTEGER
     GENERATED ALWAYS AS (json_extract(data, '$.created_at')) VIRTUAL;
+ALTER TABLE sessions ADD COLUMN state TEXT
+    GENERATED ALWAYS AS (json_extract(data, '$.state')) VIRTUAL;
 CREATE INDEX sessions_newest_first ON sessions (created_at DESC, id);
+CREATE INDEX sessions_by_state ON sessions (state, created_at DESC, id);
 ";
 
 /// Every migration, in order; the schema version of this build is its length.

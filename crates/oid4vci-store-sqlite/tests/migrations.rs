@@ -52,7 +52,8 @@ fn downgrade(path: &std::path::Path, version: u32) {
     let raw = Connection::open(path).expect("raw");
     if version < 3 {
         raw.execute_batch(
-            "DROP INDEX sessions_newest_first; ALTER TABLE sessions DROP COLUMN created_at;",
+            "DROP INDEX sessions_newest_first; DROP INDEX sessions_by_state;
+             ALTER TABLE sessions DROP COLUMN created_at; ALTER TABLE sessions DROP COLUMN state;",
         )
         .expect("back to version 2");
     }

@@ -11,43 +11,18 @@
 
 mod support;
 
-use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Command;
-use support::{temp_dir, Server, ADMIN_TOKEN};
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn install(script: &str) -> Option<String> {
-    let out = Command::new("bash")
-        .arg(repo_root().join(script))
-        .output()
-        .unwrap_or_else(|e| panic!("run {script} (needs bash): {e}"));
-    if out.status.code() == Some(2) {
-        let reason = String::from_utf8_lossy(&out.stderr);
-        return Some(reason.trim().lines().last().unwrap_or(script).to_owned());
-    }
-    assert!(
-        out.status.success(),
-        "{script} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    None
-}
+use support::{
+    node_report, repo_root, run_script, skip_or_fail, target_dir, temp_dir, Server, ADMIN_TOKEN,
+};
 
 #[test]
 fn the_console_shows_a_wallet_flow_live_and_revokes_from_the_page() {
     let name = "the_console_shows_a_wallet_flow_live_and_revokes_from_the_page";
-    if let Some(reason) = install("browser/install.sh") {
-        println!("SKIPPED: {name}: {reason}");
-        return;
-    }
-    if let Some(reason) = install("interop/install.sh") {
-        println!("SKIPPED: {name}: {reason}");
-        return;
+    for script in ["browser/install.sh", "interop/install.sh"] {
+        if skip_or_fail(name, script, &run_script(script), 2) {
+            return;
+        }
     }
     let dir = temp_dir();
     let cert = dir.path().join("cert.pem");
@@ -69,10 +44,7 @@ fn the_console_shows_a_wallet_flow_live_and_revokes_from_the_page() {
         "the banner names the console: {:?}",
         server.banner
     );
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"));
-    let screenshots = target.join("test-artifacts");
+    let screenshots = target_dir().join("test-artifacts");
     let names = [
         "console-sign-in",
         "console-offer",
@@ -97,17 +69,7 @@ fn the_console_shows_a_wallet_flow_live_and_revokes_from_the_page() {
         .env("NODE_EXTRA_CA_CERTS", &cert)
         .output()
         .expect("run node browser/console.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let result: Value = stdout
-        .lines()
-        .last()
-        .and_then(|l| serde_json::from_str(l).ok())
-        .unwrap_or(Value::Null);
-    assert!(
-        output.status.success() && result["ok"] == true,
-        "console browser test failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let result = node_report(&output, "browser/console.mjs");
     assert_eq!(result["wallet_claims"]["given_name"], "Erika", "{result}");
     assert_eq!(
         result["diagnostic_code_page"], result["diagnostic_code_wallet"],

@@ -13,15 +13,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use oid4vci_issuer_testkit::TestWallet;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use support::{pem_certificates, temp_dir, Server};
+use support::{pem_certificates, repo_root, temp_dir, Server};
 
 const AV: &str = "eu.europa.ec.av.1";
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn install_npm_packages() {
     let status = Command::new("bash")

@@ -21,33 +21,10 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
-use support::{pem_certificates, temp_dir, Server};
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"))
-}
-
-fn skip_or_fail(test: &str, what: &str, out: &std::process::Output, skip_code: i32) -> bool {
-    if out.status.code() == Some(skip_code) {
-        let reason = String::from_utf8_lossy(&out.stderr);
-        let reason = reason.trim().lines().last().unwrap_or(what).to_owned();
-        println!("SKIPPED: {test}: {reason}");
-        return true;
-    }
-    assert!(
-        out.status.success(),
-        "{what} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    false
-}
+use support::{
+    node_report, pem_certificates, repo_root, run_script, skip_or_fail, target_dir, temp_dir,
+    Server,
+};
 
 #[test]
 fn the_committed_checker_is_what_the_sources_build() {
@@ -168,10 +145,7 @@ fn vectors() -> Vec<Value> {
 #[test]
 fn the_page_and_the_cli_agree_on_every_vector() {
     let test = "the_page_and_the_cli_agree_on_every_vector";
-    let install = Command::new("bash")
-        .arg(repo_root().join("browser/install.sh"))
-        .output()
-        .expect("run browser/install.sh");
+    let install = run_script("browser/install.sh");
     if skip_or_fail(test, "browser/install.sh", &install, 2) {
         return;
     }
@@ -204,15 +178,7 @@ fn the_page_and_the_cli_agree_on_every_vector() {
         .arg(&credential_file)
         .output()
         .expect("run node browser/proof_checker.mjs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let result: Value = (stdout.lines().last())
-        .and_then(|l| serde_json::from_str(l).ok())
-        .unwrap_or(Value::Null);
-    assert!(
-        output.status.success() && result["ok"] == true,
-        "browser test failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let result = node_report(&output, "browser/proof_checker.mjs");
 
     let mut agreed = 0;
     let mut valid = 0;

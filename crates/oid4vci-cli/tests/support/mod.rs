@@ -5,8 +5,8 @@ use oid4vci_issuer_testkit::TestWallet;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -417,4 +417,58 @@ impl Client {
         )?;
         (status == 200).then_some(session)
     }
+}
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR`, else the repository's `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
+/// For a script that exits `skip_code` when what it needs cannot be had: prints
+/// `SKIPPED: <test>: <reason>` (its last line of stderr) and returns `true`; otherwise asserts
+/// that it succeeded and returns `false`.
+pub fn skip_or_fail(test: &str, what: &str, out: &Output, skip_code: i32) -> bool {
+    if out.status.code() == Some(skip_code) {
+        let reason = String::from_utf8_lossy(&out.stderr);
+        let reason = reason.trim().lines().last().unwrap_or(what).to_owned();
+        println!("SKIPPED: {test}: {reason}");
+        return true;
+    }
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
+
+/// Runs `bash <script>` (a path from the repository's root).
+pub fn run_script(script: &str) -> Output {
+    Command::new("bash")
+        .arg(repo_root().join(script))
+        .output()
+        .unwrap_or_else(|e| panic!("run {script} (needs bash): {e}"))
+}
+
+/// The JSON object a node script printed on its last line, asserting that the script exited 0
+/// and reported `"ok": true`.
+pub fn node_report(output: &Output, what: &str) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = (stdout.lines().last())
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    assert!(
+        output.status.success() && report["ok"] == true,
+        "{what} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    report
 }

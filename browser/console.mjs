@@ -28,35 +28,12 @@ import { mkdtempSync, rmSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { args, b64url, check, CHROMIUM_FLAGS, fail, out, progress } from './harness.mjs'
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), [])
-)
 const { issuer, token, screenshots } = args
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
-let step = 'setup'
-const out = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`)
-const fail = (error) => {
-  out({ ok: false, step, error: String(error?.stack ?? error) })
-  process.exit(1)
-}
-const check = (cond, what) => {
-  if (!cond) throw new Error(`check failed: ${what}`)
-}
-const b64url = (data) => Buffer.from(data).toString('base64url')
-
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // The issuer's certificate is made for this run; the wallet side trusts it by NODE_EXTRA_CA_CERTS.
-  '--ignore-certificate-errors',
-]
+// The issuer's certificate is made for this run; the wallet side trusts it by NODE_EXTRA_CA_CERTS.
+const FLAGS = [...CHROMIUM_FLAGS, '--ignore-certificate-errors']
 
 /// Form controls (not hidden) without a label on the page.
 const unlabelled = (page) =>
@@ -123,7 +100,7 @@ async function main() {
   const metadata = await (await fetch(`${issuer}/.well-known/openid-credential-issuer`)).json()
   const [configurationId] = Object.entries(metadata.credential_configurations_supported).find(([, c]) => c.format === 'dc+sd-jwt')
 
-  step = 'launch'
+  progress.step = 'launch'
   const profile = mkdtempSync(join(tmpdir(), 'oid4vci-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -139,7 +116,7 @@ async function main() {
     page.on('pageerror', (e) => errors.push(String(e)))
     page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(m.text()))
 
-    step = 'sign-in'
+    progress.step = 'sign-in'
     await page.goto(`${issuer}/console`)
     check(page.url().endsWith('/console/sign-in'), `signed out, /console leads to the sign-in page, got ${page.url()}`)
     await page.getByLabel('Admin token').fill('wrong-token')
@@ -153,7 +130,7 @@ async function main() {
     const session = cookies.find((c) => c.name === 'oid4vci_console')
     check(session?.httpOnly && session.secure && session.sameSite === 'Strict', `the sign-in cookie is HttpOnly, Secure, SameSite=Strict: ${JSON.stringify(session)}`)
 
-    step = 'new offer'
+    progress.step = 'new offer'
     await page.getByRole('link', { name: 'New offer' }).click()
     for (const box of await page.locator('input[name=configuration]').all()) await box.uncheck()
     await page.locator(`input[name=configuration][value="${configurationId}"]`).check()
@@ -171,12 +148,12 @@ async function main() {
     await shot(page, 'console-offer')
     const firstSession = (await page.locator('#session-link').getAttribute('href')).split('/').pop()
 
-    step = 'npm wallet redeems the console offer'
+    progress.step = 'npm wallet redeems the console offer'
     const obtained = interop('wallet.mjs', ['--offer', offerUri])
     check(obtained.ok === true && obtained.credential, `the npm wallet obtained the credential: ${JSON.stringify(obtained).slice(0, 400)}`)
     result.wallet_claims = obtained.claims
 
-    step = 'live proof diagnostic'
+    progress.step = 'live proof diagnostic'
     const second = await admin('/admin/offers', { credential_configuration_ids: [configurationId], claims: { given_name: 'Max' } })
     await page.goto(`${issuer}/console/sessions/${second.session_id}`)
     await page.waitForFunction(() => document.getElementById('session-live')?.dataset.liveState === 'open')
@@ -192,7 +169,7 @@ async function main() {
     await page.locator('tr[data-event="proof_rejected"] details.proof summary').click()
     await shot(page, 'console-session-refused-proof')
 
-    step = 'revoke'
+    progress.step = 'revoke'
     const status = () => interop('status-list.mjs', ['--credential', obtained.credential]).status
     result.status_before = status()
     await page.goto(`${issuer}/console/sessions/${firstSession}`)
@@ -203,7 +180,7 @@ async function main() {
     result.status_after = status()
     await shot(page, 'console-session-revoked')
 
-    step = 'wallet debugging mode'
+    progress.step = 'wallet debugging mode'
     await page.goto(`${issuer}/console/refused`)
     await page.waitForFunction(() => document.getElementById('refused-rows')?.dataset.liveState === 'open')
     const before = await page.locator('article.refused').count()
@@ -222,7 +199,7 @@ async function main() {
     result.refused_requests = await page.locator('article.refused').count()
     await shot(page, 'console-refused-requests')
 
-    step = 'live session list'
+    progress.step = 'live session list'
     await page.goto(`${issuer}/console`)
     await page.waitForFunction(() => document.getElementById('session-rows')?.dataset.liveState === 'open')
     const third = await admin('/admin/offers', { credential_configuration_ids: [configurationId] })
@@ -236,7 +213,7 @@ async function main() {
     result.unlabelled.push(...(await unlabelled(page)))
     check(result.unlabelled.length === 0, `every form control has a label: ${result.unlabelled}`)
 
-    step = 'without JavaScript'
+    progress.step = 'without JavaScript'
     const plainProfile = mkdtempSync(join(tmpdir(), 'oid4vci-chromium-'))
     const plain = await chromium.launchPersistentContext(plainProfile, {
       executablePath: '/usr/bin/chromium',

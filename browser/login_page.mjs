@@ -13,44 +13,21 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { args, b64url, check, CHROMIUM_FLAGS, fail, out, progress } from './harness.mjs'
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), [])
-)
 const issuer = args.issuer
 const screenshot = args.screenshot
-let step = 'setup'
-const out = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`)
-const fail = (error) => {
-  out({ ok: false, step, error: String(error?.stack ?? error) })
-  process.exit(1)
-}
-const check = (cond, what) => {
-  if (!cond) throw new Error(`check failed: ${what}`)
-}
-const b64url = (buf) => Buffer.from(buf).toString('base64url')
-
-// The network is closed: without these flags Chromium waits on connections it cannot make.
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+const FLAGS = CHROMIUM_FLAGS
 const REDIRECT = 'http://127.0.0.1:9/callback' // loopback (RFC 8252 7.3); intercepted, never contacted
 
 async function main() {
   if (!issuer || !screenshot) throw new Error('usage: login_page.mjs --issuer URL --screenshot FILE')
-  step = 'metadata'
+  progress.step = 'metadata'
   const metadata = await (await fetch(`${issuer}/.well-known/openid-credential-issuer`)).json()
   const [configId, config] = Object.entries(metadata.credential_configurations_supported).find(([, c]) => c.scope)
   const credentialName = config.credential_metadata?.display?.[0]?.name ?? configId
 
-  step = 'par'
+  progress.step = 'par'
   const verifier = b64url(randomBytes(32))
   const challenge = b64url(createHash('sha256').update(verifier).digest())
   const state = `st-${b64url(randomBytes(8))}`
@@ -70,7 +47,7 @@ async function main() {
   const par = await pushed.json()
   check(pushed.status === 201 && par.request_uri, `PAR 201 with request_uri, got ${pushed.status} ${JSON.stringify(par)}`)
 
-  step = 'launch'
+  progress.step = 'launch'
   const profile = mkdtempSync(join(tmpdir(), 'oid4vci-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -86,7 +63,7 @@ async function main() {
       return route.fulfill({ status: 200, contentType: 'text/plain', body: 'wallet callback' })
     })
 
-    step = 'page'
+    progress.step = 'page'
     const url = `${issuer}/authorize?${new URLSearchParams({ client_id: 'browser-test-wallet', request_uri: par.request_uri })}`
     const response = await page.goto(url, { timeout: 30_000 })
     check(response.status() === 200, `GET /authorize answers 200, got ${response.status()}`)
@@ -102,7 +79,7 @@ async function main() {
     mkdirSync(dirname(screenshot), { recursive: true })
     await page.screenshot({ path: screenshot, fullPage: true })
 
-    step = 'submit'
+    progress.step = 'submit'
     await page.getByRole('button', { name: 'Sign in and share' }).click()
     await page.waitForURL(`${REDIRECT}**`, { timeout: 30_000 })
     check(redirected, 'the browser was redirected to the wallet')
@@ -111,7 +88,7 @@ async function main() {
     check(params.get('state') === state, 'the redirect echoes state')
     check(params.get('iss') === issuer, `the redirect carries iss=${issuer}, got ${params.get('iss')}`)
 
-    step = 'token'
+    progress.step = 'token'
     const token = await fetch(`${issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

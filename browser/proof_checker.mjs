@@ -17,14 +17,9 @@ import { chromium } from 'playwright-core'
 import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { args, CHROMIUM_FLAGS, fail, out, progress } from './harness.mjs'
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), [])
-)
-let step = 'setup'
-const out = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`)
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const FLAGS = CHROMIUM_FLAGS
 
 async function main() {
   if (!args.page || !args.vectors || !args.screenshot) throw new Error('usage: proof_checker.mjs --page URL --vectors FILE --screenshot FILE')
@@ -37,7 +32,7 @@ async function main() {
     const page = await browser.newPage()
     const errors = []
     page.on('pageerror', (e) => errors.push(String(e)))
-    step = 'load'
+    progress.step = 'load'
     const started = Date.now()
     await page.goto(args.page)
     await page.waitForSelector('body[data-ready]', { timeout: 30000 })
@@ -48,7 +43,7 @@ async function main() {
     const reports = {}
     const verdicts = {}
     for (const v of vectors) {
-      step = `vector ${v.id}`
+      progress.step = `vector ${v.id}`
       const o = v.options
       await page.fill('#jwt', v.jwt)
       await page.fill('#aud', o.aud ?? '')
@@ -63,12 +58,12 @@ async function main() {
       reports[v.id] = JSON.parse(await page.textContent('#report'))
       verdicts[v.id] = { text: await page.textContent('#verdict'), code: await page.getAttribute('#verdict', 'data-code') }
     }
-    step = 'screenshot'
+    progress.step = 'screenshot'
     mkdirSync(dirname(args.screenshot), { recursive: true })
     await page.screenshot({ path: args.screenshot, fullPage: true })
     let offer = null
     if (args.offer) {
-      step = 'offer'
+      progress.step = 'offer'
       await page.fill('#offer', args.offer)
       await page.click('#decode')
       await page.waitForSelector('#offer-report:not([hidden])')
@@ -77,7 +72,7 @@ async function main() {
     const credentials = {}
     if (args.credentials) {
       for (const c of JSON.parse(readFileSync(args.credentials, 'utf8'))) {
-        step = `credential ${c.id}`
+        progress.step = `credential ${c.id}`
         await page.fill('#credential', c.credential)
         await page.fill('#issuer_certificate', c.certificate ?? '')
         await page.fill('#credential_now', String(c.now ?? ''))
@@ -102,7 +97,4 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  out({ ok: false, step, error: String(e?.stack ?? e) })
-  process.exit(1)
-})
+main().catch(fail)

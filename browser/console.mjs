@@ -21,14 +21,12 @@
 //       --token ADMIN_TOKEN --screenshots DIR
 //
 // Prints one JSON line: {"ok":true,...} or {"ok":false,"step":..,"error":..}; exit status 0/1.
-import { chromium } from 'playwright-core'
 import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync, sign } from 'node:crypto'
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { args, b64url, check, CHROMIUM_FLAGS, fail, out, progress } from './harness.mjs'
+import { args, b64url, check, CHROMIUM_FLAGS, fail, launchChromium, out, progress } from './harness.mjs'
 
 const { issuer, token, screenshots } = args
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -101,14 +99,7 @@ async function main() {
   const [configurationId] = Object.entries(metadata.credential_configurations_supported).find(([, c]) => c.format === 'dc+sd-jwt')
 
   progress.step = 'launch'
-  const profile = mkdtempSync(join(tmpdir(), 'oid4vci-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: FLAGS,
-    timeout: 60_000,
-    viewport: { width: 1280, height: 900 },
-  })
+  const { context, close } = await launchChromium({ args: FLAGS, viewport: { width: 1280, height: 900 } })
   const result = { ok: true }
   try {
     const page = context.pages()[0] ?? (await context.newPage())
@@ -214,14 +205,7 @@ async function main() {
     check(result.unlabelled.length === 0, `every form control has a label: ${result.unlabelled}`)
 
     progress.step = 'without JavaScript'
-    const plainProfile = mkdtempSync(join(tmpdir(), 'oid4vci-chromium-'))
-    const plain = await chromium.launchPersistentContext(plainProfile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: FLAGS,
-      timeout: 60_000,
-      javaScriptEnabled: false,
-    })
+    const { context: plain, close: closePlain } = await launchChromium({ args: FLAGS, javaScriptEnabled: false })
     try {
       const p = plain.pages()[0] ?? (await plain.newPage())
       await p.goto(`${issuer}/console/sign-in`)
@@ -235,14 +219,12 @@ async function main() {
       check((await p.locator('#offer-uri').inputValue()).startsWith('openid-credential-offer://'), 'an offer without JavaScript')
       result.without_javascript = true
     } finally {
-      await plain.close()
-      rmSync(plainProfile, { recursive: true, force: true })
+      await closePlain()
     }
     check(errors.length === 0, `no script errors: ${errors.join('; ')}`)
     out(result)
   } finally {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
+    await close()
   }
 }
 

@@ -1,3 +1,8 @@
+import { chromium } from 'playwright-core'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
 // What the browser tests share: their `--name value` arguments, the one JSON line each prints
 // ({"ok":true,...} or {"ok":false,"step":..,"error":..} with exit status 1), the step they are
 // at (for that error line), and how Chromium is started.
@@ -38,3 +43,23 @@ export const CHROMIUM_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ]
+
+/**
+ * Debian's Chromium with a fresh profile and `options` over the defaults (headless, these
+ * flags, 60 s to start). `close` closes it and removes the profile.
+ */
+export async function launchChromium(options = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'oid4vci-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    timeout: 60_000,
+    ...options,
+  })
+  const close = async () => {
+    await context.close()
+    rmSync(profile, { recursive: true, force: true })
+  }
+  return { context, close }
+}

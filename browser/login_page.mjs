@@ -8,16 +8,13 @@
 //   node browser/login_page.mjs --issuer http://127.0.0.1:PORT --screenshot out.png
 //
 // Prints one JSON line: {"ok":true,...} or {"ok":false,"step":..,"error":..}; exit status 0/1.
-import { chromium } from 'playwright-core'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { args, b64url, check, CHROMIUM_FLAGS, fail, out, progress } from './harness.mjs'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { args, b64url, check, fail, launchChromium, out, progress } from './harness.mjs'
 
 const issuer = args.issuer
 const screenshot = args.screenshot
-const FLAGS = CHROMIUM_FLAGS
 const REDIRECT = 'http://127.0.0.1:9/callback' // loopback (RFC 8252 7.3); intercepted, never contacted
 
 async function main() {
@@ -48,13 +45,7 @@ async function main() {
   check(pushed.status === 201 && par.request_uri, `PAR 201 with request_uri, got ${pushed.status} ${JSON.stringify(par)}`)
 
   progress.step = 'launch'
-  const profile = mkdtempSync(join(tmpdir(), 'oid4vci-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: FLAGS,
-    timeout: 60_000,
-  })
+  const { context, close } = await launchChromium()
   try {
     const page = context.pages()[0] ?? (await context.newPage())
     let redirected = null
@@ -104,8 +95,7 @@ async function main() {
     check(token.status === 200 && body.access_token, `token 200, got ${token.status} ${JSON.stringify(body)}`)
     out({ ok: true, screenshot, state, iss: params.get('iss'), credential: credentialName, token_type: body.token_type })
   } finally {
-    await context.close()
-    rmSync(profile, { recursive: true, force: true })
+    await close()
   }
 }
 

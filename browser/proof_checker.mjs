@@ -13,21 +13,14 @@
 // Prints one JSON line: {"ok":true,"load_ms":..,"wasm_ready_ms":..,"reports":{id: report},
 // "verdicts":{id: text},"offer":report,"credentials":{id: {report, verdict, rows, signature}}}
 // or {"ok":false,"step":..,"error":..}; exit 0/1.
-import { chromium } from 'playwright-core'
-import { mkdtempSync, rmSync, mkdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { args, CHROMIUM_FLAGS, fail, out, progress } from './harness.mjs'
-
-const FLAGS = CHROMIUM_FLAGS
+import { mkdirSync, readFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { args, fail, launchChromium, out, progress } from './harness.mjs'
 
 async function main() {
   if (!args.page || !args.vectors || !args.screenshot) throw new Error('usage: proof_checker.mjs --page URL --vectors FILE --screenshot FILE')
   const vectors = JSON.parse(readFileSync(args.vectors, 'utf8'))
-  const profile = mkdtempSync(join(tmpdir(), 'oid4vci-checker-'))
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', args: FLAGS, viewport: { width: 1100, height: 1400 },
-  })
+  const { context: browser, close } = await launchChromium({ viewport: { width: 1100, height: 1400 } })
   try {
     const page = await browser.newPage()
     const errors = []
@@ -92,8 +85,7 @@ async function main() {
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`)
     out({ ok: true, load_ms: loadMs, wasm_ready_ms: wasmReadyMs, reports, verdicts, offer, credentials })
   } finally {
-    await browser.close()
-    rmSync(profile, { recursive: true, force: true })
+    await close()
   }
 }
 
